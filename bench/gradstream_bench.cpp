@@ -1,0 +1,96 @@
+// gradstream-bench: trains a spec and prints, as its last line, one JSON object
+// with the training throughput (median over epochs, training loop only) and the
+// final test accuracy, for side-by-side runs against peers (bench/peers/).
+#include <algorithm>
+#include <atomic>
+#include <cstdio>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+
+#include "engine/data_loader.hpp"
+#include "engine/spec_io.hpp"
+#include "engine/spec_validator.hpp"
+#include "engine/trainer.hpp"
+
+namespace {
+
+using gradstream::engine::TrainingObserver;
+namespace v1 = gradstream::v1;
+
+class EpochCollector : public TrainingObserver {
+ public:
+  void on_epoch(const v1::EpochReport& report) override {
+    epochs.push_back(report);
+    std::fprintf(stderr, "epoch %u: loss %.4f train acc %.4f test acc %.4f  %.2fs  %.0f samples/s\n",
+                 report.epoch(), report.train_loss(), report.train_accuracy(),
+                 report.test_accuracy(), report.seconds(), report.samples_per_second());
+  }
+  std::vector<v1::EpochReport> epochs;
+};
+
+double median(std::vector<double> values) {
+  if (values.empty()) return 0.0;
+  std::sort(values.begin(), values.end());
+  const size_t mid = values.size() / 2;
+  return values.size() % 2 ? values[mid] : (values[mid - 1] + values[mid]) / 2;
+}
+
+int fail(const gradstream::engine::Status& status) {
+  std::cerr << "gradstream-bench: " << status.message() << "\n";
+  return 1;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"Train a spec and report throughput as JSON"};
+  std::string spec_path;
+  int epochs = 0;
+  int threads = 0;
+  int batch = 0;
+  bool no_prefetch = false;
+  app.add_option("spec", spec_path, "training spec (JSON or text proto)")->required();
+  app.add_option("--epochs", epochs, "override the spec's epochs")->check(CLI::Range(1, 10000));
+  app.add_option("--threads", threads, "override the spec's threads")->check(CLI::Range(1, 256));
+  app.add_option("--batch", batch, "override the spec's batch size")->check(CLI::Range(1, 65536));
+  app.add_flag("--no-prefetch", no_prefetch, "gather batches on the training thread");
+  CLI11_PARSE(app, argc, argv);
+
+  auto spec = gradstream::engine::read_spec_file(spec_path);
+  if (!spec.ok()) return fail(spec.status());
+  if (epochs > 0) spec->set_epochs(static_cast<uint32_t>(epochs));
+  if (threads > 0) spec->set_threads(static_cast<uint32_t>(threads));
+  if (batch > 0) spec->set_batch_size(static_cast<uint32_t>(batch));
+  if (no_prefetch) spec->mutable_data()->set_no_prefetch(true);
+  if (auto s = gradstream::engine::validate_spec(*spec); !s.ok()) return fail(s);
+
+  auto data = gradstream::engine::load_data(spec->data(), spec->seed());
+  if (!data.ok()) return fail(data.status());
+  auto trainer = gradstream::engine::Trainer::create(*spec, std::move(data).value());
+  if (!trainer.ok()) return fail(trainer.status());
+
+  EpochCollector collector;
+  std::atomic<bool> cancel{false};
+  const v1::DoneReport done = (*trainer)->run(collector, cancel);
+  if (done.outcome() != v1::DoneReport::SUCCEEDED) {
+    std::cerr << "gradstream-bench: training failed: " << done.reason() << "\n";
+    return 1;
+  }
+  std::vector<double> rates;
+  std::string seconds;
+  for (const auto& e : collector.epochs) {
+    rates.push_back(e.samples_per_second());
+    seconds += (seconds.empty() ? "" : ", ") + std::to_string(e.seconds());
+  }
+  const v1::TrainingSpec& used = (*trainer)->spec();
+  std::printf(
+      "{\"samples_per_s\": %.1f, \"epoch_seconds\": [%s], \"test_accuracy\": %.4f, "
+      "\"final_train_loss\": %.5f, \"epochs\": %u, \"threads\": %u, \"batch\": %u, "
+      "\"prefetch\": %s}\n",
+      median(rates), seconds.c_str(), done.final_test_accuracy(), done.final_train_loss(),
+      used.epochs(), used.threads(), used.batch_size(), used.data().no_prefetch() ? "false" : "true");
+  return 0;
+}

@@ -1,0 +1,343 @@
+#!/usr/bin/python3
+"""PyTorch peer for gradstream-bench: trains the network of a gradstream JSON spec
+with stock PyTorch (nn.Linear, CrossEntropyLoss, torch.optim) on the same data and
+hyper-parameters, and prints as its LAST line one JSON object with the keys of
+gradstream-bench (samples_per_s, epoch_seconds, test_accuracy, epochs, threads, batch)
+plus "peer" and "blas".
+
+Run it with Debian's interpreter (python3-torch 1.13 from apt), not a pyenv python:
+    /usr/bin/python3 bench/peers/torch_mlp.py examples/fashion-mnist-mlp.json \
+        --epochs 3 --threads 2 --batch 128
+scripts/bench-peers.sh runs it right after gradstream-bench.
+
+How it is made as fast as it fairly can be on this machine (AMD EPYC Zen 3, 2 cores,
+AVX2, no AVX-512; Debian 12, torch 1.13.1+dfsg, OpenBLAS 0.3.21):
+  * BLAS: Debian's torch calls sgemm_ through libblas.so.3; that must be the
+    OpenMP build of OpenBLAS (libopenblas0-openmp, then
+    `update-alternatives --display libblas.so.3-x86_64-linux-gnu` points at
+    .../openblas-openmp/libblas.so.3). With the reference libblas3 instead the
+    peer is several times slower (see figures below); the script refuses to run on
+    reference BLAS unless --allow-reference-blas is given.
+  * OPENBLAS_CORETYPE and OMP_NUM_THREADS are set below, before torch (and so
+    OpenBLAS) is loaded, unless the caller already set them.
+  * nn.Linear for fp32 on CPU goes F.linear -> aten::addmm -> BLAS sgemm in 1.13;
+    oneDNN (mkldnn) is only used for bf16 matmul or via
+    torch.utils.mkldnn.to_mkldnn(), which is inference-only. The
+    torch.backends.mkldnn flags made no measurable difference (they do not touch
+    addmm), so the peer is stock nn.Linear on OpenBLAS.
+  * The data pipeline is one index_select of the whole training tensor per epoch
+    (inside the timed region: it is part of an epoch) and then contiguous slice
+    views per batch: no DataLoader, no per-batch copies.
+
+Figures measured on this machine (samples/s, median of 3 epochs, threads 2, batch 128,
+fashion-mnist-mlp.json; the machine is a 2-vCPU KVM guest, runs vary ~±5%):
+FIGURES_PLACEHOLDER
+"""
+
+import argparse
+import gzip
+import json
+import os
+import statistics
+import struct
+import sys
+import time
+
+# Preferred OpenBLAS kernel set on this CPU; see the figures in the docstring.
+DEFAULT_OPENBLAS_CORETYPE = "Haswell"
+
+
+def parse_args(argv):
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("spec", nargs="?", default="examples/fashion-mnist-mlp.json")
+    p.add_argument("--epochs", type=int)
+    p.add_argument("--threads", type=int)
+    p.add_argument("--batch", type=int)
+    p.add_argument("--seed", type=int)
+    p.add_argument("--data-dir", default=os.environ.get(
+        "GRADSTREAM_FASHION_MNIST_DIR", "/usr/share/datasets/fashion-mnist"))
+    p.add_argument("--foreach", choices=["auto", "on", "off"], default="on",
+                   help="torch.optim multi-tensor (foreach) implementation")
+    p.add_argument("--mkldnn", choices=["default", "on", "off"], default="default",
+                   help="torch.backends.mkldnn.enabled (does not affect fp32 nn.Linear)")
+    p.add_argument("--allow-reference-blas", action="store_true",
+                   help="run even when libblas.so.3 is not OpenBLAS")
+    p.add_argument("--quiet", action="store_true", help="only print the JSON line")
+    return p.parse_args(argv)
+
+
+args = parse_args(sys.argv[1:])
+with open(args.spec) as f:
+    spec = json.load(f)
+
+epochs = args.epochs if args.epochs is not None else int(spec.get("epochs", 1))
+threads = args.threads if args.threads is not None else int(spec.get("threads", 1))
+batch = args.batch if args.batch is not None else int(spec.get("batchSize", spec.get("batch_size", 32)))
+seed = args.seed if args.seed is not None else int(spec.get("seed", 0))
+if epochs < 1 or threads < 1 or batch < 1:
+    sys.exit("torch_mlp: epochs, threads and batch must be >= 1")
+
+# Must happen before torch is imported: OpenBLAS reads these when it is loaded.
+# OPENBLAS_CORETYPE=auto (or empty) leaves the choice to OpenBLAS's own detection.
+os.environ.setdefault("OPENBLAS_CORETYPE", DEFAULT_OPENBLAS_CORETYPE)
+if os.environ["OPENBLAS_CORETYPE"].lower() in ("", "auto"):
+    del os.environ["OPENBLAS_CORETYPE"]
+os.environ.setdefault("OMP_NUM_THREADS", str(threads))
+
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+import torch.nn as nn  # noqa: E402
+
+
+def log(*a):
+    if not args.quiet:
+        print(*a, flush=True)
+
+
+# ---------------------------------------------------------------- BLAS in use
+def blas_info():
+    """Which BLAS serves sgemm_ in this process: the libblas.so.3 that got mapped
+    (Debian's alternatives: .../openblas-openmp/libblas.so.3 or the reference
+    .../blas/libblas.so.3). libopenblas.so.0 may be mapped as well only because
+    liblapack.so.3 pulls it in, so it alone proves nothing."""
+    mapped = set()
+    with open("/proc/self/maps") as maps:
+        for line in maps:
+            fields = line.split()
+            if len(fields) >= 6 and fields[5].startswith("/"):
+                mapped.add(fields[5])
+    blas_libs = sorted(p for p in mapped if os.path.basename(p).startswith("libblas.so"))
+    openblas_libs = sorted(p for p in mapped if os.path.basename(p).startswith("libopenblas"))
+    info = {"libblas": blas_libs}
+    if any(os.path.basename(p).startswith("libmkl") for p in mapped):
+        info["name"] = "mkl"
+    elif not blas_libs:
+        info["name"] = "none"
+    elif all("openblas" in p for p in blas_libs):
+        info["name"] = "openblas"
+    elif any("blis" in p for p in blas_libs):
+        info["name"] = "blis"
+    elif any("atlas" in p for p in blas_libs):
+        info["name"] = "atlas"
+    else:
+        info["name"] = "reference"
+    if info["name"] == "openblas" and openblas_libs:
+        import ctypes
+        lib = ctypes.CDLL(openblas_libs[0])
+        lib.openblas_get_config.restype = ctypes.c_char_p
+        lib.openblas_get_corename.restype = ctypes.c_char_p
+        info["config"] = lib.openblas_get_config().decode()
+        info["core"] = lib.openblas_get_corename().decode()
+        info["openmp"] = "USE_OPENMP" in info["config"]
+    return info
+
+
+blas = blas_info()
+if blas["name"] != "openblas" and not args.allow_reference_blas:
+    sys.exit("torch_mlp: libblas.so.3 is %s (%s), not OpenBLAS; install libopenblas0-openmp "
+             "(GRADSTREAM_WITH_PEERS=1 scripts/install-deps.sh) or pass --allow-reference-blas"
+             % (blas["name"], ", ".join(blas["libblas"]) or "not loaded"))
+if "config" in blas:
+    blas_label = "OpenBLAS %s %s%s" % (blas["config"].split()[1], blas["core"],
+                                       " openmp" if blas["openmp"] else "")
+else:
+    blas_label = blas["name"]
+
+torch.set_num_threads(threads)
+try:
+    torch.set_num_interop_threads(1)
+except RuntimeError:
+    pass  # already set (only possible once per process)
+if args.mkldnn != "default":
+    torch.backends.mkldnn.enabled = args.mkldnn == "on"
+torch.manual_seed(seed)
+
+
+# ---------------------------------------------------------------- data
+def read_idx(path):
+    with gzip.open(path, "rb") as f:
+        raw = f.read()
+    magic, = struct.unpack(">I", raw[:4])
+    ndim = magic & 0xFF
+    dtype_code = (magic >> 8) & 0xFF
+    if dtype_code != 0x08:
+        raise ValueError("%s: only unsigned-byte IDX files are supported" % path)
+    dims = struct.unpack(">" + "I" * ndim, raw[4:4 + 4 * ndim])
+    return np.frombuffer(raw, dtype=np.uint8, offset=4 + 4 * ndim).reshape(dims)
+
+
+def load_split(prefix):
+    d = args.data_dir
+    x = read_idx(os.path.join(d, prefix + "-images-idx3-ubyte.gz"))
+    y = read_idx(os.path.join(d, prefix + "-labels-idx1-ubyte.gz"))
+    x = x.reshape(x.shape[0], -1).astype(np.float32)
+    preprocess = str(spec.get("data", {}).get("preprocess", "SCALE")).upper()
+    if preprocess == "SCALE":
+        x /= np.float32(255.0)
+    elif preprocess not in ("NONE", ""):
+        raise ValueError("torch_mlp: unsupported preprocess %r" % preprocess)
+    return torch.from_numpy(np.ascontiguousarray(x)), torch.from_numpy(y.astype(np.int64))
+
+
+builtin = spec.get("data", {}).get("builtin", "fashion-mnist")
+if builtin not in ("fashion-mnist", "FASHION_MNIST"):
+    sys.exit("torch_mlp: only the fashion-mnist builtin data set is supported, got %r" % builtin)
+x_train, y_train = load_split("train")
+x_test, y_test = load_split("t10k")
+
+
+# ---------------------------------------------------------------- model
+def activation(a):
+    if a is None:
+        return None
+    if isinstance(a, str):
+        name, params = a, {}
+    else:
+        name, params = a.get("name", ""), a
+    name = name.lower().replace("-", "_")
+    alpha = params.get("alpha", params.get("negativeSlope", params.get("negative_slope")))
+    if name in ("", "none", "linear", "identity"):
+        return None
+    if name == "relu":
+        return nn.ReLU()
+    if name == "tanh":
+        return nn.Tanh()
+    if name == "sigmoid":
+        return nn.Sigmoid()
+    if name in ("leaky_relu", "leakyrelu"):
+        return nn.LeakyReLU(0.01 if alpha is None else float(alpha))
+    if name == "elu":
+        return nn.ELU(1.0 if alpha is None else float(alpha))
+    if name == "gelu":
+        approx = params.get("approximate", "none")
+        if approx is True or str(approx).lower() == "tanh":
+            return nn.GELU(approximate="tanh")
+        return nn.GELU()
+    if name == "softplus":
+        return nn.Softplus()
+    if name in ("swish", "silu"):
+        return nn.SiLU()
+    if name == "softmax":
+        # Softmax in front of SOFTMAX_CROSS_ENTROPY is folded into the loss.
+        return None
+    raise ValueError("torch_mlp: unsupported activation %r" % name)
+
+
+model_spec = spec["model"]
+in_features = 1
+for d in model_spec.get("inputShape", [x_train.shape[1]]):
+    in_features *= int(d)
+if in_features != x_train.shape[1]:
+    sys.exit("torch_mlp: inputShape %s does not match the data (%d features)"
+             % (model_spec.get("inputShape"), x_train.shape[1]))
+
+modules = []
+features = in_features
+for layer in model_spec["layers"]:
+    if "dense" in layer:
+        d = layer["dense"]
+        units = int(d["units"])
+        modules.append(nn.Linear(features, units, bias=d.get("useBias", d.get("bias", True))))
+        act = activation(d.get("activation"))
+        if act is not None:
+            modules.append(act)
+        features = units
+    elif "dropout" in layer:
+        modules.append(nn.Dropout(float(layer["dropout"].get("rate", 0.5))))
+    elif "activation" in layer:
+        act = activation(layer["activation"])
+        if act is not None:
+            modules.append(act)
+    else:
+        sys.exit("torch_mlp: unsupported layer %s" % json.dumps(layer))
+model = nn.Sequential(*modules)
+
+loss_name = str(spec.get("loss", "SOFTMAX_CROSS_ENTROPY")).upper()
+if loss_name not in ("SOFTMAX_CROSS_ENTROPY", "CROSS_ENTROPY", "SPARSE_SOFTMAX_CROSS_ENTROPY"):
+    sys.exit("torch_mlp: unsupported loss %r" % loss_name)
+criterion = nn.CrossEntropyLoss()
+
+opt_spec = spec.get("optimizer", {"adam": {}})
+lr = float(opt_spec.get("learningRate", opt_spec.get("learning_rate", 1e-3)))
+foreach = {"auto": None, "on": True, "off": False}[args.foreach]
+if "adam" in opt_spec or "adamw" in opt_spec:
+    key = "adam" if "adam" in opt_spec else "adamw"
+    o = opt_spec[key] or {}
+    kw = dict(lr=lr,
+              betas=(float(o.get("beta1", 0.9)), float(o.get("beta2", 0.999))),
+              eps=float(o.get("epsilon", o.get("eps", 1e-8))),
+              foreach=foreach)
+    if key == "adamw":
+        optimizer = torch.optim.AdamW(model.parameters(), weight_decay=float(o.get("weightDecay", 0.01)), **kw)
+    else:
+        optimizer = torch.optim.Adam(model.parameters(), weight_decay=float(o.get("weightDecay", 0.0)), **kw)
+elif "sgd" in opt_spec:
+    o = opt_spec["sgd"] or {}
+    optimizer = torch.optim.SGD(model.parameters(), lr=lr,
+                                momentum=float(o.get("momentum", 0.0)),
+                                nesterov=bool(o.get("nesterov", False)),
+                                weight_decay=float(o.get("weightDecay", 0.0)),
+                                foreach=foreach)
+else:
+    sys.exit("torch_mlp: unsupported optimizer %s" % json.dumps(opt_spec))
+
+log("torch_mlp: torch %s, %s, threads %d (omp %s, coretype %s), batch %d, epochs %d"
+    % (torch.__version__, blas_label, torch.get_num_threads(), os.environ.get("OMP_NUM_THREADS"),
+       os.environ.get("OPENBLAS_CORETYPE", "auto"), batch, epochs))
+log("torch_mlp: %s" % model)
+
+
+# ---------------------------------------------------------------- train
+n = x_train.shape[0]
+gen = torch.Generator().manual_seed(seed)
+epoch_seconds = []
+last_loss = float("nan")
+model.train()
+for epoch in range(epochs):
+    t0 = time.perf_counter()
+    perm = torch.randperm(n, generator=gen)
+    xs = x_train.index_select(0, perm)
+    ys = y_train.index_select(0, perm)
+    loss_sum = torch.zeros(())
+    for start in range(0, n, batch):
+        xb = xs[start:start + batch]
+        yb = ys[start:start + batch]
+        optimizer.zero_grad(set_to_none=True)
+        loss = criterion(model(xb), yb)
+        loss.backward()
+        optimizer.step()
+        loss_sum += loss.detach() * xb.shape[0]
+    last_loss = loss_sum.item() / n  # the only sync point, once per epoch
+    dt = time.perf_counter() - t0
+    epoch_seconds.append(dt)
+    log("torch_mlp: epoch %d/%d  %.3f s  %.0f samples/s  train loss %.4f"
+        % (epoch + 1, epochs, dt, n / dt, last_loss))
+
+
+# ---------------------------------------------------------------- evaluate
+model.eval()
+correct = 0
+with torch.no_grad():
+    for start in range(0, x_test.shape[0], 1000):
+        pred = model(x_test[start:start + 1000]).argmax(dim=1)
+        correct += int((pred == y_test[start:start + 1000]).sum())
+test_accuracy = correct / x_test.shape[0]
+
+median_seconds = statistics.median(epoch_seconds)
+result = {
+    "peer": "pytorch-%s" % torch.__version__,
+    "blas": blas_label,
+    "samples_per_s": round(n / median_seconds, 1),
+    "epoch_seconds": [round(s, 4) for s in epoch_seconds],
+    "test_accuracy": round(test_accuracy, 4),
+    "train_loss": round(last_loss, 4),
+    "epochs": epochs,
+    "threads": threads,
+    "batch": batch,
+    "train_samples": n,
+    "openblas_coretype": os.environ.get("OPENBLAS_CORETYPE", "auto"),
+    "omp_num_threads": os.environ.get("OMP_NUM_THREADS"),
+    "foreach": args.foreach,
+    "mkldnn_enabled": torch.backends.mkldnn.enabled,
+}
+print(json.dumps(result), flush=True)

@@ -1,0 +1,29 @@
+// A oneDNN primitive bound to its arguments once, at build time, so the step
+// loop executes it without building argument maps or allocating.
+#pragma once
+
+#include <unordered_map>
+#include <vector>
+
+#include <oneapi/dnnl/dnnl.hpp>
+
+namespace gradstream::engine {
+
+class PrimitiveCall {
+ public:
+  PrimitiveCall() = default;
+  PrimitiveCall(dnnl::primitive primitive, std::unordered_map<int, dnnl::memory> args);
+
+  void execute(const dnnl::stream& stream) const;
+  bool empty() const { return !primitive_; }
+
+ private:
+  dnnl::primitive primitive_;
+  std::unordered_map<int, dnnl::memory> memories_;  // keeps the handles in args_ alive
+  std::vector<dnnl_exec_arg_t> args_;
+};
+
+// Plain row-major {rows, cols} f32 descriptor: every activation tensor here.
+dnnl::memory::desc matrix_desc(int64_t rows, int64_t cols);
+
+}  // namespace gradstream::engine

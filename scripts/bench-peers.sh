@@ -1,0 +1,161 @@
+#!/usr/bin/env bash
+# Trains the same spec with gradstream-bench and with the PyTorch peer
+# (bench/peers/torch_mlp.py, Debian's python3-torch on OpenBLAS-OpenMP), one after
+# the other on the same settings, and prints a short table and, as the last line,
+#   {"gradstream_samples_per_s":..., "pytorch_samples_per_s":..., "ratio":...,
+#    "gradstream_test_accuracy":..., "pytorch_test_accuracy":..., "threads":...,
+#    "batch":..., "cpu": "..."}
+# where ratio = gradstream / pytorch samples per second (> 1: gradstream is faster).
+#
+# usage: scripts/bench-peers.sh [SPEC] [--epochs N] [--threads N] [--batch N] [--no-setup]
+#   SPEC defaults to examples/fashion-mnist-mlp.json; epochs 3, threads 2, batch 128.
+#   --no-setup skips install-deps.sh and build.sh (use an existing build/).
+# Environment:
+#   OPENBLAS_CORETYPE        kernel set for the peer's OpenBLAS (default: the one
+#                            torch_mlp.py picked as fastest on this machine)
+#   GRADSTREAM_BENCH_BIN     the gradstream-bench to run (default build/bin/gradstream-bench)
+#   GRADSTREAM_BENCH_QUIET_WAIT  seconds to wait, before each run, for the machine
+#                            to go idle (default 120); the runs happen anyway after it,
+#                            with a warning and "quiet": false in the JSON line.
+set -euo pipefail
+
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+spec=examples/fashion-mnist-mlp.json
+epochs=3
+threads=2
+batch=128
+setup=1
+
+usage() { sed -n '10,19s/^# \{0,1\}//p' "${BASH_SOURCE[0]}" >&2; exit "${1:-2}"; }
+need_value() { [[ $# -ge 2 && $2 =~ ^[0-9]+$ && $2 -ge 1 ]] || { echo "bench-peers: $1 needs a positive integer" >&2; exit 2; }; }
+spec_set=0
+while (($#)); do
+  case $1 in
+    --epochs) need_value "$@"; epochs=$2; shift 2 ;;
+    --threads) need_value "$@"; threads=$2; shift 2 ;;
+    --batch) need_value "$@"; batch=$2; shift 2 ;;
+    --epochs=*|--threads=*|--batch=*) set -- "${1%%=*}" "${1#*=}" "${@:2}" ;;
+    --no-setup) setup=0; shift ;;
+    -h|--help) usage 0 ;;
+    -*) echo "bench-peers: unknown option $1" >&2; usage ;;
+    *) ((spec_set == 0)) || usage; spec=$1; spec_set=1; shift ;;
+  esac
+done
+
+# A relative SPEC is taken from the caller's directory, else from the repository root.
+if [[ -f $spec ]]; then spec=$(cd "$(dirname "$spec")" && pwd)/$(basename "$spec")
+elif [[ -f $root/$spec ]]; then spec=$root/$spec
+else echo "bench-peers: spec $spec not found" >&2; exit 2; fi
+
+py=/usr/bin/python3   # Debian's interpreter: python3-torch is installed for it only
+bench=${GRADSTREAM_BENCH_BIN:-$root/build/bin/gradstream-bench}
+peer=$root/bench/peers/torch_mlp.py
+
+if ((setup)); then
+  GRADSTREAM_WITH_PEERS=1 "$root/scripts/install-deps.sh"
+  "$root/scripts/build.sh"
+fi
+[[ -x $bench ]] || { echo "bench-peers: $bench was not built" >&2; exit 1; }
+
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+# Idle share of both cores over one second, from /proc/stat.
+idle_percent() {
+  local a b
+  read -r -a a < /proc/stat; sleep 1; read -r -a b < /proc/stat
+  local t1=0 t2=0 k
+  for k in 1 2 3 4 5 6 7 8; do t1=$((t1 + a[k])); t2=$((t2 + b[k])); done
+  local idle=$(( (b[4] + b[5]) - (a[4] + a[5]) )) total=$((t2 - t1))
+  ((total > 0)) || { echo 100; return; }
+  echo $((100 * idle / total))
+}
+
+# Waits (bounded) until nothing else keeps the CPUs busy, so that neither run shares
+# the machine with a compiler or another benchmark. Sets quiet=false if it never was.
+quiet=true
+wait_quiet() {
+  local deadline=$((SECONDS + ${GRADSTREAM_BENCH_QUIET_WAIT:-120})) idle
+  while :; do
+    idle=$(idle_percent)
+    ((idle >= 85)) && return 0
+    if ((SECONDS >= deadline)); then
+      echo "bench-peers: warning: machine only ${idle}% idle before the $1 run; figures are unreliable" >&2
+      quiet=false
+      return 0
+    fi
+    sleep 2
+  done
+}
+
+# Runs one benchmark with its output shown on stderr and kept in $work/$name.log.
+run() {
+  local name=$1; shift
+  wait_quiet "$name"
+  echo "bench-peers: running $name: $*" >&2
+  "$@" 2>&1 | tee "$work/$name.log" >&2
+}
+
+# OMP_NUM_THREADS is set for both: gradstream (oneDNN, OpenMP) and the peer (torch and
+# OpenBLAS share one libgomp pool). The peer's OPENBLAS_CORETYPE default is in torch_mlp.py.
+export OMP_NUM_THREADS=$threads
+run gradstream "$bench" "$spec" --epochs "$epochs" --threads "$threads" --batch "$batch"
+run pytorch "$py" "$peer" "$spec" --epochs "$epochs" --threads "$threads" --batch "$batch"
+
+cpu=$(LC_ALL=C lscpu | sed -n 's/^Model name:[[:space:]]*//p' | head -n1)
+
+"$py" - "$work/gradstream.log" "$work/pytorch.log" "$threads" "$batch" "$epochs" "$cpu" "$quiet" "$spec" <<'EOF'
+import json, statistics, sys
+
+g_log, p_log, threads, batch, epochs, cpu, quiet, spec = sys.argv[1:]
+
+def last_json(path, who):
+    lines = [l.strip() for l in open(path, errors="replace") if l.strip()]
+    if not lines:
+        sys.exit("bench-peers: %s printed nothing" % who)
+    try:
+        obj = json.loads(lines[-1])
+    except ValueError:
+        sys.exit("bench-peers: last line of %s is not JSON: %s" % (who, lines[-1][:200]))
+    if not isinstance(obj, dict) or "samples_per_s" not in obj:
+        sys.exit("bench-peers: %s's last line has no samples_per_s: %s" % (who, lines[-1][:200]))
+    return obj
+
+def median_epoch(obj):
+    e = obj.get("epoch_seconds")
+    if isinstance(e, list) and e:
+        return statistics.median(float(x) for x in e)
+    return float(e) if isinstance(e, (int, float)) else float("nan")
+
+g = last_json(g_log, "gradstream-bench")
+p = last_json(p_log, "torch_mlp.py")
+gs, ps = float(g["samples_per_s"]), float(p["samples_per_s"])
+ratio = gs / ps if ps > 0 else None
+peer = p.get("peer", "pytorch")
+
+rows = [("gradstream", gs, median_epoch(g), g.get("test_accuracy")),
+        (peer, ps, median_epoch(p), p.get("test_accuracy"))]
+print("%-22s %12s %14s %9s" % ("", "samples/s", "epoch s (med)", "test acc"))
+for name, sps, es, acc in rows:
+    print("%-22s %12.0f %14.3f %9s" % (name, sps, es, "-" if acc is None else "%.4f" % float(acc)))
+print("ratio gradstream/pytorch: %s   (%s epochs, %s threads, batch %s, %s; peer BLAS: %s)"
+      % ("n/a" if ratio is None else "%.2f" % ratio, epochs, threads, batch, cpu, p.get("blas", "?")))
+if quiet != "true":
+    print("warning: the machine was busy before a run; do not trust these figures")
+
+print(json.dumps({
+    "gradstream_samples_per_s": gs,
+    "pytorch_samples_per_s": ps,
+    "ratio": None if ratio is None else round(ratio, 3),
+    "gradstream_test_accuracy": g.get("test_accuracy"),
+    "pytorch_test_accuracy": p.get("test_accuracy"),
+    "threads": int(threads),
+    "batch": int(batch),
+    "epochs": int(epochs),
+    "cpu": cpu,
+    "spec": spec,
+    "peer": peer,
+    "peer_blas": p.get("blas"),
+    "quiet": quiet == "true",
+}))
+EOF

@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Installs every Debian package gradstream needs to build, test and benchmark.
+# Idempotent: packages already present are skipped, so a warm machine pays nothing.
+set -euo pipefail
+
+packages=(
+  build-essential cmake pkg-config
+  libdnnl-dev
+  libprotobuf-dev protobuf-compiler
+  libgrpc++-dev protobuf-compiler-grpc
+  prometheus-cpp-dev
+  libgtest-dev libgmock-dev libbenchmark-dev
+  libcli11-dev zlib1g-dev
+  dataset-fashion-mnist
+)
+
+# The PyTorch peer in bench/peers/ only runs when asked (scripts/bench-peers.sh);
+# GRADSTREAM_WITH_PEERS=1 installs what it needs.
+if [[ "${GRADSTREAM_WITH_PEERS:-0}" == 1 ]]; then
+  packages+=(python3-torch python3-numpy libopenblas0-openmp)
+fi
+
+missing=()
+for p in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
+    missing+=("$p")
+  fi
+done
+
+if ((${#missing[@]} == 0)); then
+  exit 0
+fi
+
+echo "install-deps: installing ${missing[*]}" >&2
+sudo_cmd=()
+if [[ $(id -u) -ne 0 ]]; then sudo_cmd=(sudo); fi
+export DEBIAN_FRONTEND=noninteractive
+"${sudo_cmd[@]}" apt-get update -qq
+"${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
