@@ -9,7 +9,7 @@ Evaluator::Instance& Evaluator::instance_for(int64_t batch) {
   auto it = cache_.find(batch);
   if (it == cache_.end()) {
     Instance instance{std::make_unique<Pipeline>(model_, batch, /*training=*/false, eng_),
-                      make_loss(loss_kind_, batch, model_.output_units(), eng_)};
+                      make_loss(loss_kind_, batch, model_.output_units())};
     it = cache_.emplace(batch, std::move(instance)).first;
   }
   return it->second;

@@ -28,8 +28,7 @@ class Loss {
   virtual int32_t predict_one_unit(float y) const;
 };
 
-std::unique_ptr<Loss> make_loss(v1::Loss kind, int64_t batch, int64_t units,
-                                const dnnl::engine& eng);
+std::unique_ptr<Loss> make_loss(v1::Loss kind, int64_t batch, int64_t units);
 
 // The value labels are compared against: one-hot for several units, the label
 // itself for one unit.

@@ -17,7 +17,9 @@ class PreluLayer : public Layer {
   const ActivationInfo* activation() const override { return &info_; }
   dnnl::memory bind_backward(const dnnl::memory& diff_dst, bool needs_diff_src) override;
   void forward(const dnnl::stream& stream) override { forward_.execute(stream); }
-  void backward(const dnnl::stream& stream) override { backward_.execute(stream); }
+  void backward(const dnnl::stream& stream) override {
+    if (!backward_.empty()) backward_.execute(stream);
+  }
 
  private:
   dnnl::engine eng_;

@@ -1,38 +1,30 @@
-// SoftmaxCrossEntropyLoss: log-softmax through oneDNN, then loss and gradient.
+// SoftmaxCrossEntropyLoss: stable log-softmax, loss and gradient in one pass.
 #include "engine/softmax_cross_entropy_loss.hpp"
 
+#include <algorithm>
 #include <cmath>
 
 namespace gradstream::engine {
 
-SoftmaxCrossEntropyLoss::SoftmaxCrossEntropyLoss(int64_t batch, int64_t units,
-                                                 const dnnl::engine& eng)
-    : batch_(batch), units_(units) {
-  const dnnl::memory::desc md = matrix_desc(batch, units);
-  logits_ = dnnl::memory(md, eng, nullptr);
-  log_probabilities_ = dnnl::memory(md, eng);
-  dnnl::softmax_v2_forward::desc desc(dnnl::prop_kind::forward_inference,
-                                      dnnl::algorithm::softmax_log, md, md, 1);
-  log_softmax_ = PrimitiveCall(dnnl::softmax_v2_forward({desc, eng}),
-                               {{DNNL_ARG_SRC, logits_}, {DNNL_ARG_DST, log_probabilities_}});
-}
-
 double SoftmaxCrossEntropyLoss::compute(const dnnl::memory& output, const int32_t* labels,
-                                        float* diff, const dnnl::stream& stream) {
-  logits_.set_data_handle(output.get_data_handle());
-  log_softmax_.execute(stream);
-  const float* logp = static_cast<const float*>(log_probabilities_.get_data_handle());
-  const float inv_batch = 1.0F / static_cast<float>(batch_);
+                                        float* diff, const dnnl::stream& /*stream*/) {
+  const float* logits = static_cast<const float*>(output.get_data_handle());
+  const double inv_batch = 1.0 / static_cast<double>(batch_);
   double total = 0.0;
   for (int64_t n = 0; n < batch_; ++n) {
-    const float* row = logp + n * units_;
-    total -= row[labels[n]];
+    const float* row = logits + n * units_;
+    const double max = *std::max_element(row, row + units_);
+    double sum = 0.0;
+    for (int64_t c = 0; c < units_; ++c) sum += std::exp(row[c] - max);
+    const double log_sum = std::log(sum);
+    total -= row[labels[n]] - max - log_sum;
     if (diff == nullptr) continue;
     float* d = diff + n * units_;
-    for (int64_t c = 0; c < units_; ++c) d[c] = std::exp(row[c]) * inv_batch;
-    d[labels[n]] -= inv_batch;
+    const double scale = inv_batch / sum;
+    for (int64_t c = 0; c < units_; ++c) d[c] = static_cast<float>(std::exp(row[c] - max) * scale);
+    d[labels[n]] -= static_cast<float>(inv_batch);
   }
-  return total / static_cast<double>(batch_);
+  return total * inv_batch;
 }
 
 }  // namespace gradstream::engine

@@ -53,6 +53,7 @@ std::string describe_json_error(std::string_view text, std::string_view message)
   if (first_break == std::string_view::npos) return std::string(message);
   std::string what(message.substr(0, first_break));
   const size_t last_break = message.rfind('\n');
+  if (last_break == first_break) return what;
   const std::string_view excerpt = message.substr(first_break + 1, last_break - first_break - 1);
   const std::string_view caret = message.substr(last_break + 1);
   const size_t at = excerpt.empty() ? std::string_view::npos : text.find(excerpt);

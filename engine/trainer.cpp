@@ -112,7 +112,7 @@ Trainer::TrainInstance& Trainer::instance_for(int64_t batch) {
   auto it = instances_.find(batch);
   if (it == instances_.end()) {
     TrainInstance instance{std::make_unique<Pipeline>(*model_, batch, /*training=*/true, eng_),
-                           make_loss(spec_.loss(), batch, model_->output_units(), eng_)};
+                           make_loss(spec_.loss(), batch, model_->output_units())};
     it = instances_.emplace(batch, std::move(instance)).first;
   }
   return it->second;

@@ -46,7 +46,7 @@ class SoftmaxCrossEntropyLossTest : public ::testing::Test {
  protected:
   dnnl::engine eng_{dnnl::engine::kind::cpu, 0};
   dnnl::stream stream_{eng_};
-  SoftmaxCrossEntropyLoss loss_{kBatch, kUnits, eng_};
+  SoftmaxCrossEntropyLoss loss_{kBatch, kUnits};
 };
 
 TEST_F(SoftmaxCrossEntropyLossTest, LossAndGradientOnOrdinaryLogits) {

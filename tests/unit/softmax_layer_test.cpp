@@ -159,7 +159,7 @@ TEST_P(SoftmaxLayerTest, NoDiffSrcNeededReturnsEmptyMemory) {
   EXPECT_EQ(layer.activation(), &info());
 }
 
-INSTANTIATE_TEST_SUITE_P(Catalog, SoftmaxLayerTest,
+INSTANTIATE_TEST_SUITE_P(SoftmaxCatalog, SoftmaxLayerTest,
                          ::testing::Values(std::string("softmax"), std::string("log_softmax")),
                          [](const ::testing::TestParamInfo<std::string>& p) { return p.param; });
 

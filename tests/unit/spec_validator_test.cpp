@@ -85,7 +85,8 @@ const ValidCase kValidCases[] = {
      }},
     {"leaky_relu_alpha_in_range",
      [](auto& s) {
-       dense_activation(s, 0).set_name("leaky_relu"), dense_activation(s, 0).set_alpha(0.2f);
+       dense_activation(s, 0).set_name("leaky_relu");
+       dense_activation(s, 0).set_alpha(0.2f);
      }},
     {"prelu_and_flatten_and_dropout",
      [](auto& s) {
@@ -96,8 +97,15 @@ const ValidCase kValidCases[] = {
        insert_layer(s, 2).mutable_dropout()->set_rate(0.5f);
      }},
     {"bce_with_one_unit",
-     [](auto& s) { s.set_loss(v1::BCE_WITH_LOGITS), dense(s, 2).set_units(1); }},
-    {"mse_with_one_unit", [](auto& s) { s.set_loss(v1::MSE), dense(s, 2).set_units(1); }},
+     [](auto& s) {
+       s.set_loss(v1::BCE_WITH_LOGITS);
+       dense(s, 2).set_units(1);
+     }},
+    {"mse_with_one_unit",
+     [](auto& s) {
+       s.set_loss(v1::MSE);
+       dense(s, 2).set_units(1);
+     }},
     {"initial_values_of_the_right_size",
      [](auto& s) {
        dense(s, 2).mutable_initial_weights()->Resize(128 * 10, 0.0f);
@@ -124,7 +132,11 @@ const ValidCase kValidCases[] = {
      [](auto& s) { s.mutable_data()->mutable_files()->set_train_features("train.CSV"); }},
     {"validation_fraction_half", [](auto& s) { s.mutable_data()->set_validation_fraction(0.5f); }},
     {"threads_zero_and_max",
-     [](auto& s) { s.set_threads(0), s.set_batch_size(kMaxBatchSize), s.set_epochs(kMaxEpochs); }},
+     [](auto& s) {
+       s.set_threads(0);
+       s.set_batch_size(kMaxBatchSize);
+       s.set_epochs(kMaxEpochs);
+     }},
 };
 
 INSTANTIATE_TEST_SUITE_P(SpecValidator, SpecValidatorAccepts, ::testing::ValuesIn(kValidCases),
@@ -159,7 +171,8 @@ const BadCase kBadCases[] = {
      "model.input_shape[0]: 0 is out of range [1, 16777216]"},
     {"too_many_input_features",
      [](auto& s) {
-       s.mutable_model()->set_input_shape(0, 4096), s.mutable_model()->add_input_shape(4097);
+       s.mutable_model()->set_input_shape(0, 4096);
+       s.mutable_model()->add_input_shape(4097);
      },
      "model.input_shape: "},
     {"unknown_model_init",
@@ -189,14 +202,16 @@ const BadCase kBadCases[] = {
      "model.layers[1].activation.name: "},
     {"leaky_relu_alpha_out_of_range",
      [](auto& s) {
-       dense_activation(s, 0).set_name("leaky_relu"), dense_activation(s, 0).set_alpha(3.5f);
+       dense_activation(s, 0).set_name("leaky_relu");
+       dense_activation(s, 0).set_alpha(3.5f);
      },
      "model.layers[0].dense.activation.alpha: 3.5 is out of range [0, 1]"},
     {"alpha_on_relu", [](auto& s) { dense_activation(s, 0).set_alpha(0.1f); },
      "model.layers[0].dense.activation.alpha: relu takes no alpha"},
     {"nan_swish_beta",
      [](auto& s) {
-       dense_activation(s, 1).set_name("swish"), dense_activation(s, 1).set_beta(kNaN);
+       dense_activation(s, 1).set_name("swish");
+       dense_activation(s, 1).set_beta(kNaN);
      },
      "model.layers[1].dense.activation.beta: "},
     {"softmax_in_the_middle", [](auto& s) { dense_activation(s, 0).set_name("softmax"); },
@@ -220,7 +235,8 @@ const BadCase kBadCases[] = {
      "model.layers[2].dense.initial_bias: "},
     {"initial_bias_with_no_bias",
      [](auto& s) {
-       dense(s, 2).set_no_bias(true), dense(s, 2).mutable_initial_bias()->Resize(10, 0.0f);
+       dense(s, 2).set_no_bias(true);
+       dense(s, 2).mutable_initial_bias()->Resize(10, 0.0f);
      },
      "model.layers[2].dense.initial_bias: "},
     {"dropout_one", [](auto& s) { insert_layer(s, 1).mutable_dropout()->set_rate(1.0f); },
@@ -234,7 +250,11 @@ const BadCase kBadCases[] = {
      "loss: unknown value 42"},
     {"cross_entropy_one_output", [](auto& s) { dense(s, 2).set_units(1); },
      "model.layers[2].dense.units: "},
-    {"unspecified_loss_one_output", [](auto& s) { s.clear_loss(), dense(s, 2).set_units(1); },
+    {"unspecified_loss_one_output",
+     [](auto& s) {
+       s.clear_loss();
+       dense(s, 2).set_units(1);
+     },
      "model.layers[2].dense.units: "},
     // optimizer
     {"nan_learning_rate", [](auto& s) { s.mutable_optimizer()->set_learning_rate(kNaN); },
@@ -327,7 +347,8 @@ const BadCase kBadCases[] = {
     {"test_features_without_labels",
      [](auto& s) {
        auto& files = *s.mutable_data()->mutable_files();
-       files.set_train_features("x.npy"), files.set_train_labels("y.npy");
+       files.set_train_features("x.npy");
+       files.set_train_labels("y.npy");
        files.set_test_features("tx.npy");
      },
      "data.files.test_labels: "},
