@@ -15,6 +15,7 @@ namespace {
 
 // Longest cell text echoed back in an error message.
 constexpr size_t kMaxCellEcho = 40;
+constexpr std::string_view kUtf8Bom = "\xEF\xBB\xBF";
 
 std::string_view trim(std::string_view s) {
   const auto is_space = [](char c) { return c == ' ' || c == '\t' || c == '\r'; };
@@ -153,6 +154,8 @@ Result<Dataset> read_csv(const std::string& path, int label_column, bool has_hea
   bool header_pending = has_header;
   std::string line;
   for (int64_t line_no = 1; std::getline(in, line); ++line_no) {
+    // Spreadsheet exports often start with a UTF-8 byte order mark.
+    if (line_no == 1 && line.starts_with(kUtf8Bom)) line.erase(0, kUtf8Bom.size());
     if (trim(line).empty()) continue;
     if (header_pending) {
       header_pending = false;

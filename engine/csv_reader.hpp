@@ -20,8 +20,9 @@ inline constexpr int64_t kMaxCsvLabel = std::numeric_limits<int32_t>::max() - 1;
 //   label_column: index of the label column, 0-based; negative counts from the
 //                 end (-1 is the last column).
 //   has_header:   the first non-blank line is a header and is skipped.
-// Blank lines are skipped, "\r\n" endings accepted, cells may be padded with
-// spaces. Errors name the file and, for a bad cell, its line and column (1-based):
+// Blank lines and a leading UTF-8 BOM are skipped, "\r\n" endings accepted,
+// cells may be padded with spaces. Errors name the file and, for a bad cell,
+// its line and column (1-based):
 //   not_found        the file cannot be opened;
 //   data_loss        a cell that is not a number, rows of different widths;
 //   invalid_argument no data rows, label_column out of range, NaN or infinite

@@ -58,6 +58,13 @@ TEST_F(CsvReaderTest, ReadsFirstColumnLabelsWithCrlfAndBlankLines) {
   EXPECT_EQ(r->labels, (std::vector<int32_t>{7, 3}));
 }
 
+TEST_F(CsvReaderTest, SkipsUtf8ByteOrderMark) {
+  auto r = read_csv(write("\xEF\xBB\xBF" "1.25,3\n"), -1, false);
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_EQ(r->features, (std::vector<float>{1.25f}));
+  EXPECT_EQ(r->labels, (std::vector<int32_t>{3}));
+}
+
 TEST_F(CsvReaderTest, MiddleLabelColumnAndIntegralFloatLabels) {
   auto r = read_csv(write("1,2.0,3\n4,5.0,6\n"), 1, false);
   ASSERT_TRUE(r.ok()) << r.status().message();
