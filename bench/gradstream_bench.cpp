@@ -89,8 +89,8 @@ int main(int argc, char** argv) {
   std::printf(
       "{\"samples_per_s\": %.1f, \"epoch_seconds\": [%s], \"test_accuracy\": %.4f, "
       "\"final_train_loss\": %.5f, \"epochs\": %u, \"threads\": %u, \"batch\": %u, "
-      "\"prefetch\": %s}\n",
+      "\"prefetch_thread\": %s}\n",
       median(rates), seconds.c_str(), done.final_test_accuracy(), done.final_train_loss(),
-      used.epochs(), used.threads(), used.batch_size(), used.data().no_prefetch() ? "false" : "true");
+      used.epochs(), used.threads(), used.batch_size(), (*trainer)->prefetch_thread() ? "true" : "false");
   return 0;
 }

@@ -2,6 +2,8 @@
 #include "engine/adam_optimizer.hpp"
 
 #include <cmath>
+
+#include "engine/parallel.hpp"
 #include <utility>
 
 namespace gradstream::engine {
@@ -42,7 +44,7 @@ void AdamOptimizer::step(float learning_rate) {
     float* m = m_[k].data();
     float* v = v_[k].data();
     const int64_t n = p.size();
-#pragma omp simd
+#pragma omp parallel for simd schedule(static) if (n >= kParallelMinElements)
     for (int64_t i = 0; i < n; ++i) {
       w[i] *= shrink;
       const float g = grad[i] + l2 * w[i];

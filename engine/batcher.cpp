@@ -7,6 +7,8 @@
 #include <cstring>
 #include <numeric>
 
+#include "engine/parallel.hpp"
+
 namespace gradstream::engine {
 
 namespace {
@@ -106,6 +108,9 @@ void Batcher::gather(int64_t batch, Slot& slot) const {
   const int64_t first = batch * batch_size_;
   slot.size = std::min(batch_size_, data_.count - first);
   const size_t row_bytes = static_cast<size_t>(sample_size_) * sizeof(float);
+  // Without a prefetch thread the training thread's OpenMP team (the job's
+  // whole budget) gathers; the prefetch thread gathers alone.
+#pragma omp parallel for schedule(static) if (!prefetch_ && slot.size * sample_size_ >= kParallelMinElements)
   for (int64_t i = 0; i < slot.size; ++i) {
     const int64_t src = order_[static_cast<size_t>(first + i)];
     std::memcpy(slot.features.data() + i * sample_size_, data_.features.data() + src * sample_size_,

@@ -17,9 +17,10 @@ class Optimizer {
   virtual ~Optimizer() = default;
 
   // Updates every parameter in place from its grad. The learning rate comes from
-  // the caller (LrSchedule) so schedules stay out of the optimizers. Runs on the
-  // calling thread only: the trainer owns the OpenMP thread budget, and a parallel
-  // region here would oversubscribe it. Never allocates.
+  // the caller (LrSchedule) so schedules stay out of the optimizers. Large
+  // parameters are split across the calling thread's OpenMP team, which the
+  // trainer sized to the job's thread budget (see parallel.hpp). Element-wise,
+  // so the result does not depend on the split. Never allocates.
   virtual void step(float learning_rate) = 0;
 };
 

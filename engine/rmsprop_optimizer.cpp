@@ -2,6 +2,8 @@
 #include "engine/rmsprop_optimizer.hpp"
 
 #include <cmath>
+
+#include "engine/parallel.hpp"
 #include <cstdint>
 #include <utility>
 
@@ -36,7 +38,7 @@ void RmspropOptimizer::step_plain(Parameter& p, std::vector<float>& square_avg,
   const float* grad = p.grad_data();
   float* sq = square_avg.data();
   const int64_t n = p.size();
-#pragma omp simd
+#pragma omp parallel for simd schedule(static) if (n >= kParallelMinElements)
   for (int64_t i = 0; i < n; ++i) {
     const float g = grad[i] + wd * w[i];
     sq[i] = rho * sq[i] + (1.0f - rho) * g * g;
@@ -55,7 +57,7 @@ void RmspropOptimizer::step_momentum(Parameter& p, std::vector<float>& square_av
   float* sq = square_avg.data();
   float* buf = buffer.data();
   const int64_t n = p.size();
-#pragma omp simd
+#pragma omp parallel for simd schedule(static) if (n >= kParallelMinElements)
   for (int64_t i = 0; i < n; ++i) {
     const float g = grad[i] + wd * w[i];
     sq[i] = rho * sq[i] + (1.0f - rho) * g * g;

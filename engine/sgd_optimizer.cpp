@@ -3,6 +3,8 @@
 
 #include <utility>
 
+#include "engine/parallel.hpp"
+
 namespace gradstream::engine {
 
 SgdOptimizer::SgdOptimizer(const SgdOptions& options, std::vector<Parameter*> params)
@@ -30,7 +32,7 @@ void SgdOptimizer::step_plain(Parameter& p, float learning_rate) const {
   float* w = p.data();
   const float* grad = p.grad_data();
   const int64_t n = p.size();
-#pragma omp simd
+#pragma omp parallel for simd schedule(static) if (n >= kParallelMinElements)
   for (int64_t i = 0; i < n; ++i) {
     const float g = grad[i] + wd * w[i];
     w[i] -= learning_rate * g;
@@ -49,7 +51,7 @@ void SgdOptimizer::step_momentum(Parameter& p, std::vector<float>& velocity,
   const float* grad = p.grad_data();
   float* v = velocity.data();
   const int64_t n = p.size();
-#pragma omp simd
+#pragma omp parallel for simd schedule(static) if (n >= kParallelMinElements)
   for (int64_t i = 0; i < n; ++i) {
     const float g = grad[i] + wd * w[i];
     v[i] = first ? g : mu * v[i] + g;

@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "engine/batcher.hpp"
+#include "engine/parallel.hpp"
 #include "engine/spec_defaults.hpp"
 #include "engine/training_stats.hpp"
 
@@ -93,6 +94,11 @@ Result<std::unique_ptr<Trainer>> Trainer::create(const v1::TrainingSpec& user_sp
     trainer->schedule_ = std::make_unique<LrSchedule>(
         s.optimizer().schedule(), s.optimizer().learning_rate(), steps_per_epoch * s.epochs(),
         steps_per_epoch);
+    // A prefetch thread only pays where a core is left over: on a core that an
+    // OpenMP thread of this job also uses, it stalls the team at every barrier
+    // (measured here: 1.4k instead of 42k samples/s with 2 threads on 2 cores).
+    trainer->prefetch_thread_ =
+        !s.data().no_prefetch() && static_cast<int>(s.threads()) < usable_cores();
     trainer->evaluator_ = std::make_unique<Evaluator>(*trainer->model_, s.loss(), trainer->eng_);
     // Build every training shape now so the step loop never builds a primitive.
     trainer->instance_for(batch);
@@ -185,7 +191,7 @@ v1::DoneReport Trainer::run(TrainingObserver& observer, const std::atomic<bool>&
   const v1::ReportingSpec& reporting = spec_.reporting();
   const int64_t batch_size = std::min<int64_t>(spec_.batch_size(), data_.train.count);
   Batcher batcher(data_.train, batch_size, !spec_.data().no_shuffle(), spec_.seed(),
-                  !spec_.data().no_prefetch());
+                  prefetch_thread_);
   v1::DoneReport done;
   uint64_t step = 0;
   uint32_t epoch = 0;

@@ -36,6 +36,8 @@ class Trainer {
 
   Model& model() { return *model_; }
   const v1::TrainingSpec& spec() const { return spec_; }
+  // Whether batches are gathered on a thread of their own (only with a spare core).
+  bool prefetch_thread() const { return prefetch_thread_; }
 
  private:
   struct TrainInstance {
@@ -61,7 +63,8 @@ class Trainer {
   std::unique_ptr<LrSchedule> schedule_;
   std::unique_ptr<Evaluator> evaluator_;
   std::map<int64_t, TrainInstance> instances_;  // full batch and the last partial one
-  std::vector<std::vector<float>> previous_values_;  // for update ratios on report steps
+  std::vector<std::vector<float>> previous_values_;
+  bool prefetch_thread_ = false;  // for update ratios on report steps
 };
 
 }  // namespace gradstream::engine

@@ -323,10 +323,20 @@ with torch.no_grad():
         correct += int((pred == y_test[start:start + 1000]).sum())
 test_accuracy = correct / x_test.shape[0]
 
+def debian_version(package):
+    try:
+        import subprocess
+        return subprocess.run(["dpkg-query", "-W", "-f=${Version}", package], capture_output=True,
+                              text=True, check=True).stdout.strip() or None
+    except (OSError, subprocess.CalledProcessError):
+        return None
+
+
 median_seconds = statistics.median(epoch_seconds)
 result = {
     "peer": "pytorch-%s" % torch.__version__,
     "blas": blas_label,
+    "torch_package": debian_version("python3-torch"),  # Debian's 1.13.1 reports 1.13.0a0
     "samples_per_s": round(n / median_seconds, 1),
     "epoch_seconds": [round(s, 4) for s in epoch_seconds],
     "test_accuracy": round(test_accuracy, 4),
