@@ -329,21 +329,26 @@ Status validate_schedule(const v1::ScheduleSpec& schedule, float learning_rate) 
   return check_count(path + ".warmup_steps", schedule.warmup_steps(), 0, kMaxWarmupSteps);
 }
 
-Status validate_optimizer(const v1::OptimizerSpec& opt) {
+}  // namespace
+
+// Public: make_optimizer calls it too, so these checks live only here.
+Status validate_optimizer(const v1::OptimizerSpec& spec) {
   // 0 selects the optimizer's default rate.
-  if (opt.learning_rate() != 0.0f && !contains(kLearningRateRange, opt.learning_rate())) {
-    return out_of_range("optimizer.learning_rate", opt.learning_rate(), kLearningRateRange,
+  if (spec.learning_rate() != 0.0f && !contains(kLearningRateRange, spec.learning_rate())) {
+    return out_of_range("optimizer.learning_rate", spec.learning_rate(), kLearningRateRange,
                         " (0 selects the optimizer's default)");
   }
-  if (Status s = check_float("optimizer.weight_decay", opt.weight_decay(), kWeightDecayRange);
+  if (Status s = check_float("optimizer.weight_decay", spec.weight_decay(), kWeightDecayRange);
       !s.ok()) {
     return s;
   }
-  if (Status s = validate_optimizer_kind(opt); !s.ok()) return s;
+  if (Status s = validate_optimizer_kind(spec); !s.ok()) return s;
   const float learning_rate =
-      opt.learning_rate() != 0.0f ? opt.learning_rate() : default_learning_rate(opt.kind_case());
-  return validate_schedule(opt.schedule(), learning_rate);
+      spec.learning_rate() != 0.0f ? spec.learning_rate() : default_learning_rate(spec.kind_case());
+  return validate_schedule(spec.schedule(), learning_rate);
 }
+
+namespace {
 
 bool has_csv_extension(const std::string& path) {
   std::string ext = std::filesystem::path(path).extension().string();

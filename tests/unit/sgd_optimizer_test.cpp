@@ -176,7 +176,7 @@ TEST_F(SgdOptimizerTest, FactoryRejectsNesterovWithoutMomentum) {
   auto built = make_optimizer(spec, {&p});
   ASSERT_FALSE(built.ok());
   EXPECT_EQ(built.status().code(), StatusCode::kInvalidArgument);
-  EXPECT_EQ(built.status().message(), "optimizer.sgd.nesterov: requires momentum > 0");
+  EXPECT_EQ(built.status().message(), "optimizer.sgd.nesterov: needs momentum > 0");
 }
 
 TEST_F(SgdOptimizerTest, FactoryRejectsWeightDecayOutOfRange) {
