@@ -2,11 +2,34 @@
 #include "engine/adam_optimizer.hpp"
 
 #include <cmath>
-
-#include "engine/parallel.hpp"
 #include <utility>
 
+#include "engine/parallel.hpp"
+
 namespace gradstream::engine {
+
+namespace {
+
+struct AdamStep {
+  float b1, b2, eps, step_size, inv_sqrt_correction2, l2, shrink;
+};
+
+// Cloned for AVX2 and the x86-64 baseline, picked at load time: the same
+// IEEE operations in each (no FMA contraction), so the same bits either way.
+__attribute__((target_clones("avx2", "default"))) void adam_update(
+    const AdamStep& s, float* __restrict w, const float* __restrict grad, float* __restrict m,
+    float* __restrict v, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) {
+    w[i] *= s.shrink;
+    const float g = grad[i] + s.l2 * w[i];
+    m[i] = s.b1 * m[i] + (1.0f - s.b1) * g;
+    v[i] = s.b2 * v[i] + (1.0f - s.b2) * g * g;
+    const float denom = std::sqrt(v[i]) * s.inv_sqrt_correction2 + s.eps;
+    w[i] -= s.step_size * m[i] / denom;
+  }
+}
+
+}  // namespace
 
 AdamOptimizer::AdamOptimizer(const AdamOptions& options, std::vector<Parameter*> params)
     : options_(options), params_(std::move(params)) {
@@ -36,23 +59,22 @@ void AdamOptimizer::step(float learning_rate) {
   for (size_t k = 0; k < params_.size(); ++k) {
     Parameter& p = *params_[k];
     const float wd = p.decay ? options_.weight_decay : 0.0f;
+    AdamStep step;
+    step.b1 = b1;
+    step.b2 = b2;
+    step.eps = eps;
+    step.step_size = step_size;
+    step.inv_sqrt_correction2 = inv_sqrt_correction2;
     // Exactly one of the two decay forms is non-zero.
-    const float l2 = options_.decoupled ? 0.0f : wd;
-    const float shrink = options_.decoupled ? 1.0f - learning_rate * wd : 1.0f;
+    step.l2 = options_.decoupled ? 0.0f : wd;
+    step.shrink = options_.decoupled ? 1.0f - learning_rate * wd : 1.0f;
     float* w = p.data();
     const float* grad = p.grad_data();
     float* m = m_[k].data();
     float* v = v_[k].data();
-    const int64_t n = p.size();
-#pragma omp parallel for simd schedule(static) if (n >= kParallelMinElements)
-    for (int64_t i = 0; i < n; ++i) {
-      w[i] *= shrink;
-      const float g = grad[i] + l2 * w[i];
-      m[i] = b1 * m[i] + (1.0f - b1) * g;
-      v[i] = b2 * v[i] + (1.0f - b2) * g * g;
-      const float denom = std::sqrt(v[i]) * inv_sqrt_correction2 + eps;
-      w[i] -= step_size * m[i] / denom;
-    }
+    parallel_chunks(p.size(), [&](int64_t begin, int64_t end) {
+      adam_update(step, w + begin, grad + begin, m + begin, v + begin, end - begin);
+    });
   }
 }
 

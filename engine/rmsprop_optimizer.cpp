@@ -9,6 +9,32 @@
 
 namespace gradstream::engine {
 
+namespace {
+
+// Cloned for AVX2 and the x86-64 baseline (same IEEE operations, same bits).
+__attribute__((target_clones("avx2", "default"))) void rmsprop_update(
+    float lr, float wd, float rho, float eps, float* __restrict w, const float* __restrict grad,
+    float* __restrict sq, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) {
+    const float g = grad[i] + wd * w[i];
+    sq[i] = rho * sq[i] + (1.0f - rho) * g * g;
+    w[i] -= lr * g / (std::sqrt(sq[i]) + eps);
+  }
+}
+
+__attribute__((target_clones("avx2", "default"))) void rmsprop_momentum_update(
+    float lr, float wd, float rho, float eps, float mu, float* __restrict w,
+    const float* __restrict grad, float* __restrict sq, float* __restrict buf, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) {
+    const float g = grad[i] + wd * w[i];
+    sq[i] = rho * sq[i] + (1.0f - rho) * g * g;
+    buf[i] = mu * buf[i] + g / (std::sqrt(sq[i]) + eps);
+    w[i] -= lr * buf[i];
+  }
+}
+
+}  // namespace
+
 RmspropOptimizer::RmspropOptimizer(const RmspropOptions& options, std::vector<Parameter*> params)
     : options_(options), params_(std::move(params)) {
   square_avg_.reserve(params_.size());
@@ -38,12 +64,9 @@ void RmspropOptimizer::step_plain(Parameter& p, std::vector<float>& square_avg,
   const float* grad = p.grad_data();
   float* sq = square_avg.data();
   const int64_t n = p.size();
-#pragma omp parallel for simd schedule(static) if (n >= kParallelMinElements)
-  for (int64_t i = 0; i < n; ++i) {
-    const float g = grad[i] + wd * w[i];
-    sq[i] = rho * sq[i] + (1.0f - rho) * g * g;
-    w[i] -= learning_rate * g / (std::sqrt(sq[i]) + eps);
-  }
+  parallel_chunks(n, [&](int64_t begin, int64_t end) {
+    rmsprop_update(learning_rate, wd, rho, eps, w + begin, grad + begin, sq + begin, end - begin);
+  });
 }
 
 void RmspropOptimizer::step_momentum(Parameter& p, std::vector<float>& square_avg,
@@ -57,13 +80,10 @@ void RmspropOptimizer::step_momentum(Parameter& p, std::vector<float>& square_av
   float* sq = square_avg.data();
   float* buf = buffer.data();
   const int64_t n = p.size();
-#pragma omp parallel for simd schedule(static) if (n >= kParallelMinElements)
-  for (int64_t i = 0; i < n; ++i) {
-    const float g = grad[i] + wd * w[i];
-    sq[i] = rho * sq[i] + (1.0f - rho) * g * g;
-    buf[i] = mu * buf[i] + g / (std::sqrt(sq[i]) + eps);
-    w[i] -= learning_rate * buf[i];
-  }
+  parallel_chunks(n, [&](int64_t begin, int64_t end) {
+    rmsprop_momentum_update(learning_rate, wd, rho, eps, mu, w + begin, grad + begin, sq + begin,
+                            buf + begin, end - begin);
+  });
 }
 
 }  // namespace gradstream::engine

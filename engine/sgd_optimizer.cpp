@@ -7,6 +7,30 @@
 
 namespace gradstream::engine {
 
+namespace {
+
+// Cloned for AVX2 and the x86-64 baseline (same IEEE operations, same bits).
+__attribute__((target_clones("avx2", "default"))) void sgd_update(
+    float lr, float wd, float* __restrict w, const float* __restrict grad, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) {
+    const float g = grad[i] + wd * w[i];
+    w[i] -= lr * g;
+  }
+}
+
+__attribute__((target_clones("avx2", "default"))) void sgd_momentum_update(
+    float lr, float wd, float mu, bool first, bool nesterov, float* __restrict w,
+    const float* __restrict grad, float* __restrict v, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) {
+    const float g = grad[i] + wd * w[i];
+    v[i] = first ? g : mu * v[i] + g;
+    const float d = nesterov ? g + mu * v[i] : v[i];
+    w[i] -= lr * d;
+  }
+}
+
+}  // namespace
+
 SgdOptimizer::SgdOptimizer(const SgdOptions& options, std::vector<Parameter*> params)
     : options_(options), params_(std::move(params)) {
   if (options_.momentum > 0.0f) {
@@ -32,11 +56,9 @@ void SgdOptimizer::step_plain(Parameter& p, float learning_rate) const {
   float* w = p.data();
   const float* grad = p.grad_data();
   const int64_t n = p.size();
-#pragma omp parallel for simd schedule(static) if (n >= kParallelMinElements)
-  for (int64_t i = 0; i < n; ++i) {
-    const float g = grad[i] + wd * w[i];
-    w[i] -= learning_rate * g;
-  }
+  parallel_chunks(n, [&](int64_t begin, int64_t end) {
+    sgd_update(learning_rate, wd, w + begin, grad + begin, end - begin);
+  });
 }
 
 void SgdOptimizer::step_momentum(Parameter& p, std::vector<float>& velocity,
@@ -51,13 +73,10 @@ void SgdOptimizer::step_momentum(Parameter& p, std::vector<float>& velocity,
   const float* grad = p.grad_data();
   float* v = velocity.data();
   const int64_t n = p.size();
-#pragma omp parallel for simd schedule(static) if (n >= kParallelMinElements)
-  for (int64_t i = 0; i < n; ++i) {
-    const float g = grad[i] + wd * w[i];
-    v[i] = first ? g : mu * v[i] + g;
-    const float d = nesterov ? g + mu * v[i] : v[i];
-    w[i] -= learning_rate * d;
-  }
+  parallel_chunks(n, [&](int64_t begin, int64_t end) {
+    sgd_momentum_update(learning_rate, wd, mu, first, nesterov, w + begin, grad + begin,
+                        v + begin, end - begin);
+  });
 }
 
 }  // namespace gradstream::engine

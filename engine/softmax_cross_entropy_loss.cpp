@@ -13,16 +13,19 @@ double SoftmaxCrossEntropyLoss::compute(const dnnl::memory& output, const int32_
   double total = 0.0;
   for (int64_t n = 0; n < batch_; ++n) {
     const float* row = logits + n * units_;
-    const double max = *std::max_element(row, row + units_);
+    const float max = *std::max_element(row, row + units_);
+    // e^(x - max) <= 1, kept in diff (or scratch) so each is computed once.
+    float* e = diff != nullptr ? diff + n * units_ : scratch_.data();
     double sum = 0.0;
-    for (int64_t c = 0; c < units_; ++c) sum += std::exp(row[c] - max);
-    const double log_sum = std::log(sum);
-    total -= row[labels[n]] - max - log_sum;
+    for (int64_t c = 0; c < units_; ++c) {
+      e[c] = std::exp(row[c] - max);
+      sum += e[c];
+    }
+    total -= static_cast<double>(row[labels[n]]) - max - std::log(sum);
     if (diff == nullptr) continue;
-    float* d = diff + n * units_;
-    const double scale = inv_batch / sum;
-    for (int64_t c = 0; c < units_; ++c) d[c] = static_cast<float>(std::exp(row[c] - max) * scale);
-    d[labels[n]] -= static_cast<float>(inv_batch);
+    const auto scale = static_cast<float>(inv_batch / sum);
+    for (int64_t c = 0; c < units_; ++c) e[c] *= scale;
+    e[labels[n]] -= static_cast<float>(inv_batch);
   }
   return total * inv_batch;
 }

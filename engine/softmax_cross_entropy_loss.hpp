@@ -7,19 +7,23 @@
 // the loss of confident, correct rows negative.)
 #pragma once
 
+#include <vector>
+
 #include "engine/loss.hpp"
 
 namespace gradstream::engine {
 
 class SoftmaxCrossEntropyLoss : public Loss {
  public:
-  SoftmaxCrossEntropyLoss(int64_t batch, int64_t units) : batch_(batch), units_(units) {}
+  SoftmaxCrossEntropyLoss(int64_t batch, int64_t units)
+      : batch_(batch), units_(units), scratch_(static_cast<size_t>(units)) {}
   double compute(const dnnl::memory& output, const int32_t* labels, float* diff,
                  const dnnl::stream& stream) override;
 
  private:
   int64_t batch_;
   int64_t units_;
+  std::vector<float> scratch_;  // one row of exponentials when no gradient is wanted
 };
 
 }  // namespace gradstream::engine

@@ -20,30 +20,62 @@ AVX2, no AVX-512; Debian 12, torch 1.13.1+dfsg, OpenBLAS 0.3.21):
     reference BLAS unless --allow-reference-blas is given.
   * OPENBLAS_CORETYPE and OMP_NUM_THREADS are set below, before torch (and so
     OpenBLAS) is loaded, unless the caller already set them.
-  * nn.Linear for fp32 on CPU goes F.linear -> aten::addmm -> BLAS sgemm in 1.13;
-    oneDNN (mkldnn) is only used for bf16 matmul or via
-    torch.utils.mkldnn.to_mkldnn(), which is inference-only. The
-    torch.backends.mkldnn flags made no measurable difference (they do not touch
-    addmm), so the peer is stock nn.Linear on OpenBLAS.
-  * The data pipeline is one index_select of the whole training tensor per epoch
-    (inside the timed region: it is part of an epoch) and then contiguous slice
-    views per batch: no DataLoader, no per-batch copies.
+  * nn.Linear for fp32 on CPU goes F.linear -> aten::addmm/mm -> BLAS sgemm in 1.13,
+    forward and backward (the profiler shows addmm/mm, DNNL_VERBOSE shows no oneDNN
+    primitive, while a Conv2d does use oneDNN). torch.utils.mkldnn.to_mkldnn() is
+    inference-only, and the torch.backends.mkldnn flags made no measurable
+    difference, so the peer is stock nn.Linear on OpenBLAS.
+  * Adam runs with foreach=True (multi-tensor; a documented torch.optim argument,
+    though 1.13 defaults to the per-tensor loop on CPU): ~3% faster per step.
+    --foreach auto gives torch's default.
+  * The data pipeline is one randperm + index_select of the whole training set per
+    epoch into buffers allocated once (inside the timed region: shuffling is part of
+    an epoch, ~25 ms), then contiguous slice views per batch: no DataLoader, no
+    per-batch copies. The last, partial batch (60000 = 468*128 + 96) is trained too.
 
 Figures measured on this machine (samples/s, median of 3 epochs, threads 2, batch 128,
-fashion-mnist-mlp.json; the machine is a 2-vCPU KVM guest, runs vary ~±5%):
-FIGURES_PLACEHOLDER
+fashion-mnist-mlp.json; the machine is a 2-vCPU KVM guest):
+  This VM's speed drifts by +-15-25% from minute to minute (the same step took 2.0 ms
+  at one time and 3.0 ms at another), so whole runs could not separate the variants;
+  the decisions rest on interleaved micro-benchmarks (same process or alternating
+  processes), listed after the whole-run figures. Only runs on an otherwise idle
+  machine are listed (runs next to a compiler were 10-30x slower: libgomp's
+  spin-waiting collapses when the 2 cores are shared).
+  whole runs, torch_mlp.py, three repeats each (interleaved):
+    OPENBLAS_CORETYPE unset (OpenBLAS detects "Zen")  42116 39728 38193 | 39492 43447 56991
+    OPENBLAS_CORETYPE=Haswell                         46620 42504 41936 | 40631 42141 37649
+    OPENBLAS_CORETYPE=Zen                             42239 33926 48478 | 35429 41872 39817
+    Haswell, Adam foreach off (1.13's CPU default)    37163 43855 38712 | 42063 46655 41830
+    Zen, Adam foreach off                             35847 39104 38123
+    Haswell, torch.backends.mkldnn.enabled=False      37364 40226 45290
+    Haswell, --threads 1                              31979
+    reference libblas3 instead of OpenBLAS            ~2500 (24 s an epoch; measured on a busy machine)
+  micro-benchmarks (interleaved):
+    the 7 sgemm shapes of one step, 2 threads, 8 alternating process pairs: Haswell
+      faster in 7 of 8, median sum 1290 us vs 1505 us for Zen -> Haswell wins
+    one training step (fwd+bwd+Adam), 5 alternating process pairs: Haswell 2208 us
+      vs Zen 2926 us median (Haswell faster in 4, 1 tie)
+    Adam foreach=True vs False, same process: 3506 vs 3616, 2720 vs 2826 us/step
+      -> foreach on (~3%), a documented torch.optim option, kept as the default
+    torch.backends.mkldnn.enabled on/off: 2581/3028 vs 2894/2789 us/step: no effect
+      (DNNL_VERBOSE shows no oneDNN primitive for nn.Linear, forward or backward)
+    OMP_WAIT_POLICY: unset 2635-2729, ACTIVE 3029-3126, PASSIVE 4452-8371 us/step -> unset
+    per-epoch shuffle: index_select into a new tensor 98-128 ms, into a kept buffer 26 ms
+  15 epochs (the spec as is): test accuracy 0.8893, 42975 samples/s (epochs 1.13-1.65 s).
 """
 
 import argparse
 import gzip
 import json
+import math
 import os
 import statistics
 import struct
 import sys
 import time
 
-# Preferred OpenBLAS kernel set on this CPU; see the figures in the docstring.
+# OpenBLAS kernel set: "Haswell" beat "Zen" (which 0.3.21 picks on this EPYC by itself)
+# on this step's sgemm shapes by ~15%; see the figures in the docstring.
 DEFAULT_OPENBLAS_CORETYPE = "Haswell"
 
 
@@ -260,6 +292,8 @@ criterion = nn.CrossEntropyLoss()
 opt_spec = spec.get("optimizer", {"adam": {}})
 lr = float(opt_spec.get("learningRate", opt_spec.get("learning_rate", 1e-3)))
 foreach = {"auto": None, "on": True, "off": False}[args.foreach]
+# Weight decay sits on the optimizer spec, beside the learning rate, for every kind.
+weight_decay = float(opt_spec.get("weightDecay", opt_spec.get("weight_decay", 0.0)))
 if "adam" in opt_spec or "adamw" in opt_spec:
     key = "adam" if "adam" in opt_spec else "adamw"
     o = opt_spec[key] or {}
@@ -268,18 +302,48 @@ if "adam" in opt_spec or "adamw" in opt_spec:
               eps=float(o.get("epsilon", o.get("eps", 1e-8))),
               foreach=foreach)
     if key == "adamw":
-        optimizer = torch.optim.AdamW(model.parameters(), weight_decay=float(o.get("weightDecay", 0.01)), **kw)
+        optimizer = torch.optim.AdamW(model.parameters(), weight_decay=weight_decay, **kw)
     else:
-        optimizer = torch.optim.Adam(model.parameters(), weight_decay=float(o.get("weightDecay", 0.0)), **kw)
+        optimizer = torch.optim.Adam(model.parameters(), weight_decay=weight_decay, **kw)
 elif "sgd" in opt_spec:
     o = opt_spec["sgd"] or {}
     optimizer = torch.optim.SGD(model.parameters(), lr=lr,
                                 momentum=float(o.get("momentum", 0.0)),
                                 nesterov=bool(o.get("nesterov", False)),
-                                weight_decay=float(o.get("weightDecay", 0.0)),
+                                                weight_decay=weight_decay,
                                 foreach=foreach)
 else:
     sys.exit("torch_mlp: unsupported optimizer %s" % json.dumps(opt_spec))
+
+# The learning-rate schedule, the same closed form gradstream's LrSchedule uses
+# (engine/lr_schedule.hpp), as a LambdaLR factor of the 0-based global step.
+steps_per_epoch = (x_train.shape[0] + batch - 1) // batch
+total_steps = steps_per_epoch * epochs
+schedule = opt_spec.get("schedule", {}) or {}
+warmup = int(schedule.get("warmupSteps", schedule.get("warmup_steps", 0)))
+
+
+def lr_factor(step):
+    epoch_index = step // steps_per_epoch
+    if "cosine" in schedule:
+        c = schedule["cosine"] or {}
+        floor = float(c.get("minLearningRate", c.get("min_learning_rate", 0.0))) / lr
+        t = min(step, total_steps) / max(total_steps, 1)
+        factor = floor + (1.0 - floor) * (1.0 + math.cos(math.pi * t)) / 2.0
+    elif "step" in schedule:
+        st = schedule["step"] or {}
+        every = max(int(st.get("everyEpochs", st.get("every_epochs", 1))), 1)
+        factor = float(st.get("gamma", 1.0)) ** (epoch_index // every)
+    elif "exponential" in schedule:
+        factor = float((schedule["exponential"] or {}).get("gamma", 1.0)) ** epoch_index
+    else:
+        factor = 1.0
+    if step < warmup:
+        factor *= (step + 1) / warmup
+    return factor
+
+
+scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lr_factor)
 
 log("torch_mlp: torch %s, %s, threads %d (omp %s, coretype %s), batch %d, epochs %d"
     % (torch.__version__, blas_label, torch.get_num_threads(), os.environ.get("OMP_NUM_THREADS"),
@@ -290,14 +354,18 @@ log("torch_mlp: %s" % model)
 # ---------------------------------------------------------------- train
 n = x_train.shape[0]
 gen = torch.Generator().manual_seed(seed)
+# Shuffled copies are written into buffers allocated once, so that an epoch does not
+# page-fault a fresh 188 MB tensor in (that alone cost ~0.1 s an epoch).
+xs = torch.empty_like(x_train)
+ys = torch.empty_like(y_train)
 epoch_seconds = []
 last_loss = float("nan")
 model.train()
 for epoch in range(epochs):
     t0 = time.perf_counter()
     perm = torch.randperm(n, generator=gen)
-    xs = x_train.index_select(0, perm)
-    ys = y_train.index_select(0, perm)
+    torch.index_select(x_train, 0, perm, out=xs)
+    torch.index_select(y_train, 0, perm, out=ys)
     loss_sum = torch.zeros(())
     for start in range(0, n, batch):
         xb = xs[start:start + batch]
@@ -306,6 +374,7 @@ for epoch in range(epochs):
         loss = criterion(model(xb), yb)
         loss.backward()
         optimizer.step()
+        scheduler.step()
         loss_sum += loss.detach() * xb.shape[0]
     last_loss = loss_sum.item() / n  # the only sync point, once per epoch
     dt = time.perf_counter() - t0
