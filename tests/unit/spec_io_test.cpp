@@ -40,6 +40,7 @@ constexpr const char* kExampleText = R"pb(
   optimizer {
     adam {}
     learning_rate: 0.001
+    schedule { cosine {} }
   }
   data { builtin: "fashion-mnist" preprocess: SCALE }
   epochs: 15
