@@ -4,6 +4,9 @@
 
 #include <gtest/gtest.h>
 
+#include <omp.h>
+
+#include <algorithm>
 #include <atomic>
 #include <cmath>
 #include <numbers>
@@ -199,6 +202,31 @@ TEST(TrainerTest, DeadReluLayerRaisesWarning) {
   ASSERT_FALSE(recorder.warnings.empty());
   EXPECT_EQ(recorder.warnings[0].kind(), "dead_relu");
   EXPECT_EQ(recorder.warnings[0].layer(), "dense_0/relu");
+}
+
+// Observers run on the trainer's thread, so they see its OpenMP budget.
+class ThreadBudgetProbe : public Recorder {
+ public:
+  void on_step(const v1::StepReport& r) override {
+    Recorder::on_step(r);
+    max_threads = std::max(max_threads, omp_get_max_threads());
+  }
+  int max_threads = 0;
+};
+
+TEST(TrainerTest, RunsWithExactlyTheSpecsThreadBudget) {
+  for (uint32_t threads : {1U, 2U}) {
+    omp_set_num_threads(8);  // whatever the caller had must not leak into the job
+    v1::TrainingSpec spec = spiral_spec();
+    spec.set_epochs(1);
+    spec.set_threads(threads);
+    auto trainer = Trainer::create(spec, spiral_splits());
+    ASSERT_TRUE(trainer.ok());
+    ThreadBudgetProbe probe;
+    std::atomic<bool> cancel{false};
+    (*trainer)->run(probe, cancel);
+    EXPECT_EQ(probe.max_threads, static_cast<int>(threads));
+  }
 }
 
 TEST(TrainerTest, RejectsDataThatDoesNotFitTheModel) {
