@@ -6,7 +6,8 @@ namespace gradstream::engine {
 namespace ip = dnnl;
 
 DenseLayer::DenseLayer(std::string name, const dnnl::memory& src, Parameter& weights,
-                       Parameter* bias, bool training, const dnnl::engine& eng)
+                       Parameter* bias, bool training, const dnnl::engine& eng,
+                       std::optional<FusedActivation> fused)
     : Layer(std::move(name)), eng_(eng), src_(src), weights_(weights), bias_(bias) {
   const dnnl::memory::desc src_md = src.get_desc();
   const int64_t batch = src_md.dims()[0];
@@ -16,7 +17,13 @@ DenseLayer::DenseLayer(std::string name, const dnnl::memory& src, Parameter& wei
   auto desc = bias ? ip::inner_product_forward::desc(prop, src_md, weights.value.get_desc(),
                                                      bias->value.get_desc(), dst_md)
                    : ip::inner_product_forward::desc(prop, src_md, weights.value.get_desc(), dst_md);
-  forward_pd_ = ip::inner_product_forward::primitive_desc(desc, eng);
+  dnnl::primitive_attr attr;
+  if (fused) {
+    dnnl::post_ops ops;
+    ops.append_eltwise(1.0F, fused->algorithm, fused->args.alpha, fused->args.beta);
+    attr.set_post_ops(ops);
+  }
+  forward_pd_ = ip::inner_product_forward::primitive_desc(desc, attr, eng);
   dst_ = dnnl::memory(dst_md, eng);
   std::unordered_map<int, dnnl::memory> args{
       {DNNL_ARG_SRC, src_}, {DNNL_ARG_WEIGHTS, weights.value}, {DNNL_ARG_DST, dst_}};

@@ -5,15 +5,26 @@ namespace gradstream::engine {
 
 EltwiseActivationLayer::EltwiseActivationLayer(std::string name, const dnnl::memory& src,
                                                const ActivationInfo& info, EltwiseArgs args,
-                                               bool training, const dnnl::engine& eng)
-    : Layer(std::move(name)), eng_(eng), src_(src), info_(info), args_(args) {
+                                               bool training, const dnnl::engine& eng,
+                                               bool fused_upstream)
+    : Layer(std::move(name)),
+      fused_upstream_(fused_upstream),
+      eng_(eng),
+      src_(src),
+      info_(info),
+      args_(args) {
   const dnnl::memory::desc md = src.get_desc();
   const auto prop = training ? dnnl::prop_kind::forward_training : dnnl::prop_kind::forward_inference;
   // The forward algorithm of a *_use_dst_for_bwd pair must be the same form.
   dnnl::eltwise_forward::desc desc(prop, info.backward_uses_dst() ? info.backward_algorithm
                                                                   : info.forward_algorithm,
                                    md, args.alpha, args.beta);
-  forward_pd_ = dnnl::eltwise_forward::primitive_desc(desc, eng);
+  forward_pd_ = dnnl::eltwise_forward::primitive_desc(desc, eng);  // also backward's hint
+  if (fused_upstream_) {
+    dst_ = src;
+    inner_ = src;
+    return;
+  }
   dst_ = dnnl::memory(md, eng);
   inner_ = scaled() ? dnnl::memory(md, eng) : dst_;
   forward_ = PrimitiveCall(dnnl::eltwise_forward(forward_pd_),
@@ -52,7 +63,13 @@ dnnl::memory EltwiseActivationLayer::bind_backward(const dnnl::memory& diff_dst,
   return diff_src;
 }
 
+bool EltwiseActivationLayer::can_fuse(const ActivationInfo& info, bool training) {
+  return info.primitive == ActivationPrimitive::kEltwise && info.output_scale == 1.0F &&
+         (!training || info.backward_uses_dst());
+}
+
 void EltwiseActivationLayer::forward(const dnnl::stream& stream) {
+  if (fused_upstream_) return;
   forward_.execute(stream);
   if (scaled()) scale_forward_.execute(stream);
 }

@@ -12,8 +12,16 @@ namespace gradstream::engine {
 
 class EltwiseActivationLayer : public Layer {
  public:
+  // `fused_upstream`: the layer below already applied this activation as a
+  // post-op, so `src` holds the activation's output. Forward then does nothing
+  // and dst is src; backward (dst-based, or none in inference) is unchanged.
   EltwiseActivationLayer(std::string name, const dnnl::memory& src, const ActivationInfo& info,
-                         EltwiseArgs args, bool training, const dnnl::engine& eng);
+                         EltwiseArgs args, bool training, const dnnl::engine& eng,
+                         bool fused_upstream = false);
+
+  // Whether an activation can run as a post-op of the layer below: only when
+  // nothing needs its input afterwards (dst-based backward, or no backward).
+  static bool can_fuse(const ActivationInfo& info, bool training);
 
   const ActivationInfo* activation() const override { return &info_; }
   dnnl::memory bind_backward(const dnnl::memory& diff_dst, bool needs_diff_src) override;
@@ -22,6 +30,7 @@ class EltwiseActivationLayer : public Layer {
 
  private:
   bool scaled() const { return info_.output_scale != 1.0F; }
+  bool fused_upstream_;
 
   dnnl::engine eng_;
   dnnl::memory src_;

@@ -13,11 +13,27 @@ namespace gradstream::engine {
 
 namespace {
 
-std::unique_ptr<Layer> make_layer(const LayerPlan& plan, const dnnl::memory& src, bool training,
-                                  uint64_t seed, const dnnl::engine& eng) {
+// Whether `plan` is an activation the Dense layer before it can apply as a post-op.
+bool fuses_into_previous(const std::vector<LayerPlan>& plans, size_t i, bool training) {
+  return i > 0 && plans[i - 1].kind == LayerPlan::Kind::kDense &&
+         plans[i].kind == LayerPlan::Kind::kActivation &&
+         EltwiseActivationLayer::can_fuse(*plans[i].activation, training);
+}
+
+std::unique_ptr<Layer> make_layer(const std::vector<LayerPlan>& plans, size_t i,
+                                  const dnnl::memory& src, bool training, uint64_t seed,
+                                  const dnnl::engine& eng) {
+  const LayerPlan& plan = plans[i];
   switch (plan.kind) {
-    case LayerPlan::Kind::kDense:
-      return std::make_unique<DenseLayer>(plan.name, src, *plan.weights, plan.bias, training, eng);
+    case LayerPlan::Kind::kDense: {
+      std::optional<FusedActivation> fused;
+      if (i + 1 < plans.size() && fuses_into_previous(plans, i + 1, training)) {
+        const ActivationInfo& next = *plans[i + 1].activation;
+        fused = FusedActivation{next.forward_algorithm, plans[i + 1].args};
+      }
+      return std::make_unique<DenseLayer>(plan.name, src, *plan.weights, plan.bias, training, eng,
+                                          fused);
+    }
     case LayerPlan::Kind::kDropout:
       return std::make_unique<DropoutLayer>(plan.name, src, plan.dropout_rate, seed, training, eng);
     case LayerPlan::Kind::kFlatten:
@@ -35,7 +51,8 @@ std::unique_ptr<Layer> make_layer(const LayerPlan& plan, const dnnl::memory& src
     case ActivationPrimitive::kEltwise:
       break;
   }
-  return std::make_unique<EltwiseActivationLayer>(plan.name, src, info, plan.args, training, eng);
+  return std::make_unique<EltwiseActivationLayer>(plan.name, src, info, plan.args, training, eng,
+                                                  fuses_into_previous(plans, i, training));
 }
 
 }  // namespace
@@ -44,9 +61,10 @@ Pipeline::Pipeline(const Model& model, int64_t batch, bool training, const dnnl:
     : batch_(batch) {
   input_ = dnnl::memory(matrix_desc(batch, model.input_features()), eng, nullptr);
   dnnl::memory src = input_;
-  uint64_t index = 0;
-  for (const LayerPlan& plan : model.layers()) {
-    layers_.push_back(make_layer(plan, src, training, model.seed() ^ (++index << 32), eng));
+  const std::vector<LayerPlan>& plans = model.layers();
+  for (size_t i = 0; i < plans.size(); ++i) {
+    const uint64_t seed = model.seed() ^ (static_cast<uint64_t>(i + 1) << 32);
+    layers_.push_back(make_layer(plans, i, src, training, seed, eng));
     src = layers_.back()->dst();
   }
   output_ = src;
