@@ -1,8 +1,8 @@
-// The optimizer factory: validate_optimizer (spec_validator, the one owner of
+// The optimizer factory: validate_optimizer (optimizer_validator, the one owner of
 // the field checks) first, then one table from the spec's oneof case to a builder
 // that reads that kind's fields, filling defaults for unset optional ones, and
 // constructs its class. Adding an optimizer adds one builder and one table row
-// here, its checks in spec_validator, and its own file pair.
+// here, its checks in optimizer_validator, and its own file pair.
 #include "engine/optimizer.hpp"
 
 #include <string>

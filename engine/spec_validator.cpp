@@ -1,104 +1,28 @@
-// The spec checks, one function per part of TrainingSpec, in field order.
-// Floats are compared as !(lo <= x <= hi) so NaN never passes.
+// The spec checks, one function per part of TrainingSpec, in field order:
+// model, loss, data, run settings and reporting here; the optimizer part is
+// validate_optimizer (optimizer_validator.cpp), the field checks field_checks.cpp.
 #include "engine/spec_validator.hpp"
-
-#include <google/protobuf/descriptor.h>
 
 #include <algorithm>
 #include <cctype>
 #include <filesystem>
-#include <initializer_list>
 #include <limits>
-#include <sstream>
 #include <string>
 #include <string_view>
 
 #include "engine/activation_catalog.hpp"
 #include "engine/data_loader.hpp"
-#include "engine/spec_defaults.hpp"
+#include "engine/field_checks.hpp"
 
 namespace gradstream::engine {
 
 namespace {
 
-// An interval with each end open or closed, printed as messages show it.
-struct Range {
-  float lo;
-  float hi;
-  bool lo_open;
-  bool hi_open;
-};
-
-// Decay factors and momenta: 1 would never forget, so it is excluded.
-constexpr Range kFactorRange{0.0f, 1.0f, false, true};  // [0, 1)
-// Epsilon guards a division, so it must be positive.
-constexpr Range kEpsilonRange{0.0f, 1.0f, true, false};  // (0, 1]
-// A multiplier on the rate: 0 would stop training, above 1 would grow it.
-constexpr Range kGammaRange{0.0f, 1.0f, true, false};        // (0, 1]
-constexpr Range kWeightDecayRange{0.0f, 1.0f, false, true};  // [0, 1)
-constexpr Range kDropoutRange{0.0f, 1.0f, false, true};      // [0, 1): 1 drops everything
-constexpr Range kLearningRateRange{0.0f, kMaxLearningRate, true, false};
+constexpr Range kDropoutRange{0.0f, 1.0f, false, true};  // [0, 1): 1 drops everything
 constexpr Range kValidationRange{0.0f, kMaxValidationFraction, false, false};
 // Softmax cross-entropy over a single logit is constant: nothing to learn.
 constexpr int64_t kMinClasses = 2;
 constexpr std::string_view kCsvExtension = ".csv";
-
-bool contains(const Range& r, float x) {
-  const bool above_lo = r.lo_open ? x > r.lo : x >= r.lo;
-  const bool below_hi = r.hi_open ? x < r.hi : x <= r.hi;
-  return above_lo && below_hi;  // both false for NaN
-}
-
-std::string describe(const Range& r) {
-  std::ostringstream out;
-  out << (r.lo_open ? '(' : '[') << r.lo << ", " << r.hi << (r.hi_open ? ')' : ']');
-  return out.str();
-}
-
-Status out_of_range(const std::string& path, float x, const Range& r, std::string_view note = {}) {
-  std::ostringstream msg;
-  msg << path << ": " << x << " is out of range " << describe(r) << note;
-  return invalid_argument(msg.str());
-}
-
-Status check_float(const std::string& path, float x, const Range& r) {
-  return contains(r, x) ? ok_status() : out_of_range(path, x, r);
-}
-
-// An optional field is checked only when present.
-Status check_optional(const std::string& path, bool present, float x, const Range& r) {
-  return present ? check_float(path, x, r) : ok_status();
-}
-
-// The first failing Status among independent checks, or OK.
-Status first_error(std::initializer_list<Status> checks) {
-  for (const Status& s : checks) {
-    if (!s.ok()) return s;
-  }
-  return ok_status();
-}
-
-Status check_count(const std::string& path, uint64_t x, uint64_t lo, uint64_t hi) {
-  if (x >= lo && x <= hi) return ok_status();
-  return invalid_argument(path + ": " + std::to_string(x) + " is out of range [" +
-                          std::to_string(lo) + ", " + std::to_string(hi) + "]");
-}
-
-// Enums are open in proto3: a number the file does not define can arrive.
-Status check_enum(const std::string& path, int value,
-                  const google::protobuf::EnumDescriptor* descriptor) {
-  if (descriptor->FindValueByNumber(value) != nullptr) return ok_status();
-  std::string known;
-  for (int i = 0; i < descriptor->value_count(); ++i) {
-    known += (i ? ", " : "") + descriptor->value(i)->name();
-  }
-  return invalid_argument(path + ": unknown value " + std::to_string(value) + " (known: " + known +
-                          ")");
-}
-
-Status non_empty(const std::string& path, const std::string& value) {
-  return value.empty() ? invalid_argument(path + ": must not be empty") : ok_status();
-}
 
 int64_t saturating_add(int64_t a, int64_t b) {
   int64_t out = 0;
@@ -259,96 +183,6 @@ Status validate_loss(const v1::TrainingSpec& spec, const ModelShape& shape) {
   }
   return ok_status();
 }
-
-Status validate_adam(const v1::AdamSpec& adam, const std::string& path) {
-  return first_error(
-      {check_optional(path + ".beta1", adam.has_beta1(), adam.beta1(), kFactorRange),
-       check_optional(path + ".beta2", adam.has_beta2(), adam.beta2(), kFactorRange),
-       check_optional(path + ".epsilon", adam.has_epsilon(), adam.epsilon(), kEpsilonRange)});
-}
-
-Status validate_optimizer_kind(const v1::OptimizerSpec& opt) {
-  switch (opt.kind_case()) {
-    case v1::OptimizerSpec::kSgd: {
-      const v1::SgdSpec& sgd = opt.sgd();
-      if (Status s = check_float("optimizer.sgd.momentum", sgd.momentum(), kFactorRange); !s.ok()) {
-        return s;
-      }
-      // Nesterov without momentum would silently be plain SGD.
-      if (sgd.nesterov() && !(sgd.momentum() > 0.0f)) {
-        return invalid_argument("optimizer.sgd.nesterov: needs momentum > 0");
-      }
-      return ok_status();
-    }
-    case v1::OptimizerSpec::kAdam: return validate_adam(opt.adam(), "optimizer.adam");
-    case v1::OptimizerSpec::kAdamw: return validate_adam(opt.adamw(), "optimizer.adamw");
-    case v1::OptimizerSpec::kRmsprop: {
-      const v1::RmspropSpec& rms = opt.rmsprop();
-      const std::string path = "optimizer.rmsprop";
-      return first_error(
-          {check_optional(path + ".rho", rms.has_rho(), rms.rho(), kFactorRange),
-           check_optional(path + ".epsilon", rms.has_epsilon(), rms.epsilon(), kEpsilonRange),
-           check_float(path + ".momentum", rms.momentum(), kFactorRange)});
-    }
-    default: return ok_status();  // unset: Adam with its defaults
-  }
-}
-
-Status validate_schedule(const v1::ScheduleSpec& schedule, float learning_rate) {
-  const std::string path = "optimizer.schedule";
-  switch (schedule.kind_case()) {
-    case v1::ScheduleSpec::kStep: {
-      const v1::StepSchedule& step = schedule.step();
-      if (Status s = first_error(
-              {check_count(path + ".step.every_epochs", step.every_epochs(), 1, kMaxEpochs),
-               check_float(path + ".step.gamma", step.gamma(), kGammaRange)});
-          !s.ok()) {
-        return s;
-      }
-      break;
-    }
-    case v1::ScheduleSpec::kExponential: {
-      const float gamma = schedule.exponential().gamma();
-      if (Status s = check_float(path + ".exponential.gamma", gamma, kGammaRange); !s.ok()) {
-        return s;
-      }
-      break;
-    }
-    case v1::ScheduleSpec::kCosine: {
-      // The floor cannot be above the rate it decays from.
-      const Range floor{0.0f, learning_rate, false, false};
-      const float min_lr = schedule.cosine().min_learning_rate();
-      if (!contains(floor, min_lr)) {
-        return out_of_range(path + ".cosine.min_learning_rate", min_lr, floor,
-                            " (at most the learning rate)");
-      }
-      break;
-    }
-    default: break;  // constant, or unset = constant
-  }
-  return check_count(path + ".warmup_steps", schedule.warmup_steps(), 0, kMaxWarmupSteps);
-}
-
-}  // namespace
-
-// Public: make_optimizer calls it too, so these checks live only here.
-Status validate_optimizer(const v1::OptimizerSpec& spec) {
-  // 0 selects the optimizer's default rate.
-  if (spec.learning_rate() != 0.0f && !contains(kLearningRateRange, spec.learning_rate())) {
-    return out_of_range("optimizer.learning_rate", spec.learning_rate(), kLearningRateRange,
-                        " (0 selects the optimizer's default)");
-  }
-  if (Status s = check_float("optimizer.weight_decay", spec.weight_decay(), kWeightDecayRange);
-      !s.ok()) {
-    return s;
-  }
-  if (Status s = validate_optimizer_kind(spec); !s.ok()) return s;
-  const float learning_rate =
-      spec.learning_rate() != 0.0f ? spec.learning_rate() : default_learning_rate(spec.kind_case());
-  return validate_schedule(spec.schedule(), learning_rate);
-}
-
-namespace {
 
 bool has_csv_extension(const std::string& path) {
   std::string ext = std::filesystem::path(path).extension().string();

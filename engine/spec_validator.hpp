@@ -1,7 +1,8 @@
 // validate_spec: checks a TrainingSpec as the user wrote it (defaults unset)
-// before anything is built from it; validate_optimizer, its optimizer part, which
-// make_optimizer also calls; and count_parameters. The limits are
-// declared here once; the server uses them too (e.g. to size admission checks).
+// before anything is built from it; and count_parameters. Its optimizer part,
+// validate_optimizer, which make_optimizer also calls, is declared in
+// optimizer_validator.hpp, included here. The limits are declared here once;
+// the server uses them too (e.g. to size admission checks).
 // Every error is invalid_argument "<field path>: <what is wrong>", the path in
 // proto field names with indices, e.g. "model.layers[2].dense.units: 0 is out of
 // range [1, 65536]".
@@ -9,6 +10,7 @@
 
 #include <cstdint>
 
+#include "engine/optimizer_validator.hpp"
 #include "engine/status.hpp"
 #include "gradstream/v1/spec.pb.h"
 
@@ -32,12 +34,6 @@ inline constexpr uint32_t kMaxWarmupSteps = 1000000000;
 // (model, loss, optimizer, data, epochs, batch_size, threads, reporting).
 // Accepts 0 / unset wherever with_defaults would fill the value in.
 Status validate_spec(const v1::TrainingSpec& spec);
-
-// The optimizer part of validate_spec, the one owner of those checks: OK, or
-// invalid_argument for the first problem among learning_rate, weight_decay, the
-// chosen kind's fields and the schedule, with paths starting "optimizer.". Accepts
-// unset / 0 where with_defaults fills a value in, and the filled-in values too.
-Status validate_optimizer(const v1::OptimizerSpec& spec);
 
 // Trainable parameters the model would hold: per Dense units x inputs weights
 // plus units biases (none with no_bias), plus one PReLU slope per unit. Exact

@@ -1,0 +1,18 @@
+// validate_optimizer: the optimizer part of validate_spec, which make_optimizer
+// also calls, so its checks live only here. Errors are invalid_argument
+// "<field path>: <what is wrong>" with paths starting "optimizer.", e.g.
+// "optimizer.adam.beta1: 1 is out of range [0, 1)". The limits it enforces
+// (kMaxLearningRate, kMaxWarmupSteps, kMaxEpochs) are in spec_validator.hpp.
+#pragma once
+
+#include "engine/status.hpp"
+#include "gradstream/v1/spec.pb.h"
+
+namespace gradstream::engine {
+
+// OK, or invalid_argument for the first problem among learning_rate,
+// weight_decay, the chosen kind's fields and the schedule. Accepts unset / 0
+// where with_defaults fills a value in, and the filled-in values too.
+Status validate_optimizer(const v1::OptimizerSpec& spec);
+
+}  // namespace gradstream::engine
