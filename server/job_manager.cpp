@@ -1,0 +1,324 @@
+// JobManager: queue, worker pool, cancellation and shutdown. Every job's log
+// ends the same way whatever happened: a done report, the final state, close.
+#include "server/job_manager.hpp"
+
+#include <google/protobuf/util/time_util.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cstdio>
+#include <exception>
+#include <utility>
+
+#include "engine/parallel.hpp"
+#include "engine/spec_defaults.hpp"
+#include "engine/spec_validator.hpp"
+#include "engine/trainer.hpp"
+#include "server/job_observer.hpp"
+
+namespace gradstream::server {
+
+namespace {
+
+using google::protobuf::util::TimeUtil;
+
+// "job-" + this many hex digits of a random 64-bit number: short enough to
+// type, and unguessable enough that ids do not reveal how many jobs exist.
+constexpr int kJobIdHexDigits = 12;
+
+constexpr const char* kCancelledByRequest = "cancelled by request";
+constexpr const char* kCancelledByShutdown = "cancelled: server is shutting down";
+
+uint32_t fair_share(uint32_t max_concurrent_jobs) {
+  const int cores = std::max(1, engine::usable_cores());
+  return std::max<uint32_t>(1, static_cast<uint32_t>(cores) / max_concurrent_jobs);
+}
+
+v1::DoneReport done_report(v1::DoneReport::Outcome outcome, const std::string& reason) {
+  v1::DoneReport done;
+  done.set_outcome(outcome);
+  done.set_reason(reason);
+  return done;
+}
+
+}  // namespace
+
+engine::Status validate_options(const JobManagerOptions& options, int cores) {
+  const std::string cores_text = std::to_string(cores) + " usable cores";
+  if (options.max_concurrent_jobs == 0) {
+    return engine::invalid_argument("max_concurrent_jobs: 0 is out of range [1, " +
+                                    std::to_string(cores) + "]");
+  }
+  if (options.max_concurrent_jobs > static_cast<uint32_t>(cores)) {
+    return engine::invalid_argument(
+        "max_concurrent_jobs: " + std::to_string(options.max_concurrent_jobs) +
+        " is more than the " + cores_text + "; concurrent jobs would share cores");
+  }
+  const uint64_t wanted = uint64_t{options.threads_per_job} * options.max_concurrent_jobs;
+  if (wanted > static_cast<uint64_t>(cores)) {
+    return engine::invalid_argument(
+        "threads_per_job: " + std::to_string(options.threads_per_job) + " x " +
+        std::to_string(options.max_concurrent_jobs) + " concurrent jobs is more than the " +
+        cores_text + "; at most " + std::to_string(cores / options.max_concurrent_jobs));
+  }
+  return engine::ok_status();
+}
+
+struct JobManager::JobRecord {
+  v1::Job job;              // id, state, times, reason, spec; progress lives below
+  engine::DataSplits data;  // held while QUEUED, handed to the trainer when it starts
+  std::atomic<bool> cancel{false};
+  std::string cancel_reason;  // set with `cancel`, under the manager's mutex
+  std::shared_ptr<JobProgress> progress = std::make_shared<JobProgress>();
+  std::shared_ptr<EventLog> log;
+};
+
+// How a run ended, as the engine (or the manager, when the engine could not
+// say) reported it in the done report.
+struct JobManager::Ending {
+  v1::DoneReport::Outcome outcome = v1::DoneReport::FAILED;
+  std::string reason;
+  uint64_t steps = 0;
+  uint32_t epochs = 0;
+};
+
+JobManager::JobManager(JobManagerOptions options)
+    : max_concurrent_jobs_(std::max<uint32_t>(1, options.max_concurrent_jobs)),
+      max_queued_jobs_(options.max_queued_jobs),
+      core_share_(fair_share(max_concurrent_jobs_)),
+      thread_budget_(std::min(
+          core_share_, options.threads_per_job == 0 ? core_share_ : options.threads_per_job)),
+      id_random_(std::random_device{}()) {
+  workers_.reserve(max_concurrent_jobs_);
+  try {
+    for (uint32_t i = 0; i < max_concurrent_jobs_; ++i) {
+      workers_.emplace_back([this] { worker_loop(); });
+    }
+  } catch (...) {
+    shutdown(/*cancel_running=*/true);  // a joinable thread left behind would terminate
+    throw;
+  }
+}
+
+JobManager::~JobManager() { shutdown(/*cancel_running=*/true); }
+
+engine::Result<v1::Job> JobManager::create_job(const v1::TrainingSpec& spec,
+                                               const std::string& idempotency_key,
+                                               engine::DataSplits data) {
+  if (engine::Status s = engine::validate_spec(spec); !s.ok()) return s;
+  // Prepared before locking: with_defaults copies the spec, initial weights and all.
+  v1::TrainingSpec job_spec = engine::with_defaults(spec);
+  job_spec.set_threads(std::min(job_spec.threads(), thread_budget_));
+  // The trainer adds a prefetch thread when its threads leave a core of the
+  // machine free, but it cannot see the other jobs: the free core may be
+  // another job's. Only a spare core within this job's own share may host it.
+  if (job_spec.threads() >= core_share_) job_spec.mutable_data()->set_no_prefetch(true);
+
+  std::lock_guard lock(mutex_);
+  // A retry of a create that succeeded gets its job even during shutdown.
+  if (!idempotency_key.empty()) {
+    if (auto it = idempotency_keys_.find(idempotency_key); it != idempotency_keys_.end()) {
+      return snapshot(*jobs_.at(it->second));
+    }
+  }
+  if (stopping_) return engine::failed_precondition("server is shutting down");
+  if (queue_.size() >= max_queued_jobs_) {
+    return engine::resource_exhausted("job queue is full: " + std::to_string(queue_.size()) +
+                                      " jobs are waiting (at most " +
+                                      std::to_string(max_queued_jobs_) + "); retry later");
+  }
+  auto record = std::make_shared<JobRecord>();
+  const std::string id = new_job_id();
+  record->job.set_id(id);
+  record->job.set_state(v1::QUEUED);
+  *record->job.mutable_created() = TimeUtil::GetCurrentTime();
+  *record->job.mutable_spec() = std::move(job_spec);
+  record->data = std::move(data);
+  record->log = std::make_shared<EventLog>(id);
+  record->log->append(state_event(v1::QUEUED));
+  jobs_.emplace(id, record);
+  creation_order_.push_back(record);
+  if (!idempotency_key.empty()) idempotency_keys_.emplace(idempotency_key, id);
+  queue_.push_back(record);
+  work_ready_.notify_one();
+  return snapshot(*record);
+}
+
+engine::Result<v1::Job> JobManager::get_job(const std::string& id) const {
+  std::lock_guard lock(mutex_);
+  auto it = jobs_.find(id);
+  if (it == jobs_.end()) return engine::not_found("job \"" + id + "\" not found");
+  return snapshot(*it->second);
+}
+
+std::vector<v1::Job> JobManager::list_jobs(v1::JobState filter) const {
+  std::vector<v1::Job> out;
+  std::lock_guard lock(mutex_);
+  for (const auto& record : creation_order_) {
+    if (filter == v1::JOB_STATE_UNSPECIFIED || record->job.state() == filter) {
+      out.push_back(snapshot(*record));
+    }
+  }
+  return out;
+}
+
+engine::Result<v1::Job> JobManager::cancel_job(const std::string& id) {
+  std::lock_guard lock(mutex_);
+  auto it = jobs_.find(id);
+  if (it == jobs_.end()) return engine::not_found("job \"" + id + "\" not found");
+  JobRecord& record = *it->second;
+  switch (record.job.state()) {
+    case v1::QUEUED:
+      queue_.erase(std::find(queue_.begin(), queue_.end(), it->second));
+      cancel_queued(record, kCancelledByRequest);
+      break;
+    case v1::RUNNING:
+      // A second cancel (or a shutdown's) keeps the first reason.
+      if (!record.cancel.exchange(true)) record.cancel_reason = kCancelledByRequest;
+      break;
+    default:
+      return engine::failed_precondition("job \"" + id + "\" is already " +
+                                         v1::JobState_Name(record.job.state()) +
+                                         "; only QUEUED or RUNNING jobs can be cancelled");
+  }
+  return snapshot(record);
+}
+
+std::shared_ptr<EventLog> JobManager::event_log(const std::string& id) const {
+  std::lock_guard lock(mutex_);
+  auto it = jobs_.find(id);
+  return it == jobs_.end() ? nullptr : it->second->log;
+}
+
+bool JobManager::wait_idle(std::chrono::milliseconds timeout) const {
+  std::unique_lock lock(mutex_);
+  return idle_.wait_for(lock, timeout, [&] { return queue_.empty() && running_ == 0; });
+}
+
+void JobManager::shutdown(bool cancel_running) {
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+    while (!queue_.empty()) {
+      cancel_queued(*queue_.front(), kCancelledByShutdown);
+      queue_.pop_front();
+    }
+    if (cancel_running) {
+      for (const auto& record : creation_order_) {
+        if (record->job.state() == v1::RUNNING && !record->cancel.exchange(true)) {
+          record->cancel_reason = kCancelledByShutdown;
+        }
+      }
+    }
+  }
+  work_ready_.notify_all();
+  std::lock_guard join_lock(join_mutex_);
+  for (std::thread& worker : workers_) {
+    if (worker.joinable()) worker.join();
+  }
+}
+
+void JobManager::worker_loop() {
+  for (;;) {
+    std::shared_ptr<JobRecord> record;
+    engine::DataSplits data;
+    {
+      std::unique_lock lock(mutex_);
+      work_ready_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+      // shutdown empties the queue, so a stopping worker only finishes its loop.
+      if (queue_.empty()) return;
+      record = queue_.front();
+      queue_.pop_front();
+      record->job.set_state(v1::RUNNING);
+      *record->job.mutable_started() = TimeUtil::GetCurrentTime();
+      record->log->append(state_event(v1::RUNNING));
+      data = std::move(record->data);
+      ++running_;
+    }
+    // No lock while training: the trainer and everything it holds are gone
+    // by the time the job is marked finished, so wait_idle means memory freed.
+    const Ending ending = run_job(*record, std::move(data));
+    std::lock_guard lock(mutex_);
+    --running_;
+    switch (ending.outcome) {
+      case v1::DoneReport::SUCCEEDED:
+        // DESIGN: every end has a reason, success included.
+        end_job(*record, v1::SUCCEEDED,
+                "completed " + std::to_string(ending.epochs) + " epochs (" +
+                    std::to_string(ending.steps) + " steps)");
+        break;
+      case v1::DoneReport::CANCELLED:
+        end_job(*record, v1::CANCELLED,
+                record->cancel_reason + " (stopped at step " + std::to_string(ending.steps) + ")");
+        break;
+      default:
+        end_job(*record, v1::FAILED, ending.reason);
+    }
+  }
+}
+
+JobManager::Ending JobManager::run_job(JobRecord& job, engine::DataSplits data) {
+  JobObserver observer(job.log, job.progress);
+  // What the manager reports itself when the engine could not produce a done report.
+  auto fail = [&](const std::string& reason) {
+    observer.on_done(done_report(v1::DoneReport::FAILED, reason));
+    return Ending{v1::DoneReport::FAILED, reason, job.progress->steps.load(),
+                  job.progress->epochs.load()};
+  };
+  // The spec is read without the lock: it is written only before the job is queued.
+  const v1::TrainingSpec& spec = job.job.spec();
+  try {
+    auto trainer = engine::Trainer::create(spec, std::move(data));
+    if (!trainer.ok()) return fail(trainer.status().message());
+    const v1::DoneReport done = (*trainer)->run(observer, job.cancel);
+    return Ending{done.outcome(), done.reason(), done.steps(), done.epochs()};
+  } catch (const std::exception& e) {
+    // One job's failure (bad_alloc on a huge model, a bug) must not take the
+    // server or the other jobs down.
+    return fail(std::string("internal error while training: ") + e.what());
+  } catch (...) {
+    return fail("internal error while training: unknown exception");
+  }
+}
+
+std::string JobManager::new_job_id() {
+  for (;;) {
+    char hex[kJobIdHexDigits + 1];
+    std::snprintf(hex, sizeof hex, "%012llx",
+                  static_cast<unsigned long long>(id_random_() >> (64 - 4 * kJobIdHexDigits)));
+    std::string id = std::string("job-") + hex;
+    if (!jobs_.contains(id)) return id;
+  }
+}
+
+void JobManager::cancel_queued(JobRecord& job, const std::string& why) {
+  // The engine never saw this job, so the manager writes its done report: every
+  // log ends with done, final state, close, and watchers need not special-case it.
+  const std::string reason = why + " (before it started)";
+  v1::TrainingEvent event;
+  *event.mutable_done() = done_report(v1::DoneReport::CANCELLED, reason);
+  job.log->append(std::move(event));
+  end_job(job, v1::CANCELLED, reason);
+}
+
+void JobManager::end_job(JobRecord& job, v1::JobState state, std::string reason) {
+  job.job.set_state(state);
+  job.job.set_reason(std::move(reason));
+  *job.job.mutable_finished() = TimeUtil::GetCurrentTime();
+  job.data = {};  // a job cancelled while queued still holds its data
+  job.log->append(state_event(state));
+  job.log->close();
+  idle_.notify_all();
+}
+
+v1::Job JobManager::snapshot(const JobRecord& job) const {
+  v1::Job out = job.job;
+  out.set_epochs(job.progress->epochs.load(std::memory_order_acquire));
+  out.set_steps(job.progress->steps.load(std::memory_order_relaxed));
+  out.set_final_test_accuracy(job.progress->final_test_accuracy.load(std::memory_order_relaxed));
+  out.set_has_test(job.progress->has_test.load(std::memory_order_relaxed));
+  out.set_last_sequence(job.log->last_sequence());
+  return out;
+}
+
+}  // namespace gradstream::server

@@ -1,0 +1,130 @@
+// JobManager: the server's training jobs. Queues them, runs at most
+// max_concurrent_jobs at once on a fixed pool of worker threads, each with a
+// thread budget that keeps concurrent jobs off each other's cores, and moves
+// every job through QUEUED -> RUNNING -> SUCCEEDED | FAILED | CANCELLED.
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <random>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "engine/data_loader.hpp"
+#include "engine/status.hpp"
+#include "gradstream/v1/trainer.pb.h"
+#include "server/event_log.hpp"
+
+namespace gradstream::server {
+
+inline constexpr uint32_t kDefaultMaxConcurrentJobs = 1;
+inline constexpr size_t kDefaultMaxQueuedJobs = 1000;
+
+struct JobManagerOptions {
+  // Jobs RUNNING at once; 0 is treated as 1.
+  uint32_t max_concurrent_jobs = kDefaultMaxConcurrentJobs;
+  // OpenMP threads one job may use. 0: usable cores / max_concurrent_jobs, at
+  // least 1. A larger value is lowered to that share (see thread_budget()).
+  uint32_t threads_per_job = 0;
+  // QUEUED jobs accepted before create_job answers resource_exhausted.
+  size_t max_queued_jobs = kDefaultMaxQueuedJobs;
+};
+
+// OK, or invalid_argument for options that cannot keep the promise that
+// concurrent jobs never share a core: max_concurrent_jobs 0, more concurrent
+// jobs than `cores`, or threads_per_job * max_concurrent_jobs above `cores`.
+// For the server's flag parsing; the constructor itself accepts anything.
+engine::Status validate_options(const JobManagerOptions& options, int cores);
+
+// Thread-safe. The manager's mutex guards job records and the queue only; it is
+// never held while a trainer is built or runs, and the training thread only
+// touches atomics and the job's EventLog, so RPCs never wait for a step.
+class JobManager {
+ public:
+  explicit JobManager(JobManagerOptions options = {});
+  // shutdown(/*cancel_running=*/true): cancels everything and joins the workers.
+  ~JobManager();
+
+  JobManager(const JobManager&) = delete;
+  JobManager& operator=(const JobManager&) = delete;
+
+  // Queues a job for `spec` (which the caller has validated; it is checked
+  // again, cheaply) trained on `data` (which the caller has loaded). The job's
+  // spec is with_defaults(spec) with threads lowered to thread_budget() when it
+  // asks for more: a job never gets more than its share of the cores. And
+  // data.no_prefetch is set when the job's threads fill its share, so the
+  // trainer's prefetch thread cannot land on another job's core.
+  // A non-empty idempotency_key already used returns that job and drops `data`
+  // (the spec is not compared), even once shutdown has begun.
+  // Errors: failed_precondition "server is shutting down", resource_exhausted
+  // when max_queued_jobs are queued, invalid_argument from validate_spec.
+  engine::Result<v1::Job> create_job(const v1::TrainingSpec& spec,
+                                     const std::string& idempotency_key, engine::DataSplits data);
+
+  // A snapshot of the job, progress included; not_found naming an unknown id.
+  engine::Result<v1::Job> get_job(const std::string& id) const;
+
+  // Every job in `filter`'s state (JOB_STATE_UNSPECIFIED: all), in creation order.
+  std::vector<v1::Job> list_jobs(v1::JobState filter = v1::JOB_STATE_UNSPECIFIED) const;
+
+  // A QUEUED job becomes CANCELLED at once. A RUNNING job is asked to stop and
+  // is returned still RUNNING; it ends CANCELLED within one step (or with its
+  // natural outcome if it finished first). Cancelling it again is harmless.
+  // A finished job is failed_precondition naming its state; unknown, not_found.
+  engine::Result<v1::Job> cancel_job(const std::string& id);
+
+  // The job's events, for watchers; null for an unknown id.
+  std::shared_ptr<EventLog> event_log(const std::string& id) const;
+
+  // Waits until nothing is queued or running; false if `timeout` passed first.
+  bool wait_idle(std::chrono::milliseconds timeout) const;
+
+  // Stops accepting jobs (create_job: failed_precondition "server is shutting
+  // down"), cancels the queued ones, cancels the running ones if asked (else
+  // lets them finish) and joins the workers. Idempotent; blocks until joined.
+  void shutdown(bool cancel_running);
+
+  // OpenMP threads each job may use.
+  uint32_t thread_budget() const { return thread_budget_; }
+
+ private:
+  struct JobRecord;
+  struct Ending;
+
+  void worker_loop();
+  Ending run_job(JobRecord& job, engine::DataSplits data);
+  // The caller holds mutex_ for these.
+  std::string new_job_id();
+  // Ends a job that never started (the caller has taken it off the queue).
+  void cancel_queued(JobRecord& job, const std::string& why);
+  void end_job(JobRecord& job, v1::JobState state, std::string reason);
+  v1::Job snapshot(const JobRecord& job) const;
+
+  const uint32_t max_concurrent_jobs_;
+  const size_t max_queued_jobs_;
+  const uint32_t core_share_;  // usable cores / max_concurrent_jobs, at least 1
+  const uint32_t thread_budget_;
+
+  mutable std::mutex mutex_;
+  std::condition_variable work_ready_;    // queue gained a job, or stopping
+  mutable std::condition_variable idle_;  // a job left the queue or finished
+  std::map<std::string, std::shared_ptr<JobRecord>> jobs_;
+  std::vector<std::shared_ptr<JobRecord>> creation_order_;
+  std::deque<std::shared_ptr<JobRecord>> queue_;
+  std::map<std::string, std::string> idempotency_keys_;  // key -> job id
+  size_t running_ = 0;
+  bool stopping_ = false;
+  std::mt19937_64 id_random_;
+
+  std::mutex join_mutex_;  // one shutdown joins; a concurrent one waits for it
+  std::vector<std::thread> workers_;
+};
+
+}  // namespace gradstream::server

@@ -1,0 +1,66 @@
+// JobObserver: engine reports in, TrainingEvents and progress counters out.
+#include "server/job_observer.hpp"
+
+#include <utility>
+
+namespace gradstream::server {
+
+v1::TrainingEvent state_event(v1::JobState state) {
+  v1::TrainingEvent event;
+  event.set_state(state);
+  return event;
+}
+
+JobObserver::JobObserver(std::shared_ptr<EventLog> log, std::shared_ptr<JobProgress> progress)
+    : log_(std::move(log)), progress_(std::move(progress)) {}
+
+// The log stamps sequence, job id and time; only the payload is set here.
+void JobObserver::on_step(const v1::StepReport& report) {
+  progress_->steps.store(report.step(), std::memory_order_relaxed);
+  v1::TrainingEvent event;
+  *event.mutable_step() = report;
+  log_->append(std::move(event));
+}
+
+void JobObserver::on_epoch(const v1::EpochReport& report) {
+  // The test accuracy is stored before the epoch count so a reader that sees
+  // epoch N also sees epoch N's accuracy.
+  if (report.has_test()) {
+    progress_->final_test_accuracy.store(report.test_accuracy(), std::memory_order_relaxed);
+    progress_->has_test.store(true, std::memory_order_relaxed);
+  }
+  progress_->epochs.store(report.epoch(), std::memory_order_release);
+  v1::TrainingEvent event;
+  *event.mutable_epoch() = report;
+  log_->append(std::move(event));
+}
+
+void JobObserver::on_gradients(const v1::GradientReport& report) {
+  v1::TrainingEvent event;
+  *event.mutable_gradients() = report;
+  log_->append(std::move(event));
+}
+
+void JobObserver::on_activations(const v1::ActivationReport& report) {
+  v1::TrainingEvent event;
+  *event.mutable_activations() = report;
+  log_->append(std::move(event));
+}
+
+void JobObserver::on_warning(const v1::Warning& warning) {
+  v1::TrainingEvent event;
+  *event.mutable_warning() = warning;
+  log_->append(std::move(event));
+}
+
+void JobObserver::on_done(const v1::DoneReport& report) {
+  // Step reports may be thinned (reporting.step_every), so the done report's
+  // step count is the exact one. Its epoch count is not taken: on cancellation
+  // it names the epoch in progress, while Job.epochs counts completed ones.
+  progress_->steps.store(report.steps(), std::memory_order_relaxed);
+  v1::TrainingEvent event;
+  *event.mutable_done() = report;
+  log_->append(std::move(event));
+}
+
+}  // namespace gradstream::server

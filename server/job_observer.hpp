@@ -1,0 +1,47 @@
+// JobObserver: the TrainingObserver of a server job. It turns the engine's
+// reports into TrainingEvents appended to the job's EventLog and keeps the job's
+// progress counters current, so GetJob never has to ask the training thread.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+
+#include "engine/training_observer.hpp"
+#include "gradstream/v1/trainer.pb.h"
+#include "server/event_log.hpp"
+
+namespace gradstream::server {
+
+// Written by the training thread, read by any RPC thread. Atomics rather than
+// the manager's mutex: the trainer must never wait for a lock that a ListJobs
+// over thousands of jobs is holding.
+struct JobProgress {
+  std::atomic<uint64_t> steps{0};   // newest step reported
+  std::atomic<uint32_t> epochs{0};  // epochs completed
+  std::atomic<float> final_test_accuracy{0.0F};
+  std::atomic<bool> has_test{false};
+};
+
+// A TrainingEvent carrying one state transition, for the manager's appends.
+v1::TrainingEvent state_event(v1::JobState state);
+
+// Copies and returns at once: the trainer calls it between steps, so anything
+// slow here (formatting, I/O) would slow training down.
+class JobObserver : public engine::TrainingObserver {
+ public:
+  JobObserver(std::shared_ptr<EventLog> log, std::shared_ptr<JobProgress> progress);
+
+  void on_step(const v1::StepReport& report) override;
+  void on_epoch(const v1::EpochReport& report) override;
+  void on_gradients(const v1::GradientReport& report) override;
+  void on_activations(const v1::ActivationReport& report) override;
+  void on_warning(const v1::Warning& warning) override;
+  void on_done(const v1::DoneReport& report) override;
+
+ private:
+  std::shared_ptr<EventLog> log_;
+  std::shared_ptr<JobProgress> progress_;
+};
+
+}  // namespace gradstream::server
