@@ -1,0 +1,120 @@
+// gradstream-server: parses flags (or a --config TOML/INI file) into a
+// ServerConfig, starts the GrpcServer, and shuts it down gracefully on
+// SIGTERM or SIGINT (exit 0).
+#include <pthread.h>
+#include <signal.h>
+
+#include <CLI/CLI.hpp>
+#include <chrono>
+#include <cstdio>
+#include <string>
+#include <thread>
+
+#include "server/server.hpp"
+#include "server/server_config.hpp"
+
+namespace {
+
+std::string json_string(const std::string& text) {
+  std::string out = "\"";
+  for (const char c : text) {
+    switch (c) {
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      default:
+        if (static_cast<unsigned char>(c) < 0x20) {
+          char buf[8];
+          std::snprintf(buf, sizeof buf, "\\u%04x", c);
+          out += buf;
+        } else {
+          out += c;
+        }
+    }
+  }
+  return out + "\"";
+}
+
+// One JSON object per line on stderr; `fields` is `,"k":v...` or empty.
+void log_line(const char* level, const char* msg, const std::string& fields = "") {
+  std::fprintf(stderr, "{\"level\":\"%s\",\"msg\":\"%s\"%s}\n", level, msg, fields.c_str());
+  std::fflush(stderr);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  using gradstream::server::ServerConfig;
+  ServerConfig config;
+
+  CLI::App app{"gradstream-server: trains neural networks on CPU, over gRPC"};
+  app.set_config("--config", "", "Read options from this TOML/INI file (keys are flag names)");
+  app.add_option("--listen,--listen-address", config.listen_address,
+                 "gRPC host:port (port 0: any free port)")
+      ->capture_default_str();
+  app.add_option("--metrics-address", config.metrics_address,
+                 "Prometheus /metrics host:port (not served yet)")
+      ->capture_default_str();
+  app.add_option("--data-dir", config.data_dir, "Directory for datasets and job state")
+      ->capture_default_str();
+  app.add_option("--max-concurrent-jobs", config.max_concurrent_jobs, "Jobs RUNNING at once")
+      ->capture_default_str();
+  app.add_option("--threads-per-job", config.threads_per_job,
+                 "OpenMP threads per job (0: usable cores / max-concurrent-jobs)")
+      ->capture_default_str();
+  app.add_option("--max-queued-jobs", config.max_queued_jobs,
+                 "QUEUED jobs accepted before CreateJob is RESOURCE_EXHAUSTED")
+      ->capture_default_str();
+  app.add_option("--max-message-bytes", config.max_message_bytes,
+                 "Largest gRPC message received or sent")
+      ->capture_default_str();
+  app.add_option("--max-dataset-bytes", config.max_dataset_bytes,
+                 "Largest dataset one upload may store")
+      ->capture_default_str();
+  app.add_option("--max-parameters", config.max_parameters,
+                 "Largest model (trainable floats) a job may ask for")
+      ->capture_default_str();
+  app.add_flag("--cancel-running-on-shutdown,!--no-cancel-running-on-shutdown",
+               config.cancel_running_on_shutdown,
+               "On SIGTERM cancel RUNNING jobs (default) or let them finish");
+  app.add_option("--shutdown-grace-ms", config.shutdown_grace_ms,
+                 "Time in-flight RPCs get to finish on shutdown")
+      ->capture_default_str();
+  CLI11_PARSE(app, argc, argv);
+
+  // Block the stop signals before gRPC starts any thread, so every thread
+  // inherits the mask and only the sigwait thread below ever sees them.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGTERM);
+  sigaddset(&stop_signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+
+  auto started = gradstream::server::GrpcServer::start(config);
+  if (!started.ok()) {
+    log_line("error", "cannot start", ",\"error\":" + json_string(started.status().message()));
+    return 1;
+  }
+  gradstream::server::GrpcServer& server = **started;
+  log_line("info", "listening",
+           ",\"address\":" + json_string(config.listen_address) +
+               ",\"port\":" + std::to_string(server.port()));
+
+  std::thread signal_waiter([&] {
+    int signo = 0;
+    sigwait(&stop_signals, &signo);
+    log_line("info", "shutting down",
+             ",\"signal\":" + json_string(signo == SIGTERM ? "SIGTERM" : "SIGINT"));
+    server.shutdown(std::chrono::milliseconds(config.shutdown_grace_ms));
+  });
+  server.wait();
+  signal_waiter.join();
+  log_line("info", "stopped");
+  return 0;
+}

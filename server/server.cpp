@@ -1,0 +1,98 @@
+// GrpcServer: validate the config, then build JobManager, Trainer service and
+// the gRPC server around them; take them down in the reverse order.
+#include "server/server.hpp"
+
+#include <grpc/grpc.h>
+#include <grpcpp/ext/proto_server_reflection_plugin.h>
+#include <grpcpp/health_check_service_interface.h>
+#include <grpcpp/security/server_credentials.h>
+#include <grpcpp/server_builder.h>
+
+#include <filesystem>
+#include <string>
+#include <system_error>
+
+#include "engine/parallel.hpp"
+
+namespace gradstream::server {
+namespace {
+
+// The health and reflection services are process-wide switches in gRPC that
+// every ServerBuilder created afterwards reads; set them once.
+void enable_standard_services() {
+  static const bool enabled = [] {
+    grpc::EnableDefaultHealthCheckService(true);
+    grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+    return true;
+  }();
+  (void)enabled;
+}
+
+ServiceLimits service_limits(const ServerConfig& config) {
+  ServiceLimits limits;
+  limits.max_parameters = config.max_parameters;
+  return limits;
+}
+
+}  // namespace
+
+GrpcServer::GrpcServer(const ServerConfig& config) : config_(config) {}
+
+engine::Result<std::unique_ptr<GrpcServer>> GrpcServer::start(const ServerConfig& config) {
+  if (engine::Status s = validate_config(config, engine::usable_cores()); !s.ok()) return s;
+  std::error_code ec;
+  std::filesystem::create_directories(config.data_dir, ec);
+  if (ec) {
+    return engine::failed_precondition("data_dir: cannot create " + config.data_dir + ": " +
+                                       ec.message());
+  }
+
+  enable_standard_services();
+  std::unique_ptr<GrpcServer> self(new GrpcServer(config));
+  self->jobs_ = std::make_unique<JobManager>(job_manager_options(config));
+  self->service_ = std::make_unique<TrainerService>(*self->jobs_, service_limits(config));
+
+  grpc::ServerBuilder builder;
+  int port = 0;
+  builder.AddListeningPort(config.listen_address, grpc::InsecureServerCredentials(), &port);
+  // gRPC sets SO_REUSEPORT by default, which would let a second server share a
+  // port that is already taken; a taken port must be an error instead.
+  builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
+  builder.SetMaxReceiveMessageSize(static_cast<int>(config.max_message_bytes));
+  builder.SetMaxSendMessageSize(static_cast<int>(config.max_message_bytes));
+  builder.RegisterService(self->service_.get());
+  self->server_ = builder.BuildAndStart();
+  if (!self->server_ || port == 0) {
+    self->jobs_->shutdown(/*cancel_running=*/true);
+    if (self->server_) self->server_->Shutdown();
+    return engine::failed_precondition("listen_address: cannot listen on " + config.listen_address +
+                                       " (in use, or not a valid host:port)");
+  }
+  self->port_ = port;
+
+  grpc::HealthCheckServiceInterface* health = self->server_->GetHealthCheckService();
+  if (health != nullptr) {
+    health->SetServingStatus(true);  // the server as a whole: ""
+    health->SetServingStatus(kTrainerServiceName, true);
+  }
+  return self;
+}
+
+GrpcServer::~GrpcServer() {
+  if (server_) shutdown(std::chrono::milliseconds(0));
+}
+
+void GrpcServer::shutdown(std::chrono::milliseconds deadline) {
+  std::lock_guard<std::mutex> lock(shutdown_mutex_);
+  if (shut_down_) return;
+  shut_down_ = true;
+  if (grpc::HealthCheckServiceInterface* health = server_->GetHealthCheckService()) {
+    health->Shutdown();  // every service NOT_SERVING, and it stays so
+  }
+  jobs_->shutdown(config_.cancel_running_on_shutdown);
+  server_->Shutdown(std::chrono::system_clock::now() + deadline);
+}
+
+void GrpcServer::wait() { server_->Wait(); }
+
+}  // namespace gradstream::server

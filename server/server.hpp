@@ -1,0 +1,63 @@
+// GrpcServer: gradstream-server's gRPC side, built from a ServerConfig. Owns
+// the JobManager and the Trainer service, plus the standard grpc.health.v1
+// health service and server reflection.
+#pragma once
+
+#include <grpcpp/server.h>
+
+#include <atomic>
+#include <chrono>
+#include <memory>
+#include <mutex>
+
+#include "engine/status.hpp"
+#include "server/job_manager.hpp"
+#include "server/server_config.hpp"
+#include "server/trainer_service.hpp"
+
+namespace gradstream::server {
+
+// The service name the health service reports, as in trainer.proto.
+inline constexpr char kTrainerServiceName[] = "gradstream.v1.Trainer";
+
+class GrpcServer {
+ public:
+  // Validates `config` (invalid_argument naming the field), creates data_dir,
+  // then builds and starts the server. An address that cannot be bound is
+  // failed_precondition naming it, never a crash.
+  static engine::Result<std::unique_ptr<GrpcServer>> start(const ServerConfig& config);
+
+  // shutdown(0 ms) if it has not run.
+  ~GrpcServer();
+
+  GrpcServer(const GrpcServer&) = delete;
+  GrpcServer& operator=(const GrpcServer&) = delete;
+
+  // The bound port (the one gRPC picked when the address asked for port 0).
+  int port() const { return port_; }
+
+  // Marks the health service NOT_SERVING, stops the job manager (cancelling
+  // RUNNING jobs when config.cancel_running_on_shutdown, else waiting for them),
+  // then stops gRPC: no new calls, in-flight ones get until `deadline` to
+  // finish and are cancelled after that. Idempotent and thread-safe: a second
+  // call waits for the first.
+  void shutdown(std::chrono::milliseconds deadline);
+
+  // Blocks until shutdown() has stopped the gRPC server.
+  void wait();
+
+ private:
+  GrpcServer(const ServerConfig& config);
+
+  const ServerConfig config_;
+  // Declared in the order they are built; destroyed server first.
+  std::unique_ptr<JobManager> jobs_;
+  std::unique_ptr<TrainerService> service_;
+  std::unique_ptr<grpc::Server> server_;
+  int port_ = 0;
+
+  std::mutex shutdown_mutex_;
+  bool shut_down_ = false;
+};
+
+}  // namespace gradstream::server

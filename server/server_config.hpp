@@ -1,0 +1,61 @@
+// ServerConfig: everything gradstream-server is told at start (flags or a
+// config file), with the defaults a new user gets, and validate_config, which
+// checks a config before anything is built from it.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+#include "engine/spec_validator.hpp"
+#include "engine/status.hpp"
+#include "server/job_manager.hpp"
+
+namespace gradstream::server {
+
+inline constexpr char kDefaultListenAddress[] = "localhost:50051";
+inline constexpr char kDefaultMetricsAddress[] = "0.0.0.0:9464";
+inline constexpr char kDefaultDataDir[] = "./var";
+inline constexpr uint32_t kDefaultThreadsPerJob = 0;  // usable cores / max_concurrent_jobs
+inline constexpr int64_t kDefaultMaxMessageBytes = int64_t{16} << 20;  // 16 MiB
+// gRPC takes message limits as an int.
+inline constexpr int64_t kMaxMessageBytesLimit = 2147483647;
+inline constexpr int64_t kDefaultMaxDatasetBytes = int64_t{1} << 30;  // 1 GiB
+inline constexpr int64_t kDefaultMaxParameters = engine::kMaxParameters;
+inline constexpr bool kDefaultCancelRunningOnShutdown = true;
+inline constexpr int64_t kDefaultShutdownGraceMs = 5000;
+
+struct ServerConfig {
+  // host:port for gRPC; port 0 picks a free one (GrpcServer::port() says which).
+  std::string listen_address = kDefaultListenAddress;
+  // host:port for Prometheus' /metrics (not served yet).
+  std::string metrics_address = kDefaultMetricsAddress;
+  // Where uploaded datasets and job state live.
+  std::string data_dir = kDefaultDataDir;
+  uint32_t max_concurrent_jobs = kDefaultMaxConcurrentJobs;
+  uint32_t threads_per_job = kDefaultThreadsPerJob;
+  uint64_t max_queued_jobs = kDefaultMaxQueuedJobs;
+  // Largest gRPC message received or sent.
+  int64_t max_message_bytes = kDefaultMaxMessageBytes;
+  // Largest dataset one upload may store.
+  int64_t max_dataset_bytes = kDefaultMaxDatasetBytes;
+  // Largest model (trainable floats) a job may ask for; at most engine::kMaxParameters.
+  int64_t max_parameters = kDefaultMaxParameters;
+  // On SIGTERM: cancel RUNNING jobs (true) or let them finish (false).
+  bool cancel_running_on_shutdown = kDefaultCancelRunningOnShutdown;
+  // How long in-flight RPCs (streams included) get to finish on shutdown.
+  int64_t shutdown_grace_ms = kDefaultShutdownGraceMs;
+};
+
+// The job manager's part of `config`.
+JobManagerOptions job_manager_options(const ServerConfig& config);
+
+// OK, or invalid_argument "<field>: <what is wrong>" for the first bad field,
+// the field spelled as in ServerConfig (its flag is the same with dashes:
+// max_message_bytes is --max-message-bytes; listen_address also --listen).
+// `cores`: usable cores (see engine usable_cores()); the job part is
+// validate_options' check that concurrent jobs never share a core.
+engine::Status validate_config(const ServerConfig& config, int cores);
+
+}  // namespace gradstream::server

@@ -1,0 +1,195 @@
+// TrainerService: request validation, admission limits, and the RPC edge where
+// an engine Status becomes a grpc::Status. Exceptions stop here as INTERNAL.
+#include "server/trainer_service.hpp"
+
+#include <algorithm>
+#include <charconv>
+#include <exception>
+#include <string>
+#include <system_error>
+#include <utility>
+#include <vector>
+
+#include "engine/data_loader.hpp"
+#include "server/grpc_status.hpp"
+
+namespace gradstream::server {
+
+namespace {
+
+constexpr const char* kJobIdNotSet = "job_id: must be set";
+
+// A stream rejected before it started: finishes at once with `status` and
+// deletes itself when gRPC is done with it (its only lifetime rule).
+template <class Reactor>
+class RejectedStream final : public Reactor {
+ public:
+  explicit RejectedStream(const grpc::Status& status) { this->Finish(status); }
+  void OnDone() override { delete this; }
+};
+
+// Runs `body` (returning an engine::Status), turning an escaping exception into
+// INTERNAL, and converts the outcome once.
+template <class Body>
+grpc::Status guarded(const char* rpc, Body&& body) {
+  try {
+    return to_grpc_status(body());
+  } catch (const std::exception& e) {
+    return to_grpc_status(engine::internal_error(std::string(rpc) + ": " + e.what()));
+  } catch (...) {
+    return to_grpc_status(engine::internal_error(std::string(rpc) + ": unknown error"));
+  }
+}
+
+grpc::ServerUnaryReactor* finish_unary(grpc::CallbackServerContext* context,
+                                       const grpc::Status& status) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  reactor->Finish(status);
+  return reactor;
+}
+
+// Stores a Result's value in `response`, or passes its status on.
+template <class T>
+engine::Status deliver(engine::Result<T> result, T& response) {
+  if (!result.ok()) return result.status();
+  response = std::move(result).value();
+  return engine::ok_status();
+}
+
+// engine::StatusCode has no UNIMPLEMENTED (the engine never needs it), so
+// this edge builds that status directly.
+grpc::Status unimplemented_status(const std::string& what) {
+  return grpc::Status(grpc::StatusCode::UNIMPLEMENTED, what + " is not implemented yet");
+}
+
+}  // namespace
+
+TrainerService::TrainerService(JobManager& jobs, ServiceLimits limits)
+    : jobs_(jobs), limits_(limits) {}
+
+grpc::ServerUnaryReactor* TrainerService::CreateJob(grpc::CallbackServerContext* context,
+                                                    const v1::CreateJobRequest* request,
+                                                    v1::Job* response) {
+  return finish_unary(
+      context, guarded("CreateJob", [&] { return deliver(create_job(*request), *response); }));
+}
+
+engine::Result<v1::Job> TrainerService::create_job(const v1::CreateJobRequest& request) {
+  const v1::TrainingSpec& spec = request.spec();
+  if (engine::Status s = engine::validate_spec(spec); !s.ok()) return s;
+  // Before any data is loaded: the model alone may be too big.
+  const int64_t parameters = engine::count_parameters(spec);
+  if (parameters > limits_.max_parameters) {
+    return engine::resource_exhausted("model: " + std::to_string(parameters) +
+                                      " parameters is more than the limit of " +
+                                      std::to_string(limits_.max_parameters));
+  }
+  if (spec.data().source_case() == v1::DataSpec::kDatasetId) {
+    return engine::not_found("data.dataset_id: uploads are not supported yet");
+  }
+  engine::Result<engine::DataSplits> data = engine::load_data(spec.data(), spec.seed());
+  if (!data.ok()) return data.status();
+  const int64_t train_count = data->train.count;
+  // Both factors are bounded (epochs <= kMaxEpochs, count < 2^40), no overflow.
+  const int64_t epoch_samples = int64_t{spec.epochs()} * train_count;
+  if (epoch_samples > limits_.max_epoch_samples) {
+    return engine::resource_exhausted(
+        "epochs: " + std::to_string(spec.epochs()) + " x " + std::to_string(train_count) +
+        " training samples is " + std::to_string(epoch_samples) + ", more than the limit of " +
+        std::to_string(limits_.max_epoch_samples) + " samples per job");
+  }
+  return jobs_.create_job(spec, request.idempotency_key(), std::move(data).value());
+}
+
+grpc::ServerUnaryReactor* TrainerService::GetJob(grpc::CallbackServerContext* context,
+                                                 const v1::GetJobRequest* request,
+                                                 v1::Job* response) {
+  return finish_unary(context, guarded("GetJob", [&] {
+                        if (request->job_id().empty())
+                          return engine::invalid_argument(kJobIdNotSet);
+                        return deliver(jobs_.get_job(request->job_id()), *response);
+                      }));
+}
+
+grpc::ServerUnaryReactor* TrainerService::ListJobs(grpc::CallbackServerContext* context,
+                                                   const v1::ListJobsRequest* request,
+                                                   v1::ListJobsResponse* response) {
+  return finish_unary(context, guarded("ListJobs", [&] { return list_jobs(*request, *response); }));
+}
+
+engine::Status TrainerService::list_jobs(const v1::ListJobsRequest& request,
+                                         v1::ListJobsResponse& response) {
+  if (!v1::JobState_IsValid(request.state())) {
+    return engine::invalid_argument("state: " + std::to_string(request.state()) +
+                                    " is not a JobState");
+  }
+  size_t start = 0;
+  const std::string& token = request.page_token();
+  if (!token.empty()) {
+    const auto [end, error] = std::from_chars(token.data(), token.data() + token.size(), start);
+    if (error != std::errc() || end != token.data() + token.size()) {
+      return engine::invalid_argument("page_token: \"" + token + "\" is not a valid page token");
+    }
+  }
+  uint32_t page_size = request.page_size() == 0 ? kDefaultPageSize : request.page_size();
+  if (page_size > kMaxPageSize) page_size = kMaxPageSize;
+
+  const std::vector<v1::Job> jobs = jobs_.list_jobs(request.state());
+  if (start > jobs.size()) {
+    return engine::invalid_argument("page_token: \"" + token + "\" is past the last job (" +
+                                    std::to_string(jobs.size()) + " jobs)");
+  }
+  const size_t stop = std::min(jobs.size(), start + page_size);
+  for (size_t i = start; i < stop; ++i) *response.add_jobs() = jobs[i];
+  if (stop < jobs.size()) response.set_next_page_token(std::to_string(stop));
+  return engine::ok_status();
+}
+
+grpc::ServerUnaryReactor* TrainerService::CancelJob(grpc::CallbackServerContext* context,
+                                                    const v1::CancelJobRequest* request,
+                                                    v1::Job* response) {
+  return finish_unary(context, guarded("CancelJob", [&] {
+                        if (request->job_id().empty())
+                          return engine::invalid_argument(kJobIdNotSet);
+                        return deliver(jobs_.cancel_job(request->job_id()), *response);
+                      }));
+}
+
+grpc::ServerWriteReactor<v1::TrainingEvent>* TrainerService::WatchJob(
+    grpc::CallbackServerContext* /*context*/, const v1::WatchJobRequest* request) {
+  using Rejected = RejectedStream<grpc::ServerWriteReactor<v1::TrainingEvent>>;
+  std::shared_ptr<EventLog> log;
+  const grpc::Status status = guarded("WatchJob", [&] {
+    if (request->job_id().empty()) return engine::invalid_argument(kJobIdNotSet);
+    log = jobs_.event_log(request->job_id());
+    if (!log) return engine::not_found("job \"" + request->job_id() + "\" not found");
+    return engine::ok_status();
+  });
+  if (!status.ok()) return new Rejected(status);
+  try {
+    return new WatchJobReactor(std::move(log), *request, pump_);
+  } catch (const std::exception& e) {
+    return new Rejected(
+        grpc::Status(grpc::StatusCode::INTERNAL, std::string("WatchJob: ") + e.what()));
+  }
+}
+
+grpc::ServerReadReactor<v1::UploadDatasetChunk>* TrainerService::UploadDataset(
+    grpc::CallbackServerContext* /*context*/, v1::Dataset* /*response*/) {
+  return new RejectedStream<grpc::ServerReadReactor<v1::UploadDatasetChunk>>(
+      unimplemented_status("UploadDataset"));
+}
+
+grpc::ServerWriteReactor<v1::ExportChunk>* TrainerService::ExportModel(
+    grpc::CallbackServerContext* /*context*/, const v1::ExportModelRequest* /*request*/) {
+  return new RejectedStream<grpc::ServerWriteReactor<v1::ExportChunk>>(
+      unimplemented_status("ExportModel"));
+}
+
+grpc::ServerUnaryReactor* TrainerService::Predict(grpc::CallbackServerContext* context,
+                                                  const v1::PredictRequest* /*request*/,
+                                                  v1::PredictResponse* /*response*/) {
+  return finish_unary(context, unimplemented_status("Predict"));
+}
+
+}  // namespace gradstream::server

@@ -1,0 +1,83 @@
+// TrainerService: the gradstream.v1.Trainer gRPC service on the callback API.
+// Each handler validates its request, acts through the JobManager, and turns
+// the engine Status into a grpc::Status once, at the end (to_grpc_status).
+#pragma once
+
+#include <grpcpp/grpcpp.h>
+
+#include <cstdint>
+#include <string>
+
+#include "engine/spec_validator.hpp"
+#include "engine/status.hpp"
+#include "gradstream/v1/trainer.grpc.pb.h"
+#include "gradstream/v1/trainer.pb.h"
+#include "server/job_manager.hpp"
+#include "server/watch_job_reactor.hpp"
+
+namespace gradstream::server {
+
+// epochs x training samples one job may process: ~10 GPU-less hours at best.
+inline constexpr int64_t kDefaultMaxEpochSamples = 10'000'000'000;
+// ListJobs page sizes.
+inline constexpr uint32_t kDefaultPageSize = 50;
+inline constexpr uint32_t kMaxPageSize = 1000;
+
+// Admission limits checked by CreateJob, beyond validate_spec's ranges.
+struct ServiceLimits {
+  int64_t max_parameters = engine::kMaxParameters;      // count_parameters(spec)
+  int64_t max_epoch_samples = kDefaultMaxEpochSamples;  // epochs x train count
+};
+
+// Thread-safe. Must outlive the grpc::Server it is registered with: shut the
+// server down first (that finishes every WatchJob stream), then destroy this.
+class TrainerService final : public v1::Trainer::CallbackService {
+ public:
+  explicit TrainerService(JobManager& jobs, ServiceLimits limits = {});
+
+  TrainerService(const TrainerService&) = delete;
+  TrainerService& operator=(const TrainerService&) = delete;
+
+  // Validates the spec (INVALID_ARGUMENT with the field path), checks the
+  // limits (RESOURCE_EXHAUSTED), loads the data (NOT_FOUND for an unknown
+  // data.builtin; data.dataset_id is not supported yet) and queues the job.
+  // The data is loaded on the gRPC callback thread: ~1 s for Fashion-MNIST,
+  // acceptable for now; a loader pool would move it off that thread.
+  grpc::ServerUnaryReactor* CreateJob(grpc::CallbackServerContext* context,
+                                      const v1::CreateJobRequest* request,
+                                      v1::Job* response) override;
+  grpc::ServerUnaryReactor* GetJob(grpc::CallbackServerContext* context,
+                                   const v1::GetJobRequest* request, v1::Job* response) override;
+  // page_size 0: kDefaultPageSize; above kMaxPageSize: lowered to it.
+  // page_token: the index of the page's first job, as decimal.
+  grpc::ServerUnaryReactor* ListJobs(grpc::CallbackServerContext* context,
+                                     const v1::ListJobsRequest* request,
+                                     v1::ListJobsResponse* response) override;
+  grpc::ServerUnaryReactor* CancelJob(grpc::CallbackServerContext* context,
+                                      const v1::CancelJobRequest* request,
+                                      v1::Job* response) override;
+  // Replays from from_sequence, then follows live until the job's log is closed
+  // and sent; see WatchJobReactor.
+  grpc::ServerWriteReactor<v1::TrainingEvent>* WatchJob(
+      grpc::CallbackServerContext* context, const v1::WatchJobRequest* request) override;
+
+  // Not implemented yet: UNIMPLEMENTED with a message saying so.
+  grpc::ServerReadReactor<v1::UploadDatasetChunk>* UploadDataset(
+      grpc::CallbackServerContext* context, v1::Dataset* response) override;
+  grpc::ServerWriteReactor<v1::ExportChunk>* ExportModel(
+      grpc::CallbackServerContext* context, const v1::ExportModelRequest* request) override;
+  grpc::ServerUnaryReactor* Predict(grpc::CallbackServerContext* context,
+                                    const v1::PredictRequest* request,
+                                    v1::PredictResponse* response) override;
+
+ private:
+  // The handlers' bodies, in engine Status terms.
+  engine::Result<v1::Job> create_job(const v1::CreateJobRequest& request);
+  engine::Status list_jobs(const v1::ListJobsRequest& request, v1::ListJobsResponse& response);
+
+  JobManager& jobs_;
+  const ServiceLimits limits_;
+  WatchPump pump_;
+};
+
+}  // namespace gradstream::server

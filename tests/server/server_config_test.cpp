@@ -1,0 +1,119 @@
+// validate_config: the defaults pass; each bad field is invalid_argument naming it.
+#include "server/server_config.hpp"
+
+#include <gtest/gtest.h>
+
+#include <string>
+
+namespace gradstream::server {
+namespace {
+
+constexpr int kCores = 4;
+
+// The message of validate_config(config, kCores), "" when it passes.
+std::string problem(const ServerConfig& config, int cores = kCores) {
+  const engine::Status s = validate_config(config, cores);
+  if (s.ok()) return "";
+  EXPECT_EQ(s.code(), engine::StatusCode::kInvalidArgument) << s.message();
+  return s.message();
+}
+
+TEST(ServerConfigTest, DefaultsAreTheDocumentedOnes) {
+  const ServerConfig config;
+  EXPECT_EQ(config.listen_address, "localhost:50051");
+  EXPECT_EQ(config.metrics_address, "0.0.0.0:9464");
+  EXPECT_EQ(config.data_dir, "./var");
+  EXPECT_EQ(config.max_concurrent_jobs, 1u);
+  EXPECT_EQ(config.threads_per_job, 0u);
+  EXPECT_EQ(config.max_message_bytes, 16 * 1024 * 1024);
+  EXPECT_EQ(config.max_dataset_bytes, int64_t{1} << 30);
+  EXPECT_EQ(config.max_parameters, engine::kMaxParameters);
+  EXPECT_TRUE(config.cancel_running_on_shutdown);
+}
+
+TEST(ServerConfigTest, DefaultsPassOnOneCore) {
+  EXPECT_EQ(problem(ServerConfig{}, 1), "");
+  EXPECT_EQ(problem(ServerConfig{}), "");
+}
+
+TEST(ServerConfigTest, RejectsZeroConcurrentJobs) {
+  ServerConfig config;
+  config.max_concurrent_jobs = 0;
+  EXPECT_EQ(problem(config), "max_concurrent_jobs: 0 is out of range [1, 4]");
+}
+
+TEST(ServerConfigTest, RejectsMoreConcurrentJobsThanCores) {
+  ServerConfig config;
+  config.max_concurrent_jobs = 5;
+  EXPECT_EQ(problem(config).rfind("max_concurrent_jobs: 5 is more than the 4 usable cores", 0), 0u);
+}
+
+TEST(ServerConfigTest, RejectsThreadsPerJobAboveCores) {
+  ServerConfig config;
+  config.threads_per_job = 5;
+  EXPECT_EQ(problem(config), "threads_per_job: 5 is more than the 4 usable cores");
+}
+
+TEST(ServerConfigTest, RejectsThreadsTimesJobsAboveCores) {
+  ServerConfig config;
+  config.max_concurrent_jobs = 2;
+  config.threads_per_job = 3;
+  EXPECT_EQ(problem(config).rfind("threads_per_job: 3 x 2 concurrent jobs", 0), 0u);
+  config.threads_per_job = 2;
+  EXPECT_EQ(problem(config), "");
+}
+
+TEST(ServerConfigTest, RejectsEmptyListenAddress) {
+  ServerConfig config;
+  config.listen_address = "";
+  EXPECT_EQ(problem(config).rfind("listen_address: empty", 0), 0u);
+}
+
+TEST(ServerConfigTest, RejectsEmptyDataDir) {
+  ServerConfig config;
+  config.data_dir = "";
+  EXPECT_EQ(problem(config).rfind("data_dir: empty", 0), 0u);
+}
+
+TEST(ServerConfigTest, RejectsZeroOrNegativeMessageSize) {
+  ServerConfig config;
+  config.max_message_bytes = 0;
+  EXPECT_EQ(problem(config), "max_message_bytes: 0 is out of range [1, 2147483647]");
+  config.max_message_bytes = -5;
+  EXPECT_EQ(problem(config), "max_message_bytes: -5 is out of range [1, 2147483647]");
+  config.max_message_bytes = int64_t{1} << 31;  // gRPC takes an int
+  EXPECT_EQ(problem(config).rfind("max_message_bytes: 2147483648 is out of range", 0), 0u);
+}
+
+TEST(ServerConfigTest, RejectsBadDatasetAndParameterLimits) {
+  ServerConfig config;
+  config.max_dataset_bytes = 0;
+  EXPECT_EQ(problem(config).rfind("max_dataset_bytes: 0 is out of range", 0), 0u);
+  config = ServerConfig{};
+  config.max_parameters = engine::kMaxParameters + 1;
+  EXPECT_EQ(problem(config).rfind("max_parameters: 268435457 is out of range [1, 268435456]", 0),
+            0u);
+}
+
+TEST(ServerConfigTest, RejectsZeroQueuedJobsAndNegativeGrace) {
+  ServerConfig config;
+  config.max_queued_jobs = 0;
+  EXPECT_EQ(problem(config).rfind("max_queued_jobs: 0", 0), 0u);
+  config = ServerConfig{};
+  config.shutdown_grace_ms = -1;
+  EXPECT_EQ(problem(config).rfind("shutdown_grace_ms: -1 is out of range", 0), 0u);
+}
+
+TEST(ServerConfigTest, JobManagerOptionsCarryTheJobFields) {
+  ServerConfig config;
+  config.max_concurrent_jobs = 2;
+  config.threads_per_job = 1;
+  config.max_queued_jobs = 7;
+  const JobManagerOptions options = job_manager_options(config);
+  EXPECT_EQ(options.max_concurrent_jobs, 2u);
+  EXPECT_EQ(options.threads_per_job, 1u);
+  EXPECT_EQ(options.max_queued_jobs, 7u);
+}
+
+}  // namespace
+}  // namespace gradstream::server
