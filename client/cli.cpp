@@ -1,0 +1,120 @@
+// CLI11 wiring: global options, one subcommand per RPC, dispatch.
+#include "client/cli.hpp"
+
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <cstdlib>
+#include <functional>
+#include <iostream>
+
+#include "client/commands.hpp"
+#include "client/exit_codes.hpp"
+
+namespace gradstream::client {
+
+namespace {
+
+std::string default_server() {
+  const char* env = std::getenv(kServerEnvVar);
+  return env != nullptr && *env != '\0' ? env : kDefaultServer;
+}
+
+}  // namespace
+
+int run_cli(int argc, char** argv) {
+  ConnectionOptions connection_options;
+  connection_options.server = default_server();
+
+  CLI::App app{"gradstream: submit and watch neural-network training jobs"};
+  app.require_subcommand(1);
+  app.fallthrough();  // global options may also follow the subcommand
+  app.add_option("--server", connection_options.server,
+                 std::string("Server host:port (default: $") + kServerEnvVar + ", else " +
+                     kDefaultServer + ")");
+  app.add_option("--timeout", connection_options.timeout_seconds,
+                 "Deadline of unary calls, in seconds")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+
+  std::function<int(Connection&, Terminal&)> command;
+
+  SubmitOptions submit;
+  auto* submit_cmd = app.add_subcommand("submit", "Create a job from a JSON or text-proto spec");
+  submit_cmd->add_option("spec", submit.spec_path, "Spec file (.json, .txtpb, .textproto, .pbtxt)")
+      ->required();
+  submit_cmd->add_flag("--watch", submit.watch, "Then follow the job like `watch`");
+  submit_cmd->add_flag("--json", submit.json, "Print the job (and events) as JSON lines");
+  submit_cmd->add_option("--idempotency-key", submit.idempotency_key,
+                         "The same key returns the same job");
+  submit_cmd->add_option("--step-every", submit.step_every,
+                         "With --watch: every Nth step event (0: all)");
+  submit_cmd->callback(
+      [&] { command = [&](Connection& c, Terminal& t) { return run_submit(c, submit, t); }; });
+
+  WatchOptions watch;
+  auto* watch_cmd = app.add_subcommand("watch", "Follow a job's events until it ends");
+  watch_cmd->add_option("job", watch.job_id, "Job id")->required();
+  watch_cmd->add_option("--from", watch.from_sequence, "First event sequence number (0: all)");
+  watch_cmd->add_option("--step-every", watch.step_every, "Every Nth step event (0: all)");
+  watch_cmd->add_flag("--json", watch.json, "One JSON object per event per line");
+  watch_cmd->callback(
+      [&] { command = [&](Connection& c, Terminal& t) { return run_watch(c, watch, t); }; });
+
+  ListOptions list;
+  auto* list_cmd = app.add_subcommand("list", "List jobs");
+  list_cmd->add_option("--state", list.state,
+                       "Only jobs in this state (QUEUED, RUNNING, SUCCEEDED, FAILED, CANCELLED)");
+  list_cmd->add_flag("--json", list.json, "One JSON job per line");
+  list_cmd->callback(
+      [&] { command = [&](Connection& c, Terminal& t) { return run_list(c, list, t); }; });
+
+  GetOptions get;
+  auto* get_cmd = app.add_subcommand("get", "Show one job");
+  get_cmd->add_option("job", get.job_id, "Job id")->required();
+  get_cmd->add_flag("--json", get.json, "The job as JSON on one line");
+  get_cmd->callback(
+      [&] { command = [&](Connection& c, Terminal& t) { return run_get(c, get, t); }; });
+
+  std::string cancel_id;
+  auto* cancel_cmd = app.add_subcommand("cancel", "Cancel a job");
+  cancel_cmd->add_option("job", cancel_id, "Job id")->required();
+  cancel_cmd->callback(
+      [&] { command = [&](Connection& c, Terminal& t) { return run_cancel(c, cancel_id, t); }; });
+
+  UploadOptions upload;
+  auto* upload_cmd = app.add_subcommand("upload", "Upload a dataset");
+  upload_cmd->add_option("name", upload.name, "Dataset name")->required();
+  upload_cmd->callback(
+      [&] { command = [&](Connection& c, Terminal& t) { return run_upload(c, upload, t); }; });
+
+  ExportOptions export_options;
+  auto* export_cmd = app.add_subcommand("export", "Export a trained model");
+  export_cmd->add_option("job", export_options.job_id, "Job id")->required();
+  export_cmd->add_option("-o,--output", export_options.output_path, "File (default: stdout)");
+  export_cmd->callback([&] {
+    command = [&](Connection& c, Terminal& t) { return run_export(c, export_options, t); };
+  });
+
+  PredictOptions predict;
+  auto* predict_cmd = app.add_subcommand("predict", "Run a trained model on inputs");
+  predict_cmd->add_option("job", predict.job_id, "Job id")->required();
+  predict_cmd->add_option("--shape", predict.shape, "[count, features...]")->delimiter(',');
+  predict_cmd->add_option("--inputs", predict.inputs, "Input values, row-major")->delimiter(',');
+  predict_cmd->callback(
+      [&] { command = [&](Connection& c, Terminal& t) { return run_predict(c, predict, t); }; });
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& error) {
+    const int code = app.exit(error);
+    return code == 0 ? kExitOk : kExitUsage;
+  }
+  if (!command) return kExitUsage;
+
+  Connection connection(connection_options);
+  Terminal terminal{std::cout, std::cerr, isatty(STDOUT_FILENO) == 1};
+  return command(connection, terminal);
+}
+
+}  // namespace gradstream::client

@@ -1,0 +1,76 @@
+// upload, export, predict: RPCs a server may not implement yet. Each is called
+// for real; UNIMPLEMENTED becomes "<cmd> is not supported by this server yet".
+#include <fstream>
+
+#include "client/commands.hpp"
+#include "client/exit_codes.hpp"
+#include "client/job_format.hpp"
+#include "client/status_report.hpp"
+
+namespace gradstream::client {
+
+namespace {
+
+int report(const grpc::Status& status, const char* command, Terminal& terminal) {
+  if (status.error_code() == grpc::StatusCode::UNIMPLEMENTED) {
+    terminal.err << "gradstream: " << command << " is not supported by this server yet\n";
+    return kExitUsage;
+  }
+  return report_failure(status, terminal.err);
+}
+
+}  // namespace
+
+int run_upload(Connection& connection, const UploadOptions& options, Terminal& terminal) {
+  // Only the header for now: sending features and labels comes with dataset files.
+  gradstream::v1::UploadDatasetChunk chunk;
+  chunk.mutable_header()->set_name(options.name);
+  gradstream::v1::Dataset dataset;
+  auto context = connection.unary_context();
+  auto writer = connection.stub().UploadDataset(context.get(), &dataset);
+  writer->Write(chunk);
+  writer->WritesDone();
+  const grpc::Status status = writer->Finish();
+  if (!status.ok()) return report(status, "upload", terminal);
+  terminal.out << to_json_line(dataset) << "\n";
+  return kExitOk;
+}
+
+int run_export(Connection& connection, const ExportOptions& options, Terminal& terminal) {
+  gradstream::v1::ExportModelRequest request;
+  request.set_job_id(options.job_id);
+  auto context = connection.stream_context();
+  auto reader = connection.stub().ExportModel(context.get(), request);
+  std::string model;
+  gradstream::v1::ExportChunk chunk;
+  while (reader->Read(&chunk)) model += chunk.data();
+  const grpc::Status status = reader->Finish();
+  if (!status.ok()) return report(status, "export", terminal);
+  if (options.output_path.empty()) {
+    terminal.out << model;
+    terminal.out.flush();
+    return kExitOk;
+  }
+  std::ofstream file(options.output_path, std::ios::binary);
+  file << model;
+  if (!file) {
+    terminal.err << "gradstream: " << options.output_path << ": cannot write the model\n";
+    return kExitUsage;
+  }
+  return kExitOk;
+}
+
+int run_predict(Connection& connection, const PredictOptions& options, Terminal& terminal) {
+  gradstream::v1::PredictRequest request;
+  request.set_job_id(options.job_id);
+  for (const uint32_t dim : options.shape) request.add_shape(dim);
+  for (const float value : options.inputs) request.add_inputs(value);
+  gradstream::v1::PredictResponse response;
+  const grpc::Status status =
+      connection.stub().Predict(connection.unary_context().get(), request, &response);
+  if (!status.ok()) return report(status, "predict", terminal);
+  terminal.out << to_json_line(response) << "\n";
+  return kExitOk;
+}
+
+}  // namespace gradstream::client

@@ -1,0 +1,64 @@
+// watch: follows a job's event stream until its done event.
+#include "client/commands.hpp"
+#include "client/event_printer.hpp"
+#include "client/exit_codes.hpp"
+#include "client/status_report.hpp"
+
+namespace gradstream::client {
+
+namespace {
+
+// The job's epoch count, for "epoch 3/15"; 0 when it cannot be had (the
+// stream then reports the real error, e.g. NOT_FOUND).
+uint32_t total_epochs(Connection& connection, const std::string& job_id) {
+  gradstream::v1::GetJobRequest request;
+  request.set_job_id(job_id);
+  gradstream::v1::Job job;
+  const grpc::Status status =
+      connection.stub().GetJob(connection.unary_context().get(), request, &job);
+  return status.ok() ? job.spec().epochs() : 0;
+}
+
+EventFormat choose_format(bool json, bool tty) {
+  if (json) return EventFormat::kJson;
+  return tty ? EventFormat::kLive : EventFormat::kLines;
+}
+
+}  // namespace
+
+int run_watch(Connection& connection, const WatchOptions& options, Terminal& terminal) {
+  const EventFormat format = choose_format(options.json, terminal.out_is_tty);
+  EventPrinter printer(format, terminal.out,
+                       format == EventFormat::kJson ? 0 : total_epochs(connection, options.job_id));
+
+  gradstream::v1::WatchJobRequest request;
+  request.set_job_id(options.job_id);
+  request.set_from_sequence(options.from_sequence);
+  request.set_step_every(options.step_every);
+  auto context = connection.stream_context();
+  auto reader = connection.stub().WatchJob(context.get(), request);
+  gradstream::v1::TrainingEvent event;
+  // The server ends the stream after the job's last event (the done report
+  // and the final state), so read to the end rather than stopping at done.
+  while (reader->Read(&event)) printer.print(event);
+  const grpc::Status status = reader->Finish();
+  printer.finish();
+
+  if (!status.ok() && !printer.saw_done()) return report_failure(status, terminal.err);
+  if (!printer.saw_done()) {
+    return report_failure(grpc::Status(grpc::StatusCode::UNAVAILABLE,
+                                       "the event stream ended before the job finished"),
+                          terminal.err);
+  }
+  const auto& done = printer.done();
+  if (done.outcome() == gradstream::v1::DoneReport::SUCCEEDED) return kExitOk;
+  if (format == EventFormat::kJson) {
+    // The reason is inside the JSON on stdout; say it to a person too.
+    terminal.err << "gradstream: " << options.job_id << " "
+                 << gradstream::v1::DoneReport::Outcome_Name(done.outcome()) << ": "
+                 << done.reason() << "\n";
+  }
+  return kExitJobNotSucceeded;
+}
+
+}  // namespace gradstream::client

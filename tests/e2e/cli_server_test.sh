@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# End to end: the real gradstream-server binary on a free loopback port, driven
+# by the real gradstream CLI. Submits a small Fashion-MNIST job and watches it
+# to the end, checks errors come back with the right status and that the server
+# keeps serving, then stops the server with SIGTERM and expects exit 0.
+# usage: cli_server_test.sh SERVER_BIN CLI_BIN SOURCE_DIR
+set -euo pipefail
+server_bin=$1
+cli_bin=$2
+source_dir=$3
+work=$(mktemp -d)
+server_pid=
+cleanup() {
+  if [[ -n $server_pid ]] && kill -0 "$server_pid" 2>/dev/null; then kill -KILL "$server_pid"; fi
+  rm -rf "$work"
+}
+trap cleanup EXIT
+fail() { echo "FAIL: $*" >&2; exit 1; }
+
+"$server_bin" --listen 127.0.0.1:0 --data-dir "$work/var" --threads-per-job 2 2>"$work/server.log" &
+server_pid=$!
+port=
+for _ in $(seq 1 100); do
+  port=$(grep -o '"port":[0-9]*' "$work/server.log" | head -n1 | cut -d: -f2 || true)
+  [[ -n $port ]] && break
+  sleep 0.1
+done
+[[ -n $port ]] || fail "server did not report its port: $(cat "$work/server.log")"
+export GRADSTREAM_SERVER=127.0.0.1:$port
+
+# A small job: one hidden layer, one epoch.
+cat >"$work/small.json" <<'SPEC'
+{"model": {"inputShape": [784], "layers": [
+   {"dense": {"units": 32, "activation": {"name": "relu"}}}, {"dense": {"units": 10}}]},
+ "optimizer": {"adam": {}, "learningRate": 0.002},
+ "data": {"builtin": "fashion-mnist"}, "epochs": 1, "batchSize": 256, "seed": 1, "threads": 2,
+ "reporting": {"stepEvery": 20}}
+SPEC
+"$cli_bin" submit "$work/small.json" --watch --json >"$work/events.jsonl" || fail "submit --watch exited $?"
+grep -q '"state":"SUCCEEDED"' "$work/events.jsonl" || fail "no SUCCEEDED state event"
+grep -q '"done"' "$work/events.jsonl" || fail "no done event"
+accuracy=$(grep -o '"finalTestAccuracy":[0-9.]*' "$work/events.jsonl" | tail -n1 | cut -d: -f2)
+awk -v a="${accuracy:-0}" 'BEGIN { exit !(a > 0.5) }' || fail "test accuracy $accuracy is not above 0.5"
+# Sequence numbers run 1..N without gaps (protobuf JSON writes uint64 as strings).
+seqs=$(grep -o '"sequence":"[0-9]*"' "$work/events.jsonl" | grep -o '[0-9]*')
+expected=$(seq 1 "$(echo "$seqs" | wc -l)")
+[[ "$seqs" == "$expected" ]] || fail "sequence numbers are not 1..N"
+
+# Bad input: a clear status, a non-zero exit, and the server keeps serving.
+sed 's/"units": 32/"units": 0/' "$work/small.json" >"$work/zero.json"
+if "$cli_bin" submit "$work/zero.json" 2>"$work/err"; then fail "zero units accepted"; fi
+grep -q 'INVALID_ARGUMENT' "$work/err" || fail "zero units: $(cat "$work/err")"
+grep -q 'model.layers\[0\].dense.units' "$work/err" || fail "zero units message: $(cat "$work/err")"
+if "$cli_bin" get job-does-not-exist 2>"$work/err"; then fail "unknown job found"; fi
+grep -q 'NOT_FOUND' "$work/err" || fail "unknown job: $(cat "$work/err")"
+"$cli_bin" list >"$work/list" || fail "list after errors exited $?"
+grep -q 'SUCCEEDED' "$work/list" || fail "list does not show the finished job"
+
+kill -TERM "$server_pid"
+wait "$server_pid" && status=0 || status=$?
+server_pid=
+[[ $status -eq 0 ]] || fail "server exited $status on SIGTERM"
+echo "1 passed, 0 failed"
