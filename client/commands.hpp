@@ -48,8 +48,10 @@ struct ExportOptions {
 
 struct PredictOptions {
   std::string job_id;
-  std::vector<uint32_t> shape;
+  std::vector<uint32_t> shape;  // with input_path: optional, must match the file's values
   std::vector<float> inputs;
+  std::string input_path;       // CSV feature rows (client/feature_csv.hpp) instead of inputs
+  bool json = false;            // the response as one JSON line instead of one row per line
 };
 
 // Where the output goes and whether it is a terminal (live progress display).

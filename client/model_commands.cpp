@@ -1,9 +1,11 @@
 // upload, export, predict: RPCs a server may not implement yet. Each is called
 // for real; UNIMPLEMENTED becomes "<cmd> is not supported by this server yet".
+#include <cstdio>
 #include <fstream>
 
 #include "client/commands.hpp"
 #include "client/exit_codes.hpp"
+#include "client/feature_csv.hpp"
 #include "client/job_format.hpp"
 #include "client/status_report.hpp"
 
@@ -63,13 +65,42 @@ int run_export(Connection& connection, const ExportOptions& options, Terminal& t
 int run_predict(Connection& connection, const PredictOptions& options, Terminal& terminal) {
   gradstream::v1::PredictRequest request;
   request.set_job_id(options.job_id);
+  if (!options.input_path.empty()) {
+    std::ifstream file(options.input_path);
+    if (!file) {
+      terminal.err << "gradstream: " << options.input_path << ": cannot read\n";
+      return kExitUsage;
+    }
+    FeatureRows rows;
+    if (const std::string error = parse_feature_csv(file, rows); !error.empty()) {
+      terminal.err << "gradstream: " << options.input_path << ": " << error << "\n";
+      return kExitUsage;
+    }
+    if (options.shape.empty()) {
+      request.add_shape(rows.count);
+      request.add_shape(rows.features);
+    }
+    request.mutable_inputs()->Add(rows.values.begin(), rows.values.end());
+  } else {
+    for (const float value : options.inputs) request.add_inputs(value);
+  }
   for (const uint32_t dim : options.shape) request.add_shape(dim);
-  for (const float value : options.inputs) request.add_inputs(value);
   gradstream::v1::PredictResponse response;
   const grpc::Status status =
       connection.stub().Predict(connection.unary_context().get(), request, &response);
   if (!status.ok()) return report(status, "predict", terminal);
-  terminal.out << to_json_line(response) << "\n";
+  if (options.json) {
+    terminal.out << to_json_line(response) << "\n";
+    return kExitOk;
+  }
+  // One sample per line, its outputs comma-separated (probabilities for classifiers).
+  const int units = response.shape_size() == 2 ? static_cast<int>(response.shape(1)) : 0;
+  for (int i = 0; i < response.outputs_size(); ++i) {
+    char text[32];
+    std::snprintf(text, sizeof text, "%.6g", static_cast<double>(response.outputs(i)));
+    const bool row_end = units == 0 || (i + 1) % units == 0;
+    terminal.out << text << (row_end ? "\n" : ",");
+  }
   return kExitOk;
 }
 

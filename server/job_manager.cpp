@@ -10,6 +10,7 @@
 #include <exception>
 #include <utility>
 
+#include "engine/model_file.hpp"
 #include "engine/parallel.hpp"
 #include "engine/spec_defaults.hpp"
 #include "engine/spec_validator.hpp"
@@ -71,6 +72,7 @@ struct JobManager::JobRecord {
   std::string cancel_reason;  // set with `cancel`, under the manager's mutex
   std::shared_ptr<JobProgress> progress = std::make_shared<JobProgress>();
   std::shared_ptr<EventLog> log;
+  std::shared_ptr<const std::string> model;  // the model file, once SUCCEEDED
 };
 
 // How a run ended, as the engine (or the manager, when the engine could not
@@ -80,6 +82,7 @@ struct JobManager::Ending {
   std::string reason;
   uint64_t steps = 0;
   uint32_t epochs = 0;
+  std::shared_ptr<const std::string> model;  // the model file, when SUCCEEDED
 };
 
 JobManager::JobManager(JobManagerOptions options)
@@ -184,6 +187,22 @@ engine::Result<v1::Job> JobManager::cancel_job(const std::string& id) {
   return snapshot(record);
 }
 
+engine::Result<std::string> JobManager::model_bytes(const std::string& id) const {
+  std::shared_ptr<const std::string> model;
+  {
+    std::lock_guard lock(mutex_);
+    auto it = jobs_.find(id);
+    if (it == jobs_.end()) return engine::not_found("job \"" + id + "\" not found");
+    const v1::JobState state = it->second->job.state();
+    if (state != v1::SUCCEEDED || !it->second->model) {
+      return engine::failed_precondition("job \"" + id + "\" is " + v1::JobState_Name(state) +
+                                         "; only a SUCCEEDED job has a trained model");
+    }
+    model = it->second->model;
+  }
+  return *model;  // copied without the lock
+}
+
 std::shared_ptr<EventLog> JobManager::event_log(const std::string& id) const {
   std::lock_guard lock(mutex_);
   auto it = jobs_.find(id);
@@ -242,6 +261,7 @@ void JobManager::worker_loop() {
     --running_;
     switch (ending.outcome) {
       case v1::DoneReport::SUCCEEDED:
+        record->model = ending.model;
         // DESIGN: every end has a reason, success included.
         end_job(*record, v1::SUCCEEDED,
                 "completed " + std::to_string(ending.epochs) + " epochs (" +
@@ -263,7 +283,7 @@ JobManager::Ending JobManager::run_job(JobRecord& job, engine::DataSplits data) 
   auto fail = [&](const std::string& reason) {
     observer.on_done(done_report(v1::DoneReport::FAILED, reason));
     return Ending{v1::DoneReport::FAILED, reason, job.progress->steps.load(),
-                  job.progress->epochs.load()};
+                  job.progress->epochs.load(), nullptr};
   };
   // The spec is read without the lock: it is written only before the job is queued.
   const v1::TrainingSpec& spec = job.job.spec();
@@ -271,7 +291,18 @@ JobManager::Ending JobManager::run_job(JobRecord& job, engine::DataSplits data) 
     auto trainer = engine::Trainer::create(spec, std::move(data));
     if (!trainer.ok()) return fail(trainer.status().message());
     const v1::DoneReport done = (*trainer)->run(observer, job.cancel);
-    return Ending{done.outcome(), done.reason(), done.steps(), done.epochs()};
+    Ending ending{done.outcome(), done.reason(), done.steps(), done.epochs(), nullptr};
+    if (done.outcome() == v1::DoneReport::SUCCEEDED) {
+      // Kept so ExportModel and Predict can use the model after the trainer is gone.
+      auto bytes = engine::serialize_model((*trainer)->spec(), (*trainer)->model());
+      if (!bytes.ok()) {
+        ending.outcome = v1::DoneReport::FAILED;
+        ending.reason = bytes.status().message();
+      } else {
+        ending.model = std::make_shared<const std::string>(std::move(bytes).value());
+      }
+    }
+    return ending;
   } catch (const std::exception& e) {
     // One job's failure (bad_alloc on a huge model, a bug) must not take the
     // server or the other jobs down.

@@ -80,6 +80,13 @@ class JobManager {
   // A finished job is failed_precondition naming its state; unknown, not_found.
   engine::Result<v1::Job> cancel_job(const std::string& id);
 
+  // The trained model of a SUCCEEDED job as an engine model file
+  // (engine/model_file.hpp), kept in memory for the server's lifetime (one
+  // copy of the weights per finished job: fine for now; a model store on disk
+  // would bound it). not_found for an unknown id; failed_precondition naming
+  // the state for a job that has not SUCCEEDED.
+  engine::Result<std::string> model_bytes(const std::string& id) const;
+
   // The job's events, for watchers; null for an unknown id.
   std::shared_ptr<EventLog> event_log(const std::string& id) const;
 

@@ -10,7 +10,12 @@
 #include <utility>
 #include <vector>
 
+#include <omp.h>
+
 #include "engine/data_loader.hpp"
+#include "engine/model_file.hpp"
+#include "engine/predictor.hpp"
+#include "gradstream/v1/spec.pb.h"
 #include "server/grpc_status.hpp"
 
 namespace gradstream::server {
@@ -60,6 +65,57 @@ engine::Status deliver(engine::Result<T> result, T& response) {
 // this edge builds that status directly.
 grpc::Status unimplemented_status(const std::string& what) {
   return grpc::Status(grpc::StatusCode::UNIMPLEMENTED, what + " is not implemented yet");
+}
+
+// One ExportModel stream: writes `bytes` in kExportChunkBytes pieces, one write
+// in flight at a time (the constructor, then each OnWriteDone, sends the next),
+// then finishes. Deletes itself in OnDone, its only lifetime rule.
+class ExportModelReactor final : public grpc::ServerWriteReactor<v1::ExportChunk> {
+ public:
+  explicit ExportModelReactor(std::string bytes) : bytes_(std::move(bytes)) { next(); }
+
+  void OnWriteDone(bool ok) override {
+    if (!ok) {
+      Finish(grpc::Status(grpc::StatusCode::UNAVAILABLE, "ExportModel: the stream broke"));
+      return;
+    }
+    next();
+  }
+  void OnDone() override { delete this; }
+
+ private:
+  void next() {
+    if (offset_ >= bytes_.size()) {
+      Finish(grpc::Status::OK);
+      return;
+    }
+    const size_t size = std::min(kExportChunkBytes, bytes_.size() - offset_);
+    chunk_.set_data(bytes_.data() + offset_, size);
+    offset_ += size;
+    StartWrite(&chunk_);
+  }
+
+  const std::string bytes_;
+  size_t offset_ = 0;
+  v1::ExportChunk chunk_;  // the piece being written; kept until OnWriteDone
+};
+
+// Product of shape[1..], or -1 once it passes kMaxInputFeatures.
+int64_t sample_features(const v1::PredictRequest& request) {
+  int64_t features = 1;
+  for (int i = 1; i < request.shape_size(); ++i) {
+    features *= request.shape(i);
+    if (features > engine::kMaxInputFeatures) return -1;
+  }
+  return features;
+}
+
+std::string shape_text(const v1::PredictRequest& request) {
+  std::string out = "[";
+  for (int i = 0; i < request.shape_size(); ++i) {
+    out += (i > 0 ? ", " : "") + std::to_string(request.shape(i));
+  }
+  return out + "]";
 }
 
 }  // namespace
@@ -181,15 +237,93 @@ grpc::ServerReadReactor<v1::UploadDatasetChunk>* TrainerService::UploadDataset(
 }
 
 grpc::ServerWriteReactor<v1::ExportChunk>* TrainerService::ExportModel(
-    grpc::CallbackServerContext* /*context*/, const v1::ExportModelRequest* /*request*/) {
-  return new RejectedStream<grpc::ServerWriteReactor<v1::ExportChunk>>(
-      unimplemented_status("ExportModel"));
+    grpc::CallbackServerContext* /*context*/, const v1::ExportModelRequest* request) {
+  using Rejected = RejectedStream<grpc::ServerWriteReactor<v1::ExportChunk>>;
+  std::string bytes;
+  const grpc::Status status = guarded("ExportModel", [&] {
+    if (request->job_id().empty()) return engine::invalid_argument(kJobIdNotSet);
+    return deliver(jobs_.model_bytes(request->job_id()), bytes);
+  });
+  if (!status.ok()) return new Rejected(status);
+  return new ExportModelReactor(std::move(bytes));
 }
 
 grpc::ServerUnaryReactor* TrainerService::Predict(grpc::CallbackServerContext* context,
-                                                  const v1::PredictRequest* /*request*/,
-                                                  v1::PredictResponse* /*response*/) {
-  return finish_unary(context, unimplemented_status("Predict"));
+                                                  const v1::PredictRequest* request,
+                                                  v1::PredictResponse* response) {
+  return finish_unary(context,
+                      guarded("Predict", [&] { return predict(*request, *response); }));
+}
+
+engine::Status TrainerService::predict(const v1::PredictRequest& request,
+                                       v1::PredictResponse& response) {
+  if (request.job_id().empty()) return engine::invalid_argument(kJobIdNotSet);
+  if (request.shape().empty()) {
+    return engine::invalid_argument("shape: must be set, as [count, features...]");
+  }
+  const uint32_t count = request.shape(0);
+  if (count < 1 || count > kMaxPredictCount) {
+    return engine::invalid_argument("shape[0]: " + std::to_string(count) +
+                                    " is out of range [1, " + std::to_string(kMaxPredictCount) +
+                                    "]");
+  }
+  auto loaded = loaded_model(request.job_id());
+  if (!loaded.ok()) return loaded.status();
+  LoadedModel& entry = **loaded;
+  const int64_t features = sample_features(request);
+  if (features != entry.model->input_features()) {
+    return engine::invalid_argument(
+        "shape: " + shape_text(request) + " gives samples of " +
+        (features < 0 ? std::string("too many") : std::to_string(features)) +
+        " features, the model takes " + std::to_string(entry.model->input_features()));
+  }
+  const int64_t expected = int64_t{count} * features;
+  if (request.inputs_size() != expected) {
+    return engine::invalid_argument("inputs: has " + std::to_string(request.inputs_size()) +
+                                    " values, shape " + shape_text(request) + " needs " +
+                                    std::to_string(expected));
+  }
+  // One OpenMP thread on this gRPC thread: the cores belong to training jobs.
+  omp_set_num_threads(1);
+  engine::Result<std::vector<float>> outputs = [&] {
+    std::lock_guard lock(entry.run);
+    return engine::predict(*entry.model, request.inputs().data(), count, eng_,
+                           entry.probabilities);
+  }();
+  if (!outputs.ok()) return outputs.status();
+  response.add_shape(count);
+  response.add_shape(static_cast<uint32_t>(entry.model->output_units()));
+  response.mutable_outputs()->Add(outputs->begin(), outputs->end());
+  return engine::ok_status();
+}
+
+engine::Result<std::shared_ptr<TrainerService::LoadedModel>> TrainerService::loaded_model(
+    const std::string& job_id) {
+  {
+    std::lock_guard lock(models_mutex_);
+    if (auto it = models_.find(job_id); it != models_.end()) return it->second;
+  }
+  // Loaded without the lock: another job's Predict need not wait for this one.
+  // Two first calls for one job may both load it; the first stored wins.
+  engine::Result<std::string> bytes = jobs_.model_bytes(job_id);
+  if (!bytes.ok()) return bytes.status();
+  engine::Result<v1::TrainingSpec> spec = engine::model_file_spec(*bytes);
+  if (!spec.ok()) return spec.status();
+  engine::Result<std::unique_ptr<engine::Model>> model = engine::load_model(*bytes, eng_);
+  if (!model.ok()) return model.status();
+  auto entry = std::make_shared<LoadedModel>();
+  entry->probabilities = engine::predicts_probabilities(*spec, **model);
+  entry->model = std::move(model).value();
+  std::lock_guard lock(models_mutex_);
+  auto [it, inserted] = models_.emplace(job_id, entry);
+  if (inserted) {
+    models_order_.push_back(job_id);
+    if (models_order_.size() > kMaxCachedModels) {
+      models_.erase(models_order_.front());  // callers still using it hold a shared_ptr
+      models_order_.pop_front();
+    }
+  }
+  return it->second;
 }
 
 }  // namespace gradstream::server

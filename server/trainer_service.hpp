@@ -6,8 +6,15 @@
 #include <grpcpp/grpcpp.h>
 
 #include <cstdint>
+#include <deque>
+#include <map>
+#include <memory>
+#include <mutex>
 #include <string>
 
+#include <oneapi/dnnl/dnnl.hpp>
+
+#include "engine/model.hpp"
 #include "engine/spec_validator.hpp"
 #include "engine/status.hpp"
 #include "gradstream/v1/trainer.grpc.pb.h"
@@ -22,6 +29,12 @@ inline constexpr int64_t kDefaultMaxEpochSamples = 10'000'000'000;
 // ListJobs page sizes.
 inline constexpr uint32_t kDefaultPageSize = 50;
 inline constexpr uint32_t kMaxPageSize = 1000;
+// ExportModel sends the model file in pieces of this many bytes.
+inline constexpr size_t kExportChunkBytes = size_t{1} << 20;
+// Samples (shape[0]) one Predict call may ask for.
+inline constexpr uint32_t kMaxPredictCount = 100000;
+// Loaded models Predict keeps (least recently loaded dropped first).
+inline constexpr size_t kMaxCachedModels = 8;
 
 // Admission limits checked by CreateJob, beyond validate_spec's ranges.
 struct ServiceLimits {
@@ -64,8 +77,16 @@ class TrainerService final : public v1::Trainer::CallbackService {
   // Not implemented yet: UNIMPLEMENTED with a message saying so.
   grpc::ServerReadReactor<v1::UploadDatasetChunk>* UploadDataset(
       grpc::CallbackServerContext* context, v1::Dataset* response) override;
+  // Streams a SUCCEEDED job's model file (engine/model_file.hpp) in chunks of
+  // kExportChunkBytes. NOT_FOUND for an unknown job, FAILED_PRECONDITION
+  // naming the state of one that has not SUCCEEDED.
   grpc::ServerWriteReactor<v1::ExportChunk>* ExportModel(
       grpc::CallbackServerContext* context, const v1::ExportModelRequest* request) override;
+  // Runs a SUCCEEDED job's model on shape [count, features...] inputs:
+  // INVALID_ARGUMENT naming job_id, shape or inputs when they do not fit the
+  // model; outputs [count, units], probabilities for cross-entropy models.
+  // Runs on the gRPC thread with one OpenMP thread, so it never takes a
+  // training job's cores. The loaded model is cached per job.
   grpc::ServerUnaryReactor* Predict(grpc::CallbackServerContext* context,
                                     const v1::PredictRequest* request,
                                     v1::PredictResponse* response) override;
@@ -74,10 +95,23 @@ class TrainerService final : public v1::Trainer::CallbackService {
   // The handlers' bodies, in engine Status terms.
   engine::Result<v1::Job> create_job(const v1::CreateJobRequest& request);
   engine::Status list_jobs(const v1::ListJobsRequest& request, v1::ListJobsResponse& response);
+  engine::Status predict(const v1::PredictRequest& request, v1::PredictResponse& response);
+
+  // A job's model loaded from its model file; `run` serialises predictions on it.
+  struct LoadedModel {
+    std::unique_ptr<engine::Model> model;
+    bool probabilities = false;
+    std::mutex run;
+  };
+  engine::Result<std::shared_ptr<LoadedModel>> loaded_model(const std::string& job_id);
 
   JobManager& jobs_;
   const ServiceLimits limits_;
   WatchPump pump_;
+  dnnl::engine eng_{dnnl::engine::kind::cpu, 0};
+  std::mutex models_mutex_;  // guards models_ and models_order_
+  std::map<std::string, std::shared_ptr<LoadedModel>> models_;
+  std::deque<std::string> models_order_;  // load order, for eviction
 };
 
 }  // namespace gradstream::server
