@@ -116,6 +116,32 @@ TEST_F(DataLoaderTest, FashionMnistValidationSplit) {
   EXPECT_EQ(r->test.count, 10000);
 }
 
+TEST_F(DataLoaderTest, RepeatedBuiltinLoadsStartFromTheRawData) {
+  // The second load comes from the per-process cache; it must see the raw
+  // pixels, not the first load's scaled copy, and splits must not leak.
+  v1::DataSpec scaled;
+  scaled.set_builtin("fashion-mnist");
+  scaled.set_preprocess(v1::SCALE);
+  scaled.set_validation_fraction(0.5f);
+  auto first = load_data(scaled, 3);
+  ASSERT_TRUE(first.ok()) << first.status().message();
+  v1::DataSpec raw;
+  raw.set_builtin("fashion-mnist");
+  raw.set_preprocess(v1::NONE);
+  auto second = load_data(raw, 3);
+  ASSERT_TRUE(second.ok()) << second.status().message();
+  EXPECT_EQ(second->train.count, 60000);
+  EXPECT_FALSE(second->has_validation);
+  const auto [lo, hi] = std::minmax_element(second->train.features.begin(),
+                                            second->train.features.end());
+  EXPECT_EQ(*lo, 0.0f);
+  EXPECT_EQ(*hi, 255.0f);
+  auto third = load_data(scaled, 3);
+  ASSERT_TRUE(third.ok());
+  EXPECT_EQ(third->train.features, first->train.features);
+  EXPECT_EQ(third->validation.labels, first->validation.labels);
+}
+
 TEST_F(DataLoaderTest, BuiltinDirectoryComesFromEnvironment) {
   // Two 1x2 training images and one test image, stored under the real names.
   write_idx_gz("train-images-idx3-ubyte.gz", {0, 0, 0, 2, 0, 0, 0, 1, 0, 0, 0, 2, 10, 20, 30, 255}, 3);
