@@ -2,8 +2,8 @@
 #include "client/commands.hpp"
 #include "client/exit_codes.hpp"
 #include "client/job_format.hpp"
-#include "client/spec_file.hpp"
 #include "client/status_report.hpp"
+#include "engine/spec_io.hpp"
 
 namespace gradstream::client {
 
@@ -15,13 +15,13 @@ constexpr uint32_t kListPageSize = 500;
 }  // namespace
 
 int run_submit(Connection& connection, const SubmitOptions& options, Terminal& terminal) {
-  SpecFileResult spec = read_spec_file(options.spec_path);
-  if (!spec.ok) {
-    terminal.err << "gradstream: " << spec.error << "\n";
+  auto spec = engine::read_spec_file(options.spec_path);
+  if (!spec.ok()) {
+    terminal.err << "gradstream: " << spec.status().message() << "\n";
     return kExitUsage;
   }
   gradstream::v1::CreateJobRequest request;
-  *request.mutable_spec() = std::move(spec.spec);
+  *request.mutable_spec() = std::move(spec).value();
   request.set_idempotency_key(options.idempotency_key);
   gradstream::v1::Job job;
   const grpc::Status status =
