@@ -22,7 +22,6 @@ while [[ $# -gt 0 ]]; do
   esac
 done
 readonly kThreadsPerJob=2
-readonly kPortWaitTenths=100
 readonly kPollSeconds=0.5
 
 work=$(mktemp -d)
@@ -41,17 +40,9 @@ sed -E -e "s/\"epochs\": *[0-9]+/\"epochs\": $epochs/" -e 's/"stepEvery": *[0-9]
 { grep -q "\"epochs\": $epochs" "$work/spec.json" && grep -q '"stepEvery": 1' "$work/spec.json"; } ||
   die "could not set epochs and stepEvery in the example spec"
 
-"$server_bin" --listen 127.0.0.1:0 --data-dir "$work/var" --threads-per-job $kThreadsPerJob \
-  2>"$work/server.log" &
-server_pid=$!
-port=
-for _ in $(seq 1 $kPortWaitTenths); do
-  port=$(grep -o '"port":[0-9]*' "$work/server.log" | head -n1 | cut -d: -f2 || true)
-  [[ -n $port ]] && break
-  sleep 0.1
-done
-[[ -n $port ]] || die "server did not report its port: $(cat "$work/server.log")"
-export GRADSTREAM_SERVER=127.0.0.1:$port
+source "$root/scripts/lib/server.sh"
+start_server "$server_bin" "$work/server.log" --data-dir "$work/var" \
+  --threads-per-job $kThreadsPerJob || die "server did not start"
 
 job_state() { "$cli_bin" get "$1" --json | grep -o '"state":"[A-Z_]*"' | head -n1 | cut -d'"' -f4; }
 

@@ -24,20 +24,11 @@ pass() { passed=$((passed + 1)); echo "ok: $*"; }
 [[ -d $source_dir ]] || fail "source dir $source_dir missing"
 
 # Limits of the polling loops, in tenths of a second.
-readonly kPortWaitTenths=100
 readonly kJobWaitTenths=900
 
-"$server_bin" --listen 127.0.0.1:0 --data-dir "$work/var" \
-  --max-concurrent-jobs 2 --threads-per-job 1 2>"$work/server.log" &
-server_pid=$!
-port=
-for _ in $(seq 1 $kPortWaitTenths); do
-  port=$(grep -o '"port":[0-9]*' "$work/server.log" | head -n1 | cut -d: -f2 || true)
-  [[ -n $port ]] && break
-  sleep 0.1
-done
-[[ -n $port ]] || fail "server did not report its port: $(cat "$work/server.log")"
-export GRADSTREAM_SERVER=127.0.0.1:$port
+source "$source_dir/scripts/lib/server.sh"
+start_server "$server_bin" "$work/server.log" --data-dir "$work/var" \
+  --max-concurrent-jobs 2 --threads-per-job 1 || fail "server did not start"
 gs() { "$cli_bin" "$@"; }
 
 # spec UNITS EPOCHS BATCH STEP_EVERY: a one-hidden-layer Fashion-MNIST MLP.

@@ -17,16 +17,9 @@ cleanup() {
 trap cleanup EXIT
 fail() { echo "FAIL: $*" >&2; exit 1; }
 
-"$server_bin" --listen 127.0.0.1:0 --data-dir "$work/var" --threads-per-job 2 2>"$work/server.log" &
-server_pid=$!
-port=
-for _ in $(seq 1 100); do
-  port=$(grep -o '"port":[0-9]*' "$work/server.log" | head -n1 | cut -d: -f2 || true)
-  [[ -n $port ]] && break
-  sleep 0.1
-done
-[[ -n $port ]] || fail "server did not report its port: $(cat "$work/server.log")"
-export GRADSTREAM_SERVER=127.0.0.1:$port
+source "$source_dir/scripts/lib/server.sh"
+start_server "$server_bin" "$work/server.log" --data-dir "$work/var" --threads-per-job 2 ||
+  fail "server did not start"
 
 # A small job: one hidden layer, one epoch.
 cat >"$work/small.json" <<'SPEC'
