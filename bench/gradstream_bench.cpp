@@ -28,7 +28,12 @@ class EpochCollector : public TrainingObserver {
                  report.epoch(), report.train_loss(), report.train_accuracy(),
                  report.test_accuracy(), report.seconds(), report.samples_per_second());
   }
+  void on_warning(const v1::Warning& warning) override {
+    ++warnings;
+    std::fprintf(stderr, "warning [%s] %s\n", warning.kind().c_str(), warning.message().c_str());
+  }
   std::vector<v1::EpochReport> epochs;
+  size_t warnings = 0;
 };
 
 double median(std::vector<double> values) {
@@ -52,11 +57,16 @@ int main(int argc, char** argv) {
   int threads = 0;
   int batch = 0;
   bool no_prefetch = false;
+  bool no_diagnostics = false;
+  int diagnostics_every = 0;
   app.add_option("spec", spec_path, "training spec (JSON or text proto)")->required();
   app.add_option("--epochs", epochs, "override the spec's epochs")->check(CLI::Range(1, 10000));
   app.add_option("--threads", threads, "override the spec's threads")->check(CLI::Range(1, 256));
   app.add_option("--batch", batch, "override the spec's batch size")->check(CLI::Range(1, 65536));
   app.add_flag("--no-prefetch", no_prefetch, "gather batches on the training thread");
+  app.add_flag("--no-diagnostics", no_diagnostics, "train without diagnostics (warnings)");
+  app.add_option("--diagnostics-every", diagnostics_every, "override reporting.diagnostics_every")
+      ->check(CLI::Range(1, 1000000));
   CLI11_PARSE(app, argc, argv);
 
   auto spec = gradstream::engine::read_spec_file(spec_path);
@@ -65,6 +75,10 @@ int main(int argc, char** argv) {
   if (threads > 0) spec->set_threads(static_cast<uint32_t>(threads));
   if (batch > 0) spec->set_batch_size(static_cast<uint32_t>(batch));
   if (no_prefetch) spec->mutable_data()->set_no_prefetch(true);
+  if (no_diagnostics) spec->mutable_reporting()->set_no_diagnostics(true);
+  if (diagnostics_every > 0) {
+    spec->mutable_reporting()->set_diagnostics_every(static_cast<uint32_t>(diagnostics_every));
+  }
   if (auto s = gradstream::engine::validate_spec(*spec); !s.ok()) return fail(s);
 
   auto data = gradstream::engine::load_data(spec->data(), spec->seed());
@@ -80,17 +94,23 @@ int main(int argc, char** argv) {
     return 1;
   }
   std::vector<double> rates;
+  double train_seconds = 0.0;
   std::string seconds;
   for (const auto& e : collector.epochs) {
     rates.push_back(e.samples_per_second());
+    train_seconds += e.seconds();
     seconds += (seconds.empty() ? "" : ", ") + std::to_string(e.seconds());
   }
   const v1::TrainingSpec& used = (*trainer)->spec();
   std::printf(
       "{\"samples_per_s\": %.1f, \"epoch_seconds\": [%s], \"test_accuracy\": %.4f, "
       "\"final_train_loss\": %.5f, \"epochs\": %u, \"threads\": %u, \"batch\": %u, "
-      "\"prefetch_thread\": %s}\n",
+      "\"prefetch_thread\": %s, \"train_seconds\": %.4f, \"diagnostics_every\": %u, "
+      "\"warnings\": %zu}\n",
       median(rates), seconds.c_str(), done.final_test_accuracy(), done.final_train_loss(),
-      used.epochs(), used.threads(), used.batch_size(), (*trainer)->prefetch_thread() ? "true" : "false");
+      used.epochs(), used.threads(), used.batch_size(),
+      (*trainer)->prefetch_thread() ? "true" : "false", train_seconds,
+      used.reporting().no_diagnostics() ? 0U : used.reporting().diagnostics_every(),
+      collector.warnings);
   return 0;
 }

@@ -83,10 +83,21 @@ int run_cli(int argc, char** argv) {
       [&] { command = [&](Connection& c, Terminal& t) { return run_cancel(c, cancel_id, t); }; });
 
   UploadOptions upload;
-  auto* upload_cmd = app.add_subcommand("upload", "Upload a dataset");
-  upload_cmd->add_option("name", upload.name, "Dataset name")->required();
-  upload_cmd->callback(
-      [&] { command = [&](Connection& c, Terminal& t) { return run_upload(c, upload, t); }; });
+  auto* upload_cmd =
+      app.add_subcommand("upload", "Upload a dataset (IDX, CSV or NPY), print its id");
+  upload_cmd->add_option("files", upload.files, "Features file, then its labels file (IDX, NPY)")
+      ->required();
+  upload_cmd->add_option("--labels", upload.labels_path, "Labels file (IDX, NPY)");
+  upload_cmd->add_option("--label-column", upload.label_column,
+                         "CSV: the label's column, 0-based; negative counts from the end");
+  upload_cmd->add_flag("--csv-header", upload.csv_header, "CSV: the first row is a header");
+  upload_cmd->add_option("--name", upload.name, "Dataset name (default: the file's name)");
+  upload_cmd->add_option("--num-classes", upload.num_classes,
+                         "Labels lie in [0, N) (default: largest label + 1)");
+  upload_cmd->add_flag("--json", upload.json, "Print the Dataset as JSON");
+  upload_cmd->callback([&] {
+    command = [&](Connection& c, Terminal& t) { return run_upload_dataset(c, upload, t); };
+  });
 
   ExportOptions export_options;
   auto* export_cmd = app.add_subcommand("export", "Export a trained model");
@@ -106,6 +117,27 @@ int run_cli(int argc, char** argv) {
   predict_cmd->add_flag("--json", predict.json, "The response as one JSON line");
   predict_cmd->callback(
       [&] { command = [&](Connection& c, Terminal& t) { return run_predict(c, predict, t); }; });
+
+  CompareOptions compare;
+  auto* compare_cmd =
+      app.add_subcommand("compare", "Train one spec once per hidden activation, side by side");
+  compare_cmd->add_option("spec", compare.spec_path, "Spec file (.json, .txtpb, ...)")->required();
+  compare_cmd->add_option("--activations", compare.activations, "e.g. relu,tanh,sigmoid,elu")
+      ->required()
+      ->delimiter(',');
+  auto* compare_json = compare_cmd->add_flag("--json", compare.json, "One JSON array of rows");
+  compare_cmd->add_flag("--csv", compare.csv, "CSV: a header, then one line per activation")
+      ->excludes(compare_json);
+  compare_cmd->callback(
+      [&] { command = [&](Connection& c, Terminal& t) { return run_compare(c, compare, t); }; });
+
+  HealthOptions health;
+  auto* health_cmd = app.add_subcommand("health", "grpc.health.v1 check; exit 0 when SERVING");
+  health_cmd->add_option("--service", health.service, "Service to ask about")
+      ->capture_default_str();
+  health_cmd->callback([&] {
+    command = [&](Connection&, Terminal& t) { return run_health(connection_options, health, t); };
+  });
 
   try {
     app.parse(argc, argv);

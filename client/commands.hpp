@@ -38,7 +38,13 @@ struct GetOptions {
 };
 
 struct UploadOptions {
-  std::string name;
+  std::vector<std::string> files;  // features, then (IDX, NPY) labels
+  std::string labels_path;         // --labels, instead of a second file
+  int label_column = 0;            // CSV: 0-based; negative counts from the end
+  bool csv_header = false;         // CSV: the first row is a header
+  std::string name;                // empty: the features file's name
+  uint32_t num_classes = 0;        // 0: largest label + 1
+  bool json = false;               // the Dataset as JSON instead of its id
 };
 
 struct ExportOptions {
@@ -54,6 +60,17 @@ struct PredictOptions {
   bool json = false;            // the response as one JSON line instead of one row per line
 };
 
+struct CompareOptions {
+  std::string spec_path;
+  std::vector<std::string> activations;  // one job per name, hidden activations replaced
+  bool json = false;                     // one JSON array of rows
+  bool csv = false;                      // a header line and one line per row
+};
+
+struct HealthOptions {
+  std::string service = "gradstream.v1.Trainer";  // "" asks about the whole server
+};
+
 // Where the output goes and whether it is a terminal (live progress display).
 struct Terminal {
   std::ostream& out;
@@ -66,11 +83,21 @@ int run_watch(Connection& connection, const WatchOptions& options, Terminal& ter
 int run_list(Connection& connection, const ListOptions& options, Terminal& terminal);
 int run_get(Connection& connection, const GetOptions& options, Terminal& terminal);
 int run_cancel(Connection& connection, const std::string& job_id, Terminal& terminal);
+// Reads a dataset file (IDX, CSV or NPY) and streams it to UploadDataset;
+// prints its id. An unreadable file exits kExitUsage with the reader's message.
+int run_upload_dataset(Connection& connection, const UploadOptions& options, Terminal& terminal);
 
 // RPCs this server may not offer yet: called, and UNIMPLEMENTED reported as
-// "<cmd> is not supported by this server yet" (exit 2).
-int run_upload(Connection& connection, const UploadOptions& options, Terminal& terminal);
+// "<cmd> is not supported by this server yet" (exit kExitUsage).
 int run_export(Connection& connection, const ExportOptions& options, Terminal& terminal);
 int run_predict(Connection& connection, const PredictOptions& options, Terminal& terminal);
+
+// One job per activation, watched together, then a side-by-side table
+// (client/comparison_table.hpp). Exit 3 if a job did not succeed.
+int run_compare(Connection& connection, const CompareOptions& options, Terminal& terminal);
+// grpc.health.v1 Check of options.service: prints the serving status; exit 0
+// when SERVING, 14 (UNAVAILABLE) otherwise, or the failed call's code.
+int run_health(const ConnectionOptions& connection_options, const HealthOptions& options,
+               Terminal& terminal);
 
 }  // namespace gradstream::client

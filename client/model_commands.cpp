@@ -1,4 +1,4 @@
-// upload, export, predict: RPCs a server may not implement yet. Each is called
+// export, predict: RPCs a server may not implement yet. Each is called
 // for real; UNIMPLEMENTED becomes "<cmd> is not supported by this server yet".
 #include <cstdio>
 #include <fstream>
@@ -22,21 +22,6 @@ int report(const grpc::Status& status, const char* command, Terminal& terminal) 
 }
 
 }  // namespace
-
-int run_upload(Connection& connection, const UploadOptions& options, Terminal& terminal) {
-  // Only the header for now: sending features and labels comes with dataset files.
-  gradstream::v1::UploadDatasetChunk chunk;
-  chunk.mutable_header()->set_name(options.name);
-  gradstream::v1::Dataset dataset;
-  auto context = connection.unary_context();
-  auto writer = connection.stub().UploadDataset(context.get(), &dataset);
-  writer->Write(chunk);
-  writer->WritesDone();
-  const grpc::Status status = writer->Finish();
-  if (!status.ok()) return report(status, "upload", terminal);
-  terminal.out << to_json_line(dataset) << "\n";
-  return kExitOk;
-}
 
 int run_export(Connection& connection, const ExportOptions& options, Terminal& terminal) {
   gradstream::v1::ExportModelRequest request;

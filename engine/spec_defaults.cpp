@@ -40,6 +40,9 @@ void fill_reporting(v1::ReportingSpec& reporting) {
   if (reporting.max_tensor_elements() == 0) {
     reporting.set_max_tensor_elements(kDefaultMaxTensorElements);
   }
+  if (reporting.diagnostics_every() == 0) {
+    reporting.set_diagnostics_every(kDefaultDiagnosticsEvery);
+  }
 }
 
 }  // namespace

@@ -19,6 +19,10 @@ inline constexpr float kDefaultRmspropLearningRate = 0.01f;
 inline constexpr uint32_t kDefaultStepEvery = 1;
 inline constexpr uint32_t kDefaultHistogramBins = 16;
 inline constexpr uint32_t kDefaultMaxTensorElements = 65536;
+// Gradient norms (~60 us for 235 k weights) and saturation every 20 steps: well
+// under 1% of a 1 ms step. Dead ReLU units are tracked on every step regardless
+// (~3-5 us per 128 x 256 layer output).
+inline constexpr uint32_t kDefaultDiagnosticsEvery = 20;
 
 // The learning rate used when optimizer.learning_rate is 0; an unset kind is Adam.
 float default_learning_rate(v1::OptimizerSpec::KindCase kind);
@@ -26,7 +30,7 @@ float default_learning_rate(v1::OptimizerSpec::KindCase kind);
 // Fills, where unset or 0: threads (1), loss (softmax cross-entropy), optimizer
 // kind (adam), learning_rate (per optimizer), Adam's beta1/beta2/epsilon and
 // RMSprop's rho/epsilon, schedule kind (constant), reporting.step_every (1),
-// histogram_bins (16), max_tensor_elements (65536). Fields whose 0 means
+// histogram_bins (16), max_tensor_elements (65536), diagnostics_every (20). Fields whose 0 means
 // something (gradient_every, activation_every, validation_fraction,
 // weight_decay, ...) are left alone. Explicit values are kept, so applying it
 // twice changes nothing. Call validate_spec on the spec as written first.

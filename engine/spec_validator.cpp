@@ -243,11 +243,13 @@ Status validate_run(const v1::TrainingSpec& spec) {
 }
 
 Status validate_reporting(const v1::ReportingSpec& reporting) {
-  // 0 means the default for both.
+  // 0 means the default for all three.
   return first_error(
       {check_count("reporting.histogram_bins", reporting.histogram_bins(), 0, kMaxHistogramBins),
        check_count("reporting.max_tensor_elements", reporting.max_tensor_elements(), 0,
-                   kMaxTensorElements)});
+                   kMaxTensorElements),
+       check_count("reporting.diagnostics_every", reporting.diagnostics_every(), 0,
+                   kMaxDiagnosticsEvery)});
 }
 
 }  // namespace

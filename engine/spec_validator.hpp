@@ -27,6 +27,7 @@ inline constexpr int64_t kMaxInputFeatures = int64_t{1} << 24;  // product of in
 inline constexpr int64_t kMaxParameters = int64_t{1} << 28;
 inline constexpr uint32_t kMaxHistogramBins = 256;
 inline constexpr uint32_t kMaxTensorElements = uint32_t{1} << 24;
+inline constexpr uint32_t kMaxDiagnosticsEvery = 1000000;
 inline constexpr float kMaxLearningRate = 10.0f;
 inline constexpr uint32_t kMaxWarmupSteps = 1000000000;
 

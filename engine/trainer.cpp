@@ -6,7 +6,6 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
-#include <sstream>
 
 #include "engine/batcher.hpp"
 #include "engine/parallel.hpp"
@@ -49,14 +48,8 @@ Status check_data_fits_model(const v1::TrainingSpec& spec, const DataSplits& dat
   return ok_status();
 }
 
-v1::Warning make_warning(uint64_t step, const std::string& layer, const std::string& kind,
-                         const std::string& message) {
-  v1::Warning w;
-  w.set_step(step);
-  w.set_layer(layer);
-  w.set_kind(kind);
-  w.set_message(message);
-  return w;
+void send_warnings(TrainingObserver& observer, const std::vector<v1::Warning>& warnings) {
+  for (const v1::Warning& w : warnings) observer.on_warning(w);
 }
 
 }  // namespace
@@ -109,6 +102,7 @@ Result<std::unique_ptr<Trainer>> Trainer::create(const v1::TrainingSpec& user_sp
     for (const Parameter* p : trainer->parameters_) {
       trainer->previous_values_.emplace_back(static_cast<size_t>(p->size()));
     }
+    if (!s.reporting().no_diagnostics()) trainer->diagnostics_ = std::make_unique<Diagnostics>();
   } catch (const dnnl::error& e) {
     return internal_error(std::string("oneDNN could not build the network: ") + e.what());
   }
@@ -129,7 +123,8 @@ bool Trainer::report_due(uint32_t every, uint64_t step, bool last_of_epoch) cons
   return every == 0 ? last_of_epoch : step % every == 0;
 }
 
-void Trainer::report_gradients(TrainingObserver& observer, uint64_t step, uint32_t epoch) {
+v1::GradientReport Trainer::report_gradients(TrainingObserver& observer, uint64_t step,
+                                             uint32_t epoch) {
   v1::GradientReport report;
   report.set_step(step);
   report.set_epoch(epoch);
@@ -140,49 +135,75 @@ void Trainer::report_gradients(TrainingObserver& observer, uint64_t step, uint32
                           report.add_parameters());
   }
   observer.on_gradients(report);
+  return report;
 }
 
-void Trainer::report_activations(TrainingObserver& observer, const Pipeline& pipeline,
-                                 uint64_t step, uint32_t epoch) {
+v1::ActivationReport Trainer::report_activations(TrainingObserver& observer,
+                                                 const Pipeline& pipeline, uint64_t step,
+                                                 uint32_t epoch) {
   v1::ActivationReport report;
   report.set_step(step);
   report.set_epoch(epoch);
   for (const auto& layer : pipeline.layers()) {
     if (layer->activation() == nullptr) continue;
-    v1::ActivationLayerReport* out = report.add_layers();
-    fill_activation_report(*layer, out);
-    if (out->dead_fraction() >= kDeadWarningFraction) {
-      std::ostringstream msg;
-      msg << layer->name() << ": " << out->dead_fraction() * 100
-          << "% of units output zero for the whole batch (dying ReLU); try leaky_relu or elu, "
-             "a lower learning rate, or He initialisation";
-      observer.on_warning(make_warning(step, layer->name(), "dead_relu", msg.str()));
-    }
-    if (out->saturated_fraction() >= kSaturationWarningFraction) {
-      std::ostringstream msg;
-      msg << layer->name() << ": " << out->saturated_fraction() * 100
-          << "% of outputs are saturated, so their gradients vanish; try relu or a smaller "
-             "initialisation / learning rate";
-      observer.on_warning(make_warning(step, layer->name(), "saturation", msg.str()));
-    }
+    fill_activation_report(*layer, report.add_layers());
   }
   observer.on_activations(report);
+  return report;
 }
 
-v1::DoneReport Trainer::fail_non_finite(const Pipeline& pipeline, double loss, uint64_t step) {
-  std::ostringstream reason;
-  reason << "step " << step << ": loss is " << loss << "; ";
-  if (auto param = first_non_finite_parameter(parameters_)) {
-    reason << "the " << *param << " are not finite (the updates diverged: lower the learning "
-              "rate or clip gradients)";
-  } else if (auto layer = first_non_finite_layer(pipeline)) {
-    reason << "the first non-finite values appear in the output of layer " << *layer;
-  } else {
-    reason << "the network's outputs are finite, so the loss itself overflowed";
+void Trainer::observe_dead_units(const Pipeline& pipeline) {
+  for (const auto& layer : pipeline.layers()) {
+    const ActivationInfo* info = layer->activation();
+    if (info == nullptr || !can_die(*info)) continue;
+    const auto& dims = layer->dst().get_desc().dims();
+    diagnostics_->observe_relu_output(
+        layer->name(), static_cast<const float*>(layer->dst().get_data_handle()), dims[0], dims[1]);
   }
+}
+
+void Trainer::diagnose_gradients(TrainingObserver& observer, uint64_t step, uint32_t epoch) {
+  v1::GradientReport norms;
+  norms.set_step(step);
+  norms.set_epoch(epoch);
+  fill_gradient_norms(parameters_, &norms);
+  send_warnings(observer, diagnostics_->on_gradients(norms));
+}
+
+void Trainer::diagnose_activations(TrainingObserver& observer, const Pipeline& pipeline,
+                                   uint64_t step, uint32_t epoch) {
+  v1::ActivationReport report;
+  report.set_step(step);
+  report.set_epoch(epoch);
+  for (const auto& layer : pipeline.layers()) {
+    const ActivationInfo* info = layer->activation();
+    if (info == nullptr || info->family != ActivationFamily::kSaturating) continue;
+    v1::ActivationLayerReport* out = report.add_layers();
+    out->set_layer(layer->name());
+    out->set_activation(std::string(info->name));
+    out->set_saturated_fraction(saturated_fraction(*layer));
+  }
+  if (report.layers_size() > 0) send_warnings(observer, diagnostics_->on_activations(report));
+}
+
+v1::DoneReport Trainer::fail_non_finite(TrainingObserver& observer, const Pipeline& pipeline,
+                                        double loss, uint64_t step) {
+  std::string where;
+  std::string layer;
+  if (const Parameter* param = first_non_finite_parameter(parameters_)) {
+    layer = param->layer;
+    where = "the " + param->layer + " " + param->name + " are not finite (the updates diverged)";
+  } else if (auto name = first_non_finite_layer(pipeline)) {
+    layer = *name;
+    where = "the first non-finite values appear in the output of layer " + *name;
+  } else {
+    where = "the network's outputs are finite, so the loss itself overflowed";
+  }
+  const v1::Warning warning = non_finite_warning(step, loss, layer, where);
+  observer.on_warning(warning);
   v1::DoneReport done;
   done.set_outcome(v1::DoneReport::FAILED);
-  done.set_reason(reason.str());
+  done.set_reason(warning.message());
   return done;
 }
 
@@ -207,6 +228,7 @@ v1::DoneReport Trainer::run(TrainingObserver& observer, const std::atomic<bool>&
   try {
     for (epoch = 1; epoch <= spec_.epochs(); ++epoch) {
       batcher.start_epoch(epoch);
+      if (diagnostics_) diagnostics_->start_epoch();
       const int64_t batches = batcher.batches_per_epoch();
       double loss_sum = 0.0;
       int64_t correct = 0;
@@ -230,7 +252,8 @@ v1::DoneReport Trainer::run(TrainingObserver& observer, const std::atomic<bool>&
         pipeline.forward(stream_);
         const double loss = instance.loss->compute(pipeline.output(), view->labels,
                                                    pipeline.diff_output_data(), stream_);
-        if (!std::isfinite(loss)) return finish(fail_non_finite(pipeline, loss, step));
+        if (!std::isfinite(loss)) return finish(fail_non_finite(observer, pipeline, loss, step));
+        if (diagnostics_) observe_dead_units(pipeline);
         correct += instance.loss->count_correct(pipeline.output(), view->labels);
         loss_sum += loss * static_cast<double>(view->size);
         seen += view->size;
@@ -258,16 +281,28 @@ v1::DoneReport Trainer::run(TrainingObserver& observer, const std::atomic<bool>&
           window_start = Clock::now();
           window_samples = 0;
         }
-        if (gradients_due || report_due(reporting.activation_every(), step, last)) {
+        const bool activations_due = report_due(reporting.activation_every(), step, last);
+        if (gradients_due || activations_due) {
           // Reports are not training: keep them out of the epoch's timing.
           train_seconds += seconds_since(loop_start);
-          if (gradients_due) report_gradients(observer, step, epoch);
-          if (report_due(reporting.activation_every(), step, last)) {
-            report_activations(observer, pipeline, step, epoch);
+          // Diagnostics read a full report when there is one (for free).
+          if (gradients_due) {
+            const v1::GradientReport g = report_gradients(observer, step, epoch);
+            if (diagnostics_) send_warnings(observer, diagnostics_->on_gradients(g));
+          }
+          if (activations_due) {
+            const v1::ActivationReport a = report_activations(observer, pipeline, step, epoch);
+            if (diagnostics_) send_warnings(observer, diagnostics_->on_activations(a));
           }
           loop_start = Clock::now();
         }
+        // Diagnostics are part of training: their cost stays in the epoch's timing.
+        if (diagnostics_ && (step % reporting.diagnostics_every() == 0 || last)) {
+          if (!gradients_due) diagnose_gradients(observer, step, epoch);
+          if (!activations_due) diagnose_activations(observer, pipeline, step, epoch);
+        }
       }
+      if (diagnostics_) send_warnings(observer, diagnostics_->end_epoch(step));
       train_seconds += seconds_since(loop_start);
       last_train_loss = static_cast<float>(loss_sum / static_cast<double>(seen));
       v1::EpochReport report;

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "engine/data_loader.hpp"
+#include "engine/diagnostics.hpp"
 #include "engine/evaluator.hpp"
 #include "engine/loss.hpp"
 #include "engine/lr_schedule.hpp"
@@ -48,10 +49,17 @@ class Trainer {
   Trainer(v1::TrainingSpec spec, DataSplits data);
   TrainInstance& instance_for(int64_t batch);
   bool report_due(uint32_t every, uint64_t step, bool last_of_epoch) const;
-  void report_gradients(TrainingObserver& observer, uint64_t step, uint32_t epoch);
-  void report_activations(TrainingObserver& observer, const Pipeline& pipeline, uint64_t step,
-                          uint32_t epoch);
-  v1::DoneReport fail_non_finite(const Pipeline& pipeline, double loss, uint64_t step);
+  v1::GradientReport report_gradients(TrainingObserver& observer, uint64_t step, uint32_t epoch);
+  v1::ActivationReport report_activations(TrainingObserver& observer, const Pipeline& pipeline,
+                                          uint64_t step, uint32_t epoch);
+  // Diagnostics on every step: dead ReLU units (one pass over their outputs).
+  void observe_dead_units(const Pipeline& pipeline);
+  // Diagnostics on diagnostics_every steps without a full report of the kind.
+  void diagnose_gradients(TrainingObserver& observer, uint64_t step, uint32_t epoch);
+  void diagnose_activations(TrainingObserver& observer, const Pipeline& pipeline, uint64_t step,
+                            uint32_t epoch);
+  v1::DoneReport fail_non_finite(TrainingObserver& observer, const Pipeline& pipeline, double loss,
+                                 uint64_t step);
 
   v1::TrainingSpec spec_;
   DataSplits data_;
@@ -62,9 +70,10 @@ class Trainer {
   std::unique_ptr<Optimizer> optimizer_;
   std::unique_ptr<LrSchedule> schedule_;
   std::unique_ptr<Evaluator> evaluator_;
-  std::map<int64_t, TrainInstance> instances_;  // full batch and the last partial one
-  std::vector<std::vector<float>> previous_values_;
-  bool prefetch_thread_ = false;  // for update ratios on report steps
+  std::map<int64_t, TrainInstance> instances_;       // full batch and the last partial one
+  std::vector<std::vector<float>> previous_values_;  // for update ratios on report steps
+  std::unique_ptr<Diagnostics> diagnostics_;         // null with reporting.no_diagnostics
+  bool prefetch_thread_ = false;
 };
 
 }  // namespace gradstream::engine

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "engine/layer.hpp"
 #include "engine/parameter.hpp"
@@ -16,9 +17,7 @@ namespace gradstream::engine {
 // Outputs within this distance of a bound count as saturated (sigmoid: 0 and 1,
 // tanh: -1 and 1): there the derivative is below ~1% of its peak.
 inline constexpr float kSaturationMargin = 0.01F;
-// Shares at or above which an activation report comes with a warning.
-inline constexpr float kDeadWarningFraction = 0.5F;
-inline constexpr float kSaturationWarningFraction = 0.5F;
+// (The shares at which these become warnings are in diagnostics.hpp.)
 
 double l2_norm(const float* values, int64_t count);
 // ||a - b|| without a temporary.
@@ -31,13 +30,20 @@ void fill_parameter_report(const Parameter& parameter, const float* previous, ui
                            bool send_tensor, uint32_t max_tensor_elements,
                            v1::ParameterReport* out);
 
+// Only the weight-gradient norms (layer, "weights", gradient_norm), for the
+// diagnostics on steps without a full gradient report.
+void fill_gradient_norms(const std::vector<Parameter*>& parameters, v1::GradientReport* out);
+
+// Share of a sigmoid/tanh layer's outputs within kSaturationMargin of a bound.
+float saturated_fraction(const Layer& layer);
+
 // Mean, std, zero/dead fractions (ReLU family) and saturation (sigmoid/tanh) of
 // an activation layer's output for the current batch.
 void fill_activation_report(const Layer& layer, v1::ActivationLayerReport* out);
 
 // The first layer whose output holds a NaN or Inf, if any.
 std::optional<std::string> first_non_finite_layer(const Pipeline& pipeline);
-// The first parameter holding a NaN or Inf, as "layer weights", if any.
-std::optional<std::string> first_non_finite_parameter(const std::vector<Parameter*>& parameters);
+// The first parameter holding a NaN or Inf, nullptr if none.
+const Parameter* first_non_finite_parameter(const std::vector<Parameter*>& parameters);
 
 }  // namespace gradstream::engine

@@ -27,7 +27,8 @@ for _ in $(seq 1 100); do
   fi
   sleep 0.1
 done
-echo "demo: gradstream-server listening on $address"
+metrics_port=$(grep -o '"metrics_port":[0-9]*' "$log" | head -n1 | cut -d: -f2 || true)
+echo "demo: gradstream-server listening on $address, Prometheus metrics on http://localhost:${metrics_port:-9464}/metrics"
 
 export GRADSTREAM_SERVER=$address
 "$root/build/bin/gradstream" submit "$root/examples/fashion-mnist-mlp.json" --watch
@@ -35,4 +36,6 @@ echo
 echo "demo: jobs on this server:"
 "$root/build/bin/gradstream" list
 echo "demo: watch any job again with: build/bin/gradstream watch JOB --json"
-echo "demo: Prometheus metrics are not served yet (planned on :9464/metrics)"
+echo "demo: this job's series on http://localhost:${metrics_port:-9464}/metrics (while the server runs):"
+curl -sf "http://localhost:${metrics_port:-9464}/metrics" | grep -E '^gradstream_job_(test_accuracy|steps_total|samples_total)' || true
+echo "demo: dashboards: docker compose -f deploy/docker-compose.yml up (Grafana on :3000)"

@@ -9,9 +9,11 @@ packages=(
   libprotobuf-dev protobuf-compiler
   libgrpc++-dev protobuf-compiler-grpc
   prometheus-cpp-dev
+  prometheus curl python3  # tests/e2e/prometheus_test.sh: Prometheus + promtool, its query API, a free port
   libgtest-dev libgmock-dev libbenchmark-dev
-  libcli11-dev zlib1g-dev
+  libcli11-dev zlib1g-dev libssl-dev
   dataset-fashion-mnist
+  jq  # tests/e2e/deploy_config_test.sh reads the Grafana dashboard
 )
 
 # The PyTorch peer in bench/peers/ only runs when asked (scripts/bench-peers.sh);

@@ -85,12 +85,13 @@ struct JobManager::Ending {
   std::shared_ptr<const std::string> model;  // the model file, when SUCCEEDED
 };
 
-JobManager::JobManager(JobManagerOptions options)
+JobManager::JobManager(JobManagerOptions options, ServerMetrics* metrics)
     : max_concurrent_jobs_(std::max<uint32_t>(1, options.max_concurrent_jobs)),
       max_queued_jobs_(options.max_queued_jobs),
       core_share_(fair_share(max_concurrent_jobs_)),
       thread_budget_(std::min(
           core_share_, options.threads_per_job == 0 ? core_share_ : options.threads_per_job)),
+      metrics_(metrics),
       id_random_(std::random_device{}()) {
   workers_.reserve(max_concurrent_jobs_);
   try {
@@ -143,6 +144,10 @@ engine::Result<v1::Job> JobManager::create_job(const v1::TrainingSpec& spec,
   creation_order_.push_back(record);
   if (!idempotency_key.empty()) idempotency_keys_.emplace(idempotency_key, id);
   queue_.push_back(record);
+  if (metrics_ != nullptr) {
+    metrics_->job_state_changed(v1::JOB_STATE_UNSPECIFIED, v1::QUEUED);
+    metrics_->set_queue_length(queue_.size());
+  }
   work_ready_.notify_one();
   return snapshot(*record);
 }
@@ -173,6 +178,7 @@ engine::Result<v1::Job> JobManager::cancel_job(const std::string& id) {
   switch (record.job.state()) {
     case v1::QUEUED:
       queue_.erase(std::find(queue_.begin(), queue_.end(), it->second));
+      if (metrics_ != nullptr) metrics_->set_queue_length(queue_.size());
       cancel_queued(record, kCancelledByRequest);
       break;
     case v1::RUNNING:
@@ -222,6 +228,7 @@ void JobManager::shutdown(bool cancel_running) {
       cancel_queued(*queue_.front(), kCancelledByShutdown);
       queue_.pop_front();
     }
+    if (metrics_ != nullptr) metrics_->set_queue_length(0);
     if (cancel_running) {
       for (const auto& record : creation_order_) {
         if (record->job.state() == v1::RUNNING && !record->cancel.exchange(true)) {
@@ -241,6 +248,7 @@ void JobManager::worker_loop() {
   for (;;) {
     std::shared_ptr<JobRecord> record;
     engine::DataSplits data;
+    JobShape shape;
     {
       std::unique_lock lock(mutex_);
       work_ready_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
@@ -248,17 +256,29 @@ void JobManager::worker_loop() {
       if (queue_.empty()) return;
       record = queue_.front();
       queue_.pop_front();
+      if (metrics_ != nullptr) {
+        metrics_->set_queue_length(queue_.size());
+        metrics_->job_state_changed(v1::QUEUED, v1::RUNNING);
+      }
       record->job.set_state(v1::RUNNING);
       *record->job.mutable_started() = TimeUtil::GetCurrentTime();
       record->log->append(state_event(v1::RUNNING));
       data = std::move(record->data);
+      shape = {data.train.count, static_cast<int64_t>(record->job.spec().batch_size())};
       ++running_;
     }
+    // Outside the manager's lock: creating the series takes the metrics' locks.
+    std::shared_ptr<JobSeries> series =
+        metrics_ != nullptr ? metrics_->jobs().start_job(record->job.id(), shape) : nullptr;
     // No lock while training: the trainer and everything it holds are gone
     // by the time the job is marked finished, so wait_idle means memory freed.
-    const Ending ending = run_job(*record, std::move(data));
+    const Ending ending = run_job(*record, std::move(data), std::move(series));
     std::lock_guard lock(mutex_);
     --running_;
+    if (metrics_ != nullptr && ending.outcome == v1::DoneReport::FAILED &&
+        record->progress->non_finite_loss.load(std::memory_order_relaxed)) {
+      metrics_->count_nonfinite_loss();
+    }
     switch (ending.outcome) {
       case v1::DoneReport::SUCCEEDED:
         record->model = ending.model;
@@ -277,8 +297,9 @@ void JobManager::worker_loop() {
   }
 }
 
-JobManager::Ending JobManager::run_job(JobRecord& job, engine::DataSplits data) {
-  JobObserver observer(job.log, job.progress);
+JobManager::Ending JobManager::run_job(JobRecord& job, engine::DataSplits data,
+                                       std::shared_ptr<JobSeries> series) {
+  JobObserver observer(job.log, job.progress, std::move(series));
   // What the manager reports itself when the engine could not produce a done report.
   auto fail = [&](const std::string& reason) {
     observer.on_done(done_report(v1::DoneReport::FAILED, reason));
@@ -333,6 +354,11 @@ void JobManager::cancel_queued(JobRecord& job, const std::string& why) {
 }
 
 void JobManager::end_job(JobRecord& job, v1::JobState state, std::string reason) {
+  if (metrics_ != nullptr) {
+    metrics_->job_state_changed(job.job.state(), state);
+    // The worker is done with the job's series by now (run_job has returned).
+    if (job.job.state() == v1::RUNNING) metrics_->jobs().end_job(job.job.id());
+  }
   job.job.set_state(state);
   job.job.set_reason(std::move(reason));
   *job.job.mutable_finished() = TimeUtil::GetCurrentTime();

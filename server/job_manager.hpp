@@ -21,6 +21,7 @@
 #include "engine/status.hpp"
 #include "gradstream/v1/trainer.pb.h"
 #include "server/event_log.hpp"
+#include "server/server_metrics.hpp"
 
 namespace gradstream::server {
 
@@ -48,7 +49,9 @@ engine::Status validate_options(const JobManagerOptions& options, int cores);
 // touches atomics and the job's EventLog, so RPCs never wait for a step.
 class JobManager {
  public:
-  explicit JobManager(JobManagerOptions options = {});
+  // `metrics` (optional) receives state changes, queue length and each job's
+  // series; it must outlive the manager.
+  explicit JobManager(JobManagerOptions options = {}, ServerMetrics* metrics = nullptr);
   // shutdown(/*cancel_running=*/true): cancels everything and joins the workers.
   ~JobManager();
 
@@ -106,7 +109,7 @@ class JobManager {
   struct Ending;
 
   void worker_loop();
-  Ending run_job(JobRecord& job, engine::DataSplits data);
+  Ending run_job(JobRecord& job, engine::DataSplits data, std::shared_ptr<JobSeries> series);
   // The caller holds mutex_ for these.
   std::string new_job_id();
   // Ends a job that never started (the caller has taken it off the queue).
@@ -118,6 +121,7 @@ class JobManager {
   const size_t max_queued_jobs_;
   const uint32_t core_share_;  // usable cores / max_concurrent_jobs, at least 1
   const uint32_t thread_budget_;
+  ServerMetrics* const metrics_;  // may be null
 
   mutable std::mutex mutex_;
   std::condition_variable work_ready_;    // queue gained a job, or stopping

@@ -1,6 +1,8 @@
 // JobObserver: engine reports in, TrainingEvents and progress counters out.
 #include "server/job_observer.hpp"
 
+#include <string>
+#include <string_view>
 #include <utility>
 
 namespace gradstream::server {
@@ -11,12 +13,25 @@ v1::TrainingEvent state_event(v1::JobState state) {
   return event;
 }
 
-JobObserver::JobObserver(std::shared_ptr<EventLog> log, std::shared_ptr<JobProgress> progress)
-    : log_(std::move(log)), progress_(std::move(progress)) {}
+bool is_non_finite_loss(const v1::DoneReport& report) {
+  if (report.outcome() != v1::DoneReport::FAILED) return false;
+  const std::string& reason = report.reason();
+  constexpr std::string_view kLossIs = "loss is ";
+  const size_t at = reason.find(kLossIs);
+  if (at == std::string::npos) return false;
+  std::string_view value = std::string_view(reason).substr(at + kLossIs.size());
+  if (!value.empty() && (value[0] == '-' || value[0] == '+')) value.remove_prefix(1);
+  return value.rfind("nan", 0) == 0 || value.rfind("inf", 0) == 0;
+}
+
+JobObserver::JobObserver(std::shared_ptr<EventLog> log, std::shared_ptr<JobProgress> progress,
+                         std::shared_ptr<JobSeries> series)
+    : log_(std::move(log)), progress_(std::move(progress)), series_(std::move(series)) {}
 
 // The log stamps sequence, job id and time; only the payload is set here.
 void JobObserver::on_step(const v1::StepReport& report) {
   progress_->steps.store(report.step(), std::memory_order_relaxed);
+  if (series_) series_->on_step(report);
   v1::TrainingEvent event;
   *event.mutable_step() = report;
   log_->append(std::move(event));
@@ -30,24 +45,31 @@ void JobObserver::on_epoch(const v1::EpochReport& report) {
     progress_->has_test.store(true, std::memory_order_relaxed);
   }
   progress_->epochs.store(report.epoch(), std::memory_order_release);
+  if (series_) series_->on_epoch(report);
   v1::TrainingEvent event;
   *event.mutable_epoch() = report;
   log_->append(std::move(event));
 }
 
 void JobObserver::on_gradients(const v1::GradientReport& report) {
+  if (series_) series_->on_gradients(report);
   v1::TrainingEvent event;
   *event.mutable_gradients() = report;
   log_->append(std::move(event));
 }
 
 void JobObserver::on_activations(const v1::ActivationReport& report) {
+  if (series_) series_->on_activations(report);
   v1::TrainingEvent event;
   *event.mutable_activations() = report;
   log_->append(std::move(event));
 }
 
 void JobObserver::on_warning(const v1::Warning& warning) {
+  if (warning.kind() == "non_finite") {
+    progress_->non_finite_loss.store(true, std::memory_order_relaxed);
+  }
+  if (series_) series_->on_warning(warning);
   v1::TrainingEvent event;
   *event.mutable_warning() = warning;
   log_->append(std::move(event));
@@ -58,6 +80,8 @@ void JobObserver::on_done(const v1::DoneReport& report) {
   // step count is the exact one. Its epoch count is not taken: on cancellation
   // it names the epoch in progress, while Job.epochs counts completed ones.
   progress_->steps.store(report.steps(), std::memory_order_relaxed);
+  if (is_non_finite_loss(report)) progress_->non_finite_loss.store(true, std::memory_order_relaxed);
+  if (series_) series_->on_done(report);
   v1::TrainingEvent event;
   *event.mutable_done() = report;
   log_->append(std::move(event));

@@ -1,6 +1,7 @@
 // JobObserver: the TrainingObserver of a server job. It turns the engine's
 // reports into TrainingEvents appended to the job's EventLog and keeps the job's
-// progress counters current, so GetJob never has to ask the training thread.
+// progress counters current, so GetJob never has to ask the training thread;
+// and, when the job is exported, its Prometheus series (JobSeries).
 #pragma once
 
 #include <atomic>
@@ -10,6 +11,7 @@
 #include "engine/training_observer.hpp"
 #include "gradstream/v1/trainer.pb.h"
 #include "server/event_log.hpp"
+#include "server/job_series.hpp"
 
 namespace gradstream::server {
 
@@ -21,7 +23,13 @@ struct JobProgress {
   std::atomic<uint32_t> epochs{0};  // epochs completed
   std::atomic<float> final_test_accuracy{0.0F};
   std::atomic<bool> has_test{false};
+  // The run ended because a loss went NaN/Inf (done reason or "non_finite" warning).
+  std::atomic<bool> non_finite_loss{false};
 };
+
+// Whether a done report says the run failed on a NaN/Inf loss: the engine's
+// reason reads "step N: loss is nan; ..." (or inf, -nan, -inf).
+bool is_non_finite_loss(const v1::DoneReport& report);
 
 // A TrainingEvent carrying one state transition, for the manager's appends.
 v1::TrainingEvent state_event(v1::JobState state);
@@ -30,7 +38,9 @@ v1::TrainingEvent state_event(v1::JobState state);
 // slow here (formatting, I/O) would slow training down.
 class JobObserver : public engine::TrainingObserver {
  public:
-  JobObserver(std::shared_ptr<EventLog> log, std::shared_ptr<JobProgress> progress);
+  // `series`: the job's metrics, or null when the job is not exported.
+  JobObserver(std::shared_ptr<EventLog> log, std::shared_ptr<JobProgress> progress,
+              std::shared_ptr<JobSeries> series = nullptr);
 
   void on_step(const v1::StepReport& report) override;
   void on_epoch(const v1::EpochReport& report) override;
@@ -42,6 +52,7 @@ class JobObserver : public engine::TrainingObserver {
  private:
   std::shared_ptr<EventLog> log_;
   std::shared_ptr<JobProgress> progress_;
+  std::shared_ptr<JobSeries> series_;
 };
 
 }  // namespace gradstream::server

@@ -58,8 +58,16 @@ int main(int argc, char** argv) {
   app.add_option("--listen,--listen-address", config.listen_address,
                  "gRPC host:port (port 0: any free port)")
       ->capture_default_str();
+  // The last --metrics-address wins, so scripts can give a default and callers override it.
   app.add_option("--metrics-address", config.metrics_address,
-                 "Prometheus /metrics host:port (not served yet)")
+                 "Prometheus /metrics host:port (port 0: any free port; empty: off)")
+      ->capture_default_str()
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
+  app.add_option("--metrics-job-retention-seconds", config.metrics_job_retention_seconds,
+                 "How long a finished job's series stay on /metrics")
+      ->capture_default_str();
+  app.add_option("--metrics-max-jobs", config.metrics_max_jobs,
+                 "Jobs whose series are on /metrics at once")
       ->capture_default_str();
   app.add_option("--data-dir", config.data_dir, "Directory for datasets and job state")
       ->capture_default_str();
@@ -102,9 +110,14 @@ int main(int argc, char** argv) {
     return 1;
   }
   gradstream::server::GrpcServer& server = **started;
+  std::string metrics_fields;
+  if (server.metrics_port() != 0) {
+    metrics_fields = ",\"metrics_address\":" + json_string(config.metrics_address) +
+                     ",\"metrics_port\":" + std::to_string(server.metrics_port());
+  }
   log_line("info", "listening",
            ",\"address\":" + json_string(config.listen_address) +
-               ",\"port\":" + std::to_string(server.port()));
+               ",\"port\":" + std::to_string(server.port()) + metrics_fields);
 
   std::thread signal_waiter([&] {
     int signo = 0;

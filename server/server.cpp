@@ -1,5 +1,5 @@
-// GrpcServer: validate the config, then build JobManager, Trainer service and
-// the gRPC server around them; take them down in the reverse order.
+// GrpcServer: validate the config, then build DatasetStore, JobManager, Trainer
+// service and the gRPC server around them; take them down in the reverse order.
 #include "server/server.hpp"
 
 #include <grpc/grpc.h>
@@ -11,8 +11,10 @@
 #include <filesystem>
 #include <string>
 #include <system_error>
+#include <vector>
 
 #include "engine/parallel.hpp"
+#include "server/grpc_metrics_interceptor.hpp"
 
 namespace gradstream::server {
 namespace {
@@ -49,8 +51,15 @@ engine::Result<std::unique_ptr<GrpcServer>> GrpcServer::start(const ServerConfig
 
   enable_standard_services();
   std::unique_ptr<GrpcServer> self(new GrpcServer(config));
-  self->jobs_ = std::make_unique<JobManager>(job_manager_options(config));
-  self->service_ = std::make_unique<TrainerService>(*self->jobs_, service_limits(config));
+  self->metrics_ = ServerMetrics::create(server_metrics_options(config));
+  ServerMetrics* metrics = self->metrics_.get();  // declared before datasets_: outlives it
+  auto datasets = DatasetStore::open(config.data_dir, config.max_dataset_bytes,
+                                     [metrics](uint64_t bytes) { metrics->add_uploaded_bytes(bytes); });
+  if (!datasets.ok()) return datasets.status();
+  self->datasets_ = std::move(datasets).value();
+  self->jobs_ = std::make_unique<JobManager>(job_manager_options(config), self->metrics_.get());
+  self->service_ = std::make_unique<TrainerService>(*self->jobs_, service_limits(config),
+                                                    self->datasets_.get());
 
   grpc::ServerBuilder builder;
   int port = 0;
@@ -61,6 +70,9 @@ engine::Result<std::unique_ptr<GrpcServer>> GrpcServer::start(const ServerConfig
   builder.SetMaxReceiveMessageSize(static_cast<int>(config.max_message_bytes));
   builder.SetMaxSendMessageSize(static_cast<int>(config.max_message_bytes));
   builder.RegisterService(self->service_.get());
+  std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> interceptors;
+  interceptors.push_back(std::make_unique<GrpcMetricsInterceptorFactory>(*self->metrics_));
+  builder.experimental().SetInterceptorCreators(std::move(interceptors));
   self->server_ = builder.BuildAndStart();
   if (!self->server_ || port == 0) {
     self->jobs_->shutdown(/*cancel_running=*/true);
@@ -69,6 +81,9 @@ engine::Result<std::unique_ptr<GrpcServer>> GrpcServer::start(const ServerConfig
                                        " (in use, or not a valid host:port)");
   }
   self->port_ = port;
+  // After gRPC, so a taken gRPC port is the error reported; on failure the
+  // destructor shuts the job manager and gRPC down again.
+  if (engine::Status s = self->metrics_->serve(); !s.ok()) return s;
 
   grpc::HealthCheckServiceInterface* health = self->server_->GetHealthCheckService();
   if (health != nullptr) {

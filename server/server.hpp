@@ -1,6 +1,6 @@
 // GrpcServer: gradstream-server's gRPC side, built from a ServerConfig. Owns
-// the JobManager and the Trainer service, plus the standard grpc.health.v1
-// health service and server reflection.
+// the DatasetStore, the JobManager and the Trainer service, plus the standard
+// grpc.health.v1 health service and server reflection.
 #pragma once
 
 #include <grpcpp/server.h>
@@ -11,8 +11,10 @@
 #include <mutex>
 
 #include "engine/status.hpp"
+#include "server/dataset_store.hpp"
 #include "server/job_manager.hpp"
 #include "server/server_config.hpp"
+#include "server/server_metrics.hpp"
 #include "server/trainer_service.hpp"
 
 namespace gradstream::server {
@@ -22,7 +24,8 @@ inline constexpr char kTrainerServiceName[] = "gradstream.v1.Trainer";
 
 class GrpcServer {
  public:
-  // Validates `config` (invalid_argument naming the field), creates data_dir,
+  // Validates `config` (invalid_argument naming the field), creates data_dir
+  // and opens its dataset store (uploads survive a restart),
   // then builds and starts the server. An address that cannot be bound is
   // failed_precondition naming it, never a crash.
   static engine::Result<std::unique_ptr<GrpcServer>> start(const ServerConfig& config);
@@ -35,6 +38,9 @@ class GrpcServer {
 
   // The bound port (the one gRPC picked when the address asked for port 0).
   int port() const { return port_; }
+  // The port /metrics is served on; 0 when config.metrics_address is empty.
+  int metrics_port() const { return metrics_->port(); }
+  ServerMetrics& metrics() { return *metrics_; }
 
   // Marks the health service NOT_SERVING, stops the job manager (cancelling
   // RUNNING jobs when config.cancel_running_on_shutdown, else waiting for them),
@@ -51,7 +57,9 @@ class GrpcServer {
 
   const ServerConfig config_;
   // Declared in the order they are built; destroyed server first.
+  std::unique_ptr<ServerMetrics> metrics_;  // read by the jobs and the interceptor
   std::unique_ptr<JobManager> jobs_;
+  std::unique_ptr<DatasetStore> datasets_;  // <data_dir>/datasets
   std::unique_ptr<TrainerService> service_;
   std::unique_ptr<grpc::Server> server_;
   int port_ = 0;

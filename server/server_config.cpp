@@ -1,6 +1,7 @@
 // validate_config: every ServerConfig field checked before the server is built.
 #include "server/server_config.hpp"
 
+#include <chrono>
 #include <string>
 
 namespace gradstream::server {
@@ -15,7 +16,25 @@ engine::Status check_range(const char* field, int64_t value, int64_t lo, int64_t
   return engine::ok_status();
 }
 
+// "host:port" with a port in [0, 65535]; the host may be a name, an IPv4
+// address or a bracketed IPv6 one.
+bool is_host_port(const std::string& address) {
+  const size_t colon = address.rfind(':');
+  if (colon == std::string::npos || colon == 0 || colon + 1 == address.size()) return false;
+  const std::string port = address.substr(colon + 1);
+  if (port.size() > 5 || port.find_first_not_of("0123456789") != std::string::npos) return false;
+  return std::stoi(port) <= 65535;
+}
+
 }  // namespace
+
+ServerMetricsOptions server_metrics_options(const ServerConfig& config) {
+  ServerMetricsOptions options;
+  options.address = config.metrics_address;
+  options.jobs.retention = std::chrono::seconds(config.metrics_job_retention_seconds);
+  options.jobs.max_jobs = static_cast<size_t>(config.metrics_max_jobs);
+  return options;
+}
 
 JobManagerOptions job_manager_options(const ServerConfig& config) {
   JobManagerOptions options;
@@ -56,7 +75,23 @@ engine::Status validate_config(const ServerConfig& config, int cores) {
       !s.ok()) {
     return s;
   }
-  return check_range("shutdown_grace_ms", config.shutdown_grace_ms, 0, 3600 * 1000);
+  if (engine::Status s = check_range("shutdown_grace_ms", config.shutdown_grace_ms, 0, 3600 * 1000);
+      !s.ok()) {
+    return s;
+  }
+  if (!config.metrics_address.empty() && !is_host_port(config.metrics_address)) {
+    return engine::invalid_argument("metrics_address: \"" + config.metrics_address +
+                                    "\" is not host:port (port 0-65535), e.g. " +
+                                    std::string(kDefaultMetricsAddress) +
+                                    "; empty turns metrics off");
+  }
+  if (engine::Status s =
+          check_range("metrics_job_retention_seconds", config.metrics_job_retention_seconds, 0,
+                      kMaxMetricsJobRetentionSeconds);
+      !s.ok()) {
+    return s;
+  }
+  return check_range("metrics_max_jobs", config.metrics_max_jobs, 1, kMaxMetricsMaxJobs);
 }
 
 }  // namespace gradstream::server

@@ -11,6 +11,7 @@
 #include "engine/spec_validator.hpp"
 #include "engine/status.hpp"
 #include "server/job_manager.hpp"
+#include "server/server_metrics.hpp"
 
 namespace gradstream::server {
 
@@ -25,12 +26,21 @@ inline constexpr int64_t kDefaultMaxDatasetBytes = int64_t{1} << 30;  // 1 GiB
 inline constexpr int64_t kDefaultMaxParameters = engine::kMaxParameters;
 inline constexpr bool kDefaultCancelRunningOnShutdown = true;
 inline constexpr int64_t kDefaultShutdownGraceMs = 5000;
+inline constexpr int64_t kMaxMetricsJobRetentionSeconds = 7 * 24 * 3600;  // a week
+// Each exported job adds ~15 series plus ~5 per layer; 10000 jobs is already
+// more than one Prometheus server should scrape from one target.
+inline constexpr int64_t kMaxMetricsMaxJobs = 10000;
 
 struct ServerConfig {
   // host:port for gRPC; port 0 picks a free one (GrpcServer::port() says which).
   std::string listen_address = kDefaultListenAddress;
-  // host:port for Prometheus' /metrics (not served yet).
+  // host:port for Prometheus' /metrics; port 0 picks a free one
+  // (GrpcServer::metrics_port() says which); empty: metrics are not served.
   std::string metrics_address = kDefaultMetricsAddress;
+  // How long a finished job's series stay on /metrics (0: gone at once).
+  int64_t metrics_job_retention_seconds = kDefaultMetricsJobRetention.count();
+  // Jobs whose series are exported at once (docs/metrics.md, bounded cardinality).
+  int64_t metrics_max_jobs = static_cast<int64_t>(kDefaultMetricsMaxJobs);
   // Where uploaded datasets and job state live.
   std::string data_dir = kDefaultDataDir;
   uint32_t max_concurrent_jobs = kDefaultMaxConcurrentJobs;
@@ -50,6 +60,8 @@ struct ServerConfig {
 
 // The job manager's part of `config`.
 JobManagerOptions job_manager_options(const ServerConfig& config);
+// The metrics' part of `config`.
+ServerMetricsOptions server_metrics_options(const ServerConfig& config);
 
 // OK, or invalid_argument "<field>: <what is wrong>" for the first bad field,
 // the field spelled as in ServerConfig (its flag is the same with dashes:

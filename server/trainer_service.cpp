@@ -17,6 +17,7 @@
 #include "engine/predictor.hpp"
 #include "gradstream/v1/spec.pb.h"
 #include "server/grpc_status.hpp"
+#include "server/upload_dataset_reactor.hpp"
 
 namespace gradstream::server {
 
@@ -120,8 +121,8 @@ std::string shape_text(const v1::PredictRequest& request) {
 
 }  // namespace
 
-TrainerService::TrainerService(JobManager& jobs, ServiceLimits limits)
-    : jobs_(jobs), limits_(limits) {}
+TrainerService::TrainerService(JobManager& jobs, ServiceLimits limits, DatasetStore* datasets)
+    : jobs_(jobs), limits_(limits), datasets_(datasets) {}
 
 grpc::ServerUnaryReactor* TrainerService::CreateJob(grpc::CallbackServerContext* context,
                                                     const v1::CreateJobRequest* request,
@@ -140,10 +141,7 @@ engine::Result<v1::Job> TrainerService::create_job(const v1::CreateJobRequest& r
                                       " parameters is more than the limit of " +
                                       std::to_string(limits_.max_parameters));
   }
-  if (spec.data().source_case() == v1::DataSpec::kDatasetId) {
-    return engine::not_found("data.dataset_id: uploads are not supported yet");
-  }
-  engine::Result<engine::DataSplits> data = engine::load_data(spec.data(), spec.seed());
+  engine::Result<engine::DataSplits> data = load_job_data(spec);
   if (!data.ok()) return data.status();
   const int64_t train_count = data->train.count;
   // Both factors are bounded (epochs <= kMaxEpochs, count < 2^40), no overflow.
@@ -155,6 +153,52 @@ engine::Result<v1::Job> TrainerService::create_job(const v1::CreateJobRequest& r
         std::to_string(limits_.max_epoch_samples) + " samples per job");
   }
   return jobs_.create_job(spec, request.idempotency_key(), std::move(data).value());
+}
+
+engine::Result<engine::DataSplits> TrainerService::load_job_data(const v1::TrainingSpec& spec) {
+  if (spec.data().source_case() != v1::DataSpec::kDatasetId) {
+    return engine::load_data(spec.data(), spec.seed());
+  }
+  const std::string& id = spec.data().dataset_id();
+  if (datasets_ == nullptr) {
+    return engine::not_found("data.dataset_id: \"" + id +
+                             "\" not found; this server stores no datasets");
+  }
+  auto described = datasets_->describe(id);
+  if (!described.ok()) {
+    return engine::Status(described.status().code(),
+                          "data.dataset_id: " + described.status().message());
+  }
+  // Before loading: the shapes alone may not fit. As with built-in data, a
+  // shape fits when it holds as many values ([784] takes [28, 28] images).
+  const v1::DatasetHeader& header = described->header();
+  int64_t input_values = 1, sample_values = 1;
+  std::string input_text, sample_text;
+  for (uint32_t d : spec.model().input_shape()) {
+    input_values *= d;
+    input_text += (input_text.empty() ? "" : ", ") + std::to_string(d);
+  }
+  for (uint32_t d : header.sample_shape()) {
+    sample_values *= d;
+    sample_text += (sample_text.empty() ? "" : ", ") + std::to_string(d);
+  }
+  if (input_values != sample_values) {
+    return engine::invalid_argument("model.input_shape: [" + input_text + "] is " +
+                                    std::to_string(input_values) + " values per sample but " + id +
+                                    " holds samples of shape [" + sample_text + "] (" +
+                                    std::to_string(sample_values) + " values)");
+  }
+  auto dataset = datasets_->load(id);
+  if (!dataset.ok()) return dataset.status();
+  auto splits = engine::split_and_preprocess(std::move(dataset).value(), std::nullopt, spec.data(),
+                                             spec.seed());
+  // The header's class count, not the largest label seen: a class the
+  // uploader declared still needs an output unit.
+  if (splits.ok()) {
+    splits->num_classes =
+        std::max<int32_t>(splits->num_classes, static_cast<int32_t>(header.num_classes()));
+  }
+  return splits;
 }
 
 grpc::ServerUnaryReactor* TrainerService::GetJob(grpc::CallbackServerContext* context,
@@ -231,9 +275,15 @@ grpc::ServerWriteReactor<v1::TrainingEvent>* TrainerService::WatchJob(
 }
 
 grpc::ServerReadReactor<v1::UploadDatasetChunk>* TrainerService::UploadDataset(
-    grpc::CallbackServerContext* /*context*/, v1::Dataset* /*response*/) {
-  return new RejectedStream<grpc::ServerReadReactor<v1::UploadDatasetChunk>>(
-      unimplemented_status("UploadDataset"));
+    grpc::CallbackServerContext* /*context*/, v1::Dataset* response) {
+  using Rejected = RejectedStream<grpc::ServerReadReactor<v1::UploadDatasetChunk>>;
+  if (datasets_ == nullptr) return new Rejected(unimplemented_status("UploadDataset"));
+  try {
+    return new UploadDatasetReactor(*datasets_, response);
+  } catch (const std::exception& e) {
+    return new Rejected(
+        grpc::Status(grpc::StatusCode::INTERNAL, std::string("UploadDataset: ") + e.what()));
+  }
 }
 
 grpc::ServerWriteReactor<v1::ExportChunk>* TrainerService::ExportModel(

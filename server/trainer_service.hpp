@@ -19,6 +19,7 @@
 #include "engine/status.hpp"
 #include "gradstream/v1/trainer.grpc.pb.h"
 #include "gradstream/v1/trainer.pb.h"
+#include "server/dataset_store.hpp"
 #include "server/job_manager.hpp"
 #include "server/watch_job_reactor.hpp"
 
@@ -46,14 +47,18 @@ struct ServiceLimits {
 // server down first (that finishes every WatchJob stream), then destroy this.
 class TrainerService final : public v1::Trainer::CallbackService {
  public:
-  explicit TrainerService(JobManager& jobs, ServiceLimits limits = {});
+  // `datasets` (may be null: UploadDataset is then UNIMPLEMENTED and a
+  // data.dataset_id NOT_FOUND) must outlive the service.
+  explicit TrainerService(JobManager& jobs, ServiceLimits limits = {},
+                          DatasetStore* datasets = nullptr);
 
   TrainerService(const TrainerService&) = delete;
   TrainerService& operator=(const TrainerService&) = delete;
 
   // Validates the spec (INVALID_ARGUMENT with the field path), checks the
   // limits (RESOURCE_EXHAUSTED), loads the data (NOT_FOUND for an unknown
-  // data.builtin; data.dataset_id is not supported yet) and queues the job.
+  // data.builtin or data.dataset_id; INVALID_ARGUMENT naming model.input_shape
+  // when it does not hold an uploaded dataset's samples) and queues the job.
   // The data is loaded on the gRPC callback thread: ~1 s for Fashion-MNIST,
   // acceptable for now; a loader pool would move it off that thread.
   grpc::ServerUnaryReactor* CreateJob(grpc::CallbackServerContext* context,
@@ -74,7 +79,7 @@ class TrainerService final : public v1::Trainer::CallbackService {
   grpc::ServerWriteReactor<v1::TrainingEvent>* WatchJob(
       grpc::CallbackServerContext* context, const v1::WatchJobRequest* request) override;
 
-  // Not implemented yet: UNIMPLEMENTED with a message saying so.
+  // Streams chunks into the dataset store; see UploadDatasetReactor.
   grpc::ServerReadReactor<v1::UploadDatasetChunk>* UploadDataset(
       grpc::CallbackServerContext* context, v1::Dataset* response) override;
   // Streams a SUCCEEDED job's model file (engine/model_file.hpp) in chunks of
@@ -94,6 +99,8 @@ class TrainerService final : public v1::Trainer::CallbackService {
  private:
   // The handlers' bodies, in engine Status terms.
   engine::Result<v1::Job> create_job(const v1::CreateJobRequest& request);
+  // data.dataset_id through the store, everything else through load_data.
+  engine::Result<engine::DataSplits> load_job_data(const v1::TrainingSpec& spec);
   engine::Status list_jobs(const v1::ListJobsRequest& request, v1::ListJobsResponse& response);
   engine::Status predict(const v1::PredictRequest& request, v1::PredictResponse& response);
 
@@ -107,6 +114,7 @@ class TrainerService final : public v1::Trainer::CallbackService {
 
   JobManager& jobs_;
   const ServiceLimits limits_;
+  DatasetStore* const datasets_;
   WatchPump pump_;
   dnnl::engine eng_{dnnl::engine::kind::cpu, 0};
   std::mutex models_mutex_;  // guards models_ and models_order_

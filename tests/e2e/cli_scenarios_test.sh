@@ -85,7 +85,7 @@ cmp -s "$work/kinds_from" "$work/kinds_tail" ||
 [[ $(head -n1 "$work/kinds_from" | cut -d' ' -f1) -eq $from ]] || fail "--from $from starts elsewhere"
 pass "reconnect --from $from: events $from..$events"
 
-# 3. Cancel mid-run: the live watcher and a later one exit 3, the job is CANCELLED.
+# 3. Cancel mid-run: the live watcher and a later one exit 65, the job is CANCELLED.
 long=$(gs submit "$work/long.json") || fail "submit long exited $?"
 gs watch "$long" --json >"$work/watch_long.jsonl" 2>"$work/watch_long.err" &
 watch_long=$!
@@ -99,12 +99,12 @@ gs cancel "$long" >"$work/cancel_out" || fail "cancel of a running job exited $?
 grep -q "^$long" "$work/cancel_out" || fail "cancel printed '$(cat "$work/cancel_out")'"
 wait "$watch_long" && status=0 || status=$?
 background_pids=()
-[[ $status -eq 3 ]] || fail "live watcher of the cancelled job exited $status, not 3"
+[[ $status -eq 65 ]] || fail "live watcher of the cancelled job exited $status, not 65"
 grep -q '"done":{"outcome":"CANCELLED"' "$work/watch_long.jsonl" || fail "no CANCELLED done event"
 gs watch "$long" >"$work/watch_after" 2>&1 && status=0 || status=$?
-[[ $status -eq 3 ]] || fail "watch after cancel exited $status, not 3: $(cat "$work/watch_after")"
+[[ $status -eq 65 ]] || fail "watch after cancel exited $status, not 65: $(cat "$work/watch_after")"
 [[ $(job_state "$long") == CANCELLED ]] || fail "cancelled job is $(job_state "$long")"
-pass "cancel mid-run: watchers exit 3, state CANCELLED"
+pass "cancel mid-run: watchers exit 65, state CANCELLED"
 
 # 4. Cancelling a finished job is FAILED_PRECONDITION.
 if gs cancel "$job" 2>"$work/err"; then fail "cancel of a finished job succeeded"; fi
@@ -157,7 +157,7 @@ expect_error() {  # EXIT_CODE PATTERN COMMAND...
   grep -Eq "$pattern" "$work/err" || fail "'$*': message '$(cat "$work/err")' does not match $pattern"
 }
 printf '{"model": {"inputShape": [784],' >"$work/malformed.json"
-expect_error 2 'malformed\.json' submit "$work/malformed.json"
+expect_error 64 'malformed\.json' submit "$work/malformed.json"
 sed 's/"relu"/"swishy"/' "$work/tiny.json" >"$work/activation.json"
 expect_error 3 '^gradstream: INVALID_ARGUMENT: .*swishy' submit "$work/activation.json"
 sed 's/{"name": "relu"}/{"name": "leaky_relu", "alpha": 5}/' "$work/tiny.json" >"$work/alpha.json"

@@ -26,6 +26,7 @@ constexpr int kServing = 1;
 ServerConfig loopback_config() {
   ServerConfig config;
   config.listen_address = "127.0.0.1:0";
+  config.metrics_address = "127.0.0.1:0";  // never the default 9464 another server may hold
   config.data_dir = (std::filesystem::temp_directory_path() /
                      ("gradstream_server_test_" + std::to_string(getpid())))
                         .string();

@@ -373,6 +373,9 @@ const BadCase kBadCases[] = {
     {"max_tensor_elements_too_big",
      [](auto& s) { s.mutable_reporting()->set_max_tensor_elements(kMaxTensorElements + 1); },
      "reporting.max_tensor_elements: "},
+    {"diagnostics_every_too_big",
+     [](auto& s) { s.mutable_reporting()->set_diagnostics_every(kMaxDiagnosticsEvery + 1); },
+     "reporting.diagnostics_every: 1000001 is out of range [0, 1000000]"},
 };
 
 INSTANTIATE_TEST_SUITE_P(SpecValidator, SpecValidatorRejects, ::testing::ValuesIn(kBadCases),

@@ -1,0 +1,155 @@
+// ServerMetrics: families built once; the exposer bound last, so a bad
+// address fails before anything is served.
+#include "server/server_metrics.hpp"
+
+#include <prometheus/metric_family.h>
+
+#include <exception>
+#include <utility>
+
+#include "server/watch_job_reactor.hpp"
+
+namespace gradstream::server {
+namespace {
+
+// civetweb takes a numeric host only; "localhost" is the one name users type.
+std::string civetweb_address(const std::string& address) {
+  const std::string localhost = "localhost:";
+  if (address.rfind(localhost, 0) == 0) return "127.0.0.1:" + address.substr(localhost.size());
+  return address;
+}
+
+const char* state_label(v1::JobState state) {
+  switch (state) {
+    case v1::QUEUED:
+      return "queued";
+    case v1::RUNNING:
+      return "running";
+    case v1::SUCCEEDED:
+      return "succeeded";
+    case v1::FAILED:
+      return "failed";
+    case v1::CANCELLED:
+      return "cancelled";
+    default:
+      return nullptr;
+  }
+}
+
+bool is_final(v1::JobState state) {
+  return state == v1::SUCCEEDED || state == v1::FAILED || state == v1::CANCELLED;
+}
+
+// Registered before the registry: a scrape first removes the series of
+// expired jobs and reads the process's open WatchJob streams (counted by the
+// reactors, which the server cannot reach), and adds no series itself.
+class ScrapeHook : public prometheus::Collectable {
+ public:
+  ScrapeHook(JobMetrics& jobs, prometheus::Gauge& watch_streams)
+      : jobs_(jobs), watch_streams_(watch_streams) {}
+  std::vector<prometheus::MetricFamily> Collect() const override {
+    jobs_.remove_expired();
+    watch_streams_.Set(static_cast<double>(WatchJobReactor::open_streams()));
+    return {};
+  }
+
+ private:
+  JobMetrics& jobs_;
+  prometheus::Gauge& watch_streams_;
+};
+
+}  // namespace
+
+std::vector<double> grpc_duration_buckets() {
+  return {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1,   0.25,
+          0.5,    1.0,   2.5,    5.0,   10.0, 30.0,  60.0, 300.0, 1800.0};
+}
+
+ServerMetrics::ServerMetrics(const ServerMetricsOptions& options, JobMetrics::Clock clock)
+    : address_(options.address),
+      registry_(std::make_shared<prometheus::Registry>()),
+      jobs_(*registry_, options.jobs, std::move(clock)),
+      queue_length_(prometheus::BuildGauge()
+                        .Name("gradstream_job_queue_length")
+                        .Help("Jobs waiting for a worker")
+                        .Register(*registry_)
+                        .Add({})),
+      grpc_requests_(prometheus::BuildCounter()
+                         .Name("gradstream_grpc_requests_total")
+                         .Help("Finished RPCs, by method and status code")
+                         .Register(*registry_)),
+      grpc_request_duration_(prometheus::BuildHistogram()
+                                 .Name("gradstream_grpc_request_duration_seconds")
+                                 .Help("RPC latency (streams: whole stream)")
+                                 .Register(*registry_)),
+      watch_streams_(prometheus::BuildGauge()
+                         .Name("gradstream_watch_streams_active")
+                         .Help("Open WatchJob streams")
+                         .Register(*registry_)
+                         .Add({})),
+      uploaded_bytes_(prometheus::BuildCounter()
+                          .Name("gradstream_uploaded_bytes_total")
+                          .Help("Dataset bytes received by UploadDataset")
+                          .Register(*registry_)
+                          .Add({})),
+      nonfinite_loss_(prometheus::BuildCounter()
+                          .Name("gradstream_nonfinite_loss_total")
+                          .Help("Jobs ended by a NaN/Inf loss")
+                          .Register(*registry_)
+                          .Add({})) {
+  auto& by_state = prometheus::BuildGauge()
+                       .Name("gradstream_jobs")
+                       .Help("Jobs the server holds, by state")
+                       .Register(*registry_);
+  auto& finished = prometheus::BuildCounter()
+                       .Name("gradstream_jobs_finished_total")
+                       .Help("Jobs that ended, by final state")
+                       .Register(*registry_);
+  for (size_t i = 0; i < kStates; ++i) {
+    const auto state = static_cast<v1::JobState>(i + 1);
+    jobs_by_state_[i] = &by_state.Add({{"state", state_label(state)}});
+    if (is_final(state)) finished_by_state_[i] = &finished.Add({{"state", state_label(state)}});
+  }
+}
+
+std::unique_ptr<ServerMetrics> ServerMetrics::create(const ServerMetricsOptions& options,
+                                                     JobMetrics::Clock clock) {
+  return std::unique_ptr<ServerMetrics>(new ServerMetrics(options, std::move(clock)));
+}
+
+engine::Status ServerMetrics::serve() {
+  if (address_.empty() || exposer_) return engine::ok_status();
+  try {
+    exposer_ = std::make_unique<prometheus::Exposer>(civetweb_address(address_));
+  } catch (const std::exception& e) {
+    return engine::failed_precondition("metrics_address: cannot listen on " + address_ +
+                                       " (in use, or not a valid host:port): " + e.what());
+  }
+  const std::vector<int> ports = exposer_->GetListeningPorts();
+  port_ = ports.empty() ? 0 : ports.front();
+  scrape_hook_ = std::make_shared<ScrapeHook>(jobs_, watch_streams_);
+  exposer_->RegisterCollectable(scrape_hook_);
+  exposer_->RegisterCollectable(registry_);
+  return engine::ok_status();
+}
+
+prometheus::Gauge* ServerMetrics::jobs_gauge(v1::JobState state) {
+  const int i = static_cast<int>(state) - 1;
+  return i >= 0 && i < static_cast<int>(kStates) ? jobs_by_state_[static_cast<size_t>(i)] : nullptr;
+}
+
+void ServerMetrics::job_state_changed(v1::JobState from, v1::JobState to) {
+  if (prometheus::Gauge* g = jobs_gauge(from)) g->Decrement();
+  if (prometheus::Gauge* g = jobs_gauge(to)) g->Increment();
+  if (is_final(to)) finished_by_state_[static_cast<size_t>(to) - 1]->Increment();
+}
+
+void ServerMetrics::set_queue_length(size_t jobs) { queue_length_.Set(static_cast<double>(jobs)); }
+
+void ServerMetrics::count_nonfinite_loss() { nonfinite_loss_.Increment(); }
+
+void ServerMetrics::add_uploaded_bytes(uint64_t bytes) {
+  uploaded_bytes_.Increment(static_cast<double>(bytes));
+}
+
+}  // namespace gradstream::server

@@ -1,0 +1,103 @@
+// ServerMetrics: gradstream-server's Prometheus registry, the server-wide
+// families of docs/metrics.md, the per-job JobMetrics, and the HTTP exposer
+// that serves them on /metrics.
+#pragma once
+
+#include <prometheus/counter.h>
+#include <prometheus/exposer.h>
+#include <prometheus/family.h>
+#include <prometheus/gauge.h>
+#include <prometheus/histogram.h>
+#include <prometheus/registry.h>
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "engine/status.hpp"
+#include "gradstream/v1/trainer.pb.h"
+#include "server/job_metrics.hpp"
+
+namespace gradstream::server {
+
+// Upper bounds of gradstream_grpc_request_duration_seconds: unary calls take
+// milliseconds, WatchJob streams last as long as their job.
+std::vector<double> grpc_duration_buckets();
+
+struct ServerMetricsOptions {
+  // host:port for /metrics (see serve()); empty: not served (the series are
+  // still kept, bounded as usual).
+  std::string address;
+  JobMetricsOptions jobs;
+};
+
+// Thread-safe: every member is a prometheus-cpp metric (atomic updates) or
+// JobMetrics (thread-safe).
+class ServerMetrics {
+ public:
+  // The registry and every family; nothing is served until serve().
+  static std::unique_ptr<ServerMetrics> create(const ServerMetricsOptions& options,
+                                               JobMetrics::Clock clock = {});
+
+  // Serves /metrics on options.address (port 0 picks a free one; empty: does
+  // nothing). failed_precondition "metrics_address: cannot listen on ..." when
+  // the address cannot be bound. Called once, after the gRPC port is bound, so
+  // a taken gRPC port is reported first.
+  engine::Status serve();
+
+  ServerMetrics(const ServerMetrics&) = delete;
+  ServerMetrics& operator=(const ServerMetrics&) = delete;
+
+  // The port /metrics is served on; 0 when not served.
+  int port() const { return port_; }
+
+  prometheus::Registry& registry() { return *registry_; }
+  JobMetrics& jobs() { return jobs_; }
+
+  // A job moved between states (from JOB_STATE_UNSPECIFIED: a new job):
+  // gradstream_jobs{state}, and gradstream_jobs_finished_total{state} when
+  // `to` is final.
+  void job_state_changed(v1::JobState from, v1::JobState to);
+  void set_queue_length(size_t jobs);
+  // A job ended by a NaN/Inf loss.
+  void count_nonfinite_loss();
+  // Dataset bytes received by UploadDataset.
+  void add_uploaded_bytes(uint64_t bytes);
+
+  // For the gRPC interceptor.
+  prometheus::Family<prometheus::Counter>& grpc_requests() { return grpc_requests_; }
+  prometheus::Family<prometheus::Histogram>& grpc_request_duration() {
+    return grpc_request_duration_;
+  }
+
+ private:
+  ServerMetrics(const ServerMetricsOptions& options, JobMetrics::Clock clock);
+
+  // The JobState values with a gradstream_jobs series, in enum order.
+  static constexpr size_t kStates = 5;
+  prometheus::Gauge* jobs_gauge(v1::JobState state);
+
+  const std::string address_;
+  // The registry first: it outlives the exposer that reads it.
+  std::shared_ptr<prometheus::Registry> registry_;
+  JobMetrics jobs_;
+  std::array<prometheus::Gauge*, kStates> jobs_by_state_{};
+  std::array<prometheus::Counter*, kStates> finished_by_state_{};  // final states only
+  prometheus::Gauge& queue_length_;
+  prometheus::Family<prometheus::Counter>& grpc_requests_;
+  prometheus::Family<prometheus::Histogram>& grpc_request_duration_;
+  prometheus::Gauge& watch_streams_;
+  prometheus::Counter& uploaded_bytes_;
+  prometheus::Counter& nonfinite_loss_;
+
+  // At each scrape, before the registry is read: removes expired jobs'
+  // series and reads the open WatchJob streams into their gauge.
+  std::shared_ptr<prometheus::Collectable> scrape_hook_;
+  std::unique_ptr<prometheus::Exposer> exposer_;
+  int port_ = 0;
+};
+
+}  // namespace gradstream::server

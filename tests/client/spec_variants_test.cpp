@@ -1,0 +1,97 @@
+// Replacing a spec's hidden activations for `gradstream compare`.
+#include "client/spec_variants.hpp"
+
+#include <gtest/gtest.h>
+
+#include "engine/spec_io.hpp"
+
+namespace gradstream::client {
+namespace {
+
+gradstream::v1::TrainingSpec parse(const std::string& json) {
+  auto spec = engine::parse_spec_json(json, "test");
+  EXPECT_TRUE(spec.ok()) << spec.status().message();
+  return spec.ok() ? spec.value() : gradstream::v1::TrainingSpec{};
+}
+
+const gradstream::v1::ActivationSpec& dense_activation(const gradstream::v1::TrainingSpec& spec,
+                                                       int layer) {
+  return spec.model().layers(layer).dense().activation();
+}
+
+TEST(SpecVariantsTest, ReplacesDenseActivationsBeforeTheLastDenseAndDropsParameters) {
+  auto spec = parse(R"({"model": {"inputShape": [4], "layers": [
+      {"dense": {"units": 8, "activation": {"name": "relu"}}},
+      {"dense": {"units": 8, "activation": {"name": "leaky_relu", "alpha": 0.1}}},
+      {"dense": {"units": 3, "activation": {"name": "softmax"}}}]},
+    "data": {"builtin": "fashion-mnist"}, "epochs": 2, "batchSize": 16, "seed": 7})");
+  const auto original = spec;
+
+  EXPECT_EQ(replace_hidden_activations("tanh", &spec), 2u);
+
+  EXPECT_EQ(dense_activation(spec, 0).name(), "tanh");
+  EXPECT_EQ(dense_activation(spec, 1).name(), "tanh");
+  EXPECT_FALSE(dense_activation(spec, 1).has_alpha());
+  EXPECT_EQ(dense_activation(spec, 2).name(), "softmax");
+  // Everything but the activations is untouched.
+  EXPECT_EQ(spec.seed(), 7u);
+  EXPECT_EQ(spec.epochs(), 2u);
+  EXPECT_EQ(spec.batch_size(), 16u);
+  EXPECT_EQ(spec.data().builtin(), "fashion-mnist");
+  EXPECT_EQ(spec.model().layers(0).dense().units(), 8u);
+  EXPECT_EQ(spec.model().layers(2).dense().units(), 3u);
+  EXPECT_EQ(original.model().layers(1).dense().activation().alpha(), 0.1f);
+}
+
+TEST(SpecVariantsTest, KeepsTheLastDenseLayersActivationEvenWhenItIsNotSoftmax) {
+  auto spec = parse(R"({"model": {"inputShape": [4], "layers": [
+      {"dense": {"units": 8, "activation": {"name": "relu"}}},
+      {"dense": {"units": 1, "activation": {"name": "sigmoid"}}}]}})");
+
+  EXPECT_EQ(replace_hidden_activations("elu", &spec), 1u);
+
+  EXPECT_EQ(dense_activation(spec, 0).name(), "elu");
+  EXPECT_EQ(dense_activation(spec, 1).name(), "sigmoid");
+}
+
+TEST(SpecVariantsTest, ReplacesStandaloneHiddenActivationsButNotTheOutputSoftmax) {
+  auto spec = parse(R"({"model": {"inputShape": [4], "layers": [
+      {"dense": {"units": 8}},
+      {"activation": {"name": "swish", "beta": 2.0}},
+      {"dropout": {"rate": 0.5}},
+      {"dense": {"units": 8}},
+      {"activation": {"name": "prelu", "alpha": 0.3}},
+      {"dense": {"units": 3}},
+      {"activation": {"name": "softmax"}}]}})");
+
+  EXPECT_EQ(replace_hidden_activations("sigmoid", &spec), 2u);
+
+  const auto& layers = spec.model().layers();
+  EXPECT_FALSE(layers[0].dense().has_activation());  // a linear Dense stays linear
+  EXPECT_EQ(layers[1].activation().name(), "sigmoid");
+  EXPECT_FALSE(layers[1].activation().has_beta());
+  EXPECT_DOUBLE_EQ(layers[2].dropout().rate(), 0.5);
+  EXPECT_FALSE(layers[3].dense().has_activation());
+  EXPECT_EQ(layers[4].activation().name(), "sigmoid");
+  EXPECT_FALSE(layers[4].activation().has_alpha());
+  EXPECT_EQ(layers[6].activation().name(), "softmax");
+}
+
+TEST(SpecVariantsTest, ReportsZeroWhenThereIsNoHiddenActivation) {
+  auto spec = parse(R"({"model": {"inputShape": [4], "layers": [
+      {"dense": {"units": 3, "activation": {"name": "relu"}}}]}})");
+
+  EXPECT_EQ(replace_hidden_activations("tanh", &spec), 0u);
+  EXPECT_EQ(dense_activation(spec, 0).name(), "relu");
+}
+
+TEST(SpecVariantsTest, PassesUnknownNamesThroughForTheServerToReject) {
+  auto spec = parse(R"({"model": {"inputShape": [4], "layers": [
+      {"dense": {"units": 8, "activation": {"name": "relu"}}}, {"dense": {"units": 3}}]}})");
+
+  EXPECT_EQ(replace_hidden_activations("swishy", &spec), 1u);
+  EXPECT_EQ(dense_activation(spec, 0).name(), "swishy");
+}
+
+}  // namespace
+}  // namespace gradstream::client

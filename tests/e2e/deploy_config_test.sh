@@ -1,0 +1,133 @@
+#!/usr/bin/env bash
+# Checks deploy/ against the code it deploys:
+#   1. promtool accepts deploy/prometheus/alerts.yml and prometheus.yml (its
+#      rule_files path pointed at this checkout);
+#   2. the Grafana dashboard is JSON with a job_id variable and a query in
+#      every panel;
+#   3. every server flag in the Dockerfile and deploy/k8s is one that
+#      gradstream-server --help lists;
+#   4. every gradstream_* metric the dashboard and the alerts use is in
+#      docs/metrics.md and on the /metrics of a real gradstream-server right
+#      after two tiny jobs ended (one tanh, one with a dead ReLU layer, so that
+#      saturated, dead and warnings series exist); histograms are checked
+#      without their _bucket/_sum/_count suffixes;
+#   5. `gradstream health` answers SERVING from that server.
+# usage: deploy_config_test.sh SERVER_BIN CLI_BIN SOURCE_DIR
+set -euo pipefail
+server_bin=$1
+cli_bin=$2
+source_dir=$3
+work=$(mktemp -d)
+server_pid=
+cleanup() {
+  if [[ -n $server_pid ]] && kill -0 "$server_pid" 2>/dev/null; then kill -KILL "$server_pid"; fi
+  rm -rf "$work"
+}
+trap cleanup EXIT
+fail() { echo "FAIL: $*" >&2; exit 1; }
+passed=0
+pass() { passed=$((passed + 1)); echo "ok: $*"; }
+deploy=$source_dir/deploy
+dashboard=$deploy/grafana/dashboards/gradstream.json
+alerts=$deploy/prometheus/alerts.yml
+command -v promtool >/dev/null || fail "promtool missing (Debian package prometheus; scripts/install-deps.sh)"
+command -v jq >/dev/null || fail "jq missing (scripts/install-deps.sh)"
+
+# 1. Prometheus configuration.
+promtool check rules "$alerts" >"$work/promtool.out" 2>&1 || fail "promtool check rules: $(cat "$work/promtool.out")"
+cp "$alerts" "$work/alerts.yml"
+sed "s|/etc/prometheus/alerts.yml|$work/alerts.yml|" "$deploy/prometheus/prometheus.yml" >"$work/prometheus.yml"
+grep -q "$work/alerts.yml" "$work/prometheus.yml" || fail "prometheus.yml does not load /etc/prometheus/alerts.yml"
+promtool check config "$work/prometheus.yml" >"$work/promtool.out" 2>&1 ||
+  fail "promtool check config: $(cat "$work/promtool.out")"
+grep -q 'gradstream:9464' "$work/prometheus.yml" || fail "prometheus.yml does not scrape gradstream:9464"
+pass "promtool: rules and config"
+
+# 2. Grafana dashboard.
+jq -e . "$dashboard" >/dev/null 2>"$work/jq.err" || fail "dashboard is not JSON: $(cat "$work/jq.err")"
+jq -e '.templating.list | map(select(.name == "job_id")) | length == 1' "$dashboard" >/dev/null ||
+  fail "dashboard has no job_id variable"
+empty=$(jq -r '.panels[] | select(.type != "row") | select([.targets[]?.expr | select(length > 0)] | length == 0) | .title' "$dashboard")
+[[ -z $empty ]] || fail "panels without a query: $empty"
+[[ $(jq '[.panels[].id] | length == (unique | length)' "$dashboard") == true ]] || fail "panel ids repeat"
+pass "dashboard: JSON, job_id variable, $(jq '[.panels[] | select(.type != "row")] | length' "$dashboard") panels with queries"
+
+# 3. Server flags used by the container recipes exist.
+"$server_bin" --help >"$work/help.txt" 2>&1 || true
+flags=$( (grep -A2 '^ENTRYPOINT' "$source_dir/Dockerfile"; grep -E '^\s+- --' "$deploy/k8s/deployment.yaml") |
+  grep -oE -- '--[a-z][a-z-]+' | sort -u)
+[[ -n $flags ]] || fail "no server flags found in Dockerfile / deployment.yaml"
+for flag in $flags; do
+  grep -qE -- "$flag([ =,]|$)" "$work/help.txt" || fail "$flag is not a gradstream-server flag"
+done
+pass "server flags in Dockerfile and deployment.yaml: $(echo $flags)"
+
+# 4. Metric names: documented, and served.
+strip_histogram() { sed -E 's/_(bucket|sum|count)$//' | sort -u; }
+{
+  jq -r '.. | objects | (.expr?, .definition?) // empty | strings' "$dashboard"
+  cat "$alerts"
+} | grep -oE 'gradstream_[a-z0-9_]+' | strip_histogram >"$work/used"
+[[ -s $work/used ]] || fail "no gradstream_ metric found in the dashboard and alerts"
+grep -oE '`gradstream_[a-z0-9_]+`' "$source_dir/docs/metrics.md" | tr -d '`' | sort -u >"$work/documented"
+undocumented=$(comm -23 "$work/used" "$work/documented")
+[[ -z $undocumented ]] || fail "used but not in docs/metrics.md: $(echo $undocumented)"
+pass "$(wc -l <"$work/used") metric names used, all in docs/metrics.md"
+
+source "$source_dir/scripts/lib/server.sh"
+start_server "$server_bin" "$work/server.log" --data-dir "$work/var" --metrics-address 127.0.0.1:0 ||
+  fail "server did not start"
+metrics_port=
+for _ in $(seq 1 50); do
+  metrics_port=$(grep -o '"metrics_port":[0-9]*' "$work/server.log" | head -n1 | cut -d: -f2 || true)
+  [[ -n $metrics_port ]] && break
+  sleep 0.1
+done
+[[ -n $metrics_port ]] || fail "the listening line has no metrics_port: $(cat "$work/server.log")"
+
+# 5. The health check the container HEALTHCHECK runs.
+[[ $("$cli_bin" health) == SERVING ]] || fail "gradstream health did not answer SERVING"
+pass "gradstream health: SERVING"
+
+# spec ACTIVATION UNITS BIAS: a one-hidden-layer MLP; a relu layer with a bias of
+# -100 never fires (dead_relu warning). Per-layer series exist per activation
+# family (dead: ReLU family, saturated: sigmoid/tanh), hence tanh for the other.
+spec() {
+  local bias
+  bias=$(for ((i = 0; i < $2; i++)); do printf "%s," "$3"; done)
+  cat <<SPEC
+{"model": {"inputShape": [784], "layers": [
+   {"dense": {"units": $2, "activation": {"name": "$1"}, "initialBias": [${bias%,}]}},
+   {"dense": {"units": 10}}]},
+ "optimizer": {"adam": {}, "learningRate": 0.002},
+ "data": {"builtin": "fashion-mnist", "validationFraction": 0.1}, "epochs": 1, "batchSize": 1000,
+ "seed": 1, "threads": 1, "reporting": {"stepEvery": 5}}
+SPEC
+}
+readonly kJobTimeoutSeconds=300  # a stuck event stream fails here, not at ctest's timeout
+spec tanh 16 0 >"$work/tiny.json"
+spec relu 4 -100 >"$work/dead.json"
+timeout $kJobTimeoutSeconds "$cli_bin" submit "$work/tiny.json" --watch >"$work/tiny.out" 2>&1 || fail "tiny job: $(cat "$work/tiny.out")"
+timeout $kJobTimeoutSeconds "$cli_bin" submit "$work/dead.json" --watch >"$work/dead.out" 2>&1 || fail "dead-relu job: $(cat "$work/dead.out")"
+grep -q 'warning: dead_relu' "$work/dead.out" || fail "the dead-relu job gave no dead_relu warning"
+job=$(head -n1 "$work/tiny.out")
+
+# /metrics over bash's /dev/tcp: no curl in the image or the dependencies.
+exec 3<>"/dev/tcp/127.0.0.1/$metrics_port" || fail "cannot connect to /metrics on port $metrics_port"
+printf 'GET /metrics HTTP/1.0\r\nHost: 127.0.0.1\r\nAccept-Encoding: identity\r\n\r\n' >&3
+timeout 30 cat <&3 | tr -d '\r' >"$work/metrics.txt"
+exec 3<&-
+head -n1 "$work/metrics.txt" | grep -q ' 200' || fail "/metrics answered: $(head -n1 "$work/metrics.txt")"
+grep -qE "^gradstream_job_steps_total\{[^}]*job_id=\"$job\"" "$work/metrics.txt" ||
+  fail "no gradstream_job_steps_total series for $job"
+grep -oE '^gradstream_[a-z0-9_]+' "$work/metrics.txt" | strip_histogram >"$work/served"
+missing=$(comm -23 "$work/used" "$work/served")
+[[ -z $missing ]] || fail "used by deploy/ but not on /metrics: $(echo $missing)"
+pass "every metric deploy/ uses is on /metrics ($(wc -l <"$work/served") names served)"
+
+kill -TERM "$server_pid"
+wait "$server_pid" && status=0 || status=$?
+server_pid=
+[[ $status -eq 0 ]] || fail "server exited $status on SIGTERM"
+
+echo "$passed passed, 0 failed"

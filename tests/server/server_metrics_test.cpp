@@ -1,0 +1,318 @@
+// ServerMetrics through a real in-process GrpcServer: /metrics is served over
+// HTTP on a free port, the interceptor counts RPCs by method and code, the
+// watch gauge follows open streams, job states and per-job series follow a
+// real training run, and a NaN loss is counted. Values come from parsing the
+// scraped text.
+#include "server/server_metrics.hpp"
+
+#include <arpa/inet.h>
+#include <grpcpp/create_channel.h>
+#include <grpcpp/security/credentials.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <string>
+#include <thread>
+
+#include "engine/spec_io.hpp"
+#include "gradstream/v1/trainer.grpc.pb.h"
+#include "server/server.hpp"
+#include "tests/server/prometheus_text.hpp"
+
+namespace gradstream::server {
+namespace {
+
+using namespace std::chrono_literals;
+using testing::find_value;
+using testing::parse_exposition;
+using testing::Sample;
+
+constexpr auto kRpcTimeout = 120s;
+constexpr int64_t kFashionMnistTrainSamples = 60000;
+
+// GET /metrics on 127.0.0.1:port over a plain socket; the body, or "" on failure.
+std::string http_get_metrics(int port) {
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0) return "";
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  std::string response;
+  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0) {
+    const std::string request = "GET /metrics HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n";
+    if (write(fd, request.data(), request.size()) == static_cast<ssize_t>(request.size())) {
+      char buf[4096];
+      ssize_t n;
+      while ((n = read(fd, buf, sizeof buf)) > 0) response.append(buf, static_cast<size_t>(n));
+    }
+  }
+  close(fd);
+  const size_t body = response.find("\r\n\r\n");
+  return body == std::string::npos ? "" : response.substr(body + 4);
+}
+
+ServerConfig metrics_config() {
+  ServerConfig config;
+  config.listen_address = "127.0.0.1:0";
+  config.metrics_address = "127.0.0.1:0";
+  config.data_dir = (std::filesystem::temp_directory_path() /
+                     ("gradstream_server_metrics_test_" + std::to_string(getpid())))
+                        .string();
+  config.max_concurrent_jobs = 1;
+  config.threads_per_job = 1;
+  return config;
+}
+
+// The built-in Fashion-MNIST with a single 784 -> 10 dense layer (60 steps an epoch).
+v1::TrainingSpec tiny_spec(uint32_t epochs) {
+  auto parsed = engine::parse_spec_json(R"({
+      "model": {"inputShape": [784], "layers": [{"dense": {"units": 10}}]},
+      "data": {"builtin": "fashion-mnist"}, "batchSize": 1000, "seed": 7})",
+                                        "test spec");
+  EXPECT_TRUE(parsed.ok()) << parsed.status().message();
+  parsed->set_epochs(epochs);
+  return *parsed;
+}
+
+class ServerMetricsTest : public ::testing::Test {
+ protected:
+  void SetUp() override { start(metrics_config()); }
+  void TearDown() override {
+    server_.reset();
+    std::filesystem::remove_all(metrics_config().data_dir);
+  }
+
+  void start(const ServerConfig& config) {
+    auto started = GrpcServer::start(config);
+    ASSERT_TRUE(started.ok()) << started.status().message();
+    server_ = std::move(started).value();
+    stub_ = v1::Trainer::NewStub(grpc::CreateChannel("127.0.0.1:" + std::to_string(server_->port()),
+                                                     grpc::InsecureChannelCredentials()));
+  }
+
+  std::vector<Sample> scrape() {
+    const std::string text = http_get_metrics(server_->metrics_port());
+    EXPECT_FALSE(text.empty()) << "no /metrics answer on port " << server_->metrics_port();
+    return parse_exposition(text);
+  }
+
+  // Scrapes until `name{labels}` == want or 10 s pass; the last value seen.
+  std::optional<double> await_value(const std::string& name,
+                                    const std::map<std::string, std::string>& labels, double want) {
+    std::optional<double> value;
+    for (int i = 0; i < 200; ++i) {
+      value = find_value(scrape(), name, labels);
+      if (value == want) break;
+      std::this_thread::sleep_for(50ms);
+    }
+    return value;
+  }
+
+  grpc::Status create(const v1::TrainingSpec& spec, v1::Job* job) {
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() + kRpcTimeout);
+    v1::CreateJobRequest request;
+    *request.mutable_spec() = spec;
+    return stub_->CreateJob(&context, request, job);
+  }
+
+  v1::Job get(const std::string& id) {
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() + kRpcTimeout);
+    v1::GetJobRequest request;
+    request.set_job_id(id);
+    v1::Job job;
+    EXPECT_TRUE(stub_->GetJob(&context, request, &job).ok());
+    return job;
+  }
+
+  // Watches the job to its end; the stream's status.
+  grpc::Status watch_to_end(const std::string& id) {
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() + kRpcTimeout);
+    v1::WatchJobRequest request;
+    request.set_job_id(id);
+    auto reader = stub_->WatchJob(&context, request);
+    v1::TrainingEvent event;
+    while (reader->Read(&event)) {
+    }
+    return reader->Finish();
+  }
+
+  std::unique_ptr<GrpcServer> server_;
+  std::unique_ptr<v1::Trainer::Stub> stub_;
+};
+
+TEST_F(ServerMetricsTest, MetricsAreServedOnTheFreePortItPicked) {
+  EXPECT_GT(server_->metrics_port(), 0);
+  const auto s = scrape();
+  EXPECT_EQ(find_value(s, "gradstream_jobs", {{"state", "queued"}}), 0.0);
+  EXPECT_EQ(find_value(s, "gradstream_uploaded_bytes_total"), 0.0);
+}
+
+TEST_F(ServerMetricsTest, InterceptorCountsRpcsByMethodAndStatusCode) {
+  for (int i = 0; i < 2; ++i) {
+    grpc::ClientContext context;
+    v1::ListJobsResponse response;
+    ASSERT_TRUE(stub_->ListJobs(&context, v1::ListJobsRequest(), &response).ok());
+  }
+  v1::TrainingSpec bad = tiny_spec(1);
+  bad.mutable_model()->mutable_layers(0)->mutable_dense()->set_units(0);
+  v1::Job job;
+  ASSERT_EQ(create(bad, &job).error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  {
+    grpc::ClientContext context;
+    v1::GetJobRequest request;
+    request.set_job_id("job-000000000000");
+    ASSERT_EQ(stub_->GetJob(&context, request, &job).error_code(), grpc::StatusCode::NOT_FOUND);
+  }
+
+  const auto s = scrape();
+  EXPECT_EQ(
+      find_value(s, "gradstream_grpc_requests_total", {{"method", "ListJobs"}, {"code", "OK"}}),
+      2.0);
+  EXPECT_EQ(find_value(s, "gradstream_grpc_requests_total",
+                       {{"method", "CreateJob"}, {"code", "INVALID_ARGUMENT"}}),
+            1.0);
+  EXPECT_EQ(find_value(s, "gradstream_grpc_requests_total",
+                       {{"method", "GetJob"}, {"code", "NOT_FOUND"}}),
+            1.0);
+  EXPECT_EQ(
+      find_value(s, "gradstream_grpc_requests_total", {{"method", "CreateJob"}, {"code", "OK"}}),
+      std::nullopt);
+  EXPECT_EQ(
+      find_value(s, "gradstream_grpc_request_duration_seconds_count", {{"method", "ListJobs"}}),
+      2.0);
+  EXPECT_EQ(find_value(s, "gradstream_grpc_request_duration_seconds_bucket",
+                       {{"method", "ListJobs"}, {"le", "+Inf"}}),
+            2.0);
+}
+
+TEST_F(ServerMetricsTest, WatchGaugeCountsAnOpenStreamAndDropsWhenItCloses) {
+  v1::Job job;
+  ASSERT_TRUE(create(tiny_spec(500), &job).ok());
+  {
+    grpc::ClientContext context;
+    v1::WatchJobRequest request;
+    request.set_job_id(job.id());
+    auto reader = stub_->WatchJob(&context, request);
+    v1::TrainingEvent event;
+    ASSERT_TRUE(reader->Read(&event));
+    EXPECT_EQ(find_value(scrape(), "gradstream_watch_streams_active"), 1.0);
+    context.TryCancel();
+    while (reader->Read(&event)) {
+    }
+    EXPECT_EQ(reader->Finish().error_code(), grpc::StatusCode::CANCELLED);
+  }
+  EXPECT_EQ(await_value("gradstream_watch_streams_active", {}, 0.0), 0.0);
+  // The long job is RUNNING meanwhile: one running, its series exported.
+  EXPECT_EQ(await_value("gradstream_jobs", {{"state", "running"}}, 1.0), 1.0);
+  EXPECT_EQ(find_value(scrape(), "gradstream_job_running", {{"job_id", job.id()}}), 1.0);
+  grpc::ClientContext context;
+  v1::CancelJobRequest cancel;
+  cancel.set_job_id(job.id());
+  ASSERT_TRUE(stub_->CancelJob(&context, cancel, &job).ok());
+  EXPECT_EQ(await_value("gradstream_jobs_finished_total", {{"state", "cancelled"}}, 1.0), 1.0);
+  EXPECT_EQ(find_value(scrape(), "gradstream_job_running", {{"job_id", job.id()}}), 0.0);
+}
+
+TEST_F(ServerMetricsTest, ATrainingRunSetsJobStatesAndItsSeries) {
+  v1::Job job;
+  ASSERT_TRUE(create(tiny_spec(2), &job).ok());
+  ASSERT_TRUE(watch_to_end(job.id()).ok());
+  job = get(job.id());
+  ASSERT_EQ(job.state(), v1::SUCCEEDED) << job.reason();
+
+  const auto s = scrape();
+  const std::map<std::string, std::string> id{{"job_id", job.id()}};
+  EXPECT_EQ(find_value(s, "gradstream_jobs", {{"state", "succeeded"}}), 1.0);
+  EXPECT_EQ(find_value(s, "gradstream_jobs", {{"state", "running"}}), 0.0);
+  EXPECT_EQ(find_value(s, "gradstream_jobs", {{"state", "queued"}}), 0.0);
+  EXPECT_EQ(find_value(s, "gradstream_job_queue_length"), 0.0);
+  EXPECT_EQ(find_value(s, "gradstream_jobs_finished_total", {{"state", "succeeded"}}), 1.0);
+  EXPECT_EQ(find_value(s, "gradstream_job_running", id), 0.0);
+  EXPECT_EQ(find_value(s, "gradstream_job_steps_total", id), static_cast<double>(job.steps()));
+  EXPECT_EQ(find_value(s, "gradstream_job_samples_total", id), 2.0 * kFashionMnistTrainSamples);
+  EXPECT_EQ(find_value(s, "gradstream_job_step_duration_seconds_count", id),
+            static_cast<double>(job.steps()));
+  const auto loss = find_value(s, "gradstream_job_loss", id);
+  ASSERT_TRUE(loss.has_value());
+  EXPECT_GT(*loss, 0.0);
+  EXPECT_LT(*loss, 2.3);  // below chance (ln 10) after two epochs
+  EXPECT_NEAR(*find_value(s, "gradstream_job_train_accuracy", id), 0.8, 0.15);
+  EXPECT_GT(*find_value(s, "gradstream_layer_weight_norm",
+                        {{"job_id", job.id()}, {"layer", "dense_0"}, {"parameter", "weights"}}),
+            0.0);
+  EXPECT_EQ(find_value(s, "gradstream_metrics_exported_jobs"), 1.0);
+  EXPECT_EQ(find_value(s, "gradstream_nonfinite_loss_total"), 0.0);
+  // The stream counts once, when its status is sent.
+  EXPECT_EQ(
+      find_value(s, "gradstream_grpc_requests_total", {{"method", "WatchJob"}, {"code", "OK"}}),
+      1.0);
+  EXPECT_EQ(
+      find_value(s, "gradstream_grpc_request_duration_seconds_count", {{"method", "WatchJob"}}),
+      1.0);
+}
+
+TEST_F(ServerMetricsTest, AJobEndedByANonFiniteLossIsCounted) {
+  v1::TrainingSpec spec = tiny_spec(1);
+  // Weights of 3e38 overflow the outputs to inf: the first loss is NaN.
+  auto* dense = spec.mutable_model()->mutable_layers(0)->mutable_dense();
+  for (int i = 0; i < 784 * 10; ++i) dense->add_initial_weights(3e38F);
+  for (int i = 0; i < 10; ++i) dense->add_initial_bias(3e38F);
+  v1::Job job;
+  ASSERT_TRUE(create(spec, &job).ok());
+  ASSERT_TRUE(watch_to_end(job.id()).ok());
+  job = get(job.id());
+  ASSERT_EQ(job.state(), v1::FAILED);
+  ASSERT_NE(job.reason().find("loss is"), std::string::npos) << job.reason();
+  const auto s = scrape();
+  EXPECT_EQ(find_value(s, "gradstream_nonfinite_loss_total"), 1.0);
+  EXPECT_EQ(find_value(s, "gradstream_jobs_finished_total", {{"state", "failed"}}), 1.0);
+  EXPECT_EQ(find_value(s, "gradstream_jobs", {{"state", "failed"}}), 1.0);
+}
+
+TEST_F(ServerMetricsTest, AMetricsPortInUseIsAnErrorNamingTheField) {
+  ServerConfig config = metrics_config();
+  config.metrics_address = "127.0.0.1:" + std::to_string(server_->metrics_port());
+  auto second = GrpcServer::start(config);
+  ASSERT_FALSE(second.ok());
+  EXPECT_EQ(second.status().message().rfind("metrics_address: cannot listen on", 0), 0U)
+      << second.status().message();
+}
+
+TEST(ServerMetricsOffTest, AnEmptyMetricsAddressServesNoMetrics) {
+  ServerConfig config = metrics_config();
+  config.metrics_address = "";
+  auto server = GrpcServer::start(config);
+  ASSERT_TRUE(server.ok()) << server.status().message();
+  EXPECT_EQ((*server)->metrics_port(), 0);
+  EXPECT_GT((*server)->port(), 0);
+  server->reset();
+  std::filesystem::remove_all(config.data_dir);
+}
+
+TEST(ServerMetricsConfigTest, MetricsFlagsAreValidatedNamingTheField) {
+  ServerConfig config = metrics_config();
+  config.metrics_max_jobs = 0;
+  EXPECT_EQ(validate_config(config, 2).message(), "metrics_max_jobs: 0 is out of range [1, 10000]");
+  config = metrics_config();
+  config.metrics_job_retention_seconds = -1;
+  EXPECT_EQ(validate_config(config, 2).message(),
+            "metrics_job_retention_seconds: -1 is out of range [0, 604800]");
+  config = metrics_config();
+  config.metrics_address = "9464";
+  EXPECT_EQ(
+      validate_config(config, 2).message().rfind("metrics_address: \"9464\" is not host:port", 0),
+      0U);
+  config = metrics_config();
+  EXPECT_TRUE(validate_config(config, 2).ok());
+}
+
+}  // namespace
+}  // namespace gradstream::server
