@@ -7,11 +7,13 @@
 #include <functional>
 
 #include "client/job_format.hpp"
+#include "engine/json_text.hpp"
 
 namespace gradstream::client {
 
 namespace {
 
+using engine::json_quoted;
 using Value = std::optional<double>;
 
 // One column of the table, declared once for all three formats.
@@ -74,38 +76,6 @@ std::string csv_field(const std::string& text) {
     quoted += c;
   }
   return quoted + "\"";
-}
-
-std::string json_string(const std::string& text) {
-  std::string out = "\"";
-  for (unsigned char c : text) {
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      default:
-        if (c < 0x20) {
-          char buf[8];
-          std::snprintf(buf, sizeof buf, "\\u%04x", c);
-          out += buf;
-        } else {
-          out += static_cast<char>(c);
-        }
-    }
-  }
-  return out + "\"";
 }
 
 std::string json_number(const Value& value) {
@@ -247,11 +217,11 @@ std::string comparison_json(const std::vector<ComparisonRow>& rows) {
     for (size_t c = 0; c < columns().size(); ++c) {
       const Column& column = columns()[c];
       if (c > 0) out += ",";
-      out += json_string(column.json_key) + ":";
-      out += column.text_of ? json_string(column.text_of(rows[r]))
+      out += json_quoted(column.json_key) + ":";
+      out += column.text_of ? json_quoted(column.text_of(rows[r]))
                             : json_number(column.value_of(rows[r]));
     }
-    out += ",\"reason\":" + json_string(rows[r].reason) + "}";
+    out += ",\"reason\":" + json_quoted(rows[r].reason) + "}";
   }
   return out + "]";
 }

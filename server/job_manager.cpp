@@ -73,6 +73,7 @@ struct JobManager::JobRecord {
   std::shared_ptr<JobProgress> progress = std::make_shared<JobProgress>();
   std::shared_ptr<EventLog> log;
   std::shared_ptr<const std::string> model;  // the model file, once SUCCEEDED
+  std::string idempotency_key;               // empty if none; forgotten with the job
 };
 
 // How a run ended, as the engine (or the manager, when the engine could not
@@ -88,6 +89,7 @@ struct JobManager::Ending {
 JobManager::JobManager(JobManagerOptions options, ServerMetrics* metrics)
     : max_concurrent_jobs_(std::max<uint32_t>(1, options.max_concurrent_jobs)),
       max_queued_jobs_(options.max_queued_jobs),
+      max_finished_jobs_(std::max<size_t>(1, options.max_finished_jobs)),
       core_share_(fair_share(max_concurrent_jobs_)),
       thread_budget_(std::min(
           core_share_, options.threads_per_job == 0 ? core_share_ : options.threads_per_job)),
@@ -126,6 +128,7 @@ engine::Result<v1::Job> JobManager::create_job(const v1::TrainingSpec& spec,
     }
   }
   if (stopping_) return engine::failed_precondition("server is shutting down");
+  forget_oldest_finished();  // jobs cancelled while queued end outside the workers
   if (queue_.size() >= max_queued_jobs_) {
     return engine::resource_exhausted("job queue is full: " + std::to_string(queue_.size()) +
                                       " jobs are waiting (at most " +
@@ -138,6 +141,7 @@ engine::Result<v1::Job> JobManager::create_job(const v1::TrainingSpec& spec,
   *record->job.mutable_created() = TimeUtil::GetCurrentTime();
   *record->job.mutable_spec() = std::move(job_spec);
   record->data = std::move(data);
+  record->idempotency_key = idempotency_key;
   record->log = std::make_shared<EventLog>(id);
   record->log->append(state_event(v1::QUEUED));
   jobs_.emplace(id, record);
@@ -294,6 +298,7 @@ void JobManager::worker_loop() {
       default:
         end_job(*record, v1::FAILED, ending.reason);
     }
+    forget_oldest_finished();
   }
 }
 
@@ -365,7 +370,22 @@ void JobManager::end_job(JobRecord& job, v1::JobState state, std::string reason)
   job.data = {};  // a job cancelled while queued still holds its data
   job.log->append(state_event(state));
   job.log->close();
+  finished_order_.push_back(job.job.id());
   idle_.notify_all();
+}
+
+void JobManager::forget_oldest_finished() {
+  while (finished_order_.size() > max_finished_jobs_) {
+    auto it = jobs_.find(finished_order_.front());
+    finished_order_.pop_front();
+    if (it == jobs_.end()) continue;
+    const std::shared_ptr<JobRecord> record = it->second;
+    jobs_.erase(it);
+    std::erase(creation_order_, record);
+    if (!record->idempotency_key.empty()) idempotency_keys_.erase(record->idempotency_key);
+    if (metrics_ != nullptr) metrics_->job_state_changed(record->job.state(), v1::JOB_STATE_UNSPECIFIED);
+    // Watchers still streaming it hold their own reference to the log.
+  }
 }
 
 v1::Job JobManager::snapshot(const JobRecord& job) const {

@@ -27,6 +27,9 @@ namespace gradstream::server {
 
 inline constexpr uint32_t kDefaultMaxConcurrentJobs = 1;
 inline constexpr size_t kDefaultMaxQueuedJobs = 1000;
+// Finished jobs (and their event logs and models) kept for Get/List/Watch,
+// Export and Predict before the oldest is forgotten.
+inline constexpr size_t kDefaultMaxFinishedJobs = 1000;
 
 struct JobManagerOptions {
   // Jobs RUNNING at once; 0 is treated as 1.
@@ -36,6 +39,10 @@ struct JobManagerOptions {
   uint32_t threads_per_job = 0;
   // QUEUED jobs accepted before create_job answers resource_exhausted.
   size_t max_queued_jobs = kDefaultMaxQueuedJobs;
+  // Finished jobs kept; when one more ends, the one that ended first is
+  // forgotten (not_found from then on), so memory stays bounded however many
+  // jobs a long-lived server runs. 0 is treated as 1.
+  size_t max_finished_jobs = kDefaultMaxFinishedJobs;
 };
 
 // OK, or invalid_argument for options that cannot keep the promise that
@@ -115,10 +122,13 @@ class JobManager {
   // Ends a job that never started (the caller has taken it off the queue).
   void cancel_queued(JobRecord& job, const std::string& why);
   void end_job(JobRecord& job, v1::JobState state, std::string reason);
+  // Forgets the jobs that ended first until at most max_finished_jobs_ remain.
+  void forget_oldest_finished();
   v1::Job snapshot(const JobRecord& job) const;
 
   const uint32_t max_concurrent_jobs_;
   const size_t max_queued_jobs_;
+  const size_t max_finished_jobs_;
   const uint32_t core_share_;  // usable cores / max_concurrent_jobs, at least 1
   const uint32_t thread_budget_;
   ServerMetrics* const metrics_;  // may be null
@@ -130,6 +140,7 @@ class JobManager {
   std::vector<std::shared_ptr<JobRecord>> creation_order_;
   std::deque<std::shared_ptr<JobRecord>> queue_;
   std::map<std::string, std::string> idempotency_keys_;  // key -> job id
+  std::deque<std::string> finished_order_;               // ids, the first to end first
   size_t running_ = 0;
   bool stopping_ = false;
   std::mt19937_64 id_random_;

@@ -10,36 +10,13 @@
 #include <string>
 #include <thread>
 
+#include "engine/json_text.hpp"
 #include "server/server.hpp"
 #include "server/server_config.hpp"
 
 namespace {
 
-std::string json_string(const std::string& text) {
-  std::string out = "\"";
-  for (const char c : text) {
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          char buf[8];
-          std::snprintf(buf, sizeof buf, "\\u%04x", c);
-          out += buf;
-        } else {
-          out += c;
-        }
-    }
-  }
-  return out + "\"";
-}
+using gradstream::engine::json_quoted;
 
 // One JSON object per line on stderr; `fields` is `,"k":v...` or empty.
 void log_line(const char* level, const char* msg, const std::string& fields = "") {
@@ -76,6 +53,9 @@ int main(int argc, char** argv) {
   app.add_option("--threads-per-job", config.threads_per_job,
                  "OpenMP threads per job (0: usable cores / max-concurrent-jobs)")
       ->capture_default_str();
+  app.add_option("--max-finished-jobs", config.max_finished_jobs,
+                 "Finished jobs kept (events, model) before the oldest is forgotten")
+      ->capture_default_str();
   app.add_option("--max-queued-jobs", config.max_queued_jobs,
                  "QUEUED jobs accepted before CreateJob is RESOURCE_EXHAUSTED")
       ->capture_default_str();
@@ -106,24 +86,24 @@ int main(int argc, char** argv) {
 
   auto started = gradstream::server::GrpcServer::start(config);
   if (!started.ok()) {
-    log_line("error", "cannot start", ",\"error\":" + json_string(started.status().message()));
+    log_line("error", "cannot start", ",\"error\":" + json_quoted(started.status().message()));
     return 1;
   }
   gradstream::server::GrpcServer& server = **started;
   std::string metrics_fields;
   if (server.metrics_port() != 0) {
-    metrics_fields = ",\"metrics_address\":" + json_string(config.metrics_address) +
+    metrics_fields = ",\"metrics_address\":" + json_quoted(config.metrics_address) +
                      ",\"metrics_port\":" + std::to_string(server.metrics_port());
   }
   log_line("info", "listening",
-           ",\"address\":" + json_string(config.listen_address) +
+           ",\"address\":" + json_quoted(config.listen_address) +
                ",\"port\":" + std::to_string(server.port()) + metrics_fields);
 
   std::thread signal_waiter([&] {
     int signo = 0;
     sigwait(&stop_signals, &signo);
     log_line("info", "shutting down",
-             ",\"signal\":" + json_string(signo == SIGTERM ? "SIGTERM" : "SIGINT"));
+             ",\"signal\":" + json_quoted(signo == SIGTERM ? "SIGTERM" : "SIGINT"));
     server.shutdown(std::chrono::milliseconds(config.shutdown_grace_ms));
   });
   server.wait();

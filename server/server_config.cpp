@@ -41,6 +41,7 @@ JobManagerOptions job_manager_options(const ServerConfig& config) {
   options.max_concurrent_jobs = config.max_concurrent_jobs;
   options.threads_per_job = config.threads_per_job;
   options.max_queued_jobs = static_cast<size_t>(config.max_queued_jobs);
+  options.max_finished_jobs = static_cast<size_t>(config.max_finished_jobs);
   return options;
 }
 
@@ -60,6 +61,9 @@ engine::Status validate_config(const ServerConfig& config, int cores) {
   if (engine::Status s = validate_options(job_manager_options(config), cores); !s.ok()) return s;
   if (config.max_queued_jobs == 0) {
     return engine::invalid_argument("max_queued_jobs: 0 is out of range [1, ...]");
+  }
+  if (config.max_finished_jobs == 0) {
+    return engine::invalid_argument("max_finished_jobs: 0 is out of range [1, ...]");
   }
   if (engine::Status s =
           check_range("max_message_bytes", config.max_message_bytes, 1, kMaxMessageBytesLimit);

@@ -46,6 +46,8 @@ struct ServerConfig {
   uint32_t max_concurrent_jobs = kDefaultMaxConcurrentJobs;
   uint32_t threads_per_job = kDefaultThreadsPerJob;
   uint64_t max_queued_jobs = kDefaultMaxQueuedJobs;
+  // Finished jobs kept (with their events and models) before the oldest is forgotten.
+  uint64_t max_finished_jobs = kDefaultMaxFinishedJobs;
   // Largest gRPC message received or sent.
   int64_t max_message_bytes = kDefaultMaxMessageBytes;
   // Largest dataset one upload may store.

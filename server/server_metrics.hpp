@@ -57,7 +57,8 @@ class ServerMetrics {
   prometheus::Registry& registry() { return *registry_; }
   JobMetrics& jobs() { return jobs_; }
 
-  // A job moved between states (from JOB_STATE_UNSPECIFIED: a new job):
+  // A job moved between states (from JOB_STATE_UNSPECIFIED: a new job; to
+  // JOB_STATE_UNSPECIFIED: a finished job the server forgot):
   // gradstream_jobs{state}, and gradstream_jobs_finished_total{state} when
   // `to` is final.
   void job_state_changed(v1::JobState from, v1::JobState to);

@@ -7,24 +7,10 @@
 # non-zero once its port is closed.
 # usage: cli_compare_test.sh SERVER_BIN CLI_BIN SOURCE_DIR
 set -euo pipefail
-server_bin=$1
-cli_bin=$2
-source_dir=$3
-work=$(mktemp -d)
-server_pid=
-cleanup() {
-  if [[ -n $server_pid ]] && kill -0 "$server_pid" 2>/dev/null; then kill -KILL "$server_pid"; fi
-  rm -rf "$work"
-}
-trap cleanup EXIT
-fail() { echo "FAIL: $*" >&2; exit 1; }
-passed=0
-pass() { passed=$((passed + 1)); echo "ok: $*"; }
-
-source "$source_dir/scripts/lib/server.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+e2e_init "$@"
 start_server "$server_bin" "$work/server.log" --data-dir "$work/var" \
   --max-concurrent-jobs 2 --threads-per-job 1 --metrics-address 127.0.0.1:0 || fail "server did not start"
-gs() { "$cli_bin" "$@"; }
 # Two 1-epoch jobs take seconds; a stream that never ends fails here, not at
 # ctest's timeout.
 readonly kCompareTimeoutSeconds=300

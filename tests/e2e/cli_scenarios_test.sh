@@ -6,30 +6,14 @@
 # two-slot queue; bad inputs with their statuses; SIGTERM exits 0.
 # usage: cli_scenarios_test.sh SERVER_BIN CLI_BIN SOURCE_DIR
 set -euo pipefail
-server_bin=$1
-cli_bin=$2
-source_dir=$3
-work=$(mktemp -d)
-server_pid=
-background_pids=()
-cleanup() {
-  for pid in "${background_pids[@]}"; do kill -KILL "$pid" 2>/dev/null || true; done
-  if [[ -n $server_pid ]] && kill -0 "$server_pid" 2>/dev/null; then kill -KILL "$server_pid"; fi
-  rm -rf "$work"
-}
-trap cleanup EXIT
-fail() { echo "FAIL: $*" >&2; exit 1; }
-passed=0
-pass() { passed=$((passed + 1)); echo "ok: $*"; }
-[[ -d $source_dir ]] || fail "source dir $source_dir missing"
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+e2e_init "$@"
 
 # Limits of the polling loops, in tenths of a second.
 readonly kJobWaitTenths=900
 
-source "$source_dir/scripts/lib/server.sh"
 start_server "$server_bin" "$work/server.log" --data-dir "$work/var" \
   --max-concurrent-jobs 2 --threads-per-job 1 || fail "server did not start"
-gs() { "$cli_bin" "$@"; }
 
 # spec UNITS EPOCHS BATCH STEP_EVERY: a one-hidden-layer Fashion-MNIST MLP.
 spec() {
@@ -149,13 +133,6 @@ gs list --state SUCCEEDED --json >"$work/list_ok.jsonl" || fail "list --state ex
 pass "burst of $kBurstJobs jobs: all SUCCEEDED"
 
 # 6. Bad inputs: the right status, a message naming the problem, and the server keeps serving.
-expect_error() {  # EXIT_CODE PATTERN COMMAND...
-  local want_exit=$1 pattern=$2 got
-  shift 2
-  "$cli_bin" "$@" >/dev/null 2>"$work/err" && got=0 || got=$?
-  [[ $got -eq $want_exit ]] || fail "'$*' exited $got, not $want_exit: $(cat "$work/err")"
-  grep -Eq "$pattern" "$work/err" || fail "'$*': message '$(cat "$work/err")' does not match $pattern"
-}
 printf '{"model": {"inputShape": [784],' >"$work/malformed.json"
 expect_error 64 'malformed\.json' submit "$work/malformed.json"
 sed 's/"relu"/"swishy"/' "$work/tiny.json" >"$work/activation.json"

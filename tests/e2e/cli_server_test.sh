@@ -5,19 +5,8 @@
 # keeps serving, then stops the server with SIGTERM and expects exit 0.
 # usage: cli_server_test.sh SERVER_BIN CLI_BIN SOURCE_DIR
 set -euo pipefail
-server_bin=$1
-cli_bin=$2
-source_dir=$3
-work=$(mktemp -d)
-server_pid=
-cleanup() {
-  if [[ -n $server_pid ]] && kill -0 "$server_pid" 2>/dev/null; then kill -KILL "$server_pid"; fi
-  rm -rf "$work"
-}
-trap cleanup EXIT
-fail() { echo "FAIL: $*" >&2; exit 1; }
-
-source "$source_dir/scripts/lib/server.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+e2e_init "$@"
 start_server "$server_bin" "$work/server.log" --data-dir "$work/var" --threads-per-job 2 ||
   fail "server did not start"
 

@@ -7,34 +7,12 @@
 # limit is RESOURCE_EXHAUSTED and the server keeps serving.
 # usage: cli_upload_test.sh SERVER_BIN CLI_BIN SOURCE_DIR
 set -euo pipefail
-server_bin=$1
-cli_bin=$2
-source_dir=$3
-work=$(mktemp -d)
-server_pid=
-cleanup() {
-  if [[ -n $server_pid ]] && kill -0 "$server_pid" 2>/dev/null; then kill -KILL "$server_pid"; fi
-  rm -rf "$work"
-}
-trap cleanup EXIT
-fail() { echo "FAIL: $*" >&2; exit 1; }
-passed=0
-pass() { passed=$((passed + 1)); echo "ok: $*"; }
-[[ -d $source_dir ]] || fail "source dir $source_dir missing"
-
-source "$source_dir/scripts/lib/server.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+e2e_init "$@"
 server_flags=(--data-dir "$work/var" --metrics-address 127.0.0.1:0 --max-message-bytes 65536
   --max-concurrent-jobs 1
   --threads-per-job 1)
 start_server "$server_bin" "$work/server.log" "${server_flags[@]}" || fail "server did not start"
-gs() { "$cli_bin" "$@"; }
-expect_error() {  # EXIT_CODE PATTERN COMMAND...
-  local want_exit=$1 pattern=$2 got
-  shift 2
-  "$cli_bin" "$@" >/dev/null 2>"$work/err" && got=0 || got=$?
-  [[ $got -eq $want_exit ]] || fail "'$*' exited $got, not $want_exit: $(cat "$work/err")"
-  grep -Eq "$pattern" "$work/err" || fail "'$*': message '$(cat "$work/err")' does not match $pattern"
-}
 
 # 300 rows "label,x,y": three blobs around (-3,0), (3,0), (0,4), spread by a
 # deterministic wobble (no RNG, so every awk writes the same file).

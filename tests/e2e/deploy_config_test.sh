@@ -14,19 +14,8 @@
 #   5. `gradstream health` answers SERVING from that server.
 # usage: deploy_config_test.sh SERVER_BIN CLI_BIN SOURCE_DIR
 set -euo pipefail
-server_bin=$1
-cli_bin=$2
-source_dir=$3
-work=$(mktemp -d)
-server_pid=
-cleanup() {
-  if [[ -n $server_pid ]] && kill -0 "$server_pid" 2>/dev/null; then kill -KILL "$server_pid"; fi
-  rm -rf "$work"
-}
-trap cleanup EXIT
-fail() { echo "FAIL: $*" >&2; exit 1; }
-passed=0
-pass() { passed=$((passed + 1)); echo "ok: $*"; }
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+e2e_init "$@"
 deploy=$source_dir/deploy
 dashboard=$deploy/grafana/dashboards/gradstream.json
 alerts=$deploy/prometheus/alerts.yml
@@ -74,7 +63,6 @@ undocumented=$(comm -23 "$work/used" "$work/documented")
 [[ -z $undocumented ]] || fail "used but not in docs/metrics.md: $(echo $undocumented)"
 pass "$(wc -l <"$work/used") metric names used, all in docs/metrics.md"
 
-source "$source_dir/scripts/lib/server.sh"
 start_server "$server_bin" "$work/server.log" --data-dir "$work/var" --metrics-address 127.0.0.1:0 ||
   fail "server did not start"
 metrics_port=

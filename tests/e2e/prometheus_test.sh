@@ -8,23 +8,8 @@
 #    tiny jobs never put more than 3 distinct job_id values on /metrics.
 # usage: prometheus_test.sh SERVER_BIN CLI_BIN SOURCE_DIR
 set -euo pipefail
-server_bin=$1
-cli_bin=$2
-source_dir=$3
-work=$(mktemp -d)
-server_pid=
-prometheus_pid=
-cleanup() {
-  if [[ -n $prometheus_pid ]] && kill -0 "$prometheus_pid" 2>/dev/null; then
-    kill -KILL "$prometheus_pid"
-  fi
-  if [[ -n $server_pid ]] && kill -0 "$server_pid" 2>/dev/null; then kill -KILL "$server_pid"; fi
-  rm -rf "$work"
-}
-trap cleanup EXIT
-fail() { echo "FAIL: $*" >&2; exit 1; }
-pass() { echo "ok: $*"; }
-[[ -d $source_dir ]] || fail "source dir $source_dir missing"
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+e2e_init "$@"
 command -v prometheus >/dev/null || fail "prometheus not installed (scripts/install-deps.sh)"
 command -v promtool >/dev/null || fail "promtool not installed (scripts/install-deps.sh)"
 command -v curl >/dev/null || fail "curl not installed (scripts/install-deps.sh)"
@@ -32,8 +17,6 @@ command -v curl >/dev/null || fail "curl not installed (scripts/install-deps.sh)
 # Limits of the polling loops, in tenths of a second.
 readonly kPrometheusStartTenths=300
 readonly kQueryTenths=400
-
-source "$source_dir/scripts/lib/server.sh"
 
 # A port nobody listens on now (Prometheus cannot be told to pick one).
 free_port() {
@@ -81,6 +64,7 @@ prometheus --config.file "$work/prometheus.yml" --storage.tsdb.path "$work/tsdb"
   --web.listen-address "127.0.0.1:$prometheus_port" --log.level warn \
   >"$work/prometheus.log" 2>&1 &
 prometheus_pid=$!
+background_pids+=("$prometheus_pid")
 for ((i = 0; i < kPrometheusStartTenths; i++)); do
   curl -sf "http://127.0.0.1:$prometheus_port/-/ready" >/dev/null 2>&1 && break
   kill -0 "$prometheus_pid" 2>/dev/null || fail "prometheus exited: $(tail -n5 "$work/prometheus.log")"
@@ -115,7 +99,7 @@ pass "promtool check metrics accepts /metrics"
 
 kill -TERM "$prometheus_pid"
 wait "$prometheus_pid" 2>/dev/null || true
-prometheus_pid=
+background_pids=()
 kill -TERM "$server_pid"
 wait "$server_pid" || fail "server exited $? on SIGTERM"
 server_pid=

@@ -411,5 +411,31 @@ TEST(JobManagerTest, ShutdownWithoutCancellingLetsRunningJobsFinish) {
   EXPECT_EQ(state_of(manager, created->id()), v1::SUCCEEDED);
 }
 
+TEST(JobManagerTest, KeepsOnlyTheNewestFinishedJobs) {
+  JobManager manager(JobManagerOptions{.max_finished_jobs = 2});
+  std::vector<std::string> ids;
+  for (int i = 0; i < 4; ++i) {
+    // One at a time, so the jobs end in creation order.
+    auto job = manager.create_job(spec(1), i == 0 ? "first-key" : "", splits());
+    ASSERT_TRUE(job.ok()) << job.status().message();
+    ids.push_back(job->id());
+    ASSERT_TRUE(manager.wait_idle(kTimeout));
+  }
+  const std::vector<v1::Job> kept = manager.list_jobs();
+  ASSERT_EQ(kept.size(), 2U);
+  EXPECT_EQ(kept[0].id(), ids[2]);
+  EXPECT_EQ(kept[1].id(), ids[3]);
+  for (int i : {0, 1}) {
+    EXPECT_EQ(manager.get_job(ids[i]).status().code(), StatusCode::kNotFound) << ids[i];
+    EXPECT_EQ(manager.event_log(ids[i]), nullptr);
+    EXPECT_EQ(manager.model_bytes(ids[i]).status().code(), StatusCode::kNotFound);
+  }
+  EXPECT_TRUE(manager.model_bytes(ids[3]).ok());
+  // The forgotten job's idempotency key is free again: it makes a new job.
+  auto reused = manager.create_job(spec(1), "first-key", splits());
+  ASSERT_TRUE(reused.ok());
+  EXPECT_NE(reused->id(), ids[0]);
+}
+
 }  // namespace
 }  // namespace gradstream::server

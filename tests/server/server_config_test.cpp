@@ -100,6 +100,9 @@ TEST(ServerConfigTest, RejectsZeroQueuedJobsAndNegativeGrace) {
   config.max_queued_jobs = 0;
   EXPECT_EQ(problem(config).rfind("max_queued_jobs: 0", 0), 0u);
   config = ServerConfig{};
+  config.max_finished_jobs = 0;
+  EXPECT_EQ(problem(config).rfind("max_finished_jobs: 0 is out of range", 0), 0u);
+  config = ServerConfig{};
   config.shutdown_grace_ms = -1;
   EXPECT_EQ(problem(config).rfind("shutdown_grace_ms: -1 is out of range", 0), 0u);
 }
@@ -109,10 +112,12 @@ TEST(ServerConfigTest, JobManagerOptionsCarryTheJobFields) {
   config.max_concurrent_jobs = 2;
   config.threads_per_job = 1;
   config.max_queued_jobs = 7;
+  config.max_finished_jobs = 9;
   const JobManagerOptions options = job_manager_options(config);
   EXPECT_EQ(options.max_concurrent_jobs, 2u);
   EXPECT_EQ(options.threads_per_job, 1u);
   EXPECT_EQ(options.max_queued_jobs, 7u);
+  EXPECT_EQ(options.max_finished_jobs, 9u);
 }
 
 }  // namespace

@@ -5,12 +5,9 @@
 // scraped text.
 #include "server/server_metrics.hpp"
 
-#include <arpa/inet.h>
 #include <grpcpp/create_channel.h>
 #include <grpcpp/security/credentials.h>
 #include <gtest/gtest.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -28,33 +25,12 @@ namespace {
 
 using namespace std::chrono_literals;
 using testing::find_value;
+using testing::http_get_metrics;
 using testing::parse_exposition;
 using testing::Sample;
 
 constexpr auto kRpcTimeout = 120s;
 constexpr int64_t kFashionMnistTrainSamples = 60000;
-
-// GET /metrics on 127.0.0.1:port over a plain socket; the body, or "" on failure.
-std::string http_get_metrics(int port) {
-  const int fd = socket(AF_INET, SOCK_STREAM, 0);
-  if (fd < 0) return "";
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(static_cast<uint16_t>(port));
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  std::string response;
-  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0) {
-    const std::string request = "GET /metrics HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n";
-    if (write(fd, request.data(), request.size()) == static_cast<ssize_t>(request.size())) {
-      char buf[4096];
-      ssize_t n;
-      while ((n = read(fd, buf, sizeof buf)) > 0) response.append(buf, static_cast<size_t>(n));
-    }
-  }
-  close(fd);
-  const size_t body = response.find("\r\n\r\n");
-  return body == std::string::npos ? "" : response.substr(body + 4);
-}
 
 ServerConfig metrics_config() {
   ServerConfig config;

@@ -20,6 +20,7 @@
 #include "gradstream/v1/trainer.grpc.pb.h"
 #include "server/server.hpp"
 #include "server/upload_dataset_reactor.hpp"
+#include "tests/server/prometheus_text.hpp"
 
 namespace gradstream::server {
 namespace {
@@ -207,6 +208,21 @@ TEST_F(UploadDatasetTest, UploadedBlobsTrainToSucceededWellAboveChance) {
   // 60 validation samples; chance is 1/3, these blobs are separable.
   EXPECT_GT(last_epoch->validation_accuracy(), 0.9f);
   EXPECT_GT(last_epoch->train_accuracy(), 0.9f);
+}
+
+TEST_F(UploadDatasetTest, UploadedBytesAreCountedOnMetrics) {
+  const Blobs blobs = make_blobs();
+  const uint64_t bytes = uint64_t{kBlobSamples} * (2 * 4 + 4);  // 2 float features + 1 label
+  ASSERT_TRUE(upload_blobs(blobs).status.ok());
+  const auto uploaded = [&] {
+    return testing::find_value(
+        testing::parse_exposition(testing::http_get_metrics(server_->metrics_port())),
+        "gradstream_uploaded_bytes_total");
+  };
+  EXPECT_EQ(uploaded(), static_cast<double>(bytes));
+  // A re-upload is stored once but received again: the counter is about traffic.
+  ASSERT_TRUE(upload_blobs(blobs).status.ok());
+  EXPECT_EQ(uploaded(), static_cast<double>(2 * bytes));
 }
 
 TEST_F(UploadDatasetTest, DatasetSurvivesARestart) {

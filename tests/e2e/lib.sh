@@ -1,0 +1,52 @@
+# shellcheck shell=bash
+# Sourced by the end-to-end scripts: the arguments every one takes, a scratch
+# directory, cleanup on every exit, and the fail/pass reporting.
+#
+#   source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+#   e2e_init "$@"
+#
+# e2e_init SERVER_BIN CLI_BIN SOURCE_DIR sets server_bin, cli_bin, source_dir,
+# work (a fresh temporary directory), server_pid (empty; start_server from
+# scripts/lib/server.sh sets it), background_pids (empty) and passed (0), and
+# sources scripts/lib/server.sh. On exit, for any reason, every pid in
+# background_pids and a live server_pid are killed and work is removed: a
+# script puts the pids of its background processes in background_pids while
+# they run, and sets server_pid= once it has stopped the server itself.
+
+# fail MESSAGE: "FAIL: MESSAGE" on stderr, exit 1.
+fail() { echo "FAIL: $*" >&2; exit 1; }
+# pass MESSAGE: "ok: MESSAGE", counted in passed.
+pass() { passed=$((passed + 1)); echo "ok: $*"; }
+# gs ARGS...: the CLI under test.
+gs() { "$cli_bin" "$@"; }
+# expect_error EXIT_CODE PATTERN COMMAND...: the CLI run with COMMAND exits
+# EXIT_CODE with a message on stderr matching the extended regex PATTERN.
+expect_error() {
+  local want_exit=$1 pattern=$2 got
+  shift 2
+  "$cli_bin" "$@" >/dev/null 2>"$work/err" && got=0 || got=$?
+  [[ $got -eq $want_exit ]] || fail "'$*' exited $got, not $want_exit: $(cat "$work/err")"
+  grep -Eq "$pattern" "$work/err" || fail "'$*': message '$(cat "$work/err")' does not match $pattern"
+}
+
+e2e_cleanup() {
+  local pid
+  for pid in "${background_pids[@]}"; do kill -KILL "$pid" 2>/dev/null || true; done
+  if [[ -n $server_pid ]] && kill -0 "$server_pid" 2>/dev/null; then kill -KILL "$server_pid"; fi
+  rm -rf "$work"
+}
+
+# shellcheck disable=SC2034  # the variables are for the sourcing script
+e2e_init() {
+  [[ $# -eq 3 ]] || fail "usage: $(basename "$0") SERVER_BIN CLI_BIN SOURCE_DIR"
+  server_bin=$1
+  cli_bin=$2
+  source_dir=$3
+  [[ -d $source_dir ]] || fail "source dir $source_dir missing"
+  server_pid=
+  background_pids=()
+  passed=0
+  work=$(mktemp -d)
+  trap e2e_cleanup EXIT
+  source "$source_dir/scripts/lib/server.sh"
+}

@@ -1,0 +1,159 @@
+// TrainerService's model RPCs over a real in-process gRPC server: ExportModel
+// streams a file the engine loads again, Predict matches it, and requests that
+// do not fit the model or the job's state are rejected with the right status.
+#include "server/trainer_service.hpp"
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <string>
+#include <vector>
+
+#include "engine/model_file.hpp"
+#include "engine/predictor.hpp"
+#include "tests/server/trainer_service_fixture.hpp"
+
+namespace gradstream::server {
+namespace {
+
+using namespace std::chrono_literals;
+
+struct Exported {
+  grpc::Status status;
+  std::string bytes;
+  size_t chunks = 0;
+};
+
+Exported export_model(v1::Trainer::Stub& stub, const std::string& id) {
+  grpc::ClientContext context;
+  set_deadline(context);
+  v1::ExportModelRequest request;
+  request.set_job_id(id);
+  auto reader = stub.ExportModel(&context, request);
+  Exported out;
+  v1::ExportChunk chunk;
+  while (reader->Read(&chunk)) {
+    out.bytes += chunk.data();
+    ++out.chunks;
+  }
+  out.status = reader->Finish();
+  return out;
+}
+
+grpc::Status predict(v1::Trainer::Stub& stub, const v1::PredictRequest& request,
+                     v1::PredictResponse* response) {
+  grpc::ClientContext context;
+  set_deadline(context);
+  return stub.Predict(&context, request, response);
+}
+
+// Three Fashion-MNIST-sized samples with distinct pixel patterns.
+v1::PredictRequest three_samples(const std::string& id) {
+  v1::PredictRequest request;
+  request.set_job_id(id);
+  request.add_shape(3);
+  request.add_shape(784);
+  for (int n = 0; n < 3; ++n) {
+    for (int i = 0; i < 784; ++i) request.add_inputs(static_cast<float>((i * (n + 3)) % 17) / 16.0F);
+  }
+  return request;
+}
+
+TEST_F(TrainerServiceTest, ExportedModelLoadsAndPredictMatchesIt) {
+  const std::string id = create_ok(tiny_spec());
+  ASSERT_TRUE(watch(id).status.ok());
+  ASSERT_EQ(state_of(id), v1::SUCCEEDED);
+
+  const Exported exported = export_model(*server_.stub, id);
+  ASSERT_TRUE(exported.status.ok()) << exported.status.error_message();
+  EXPECT_GE(exported.chunks, 1U);
+  dnnl::engine eng(dnnl::engine::kind::cpu, 0);
+  auto model = engine::load_model(exported.bytes, eng);
+  ASSERT_TRUE(model.ok()) << model.status().message();
+  EXPECT_EQ((*model)->input_features(), 784);
+  EXPECT_EQ((*model)->output_units(), 10);
+
+  const v1::PredictRequest request = three_samples(id);
+  v1::PredictResponse response;
+  const grpc::Status status = predict(*server_.stub, request, &response);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  ASSERT_EQ(response.shape_size(), 2);
+  EXPECT_EQ(response.shape(0), 3U);
+  EXPECT_EQ(response.shape(1), 10U);
+  ASSERT_EQ(response.outputs_size(), 30);
+  for (int n = 0; n < 3; ++n) {
+    double sum = 0.0;
+    for (int c = 0; c < 10; ++c) sum += response.outputs(n * 10 + c);
+    EXPECT_NEAR(sum, 1.0, 1e-5) << "row " << n;
+  }
+  auto expected = engine::predict(**model, request.inputs().data(), 3, eng, true);
+  ASSERT_TRUE(expected.ok());
+  for (int i = 0; i < 30; ++i) EXPECT_NEAR(response.outputs(i), (*expected)[i], 1e-6) << i;
+
+  // A second call uses the cached model and answers the same.
+  v1::PredictResponse again;
+  ASSERT_TRUE(predict(*server_.stub, request, &again).ok());
+  EXPECT_EQ(again.SerializeAsString(), response.SerializeAsString());
+}
+
+TEST_F(TrainerServiceTest, PredictRequestsThatDoNotFitTheModelAreInvalidArgument) {
+  const std::string id = create_ok(tiny_spec());
+  ASSERT_TRUE(watch(id).status.ok());
+  ASSERT_EQ(state_of(id), v1::SUCCEEDED);
+  v1::PredictResponse response;
+
+  v1::PredictRequest wrong_features = three_samples(id);
+  wrong_features.set_shape(1, 783);
+  grpc::Status status = predict(*server_.stub, wrong_features, &response);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(status.error_message().rfind("shape", 0), 0U) << status.error_message();
+
+  v1::PredictRequest short_inputs = three_samples(id);
+  short_inputs.mutable_inputs()->RemoveLast();
+  status = predict(*server_.stub, short_inputs, &response);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(status.error_message().rfind("inputs", 0), 0U) << status.error_message();
+
+  v1::PredictRequest no_shape = three_samples(id);
+  no_shape.clear_shape();
+  status = predict(*server_.stub, no_shape, &response);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(status.error_message().rfind("shape", 0), 0U) << status.error_message();
+
+  v1::PredictRequest zero_count = three_samples(id);
+  zero_count.set_shape(0, 0);
+  status = predict(*server_.stub, zero_count, &response);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(status.error_message().rfind("shape[0]", 0), 0U) << status.error_message();
+
+  v1::PredictRequest no_job = three_samples("");
+  status = predict(*server_.stub, no_job, &response);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(status.error_message().rfind("job_id", 0), 0U) << status.error_message();
+}
+
+TEST_F(TrainerServiceTest, ExportOfARunningOrFailedJobIsFailedPrecondition) {
+  // 100 input features against Fashion-MNIST's 784: the trainer refuses it, FAILED.
+  v1::TrainingSpec bad = tiny_spec();
+  bad.mutable_model()->set_input_shape(0, 100);
+  const std::string failed = create_ok(bad);
+  ASSERT_TRUE(watch(failed).status.ok());
+  ASSERT_EQ(state_of(failed), v1::FAILED);
+  Exported exported = export_model(*server_.stub, failed);
+  EXPECT_EQ(exported.status.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_NE(exported.status.error_message().find("FAILED"), std::string::npos);
+  v1::PredictResponse response;
+  v1::PredictRequest request = three_samples(failed);
+  EXPECT_EQ(predict(*server_.stub, request, &response).error_code(),
+            grpc::StatusCode::FAILED_PRECONDITION);
+
+  const std::string running = create_ok(tiny_spec(/*epochs=*/50, /*batch_size=*/100));
+  exported = export_model(*server_.stub, running);
+  EXPECT_EQ(exported.status.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_TRUE(exported.bytes.empty());
+  EXPECT_TRUE(cancel(running).ok());
+  ASSERT_TRUE(watch(running).status.ok());
+}
+
+}  // namespace
+}  // namespace gradstream::server
