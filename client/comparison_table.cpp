@@ -49,6 +49,8 @@ const std::vector<Column>& columns() {
        [](const ComparisonRow& r) { return r.mean_saturated_fraction; }},
       {"grad norm (1st)", "first_layer_gradient_norm", "firstLayerGradientNorm", "%.4g", nullptr,
        [](const ComparisonRow& r) { return r.first_layer_gradient_norm; }},
+      {"warnings", "warnings", "warnings", nullptr,
+       [](const ComparisonRow& r) { return warnings_summary(r.warnings); }, nullptr},
   };
   return kColumns;
 }
@@ -93,6 +95,15 @@ bool ended_badly(const ComparisonRow& row) {
 
 }  // namespace
 
+std::string warnings_summary(const std::map<std::string, int>& warnings) {
+  std::string out;
+  for (const auto& [kind, count] : warnings) {
+    if (!out.empty()) out += ' ';
+    out += kind + ':' + std::to_string(count);
+  }
+  return out;
+}
+
 ComparisonRowBuilder::ComparisonRowBuilder(std::string activation, std::string job_id) {
   row_.activation = std::move(activation);
   row_.job_id = std::move(job_id);
@@ -130,8 +141,11 @@ void ComparisonRowBuilder::add(const gradstream::v1::TrainingEvent& event) {
     case TrainingEvent::kDone:
       add_done(event.done());
       break;
+    case TrainingEvent::kWarning:
+      ++row_.warnings[event.warning().kind()];
+      break;
     default:
-      break;  // steps and warnings do not enter the table
+      break;  // steps do not enter the table
   }
 }
 

@@ -2,6 +2,7 @@
 // folded from that job's events, printed as aligned text, CSV or JSON.
 #pragma once
 
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -26,7 +27,13 @@ struct ComparisonRow {
   std::optional<double> mean_dead_fraction;         // over the layers of the last
   std::optional<double> mean_saturated_fraction;    //   activation report
   std::optional<double> first_layer_gradient_norm;  // first "weights" of the last gradient report
+  // Diagnostic warnings by kind (vanishing_gradient, dead_relu, ...): the "why"
+  // beside the accuracy figures.
+  std::map<std::string, int> warnings;
 };
+
+// "dead_relu:1 vanishing_gradient:6" (kinds in name order); "" without warnings.
+std::string warnings_summary(const std::map<std::string, int>& warnings);
 
 // Folds a job's events, in stream order, into its row.
 class ComparisonRowBuilder {

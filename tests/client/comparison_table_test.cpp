@@ -53,6 +53,13 @@ TrainingEvent gradient_event(std::vector<std::pair<std::string, float>> paramete
   return event;
 }
 
+TrainingEvent warning_event(const std::string& kind) {
+  TrainingEvent event;
+  event.mutable_warning()->set_kind(kind);
+  event.mutable_warning()->set_layer("dense_0");
+  return event;
+}
+
 TrainingEvent done_event(DoneReport::Outcome outcome, float loss, float test_accuracy,
                          double seconds, const std::string& reason = "") {
   TrainingEvent event;
@@ -75,6 +82,9 @@ ComparisonRow succeeded_row() {
   builder.add(epoch_event(1, 0.9f, 0.7f, 0.68f, 1.0, 1000.0));
   builder.add(activation_event({{0.25f, 0.0f}, {0.75f, 0.5f}}));
   builder.add(gradient_event({{"bias", 3.0f}, {"weights", 2.5f}, {"weights", 7.0f}}));
+  builder.add(warning_event("dead_relu"));
+  builder.add(warning_event("vanishing_gradient"));
+  builder.add(warning_event("dead_relu"));
   builder.add(epoch_event(2, 0.5f, 0.8f, 0.78f, 3.0, 2000.0));
   builder.add(done_event(DoneReport::SUCCEEDED, 0.5f, 0.75f, 4.5));
   builder.add(state_event(gradstream::v1::SUCCEEDED));
@@ -137,9 +147,9 @@ TEST(ComparisonTableTest, CsvHasAHeaderAndOneLinePerRow) {
   EXPECT_EQ(comparison_csv({succeeded_row(), failed_row()}),
             "activation,job_id,state,final_train_loss,train_accuracy,test_accuracy,seconds,"
             "samples_per_second,mean_dead_fraction,mean_saturated_fraction,"
-            "first_layer_gradient_norm,reason\n"
-            "relu,job-1,SUCCEEDED,0.5,0.8,0.75,4.5,1750,0.5,0.25,2.5,\n"
-            "sigmoid,job-2,FAILED,,,,0.25,,,,,\"loss is NaN, at step 3\"\n");
+            "first_layer_gradient_norm,warnings,reason\n"
+            "relu,job-1,SUCCEEDED,0.5,0.8,0.75,4.5,1750,0.5,0.25,2.5,dead_relu:2 vanishing_gradient:1,\n"
+            "sigmoid,job-2,FAILED,,,,0.25,,,,,,\"loss is NaN, at step 3\"\n");
 }
 
 TEST(ComparisonTableTest, JsonIsOneArrayWithNullForMissingValues) {
@@ -147,12 +157,13 @@ TEST(ComparisonTableTest, JsonIsOneArrayWithNullForMissingValues) {
             "[{\"activation\":\"relu\",\"jobId\":\"job-1\",\"state\":\"SUCCEEDED\","
             "\"finalTrainLoss\":0.5,\"trainAccuracy\":0.800000012,\"testAccuracy\":0.75,"
             "\"seconds\":4.5,\"samplesPerSecond\":1750,\"meanDeadFraction\":0.5,"
-            "\"meanSaturatedFraction\":0.25,\"firstLayerGradientNorm\":2.5,\"reason\":\"\"},"
+            "\"meanSaturatedFraction\":0.25,\"firstLayerGradientNorm\":2.5,"
+            "\"warnings\":\"dead_relu:2 vanishing_gradient:1\",\"reason\":\"\"},"
             "{\"activation\":\"sigmoid\",\"jobId\":\"job-2\",\"state\":\"FAILED\","
             "\"finalTrainLoss\":null,\"trainAccuracy\":null,\"testAccuracy\":null,"
             "\"seconds\":0.25,\"samplesPerSecond\":null,\"meanDeadFraction\":null,"
             "\"meanSaturatedFraction\":null,\"firstLayerGradientNorm\":null,"
-            "\"reason\":\"loss is NaN, at step 3\"}]");
+            "\"warnings\":\"\",\"reason\":\"loss is NaN, at step 3\"}]");
   EXPECT_EQ(comparison_json({}), "[]");
 }
 
@@ -171,11 +182,11 @@ TEST(ComparisonTableTest, JsonWritesNonFiniteNumbersAsProtobufDoesAndEscapesStri
 TEST(ComparisonTableTest, TextAlignsColumnsAndGivesFailureReasons) {
   EXPECT_EQ(comparison_text({succeeded_row(), failed_row()}),
             "activation  job    state      train loss  train acc  test acc  time s  samples/s"
-            "   dead  saturated  grad norm (1st)\n"
+            "   dead  saturated  grad norm (1st)  warnings\n"
             "relu        job-1  SUCCEEDED      0.5000     0.8000    0.7500     4.5       1750"
-            "  0.500      0.250              2.5\n"
+            "  0.500      0.250              2.5  dead_relu:2 vanishing_gradient:1\n"
             "sigmoid     job-2  FAILED              -          -         -     0.2          -"
-            "      -          -                -\n"
+            "      -          -                -  -\n"
             "sigmoid: FAILED: loss is NaN, at step 3\n");
 }
 

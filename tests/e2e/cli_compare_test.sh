@@ -3,7 +3,8 @@
 # gradstream-server on a free loopback port. A tiny spec trained with two
 # hidden activations gives a CSV of two SUCCEEDED rows with every number
 # present, each job training the activation it names; an unknown activation is
-# INVALID_ARGUMENT naming it; health exits 0 while the server serves and
+# INVALID_ARGUMENT naming it; examples/deep-sigmoid.json shows vanishing
+# gradients with sigmoid and none with relu; health exits 0 while the server serves and
 # non-zero once its port is closed.
 # usage: cli_compare_test.sh SERVER_BIN CLI_BIN SOURCE_DIR
 set -euo pipefail
@@ -29,13 +30,13 @@ timeout $kCompareTimeoutSeconds "$cli_bin" compare "$work/tiny.json" --activatio
   >"$work/compare.csv" 2>"$work/compare.err" ||
   fail "compare exited $? (124: timed out): $(cat "$work/compare.err")"
 header=$(head -n1 "$work/compare.csv")
-[[ $header == activation,job_id,state,final_train_loss,train_accuracy,test_accuracy,seconds,samples_per_second,mean_dead_fraction,mean_saturated_fraction,first_layer_gradient_norm,reason ]] ||
+[[ $header == activation,job_id,state,final_train_loss,train_accuracy,test_accuracy,seconds,samples_per_second,mean_dead_fraction,mean_saturated_fraction,first_layer_gradient_norm,warnings,reason ]] ||
   fail "CSV header is '$header'"
 [[ $(tail -n +2 "$work/compare.csv" | wc -l) -eq 2 ]] || fail "not 2 rows: $(cat "$work/compare.csv")"
 number='^-?[0-9]+(\.[0-9]+)?(e[-+]?[0-9]+)?$'
 row=0
 expected=(relu tanh)
-while IFS=, read -r activation job state loss train_acc test_acc seconds rate dead saturated grad reason; do
+while IFS=, read -r activation job state loss train_acc test_acc seconds rate dead saturated grad warnings reason; do
   [[ $activation == "${expected[$row]}" ]] || fail "row $row is '$activation', not ${expected[$row]}"
   [[ $job == job-* ]] || fail "$activation: job id '$job'"
   [[ $state == SUCCEEDED ]] || fail "$activation: state $state ($reason)"
@@ -65,13 +66,38 @@ gs compare "$work/tiny.json" --activations relu,relu >/dev/null 2>&1 && status=0
 [[ $status -eq 64 ]] || fail "a repeated activation exited $status, not 64"
 pass "compare with an unknown activation: INVALID_ARGUMENT naming it"
 
-# 3. health: SERVING while up.
+# 3. The classic picture, from examples/deep-sigmoid.json cut to one epoch:
+# the sigmoid network's gradients vanish (a warning in its row, chance
+# accuracy), the same network with relu trains and has no such warning.
+sed -E 's/"epochs": *[0-9]+/"epochs": 1/' "$source_dir/examples/deep-sigmoid.json" >"$work/deep.json"
+grep -q '"epochs": 1' "$work/deep.json" || fail "could not set epochs in deep-sigmoid.json"
+timeout $kCompareTimeoutSeconds "$cli_bin" compare "$work/deep.json" --activations sigmoid,relu --csv \
+  >"$work/deep.csv" 2>"$work/deep.err" ||
+  fail "compare deep-sigmoid exited $? (124: timed out): $(cat "$work/deep.err")"
+while IFS=, read -r activation job state loss train_acc test_acc seconds rate dead saturated grad warnings reason; do
+  [[ $state == SUCCEEDED ]] || fail "deep $activation: state $state ($reason)"
+  case $activation in
+    sigmoid)
+      [[ $warnings == *vanishing_gradient:* ]] || fail "deep sigmoid: no vanishing_gradient in '$warnings'"
+      awk -v t="$test_acc" 'BEGIN { exit !(t < 0.3) }' || fail "deep sigmoid learned: test accuracy $test_acc"
+      ;;
+    relu)
+      [[ $warnings != *vanishing_gradient* ]] || fail "deep relu: vanishing gradients in '$warnings'"
+      awk -v t="$test_acc" 'BEGIN { exit !(t > 0.7) }' || fail "deep relu: test accuracy $test_acc"
+      ;;
+    *) fail "unexpected row '$activation'" ;;
+  esac
+done < <(tail -n +2 "$work/deep.csv")
+[[ $(tail -n +2 "$work/deep.csv" | wc -l) -eq 2 ]] || fail "deep: not 2 rows: $(cat "$work/deep.csv")"
+pass "deep sigmoid vanishes (warning, chance accuracy) where relu trains"
+
+# 4. health: SERVING while up.
 [[ $(gs health) == SERVING ]] || fail "health did not print SERVING"
 gs health --service no.such.Service >/dev/null 2>&1 && status=0 || status=$?
 [[ $status -ne 0 ]] || fail "health of an unknown service exited 0"
 pass "health: SERVING, unknown service non-zero"
 
-# 4. SIGTERM: exit 0; then health on the closed port fails.
+# 5. SIGTERM: exit 0; then health on the closed port fails.
 kill -TERM "$server_pid"
 wait "$server_pid" && status=0 || status=$?
 server_pid=
