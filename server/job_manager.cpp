@@ -67,7 +67,9 @@ engine::Status validate_options(const JobManagerOptions& options, int cores) {
 
 struct JobManager::JobRecord {
   v1::Job job;              // id, state, times, reason, spec; progress lives below
-  engine::DataSplits data;  // held while QUEUED, handed to the trainer when it starts
+  // Called when the job starts: a queued job holds no data, so a long queue
+  // costs memory per job of a spec, not of a data set.
+  JobManager::DataLoader load;
   std::atomic<bool> cancel{false};
   std::string cancel_reason;  // set with `cancel`, under the manager's mutex
   std::shared_ptr<JobProgress> progress = std::make_shared<JobProgress>();
@@ -111,6 +113,15 @@ JobManager::~JobManager() { shutdown(/*cancel_running=*/true); }
 engine::Result<v1::Job> JobManager::create_job(const v1::TrainingSpec& spec,
                                                const std::string& idempotency_key,
                                                engine::DataSplits data) {
+  // std::function needs a copyable callable: the splits wait in a shared holder.
+  auto held = std::make_shared<engine::DataSplits>(std::move(data));
+  return create_job(spec, idempotency_key,
+                    [held]() -> engine::Result<engine::DataSplits> { return std::move(*held); });
+}
+
+engine::Result<v1::Job> JobManager::create_job(const v1::TrainingSpec& spec,
+                                               const std::string& idempotency_key,
+                                               DataLoader load) {
   if (engine::Status s = engine::validate_spec(spec); !s.ok()) return s;
   // Prepared before locking: with_defaults copies the spec, initial weights and all.
   v1::TrainingSpec job_spec = engine::with_defaults(spec);
@@ -140,7 +151,7 @@ engine::Result<v1::Job> JobManager::create_job(const v1::TrainingSpec& spec,
   record->job.set_state(v1::QUEUED);
   *record->job.mutable_created() = TimeUtil::GetCurrentTime();
   *record->job.mutable_spec() = std::move(job_spec);
-  record->data = std::move(data);
+  record->load = std::move(load);
   record->idempotency_key = idempotency_key;
   record->log = std::make_shared<EventLog>(id);
   record->log->append(state_event(v1::QUEUED));
@@ -251,8 +262,7 @@ void JobManager::shutdown(bool cancel_running) {
 void JobManager::worker_loop() {
   for (;;) {
     std::shared_ptr<JobRecord> record;
-    engine::DataSplits data;
-    JobShape shape;
+    DataLoader load;
     {
       std::unique_lock lock(mutex_);
       work_ready_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
@@ -267,16 +277,13 @@ void JobManager::worker_loop() {
       record->job.set_state(v1::RUNNING);
       *record->job.mutable_started() = TimeUtil::GetCurrentTime();
       record->log->append(state_event(v1::RUNNING));
-      data = std::move(record->data);
-      shape = {data.train.count, static_cast<int64_t>(record->job.spec().batch_size())};
+      load = std::move(record->load);
       ++running_;
     }
-    // Outside the manager's lock: creating the series takes the metrics' locks.
-    std::shared_ptr<JobSeries> series =
-        metrics_ != nullptr ? metrics_->jobs().start_job(record->job.id(), shape) : nullptr;
-    // No lock while training: the trainer and everything it holds are gone
-    // by the time the job is marked finished, so wait_idle means memory freed.
-    const Ending ending = run_job(*record, std::move(data), std::move(series));
+    // No lock while loading and training: the data, the trainer and everything
+    // they hold are gone by the time the job is marked finished, so wait_idle
+    // means memory freed.
+    const Ending ending = run_job(*record, std::move(load));
     std::lock_guard lock(mutex_);
     --running_;
     if (metrics_ != nullptr && ending.outcome == v1::DoneReport::FAILED &&
@@ -302,8 +309,22 @@ void JobManager::worker_loop() {
   }
 }
 
-JobManager::Ending JobManager::run_job(JobRecord& job, engine::DataSplits data,
-                                       std::shared_ptr<JobSeries> series) {
+JobManager::Ending JobManager::run_job(JobRecord& job, DataLoader load) {
+  // The spec is read without the lock: it is written only before the job is queued.
+  const v1::TrainingSpec& spec = job.job.spec();
+  // Loaded first: the job's series need the training set's size.
+  engine::Result<engine::DataSplits> data = [&]() -> engine::Result<engine::DataSplits> {
+    try {
+      return load ? load() : engine::internal_error("job has no data loader");
+    } catch (const std::exception& e) {
+      return engine::internal_error(std::string("loading data: ") + e.what());
+    }
+  }();
+  std::shared_ptr<JobSeries> series;
+  if (metrics_ != nullptr) {
+    const JobShape shape{data.ok() ? data->train.count : 0, static_cast<int64_t>(spec.batch_size())};
+    series = metrics_->jobs().start_job(job.job.id(), shape);
+  }
   JobObserver observer(job.log, job.progress, std::move(series));
   // What the manager reports itself when the engine could not produce a done report.
   auto fail = [&](const std::string& reason) {
@@ -311,10 +332,9 @@ JobManager::Ending JobManager::run_job(JobRecord& job, engine::DataSplits data,
     return Ending{v1::DoneReport::FAILED, reason, job.progress->steps.load(),
                   job.progress->epochs.load(), nullptr};
   };
-  // The spec is read without the lock: it is written only before the job is queued.
-  const v1::TrainingSpec& spec = job.job.spec();
+  if (!data.ok()) return fail(data.status().message());
   try {
-    auto trainer = engine::Trainer::create(spec, std::move(data));
+    auto trainer = engine::Trainer::create(spec, std::move(data).value());
     if (!trainer.ok()) return fail(trainer.status().message());
     const v1::DoneReport done = (*trainer)->run(observer, job.cancel);
     Ending ending{done.outcome(), done.reason(), done.steps(), done.epochs(), nullptr};
@@ -367,7 +387,7 @@ void JobManager::end_job(JobRecord& job, v1::JobState state, std::string reason)
   job.job.set_state(state);
   job.job.set_reason(std::move(reason));
   *job.job.mutable_finished() = TimeUtil::GetCurrentTime();
-  job.data = {};  // a job cancelled while queued still holds its data
+  job.load = nullptr;  // a job cancelled while queued still holds its loader
   job.log->append(state_event(state));
   job.log->close();
   finished_order_.push_back(job.job.id());

@@ -9,6 +9,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -65,16 +66,23 @@ class JobManager {
   JobManager(const JobManager&) = delete;
   JobManager& operator=(const JobManager&) = delete;
 
+  // Produces a job's data when the job starts, on its worker thread. An error
+  // (or exception) fails that job alone, with the error's message as reason.
+  using DataLoader = std::function<engine::Result<engine::DataSplits>()>;
+
   // Queues a job for `spec` (which the caller has validated; it is checked
-  // again, cheaply) trained on `data` (which the caller has loaded). The job's
+  // again, cheaply) trained on what `load` returns when it starts. The job's
   // spec is with_defaults(spec) with threads lowered to thread_budget() when it
   // asks for more: a job never gets more than its share of the cores. And
   // data.no_prefetch is set when the job's threads fill its share, so the
   // trainer's prefetch thread cannot land on another job's core.
-  // A non-empty idempotency_key already used returns that job and drops `data`
+  // A non-empty idempotency_key already used returns that job and drops `load`
   // (the spec is not compared), even once shutdown has begun.
   // Errors: failed_precondition "server is shutting down", resource_exhausted
   // when max_queued_jobs are queued, invalid_argument from validate_spec.
+  engine::Result<v1::Job> create_job(const v1::TrainingSpec& spec,
+                                     const std::string& idempotency_key, DataLoader load);
+  // The same with data already loaded (held while the job is queued).
   engine::Result<v1::Job> create_job(const v1::TrainingSpec& spec,
                                      const std::string& idempotency_key, engine::DataSplits data);
 
@@ -116,7 +124,8 @@ class JobManager {
   struct Ending;
 
   void worker_loop();
-  Ending run_job(JobRecord& job, engine::DataSplits data, std::shared_ptr<JobSeries> series);
+  // Loads the job's data, then trains; every failure ends in the returned Ending.
+  Ending run_job(JobRecord& job, DataLoader load);
   // The caller holds mutex_ for these.
   std::string new_job_id();
   // Ends a job that never started (the caller has taken it off the queue).

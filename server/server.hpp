@@ -58,8 +58,9 @@ class GrpcServer {
   const ServerConfig config_;
   // Declared in the order they are built; destroyed server first.
   std::unique_ptr<ServerMetrics> metrics_;  // read by the jobs and the interceptor
-  std::unique_ptr<JobManager> jobs_;
+  // Before the jobs: a queued job's loader reads from the store.
   std::unique_ptr<DatasetStore> datasets_;  // <data_dir>/datasets
+  std::unique_ptr<JobManager> jobs_;
   std::unique_ptr<TrainerService> service_;
   std::unique_ptr<grpc::Server> server_;
   int port_ = 0;

@@ -141,24 +141,41 @@ engine::Result<v1::Job> TrainerService::create_job(const v1::CreateJobRequest& r
                                       " parameters is more than the limit of " +
                                       std::to_string(limits_.max_parameters));
   }
-  engine::Result<engine::DataSplits> data = load_job_data(spec);
-  if (!data.ok()) return data.status();
-  const int64_t train_count = data->train.count;
+  int64_t epoch_count = 0;  // samples one epoch visits (at most)
+  JobManager::DataLoader load;
+  if (spec.data().source_case() == v1::DataSpec::kDatasetId) {
+    auto header = uploaded_header(spec);
+    if (!header.ok()) return header.status();
+    // The header's count includes the validation split: an upper bound, and
+    // no byte of the data set is read on this thread.
+    epoch_count = static_cast<int64_t>(header->count());
+    load = [store = datasets_, id = spec.data().dataset_id(), data_spec = spec.data(),
+            seed = spec.seed(), num_classes = header->num_classes()] {
+      return load_uploaded(*store, id, data_spec, seed, num_classes);
+    };
+  } else {
+    // Built-in sets and server-side files are loaded once here, so an unknown
+    // name or a malformed file is CreateJob's error, and dropped again: the job
+    // loads them when it starts, so a queued job holds no data.
+    engine::Result<engine::DataSplits> data = engine::load_data(spec.data(), spec.seed());
+    if (!data.ok()) return data.status();
+    epoch_count = data->train.count;
+    load = [data_spec = spec.data(), seed = spec.seed()] {
+      return engine::load_data(data_spec, seed);
+    };
+  }
   // Both factors are bounded (epochs <= kMaxEpochs, count < 2^40), no overflow.
-  const int64_t epoch_samples = int64_t{spec.epochs()} * train_count;
+  const int64_t epoch_samples = int64_t{spec.epochs()} * epoch_count;
   if (epoch_samples > limits_.max_epoch_samples) {
     return engine::resource_exhausted(
-        "epochs: " + std::to_string(spec.epochs()) + " x " + std::to_string(train_count) +
+        "epochs: " + std::to_string(spec.epochs()) + " x " + std::to_string(epoch_count) +
         " training samples is " + std::to_string(epoch_samples) + ", more than the limit of " +
         std::to_string(limits_.max_epoch_samples) + " samples per job");
   }
-  return jobs_.create_job(spec, request.idempotency_key(), std::move(data).value());
+  return jobs_.create_job(spec, request.idempotency_key(), std::move(load));
 }
 
-engine::Result<engine::DataSplits> TrainerService::load_job_data(const v1::TrainingSpec& spec) {
-  if (spec.data().source_case() != v1::DataSpec::kDatasetId) {
-    return engine::load_data(spec.data(), spec.seed());
-  }
+engine::Result<v1::DatasetHeader> TrainerService::uploaded_header(const v1::TrainingSpec& spec) {
   const std::string& id = spec.data().dataset_id();
   if (datasets_ == nullptr) {
     return engine::not_found("data.dataset_id: \"" + id +
@@ -169,8 +186,8 @@ engine::Result<engine::DataSplits> TrainerService::load_job_data(const v1::Train
     return engine::Status(described.status().code(),
                           "data.dataset_id: " + described.status().message());
   }
-  // Before loading: the shapes alone may not fit. As with built-in data, a
-  // shape fits when it holds as many values ([784] takes [28, 28] images).
+  // The shapes alone may not fit. As with built-in data, a shape fits when it
+  // holds as many values ([784] takes [28, 28] images).
   const v1::DatasetHeader& header = described->header();
   int64_t input_values = 1, sample_values = 1;
   std::string input_text, sample_text;
@@ -188,15 +205,22 @@ engine::Result<engine::DataSplits> TrainerService::load_job_data(const v1::Train
                                     " holds samples of shape [" + sample_text + "] (" +
                                     std::to_string(sample_values) + " values)");
   }
-  auto dataset = datasets_->load(id);
+  return header;
+}
+
+engine::Result<engine::DataSplits> TrainerService::load_uploaded(DatasetStore& store,
+                                                                 const std::string& id,
+                                                                 const v1::DataSpec& data_spec,
+                                                                 uint64_t seed,
+                                                                 uint32_t num_classes) {
+  auto dataset = store.load(id);
   if (!dataset.ok()) return dataset.status();
-  auto splits = engine::split_and_preprocess(std::move(dataset).value(), std::nullopt, spec.data(),
-                                             spec.seed());
+  auto splits =
+      engine::split_and_preprocess(std::move(dataset).value(), std::nullopt, data_spec, seed);
   // The header's class count, not the largest label seen: a class the
   // uploader declared still needs an output unit.
   if (splits.ok()) {
-    splits->num_classes =
-        std::max<int32_t>(splits->num_classes, static_cast<int32_t>(header.num_classes()));
+    splits->num_classes = std::max<int32_t>(splits->num_classes, static_cast<int32_t>(num_classes));
   }
   return splits;
 }

@@ -56,11 +56,12 @@ class TrainerService final : public v1::Trainer::CallbackService {
   TrainerService& operator=(const TrainerService&) = delete;
 
   // Validates the spec (INVALID_ARGUMENT with the field path), checks the
-  // limits (RESOURCE_EXHAUSTED), loads the data (NOT_FOUND for an unknown
+  // limits (RESOURCE_EXHAUSTED), checks the data (NOT_FOUND for an unknown
   // data.builtin or data.dataset_id; INVALID_ARGUMENT naming model.input_shape
-  // when it does not hold an uploaded dataset's samples) and queues the job.
-  // The data is loaded on the gRPC callback thread: ~1 s for Fashion-MNIST,
-  // acceptable for now; a loader pool would move it off that thread.
+  // when it does not hold an uploaded dataset's samples) and queues the job
+  // with a loader: the job reads its data when it starts, so queued jobs hold
+  // none. An uploaded set is checked from its header alone; built-in sets and
+  // server-side files are loaded once here to check them, then dropped.
   grpc::ServerUnaryReactor* CreateJob(grpc::CallbackServerContext* context,
                                       const v1::CreateJobRequest* request,
                                       v1::Job* response) override;
@@ -99,8 +100,14 @@ class TrainerService final : public v1::Trainer::CallbackService {
  private:
   // The handlers' bodies, in engine Status terms.
   engine::Result<v1::Job> create_job(const v1::CreateJobRequest& request);
-  // data.dataset_id through the store, everything else through load_data.
-  engine::Result<engine::DataSplits> load_job_data(const v1::TrainingSpec& spec);
+  // data.dataset_id's header, once the id is known and its sample shape fits
+  // model.input_shape (not_found / invalid_argument naming the field).
+  engine::Result<v1::DatasetHeader> uploaded_header(const v1::TrainingSpec& spec);
+  // Reads and splits an uploaded data set; runs on the job's worker when it starts.
+  static engine::Result<engine::DataSplits> load_uploaded(DatasetStore& store,
+                                                          const std::string& id,
+                                                          const v1::DataSpec& data_spec,
+                                                          uint64_t seed, uint32_t num_classes);
   engine::Status list_jobs(const v1::ListJobsRequest& request, v1::ListJobsResponse& response);
   engine::Status predict(const v1::PredictRequest& request, v1::PredictResponse& response);
 

@@ -6,7 +6,9 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
+#include <stdexcept>
 #include <random>
 #include <string>
 #include <thread>
@@ -435,6 +437,34 @@ TEST(JobManagerTest, KeepsOnlyTheNewestFinishedJobs) {
   auto reused = manager.create_job(spec(1), "first-key", splits());
   ASSERT_TRUE(reused.ok());
   EXPECT_NE(reused->id(), ids[0]);
+}
+
+TEST(JobManagerTest, DataIsLoadedWhenTheJobStartsAndALoaderFailureFailsOnlyItsJob) {
+  JobManager manager(JobManagerOptions{.max_concurrent_jobs = 1});
+  std::atomic<int> loads{0};
+  auto counted = [&loads]() -> engine::Result<engine::DataSplits> {
+    ++loads;
+    return splits();
+  };
+  auto first = manager.create_job(spec(1), "", counted);
+  auto broken = manager.create_job(spec(1), "", []() -> engine::Result<engine::DataSplits> {
+    return engine::data_loss("data.dataset_id: features.bin is truncated");
+  });
+  auto throwing = manager.create_job(spec(1), "", []() -> engine::Result<engine::DataSplits> {
+    throw std::runtime_error("disk gone");
+  });
+  auto last = manager.create_job(spec(1), "", counted);
+  ASSERT_TRUE(first.ok() && broken.ok() && throwing.ok() && last.ok());
+  ASSERT_TRUE(manager.wait_idle(kTimeout));
+  EXPECT_EQ(loads.load(), 2);
+  EXPECT_EQ(state_of(manager, first->id()), v1::SUCCEEDED);
+  EXPECT_EQ(state_of(manager, last->id()), v1::SUCCEEDED);
+  auto failed = manager.get_job(broken->id());
+  EXPECT_EQ(failed->state(), v1::FAILED);
+  EXPECT_EQ(failed->reason(), "data.dataset_id: features.bin is truncated");
+  auto thrown = manager.get_job(throwing->id());
+  EXPECT_EQ(thrown->state(), v1::FAILED);
+  EXPECT_EQ(thrown->reason(), "loading data: disk gone");
 }
 
 }  // namespace

@@ -186,9 +186,10 @@ TEST_F(ServerMetricsTest, WatchGaugeCountsAnOpenStreamAndDropsWhenItCloses) {
     EXPECT_EQ(reader->Finish().error_code(), grpc::StatusCode::CANCELLED);
   }
   EXPECT_EQ(await_value("gradstream_watch_streams_active", {}, 0.0), 0.0);
-  // The long job is RUNNING meanwhile: one running, its series exported.
+  // The long job is RUNNING meanwhile: one running, its series exported once
+  // its data is loaded.
   EXPECT_EQ(await_value("gradstream_jobs", {{"state", "running"}}, 1.0), 1.0);
-  EXPECT_EQ(find_value(scrape(), "gradstream_job_running", {{"job_id", job.id()}}), 1.0);
+  EXPECT_EQ(await_value("gradstream_job_running", {{"job_id", job.id()}}, 1.0), 1.0);
   grpc::ClientContext context;
   v1::CancelJobRequest cancel;
   cancel.set_job_id(job.id());
