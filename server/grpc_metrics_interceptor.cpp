@@ -31,7 +31,12 @@ constexpr std::array<FixedService, 2> kFixedServices{{
 class GrpcMetricsInterceptor : public grpc::experimental::Interceptor {
  public:
   GrpcMetricsInterceptor(ServerMetrics& metrics, std::string method)
-      : metrics_(metrics), method_(std::move(method)), start_(Clock::now()) {}
+      : metrics_(metrics),
+        method_(std::move(method)),
+        watch_(method_ == "WatchJob"),
+        start_(Clock::now()) {
+    if (watch_) metrics_.watch_stream_opened();
+  }
 
   // A call cancelled before its handler finished may never send a status.
   ~GrpcMetricsInterceptor() override {
@@ -50,6 +55,7 @@ class GrpcMetricsInterceptor : public grpc::experimental::Interceptor {
  private:
   void record(grpc::StatusCode code) {
     recorded_ = true;
+    if (watch_) metrics_.watch_stream_closed();
     const double seconds = std::chrono::duration<double>(Clock::now() - start_).count();
     metrics_.grpc_requests().Add({{"method", method_}, {"code", code_label(code)}}).Increment();
     metrics_.grpc_request_duration()
@@ -59,6 +65,7 @@ class GrpcMetricsInterceptor : public grpc::experimental::Interceptor {
 
   ServerMetrics& metrics_;
   const std::string method_;
+  const bool watch_;  // a WatchJob stream: counted open until its status is sent
   const Clock::time_point start_;
   bool recorded_ = false;
 };

@@ -1,7 +1,7 @@
 // GrpcMetricsInterceptorFactory: a gRPC server interceptor that counts every
 // finished RPC by method and status code and observes its latency (streams:
-// the whole stream, from arrival to the status being sent). Open WatchJob
-// streams are counted by the reactors themselves (WatchJobReactor::open_streams).
+// the whole stream, from arrival to the status being sent), and keeps the
+// open-WatchJob-streams gauge over the same span.
 #pragma once
 
 #include <grpcpp/support/server_interceptor.h>

@@ -1,8 +1,6 @@
 // JobObserver: engine reports in, TrainingEvents and progress counters out.
 #include "server/job_observer.hpp"
 
-#include <string>
-#include <string_view>
 #include <utility>
 
 namespace gradstream::server {
@@ -11,17 +9,6 @@ v1::TrainingEvent state_event(v1::JobState state) {
   v1::TrainingEvent event;
   event.set_state(state);
   return event;
-}
-
-bool is_non_finite_loss(const v1::DoneReport& report) {
-  if (report.outcome() != v1::DoneReport::FAILED) return false;
-  const std::string& reason = report.reason();
-  constexpr std::string_view kLossIs = "loss is ";
-  const size_t at = reason.find(kLossIs);
-  if (at == std::string::npos) return false;
-  std::string_view value = std::string_view(reason).substr(at + kLossIs.size());
-  if (!value.empty() && (value[0] == '-' || value[0] == '+')) value.remove_prefix(1);
-  return value.rfind("nan", 0) == 0 || value.rfind("inf", 0) == 0;
 }
 
 JobObserver::JobObserver(std::shared_ptr<EventLog> log, std::shared_ptr<JobProgress> progress,
@@ -80,7 +67,6 @@ void JobObserver::on_done(const v1::DoneReport& report) {
   // step count is the exact one. Its epoch count is not taken: on cancellation
   // it names the epoch in progress, while Job.epochs counts completed ones.
   progress_->steps.store(report.steps(), std::memory_order_relaxed);
-  if (is_non_finite_loss(report)) progress_->non_finite_loss.store(true, std::memory_order_relaxed);
   if (series_) series_->on_done(report);
   v1::TrainingEvent event;
   *event.mutable_done() = report;

@@ -23,13 +23,10 @@ struct JobProgress {
   std::atomic<uint32_t> epochs{0};  // epochs completed
   std::atomic<float> final_test_accuracy{0.0F};
   std::atomic<bool> has_test{false};
-  // The run ended because a loss went NaN/Inf (done reason or "non_finite" warning).
+  // The run ended because a loss went NaN/Inf: the engine's "non_finite"
+  // warning, which it sends before every such failure.
   std::atomic<bool> non_finite_loss{false};
 };
-
-// Whether a done report says the run failed on a NaN/Inf loss: the engine's
-// reason reads "step N: loss is nan; ..." (or inf, -nan, -inf).
-bool is_non_finite_loss(const v1::DoneReport& report);
 
 // A TrainingEvent carrying one state transition, for the manager's appends.
 v1::TrainingEvent state_event(v1::JobState state);

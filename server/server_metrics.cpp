@@ -7,8 +7,6 @@
 #include <exception>
 #include <utility>
 
-#include "server/watch_job_reactor.hpp"
-
 namespace gradstream::server {
 namespace {
 
@@ -41,21 +39,17 @@ bool is_final(v1::JobState state) {
 }
 
 // Registered before the registry: a scrape first removes the series of
-// expired jobs and reads the process's open WatchJob streams (counted by the
-// reactors, which the server cannot reach), and adds no series itself.
+// expired jobs, and adds no series itself.
 class ScrapeHook : public prometheus::Collectable {
  public:
-  ScrapeHook(JobMetrics& jobs, prometheus::Gauge& watch_streams)
-      : jobs_(jobs), watch_streams_(watch_streams) {}
+  explicit ScrapeHook(JobMetrics& jobs) : jobs_(jobs) {}
   std::vector<prometheus::MetricFamily> Collect() const override {
     jobs_.remove_expired();
-    watch_streams_.Set(static_cast<double>(WatchJobReactor::open_streams()));
     return {};
   }
 
  private:
   JobMetrics& jobs_;
-  prometheus::Gauge& watch_streams_;
 };
 
 }  // namespace
@@ -127,7 +121,7 @@ engine::Status ServerMetrics::serve() {
   }
   const std::vector<int> ports = exposer_->GetListeningPorts();
   port_ = ports.empty() ? 0 : ports.front();
-  scrape_hook_ = std::make_shared<ScrapeHook>(jobs_, watch_streams_);
+  scrape_hook_ = std::make_shared<ScrapeHook>(jobs_);
   exposer_->RegisterCollectable(scrape_hook_);
   exposer_->RegisterCollectable(registry_);
   return engine::ok_status();

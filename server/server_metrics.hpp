@@ -67,6 +67,9 @@ class ServerMetrics {
   void count_nonfinite_loss();
   // Dataset bytes received by UploadDataset.
   void add_uploaded_bytes(uint64_t bytes);
+  // A WatchJob stream opened / ended (gradstream_watch_streams_active).
+  void watch_stream_opened() { watch_streams_.Increment(); }
+  void watch_stream_closed() { watch_streams_.Decrement(); }
 
   // For the gRPC interceptor.
   prometheus::Family<prometheus::Counter>& grpc_requests() { return grpc_requests_; }

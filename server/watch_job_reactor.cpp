@@ -5,15 +5,6 @@
 #include <utility>
 
 namespace gradstream::server {
-namespace {
-
-// Process-wide: the reactors are created by TrainerService, which knows no
-// metrics; ServerMetrics reads this at each scrape.
-std::atomic<int64_t> g_open_streams{0};
-
-}  // namespace
-
-int64_t WatchJobReactor::open_streams() { return g_open_streams.load(std::memory_order_relaxed); }
 
 WatchPump::WatchPump() : thread_([this] { run(); }) {}
 
@@ -70,7 +61,6 @@ WatchJobReactor::WatchJobReactor(std::shared_ptr<const EventLog> log,
       pump_(&pump),
       step_every_(request.step_every()),
       next_sequence_(std::max<uint64_t>(1, request.from_sequence())) {
-  g_open_streams.fetch_add(1, std::memory_order_relaxed);
   advance();
 }
 
@@ -85,10 +75,7 @@ void WatchJobReactor::OnWriteDone(bool ok) {
 
 void WatchJobReactor::OnCancel() { cancelled_.store(true); }
 
-void WatchJobReactor::OnDone() {
-  g_open_streams.fetch_sub(1, std::memory_order_relaxed);
-  delete this;
-}
+void WatchJobReactor::OnDone() { delete this; }
 
 bool WatchJobReactor::ready() const {
   return cancelled_.load() || log_->closed() || log_->last_sequence() >= next_sequence_;

@@ -77,10 +77,6 @@ class WatchJobReactor final : public grpc::ServerWriteReactor<v1::TrainingEvent>
   void OnCancel() override;
   void OnDone() override;
 
-  // WatchJob streams open in this process now (constructed, OnDone not yet
-  // run), for gradstream_watch_streams_active.
-  static int64_t open_streams();
-
  private:
   friend class WatchPump;
 
