@@ -112,15 +112,6 @@ JobManager::~JobManager() { shutdown(/*cancel_running=*/true); }
 
 engine::Result<v1::Job> JobManager::create_job(const v1::TrainingSpec& spec,
                                                const std::string& idempotency_key,
-                                               engine::DataSplits data) {
-  // std::function needs a copyable callable: the splits wait in a shared holder.
-  auto held = std::make_shared<engine::DataSplits>(std::move(data));
-  return create_job(spec, idempotency_key,
-                    [held]() -> engine::Result<engine::DataSplits> { return std::move(*held); });
-}
-
-engine::Result<v1::Job> JobManager::create_job(const v1::TrainingSpec& spec,
-                                               const std::string& idempotency_key,
                                                DataLoader load) {
   if (engine::Status s = engine::validate_spec(spec); !s.ok()) return s;
   // Prepared before locking: with_defaults copies the spec, initial weights and all.

@@ -82,9 +82,6 @@ class JobManager {
   // when max_queued_jobs are queued, invalid_argument from validate_spec.
   engine::Result<v1::Job> create_job(const v1::TrainingSpec& spec,
                                      const std::string& idempotency_key, DataLoader load);
-  // The same with data already loaded (held while the job is queued).
-  engine::Result<v1::Job> create_job(const v1::TrainingSpec& spec,
-                                     const std::string& idempotency_key, engine::DataSplits data);
 
   // A snapshot of the job, progress included; not_found naming an unknown id.
   engine::Result<v1::Job> get_job(const std::string& id) const;

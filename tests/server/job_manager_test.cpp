@@ -52,6 +52,11 @@ engine::DataSplits splits(int64_t train_count = 64) {
   return s;
 }
 
+// What a job is queued with: a loader giving it splits() when it starts.
+JobManager::DataLoader loader() {
+  return []() -> engine::Result<engine::DataSplits> { return splits(); };
+}
+
 v1::TrainingSpec spec(uint32_t epochs, uint32_t batch_size = 16) {
   auto parsed = engine::parse_spec_json(R"({
       "model": {"inputShape": [2], "layers": [
@@ -67,7 +72,9 @@ v1::TrainingSpec spec(uint32_t epochs, uint32_t batch_size = 16) {
 
 // 10000 epochs of 32 steps: runs for many seconds unless cancelled.
 v1::TrainingSpec long_spec() { return spec(engine::kMaxEpochs, 8); }
-engine::DataSplits long_splits() { return splits(256); }
+JobManager::DataLoader long_loader() {
+  return []() -> engine::Result<engine::DataSplits> { return splits(256); };
+}
 
 std::vector<v1::TrainingEvent> all_events(const EventLog& log) {
   return log.read(1, log.size() + 1);
@@ -106,7 +113,7 @@ void expect_ending(const EventLog& log, v1::DoneReport::Outcome outcome, v1::Job
 
 TEST(JobManagerTest, JobRunsToSucceededWithOrderedGapFreeEvents) {
   JobManager manager(JobManagerOptions{});
-  auto created = manager.create_job(spec(3), "", splits());
+  auto created = manager.create_job(spec(3), "", loader());
   ASSERT_TRUE(created.ok()) << created.status().message();
   EXPECT_EQ(created->state(), v1::QUEUED);
   EXPECT_EQ(created->id().rfind("job-", 0), 0U);
@@ -160,7 +167,7 @@ TEST(JobManagerTest, JobRunsToSucceededWithOrderedGapFreeEvents) {
 
 TEST(JobManagerTest, CancelRunningJobEndsCancelledAfterSomeSteps) {
   JobManager manager(JobManagerOptions{});
-  auto created = manager.create_job(long_spec(), "", long_splits());
+  auto created = manager.create_job(long_spec(), "", long_loader());
   ASSERT_TRUE(created.ok()) << created.status().message();
   auto log = manager.event_log(created->id());
   ASSERT_TRUE(eventually([&] { return has_step_event(*log); }));
@@ -181,8 +188,8 @@ TEST(JobManagerTest, CancelRunningJobEndsCancelledAfterSomeSteps) {
 
 TEST(JobManagerTest, CancelQueuedJobEndsAtOnceWithoutRunning) {
   JobManager manager(JobManagerOptions{.max_concurrent_jobs = 1});
-  auto first = manager.create_job(long_spec(), "", long_splits());
-  auto second = manager.create_job(spec(3), "", splits());
+  auto first = manager.create_job(long_spec(), "", long_loader());
+  auto second = manager.create_job(spec(3), "", loader());
   ASSERT_TRUE(first.ok() && second.ok());
   EXPECT_EQ(second->state(), v1::QUEUED);
 
@@ -207,7 +214,7 @@ TEST(JobManagerTest, CancelQueuedJobEndsAtOnceWithoutRunning) {
 
 TEST(JobManagerTest, CancellingFinishedJobIsFailedPrecondition) {
   JobManager manager(JobManagerOptions{});
-  auto created = manager.create_job(spec(1), "", splits());
+  auto created = manager.create_job(spec(1), "", loader());
   ASSERT_TRUE(created.ok());
   ASSERT_TRUE(manager.wait_idle(kTimeout));
   auto cancelled = manager.cancel_job(created->id());
@@ -229,18 +236,18 @@ TEST(JobManagerTest, UnknownIdIsNotFound) {
 
 TEST(JobManagerTest, IdempotencyKeyReturnsTheSameJob) {
   JobManager manager(JobManagerOptions{});
-  auto first = manager.create_job(spec(1), "key-1", splits());
-  auto again = manager.create_job(spec(1), "key-1", splits());
-  auto other = manager.create_job(spec(1), "key-2", splits());
-  auto unkeyed_a = manager.create_job(spec(1), "", splits());
-  auto unkeyed_b = manager.create_job(spec(1), "", splits());
+  auto first = manager.create_job(spec(1), "key-1", loader());
+  auto again = manager.create_job(spec(1), "key-1", loader());
+  auto other = manager.create_job(spec(1), "key-2", loader());
+  auto unkeyed_a = manager.create_job(spec(1), "", loader());
+  auto unkeyed_b = manager.create_job(spec(1), "", loader());
   ASSERT_TRUE(first.ok() && again.ok() && other.ok() && unkeyed_a.ok() && unkeyed_b.ok());
   EXPECT_EQ(again->id(), first->id());
   EXPECT_NE(other->id(), first->id());
   EXPECT_NE(unkeyed_a->id(), unkeyed_b->id());
   ASSERT_TRUE(manager.wait_idle(kTimeout));
   EXPECT_EQ(manager.list_jobs().size(), 4U);
-  auto after = manager.create_job(spec(1), "key-1", splits());  // after it finished, too
+  auto after = manager.create_job(spec(1), "key-1", loader());  // after it finished, too
   EXPECT_EQ(after->id(), first->id());
   EXPECT_EQ(after->state(), v1::SUCCEEDED);
 }
@@ -250,7 +257,7 @@ TEST(JobManagerTest, BurstOfJobsNeverExceedsConcurrencyLimit) {
   JobManager manager(JobManagerOptions{.max_concurrent_jobs = 2});
   std::vector<std::string> ids;
   for (int i = 0; i < kJobs; ++i) {
-    auto created = manager.create_job(spec(2), "", splits());
+    auto created = manager.create_job(spec(2), "", loader());
     ASSERT_TRUE(created.ok()) << created.status().message();
     ids.push_back(created->id());
   }
@@ -284,10 +291,10 @@ TEST(JobManagerTest, BurstOfJobsNeverExceedsConcurrencyLimit) {
 
 TEST(JobManagerTest, FailingJobEndsFailedWhileOthersSucceed) {
   JobManager manager(JobManagerOptions{.max_concurrent_jobs = 2});
-  auto good = manager.create_job(spec(20), "", splits());
+  auto good = manager.create_job(spec(20), "", loader());
   v1::TrainingSpec misfit = spec(3);
   misfit.mutable_model()->set_input_shape(0, 3);  // the data has 2 features
-  auto bad = manager.create_job(misfit, "", splits());
+  auto bad = manager.create_job(misfit, "", loader());
   ASSERT_TRUE(good.ok() && bad.ok());
   ASSERT_TRUE(manager.wait_idle(kTimeout));
 
@@ -307,7 +314,7 @@ TEST(JobManagerTest, InvalidSpecIsRejectedBeforeQueueing) {
   JobManager manager(JobManagerOptions{});
   v1::TrainingSpec bad = spec(1);
   bad.set_epochs(engine::kMaxEpochs + 1);
-  auto created = manager.create_job(bad, "", splits());
+  auto created = manager.create_job(bad, "", loader());
   ASSERT_FALSE(created.ok());
   EXPECT_EQ(created.status().code(), StatusCode::kInvalidArgument);
   EXPECT_TRUE(manager.list_jobs().empty());
@@ -318,7 +325,7 @@ TEST(JobManagerTest, JobNeverGetsMoreThreadsThanItsBudget) {
   EXPECT_EQ(manager.thread_budget(), 1U);
   v1::TrainingSpec greedy = spec(1);
   greedy.set_threads(8);
-  auto created = manager.create_job(greedy, "", splits());
+  auto created = manager.create_job(greedy, "", loader());
   ASSERT_TRUE(created.ok());
   EXPECT_EQ(created->spec().threads(), 1U);
   ASSERT_TRUE(manager.wait_idle(kTimeout));
@@ -331,14 +338,14 @@ TEST(JobManagerTest, PrefetchThreadOnlyOnASpareCoreOfTheJobsShare) {
   JobManager shared(JobManagerOptions{.max_concurrent_jobs = 2});
   v1::TrainingSpec full_share = spec(1);
   full_share.set_threads(shared.thread_budget());
-  auto created = shared.create_job(full_share, "", splits());
+  auto created = shared.create_job(full_share, "", loader());
   ASSERT_TRUE(created.ok());
   EXPECT_TRUE(created->spec().data().no_prefetch());
   // One job with one thread: any other core is its own.
   JobManager alone(JobManagerOptions{.max_concurrent_jobs = 1});
   v1::TrainingSpec one_thread = spec(1);
   one_thread.set_threads(1);
-  created = alone.create_job(one_thread, "", splits());
+  created = alone.create_job(one_thread, "", loader());
   ASSERT_TRUE(created.ok());
   EXPECT_EQ(created->spec().data().no_prefetch(), alone.thread_budget() == 1U);
   ASSERT_TRUE(alone.wait_idle(kTimeout));
@@ -366,11 +373,11 @@ TEST(JobManagerTest, ValidateOptionsRejectsSharedCores) {
 
 TEST(JobManagerTest, FullQueueIsResourceExhausted) {
   JobManager manager(JobManagerOptions{.max_concurrent_jobs = 1, .max_queued_jobs = 1});
-  auto running = manager.create_job(long_spec(), "", long_splits());
+  auto running = manager.create_job(long_spec(), "", long_loader());
   ASSERT_TRUE(running.ok());
   ASSERT_TRUE(eventually([&] { return state_of(manager, running->id()) == v1::RUNNING; }));
-  ASSERT_TRUE(manager.create_job(spec(1), "", splits()).ok());
-  auto refused = manager.create_job(spec(1), "refused", splits());
+  ASSERT_TRUE(manager.create_job(spec(1), "", loader()).ok());
+  auto refused = manager.create_job(spec(1), "refused", loader());
   ASSERT_FALSE(refused.ok());
   EXPECT_EQ(refused.status().code(), StatusCode::kResourceExhausted);
   EXPECT_EQ(manager.list_jobs().size(), 2U);
@@ -379,11 +386,11 @@ TEST(JobManagerTest, FullQueueIsResourceExhausted) {
 
 TEST(JobManagerTest, ShutdownCancellingStopsEverythingAndRejectsNewJobs) {
   JobManager manager(JobManagerOptions{.max_concurrent_jobs = 1});
-  auto running = manager.create_job(long_spec(), "", long_splits());
+  auto running = manager.create_job(long_spec(), "", long_loader());
   ASSERT_TRUE(running.ok());
   auto log = manager.event_log(running->id());
   ASSERT_TRUE(eventually([&] { return has_step_event(*log); }));
-  auto queued = manager.create_job(spec(1), "", splits());
+  auto queued = manager.create_job(spec(1), "", loader());
   ASSERT_TRUE(queued.ok());
 
   manager.shutdown(/*cancel_running=*/true);
@@ -396,7 +403,7 @@ TEST(JobManagerTest, ShutdownCancellingStopsEverythingAndRejectsNewJobs) {
   EXPECT_EQ(never_ran->state(), v1::CANCELLED);
   EXPECT_FALSE(never_ran->has_started());
 
-  auto refused = manager.create_job(spec(1), "", splits());
+  auto refused = manager.create_job(spec(1), "", loader());
   ASSERT_FALSE(refused.ok());
   EXPECT_EQ(refused.status().code(), StatusCode::kFailedPrecondition);
   EXPECT_EQ(refused.status().message(), "server is shutting down");
@@ -406,7 +413,7 @@ TEST(JobManagerTest, ShutdownCancellingStopsEverythingAndRejectsNewJobs) {
 
 TEST(JobManagerTest, ShutdownWithoutCancellingLetsRunningJobsFinish) {
   JobManager manager(JobManagerOptions{});
-  auto created = manager.create_job(spec(5), "", splits());
+  auto created = manager.create_job(spec(5), "", loader());
   ASSERT_TRUE(created.ok());
   ASSERT_TRUE(eventually([&] { return state_of(manager, created->id()) != v1::QUEUED; }));
   manager.shutdown(/*cancel_running=*/false);
@@ -418,7 +425,7 @@ TEST(JobManagerTest, KeepsOnlyTheNewestFinishedJobs) {
   std::vector<std::string> ids;
   for (int i = 0; i < 4; ++i) {
     // One at a time, so the jobs end in creation order.
-    auto job = manager.create_job(spec(1), i == 0 ? "first-key" : "", splits());
+    auto job = manager.create_job(spec(1), i == 0 ? "first-key" : "", loader());
     ASSERT_TRUE(job.ok()) << job.status().message();
     ids.push_back(job->id());
     ASSERT_TRUE(manager.wait_idle(kTimeout));
@@ -434,7 +441,7 @@ TEST(JobManagerTest, KeepsOnlyTheNewestFinishedJobs) {
   }
   EXPECT_TRUE(manager.model_bytes(ids[3]).ok());
   // The forgotten job's idempotency key is free again: it makes a new job.
-  auto reused = manager.create_job(spec(1), "first-key", splits());
+  auto reused = manager.create_job(spec(1), "first-key", loader());
   ASSERT_TRUE(reused.ok());
   EXPECT_NE(reused->id(), ids[0]);
 }
