@@ -1,8 +1,12 @@
 // gradstream-step-bench: Google Benchmark timings of the stages of one training
 // step of a spec (default examples/fashion-mnist-mlp.json): batch gather,
 // forward, loss, backward, optimizer. Shows where a step's time goes.
+// Forward and Backward also report their dense layers' rate (flops: multiply-adds
+// x 2 per second) and FmaPeak the rate this machine's cores reach at all, so the
+// two read as a share of the hardware's peak.
 //   build/bin/gradstream-step-bench [--benchmark_filter=...]   (GRADSTREAM_STEP_SPEC=path)
 #include <benchmark/benchmark.h>
+#include <immintrin.h>
 #include <omp.h>
 
 #include <cstdlib>
@@ -14,6 +18,7 @@
 #include "engine/loss.hpp"
 #include "engine/model.hpp"
 #include "engine/optimizer.hpp"
+#include "engine/parameter.hpp"
 #include "engine/pipeline.hpp"
 #include "engine/spec_defaults.hpp"
 #include "engine/spec_io.hpp"
@@ -41,6 +46,17 @@ struct StepFixture {
     batcher = std::make_unique<Batcher>(data.train, spec.batch_size(), true, spec.seed(), false);
     batcher->start_epoch(1);
     next_batch();
+    // Dense weights are [units, inputs]: 2 flops per weight and sample for the
+    // forward and for the weight gradient, and for the input gradient of every
+    // layer but the first (nothing below it needs one).
+    bool first = true;
+    for (const Parameter* p : model->parameters()) {
+      if (p->name != "weights" || p->shape.size() != 2) continue;
+      const double flops = 2.0 * static_cast<double>(spec.batch_size()) * static_cast<double>(p->size());
+      forward_flops += flops;
+      backward_flops += first ? flops : 2 * flops;
+      first = false;
+    }
   }
 
   void next_batch() {
@@ -64,7 +80,29 @@ struct StepFixture {
   std::unique_ptr<Batcher> batcher;
   BatchView batch{};
   uint32_t epoch = 1;
+  double forward_flops = 0;   // per step, dense layers only
+  double backward_flops = 0;
 };
+
+benchmark::Counter flop_rate(double flops_per_iteration) {
+  return benchmark::Counter(flops_per_iteration, benchmark::Counter::kIsIterationInvariantRate,
+                            benchmark::Counter::kIs1000);
+}
+
+// Ten independent chains of 8-wide fused multiply-adds per thread: enough in
+// flight to keep both FMA pipes of a core busy, so the rate is the cores' peak.
+__attribute__((target("avx2,fma"))) float fma_chains(int64_t iterations) {
+  __m256 acc[10];
+  for (int i = 0; i < 10; ++i) acc[i] = _mm256_set1_ps(1.0F + static_cast<float>(i) * 1e-7F);
+  const __m256 scale = _mm256_set1_ps(0.9999999F);
+  const __m256 shift = _mm256_set1_ps(1e-8F);
+  for (int64_t n = 0; n < iterations; ++n) {
+    for (int i = 0; i < 10; ++i) acc[i] = _mm256_fmadd_ps(acc[i], scale, shift);
+  }
+  float sum = 0;
+  for (int i = 0; i < 10; ++i) sum += _mm256_cvtss_f32(acc[i]);
+  return sum;
+}
 
 StepFixture& fixture() {
   static StepFixture f;
@@ -79,6 +117,7 @@ void BM_Gather(benchmark::State& state) {
 void BM_Forward(benchmark::State& state) {
   StepFixture& f = fixture();
   for (auto _ : state) f.pipeline->forward(f.stream);
+  state.counters["flops"] = flop_rate(f.forward_flops);
 }
 
 void BM_Loss(benchmark::State& state) {
@@ -96,6 +135,7 @@ void BM_Backward(benchmark::State& state) {
   f.pipeline->forward(f.stream);
   f.loss->compute(f.pipeline->output(), f.batch.labels, f.pipeline->diff_output_data(), f.stream);
   for (auto _ : state) f.pipeline->backward(f.stream);
+  state.counters["flops"] = flop_rate(f.backward_flops);
 }
 
 void BM_OptimizerStep(benchmark::State& state) {
@@ -115,12 +155,31 @@ void BM_WholeStep(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations() * f.spec.batch_size());
 }
 
+void BM_FmaPeak(benchmark::State& state) {
+  if (!__builtin_cpu_supports("avx2") || !__builtin_cpu_supports("fma")) {
+    state.SkipWithError("this CPU has no AVX2 FMA");
+    return;
+  }
+  constexpr int64_t kIterations = 1 << 20;
+  const int threads = static_cast<int>(fixture().spec.threads());
+  for (auto _ : state) {
+    float sum = 0;
+#pragma omp parallel num_threads(threads) reduction(+ : sum)
+    sum += fma_chains(kIterations);
+    benchmark::DoNotOptimize(sum);
+  }
+  // 10 chains x 8 lanes x 2 flops per iteration, on every thread.
+  state.counters["flops"] = flop_rate(static_cast<double>(kIterations) * 10 * 8 * 2 * threads);
+  state.counters["threads"] = threads;
+}
+
 BENCHMARK(BM_Gather)->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_Forward)->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_Loss)->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_Backward)->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_OptimizerStep)->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_WholeStep)->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_FmaPeak)->Unit(benchmark::kMicrosecond)->UseRealTime();
 
 }  // namespace
 

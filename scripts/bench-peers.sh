@@ -1,19 +1,23 @@
 #!/usr/bin/env bash
 # Trains the same spec with gradstream-bench and with the PyTorch peer
 # (bench/peers/torch_mlp.py, Debian's python3-torch on OpenBLAS-OpenMP), one after
-# the other on the same settings, and prints a short table and, as the last line,
+# the other on the same settings, for a number of rounds, and prints a table and, as
+# the last line (bench/peers/summarize.py),
 #   {"gradstream_samples_per_s":..., "pytorch_samples_per_s":..., "ratio":...,
-#    "gradstream_test_accuracy":..., "pytorch_test_accuracy":..., "threads":...,
-#    "batch":..., "cpu": "..."}
-# where ratio = gradstream / pytorch samples per second (> 1: gradstream is faster).
+#    "ratio_min":..., "ratio_max":..., "rounds": [...], "threads":..., "cpu": "..."}
+# where ratio = the median over rounds of gradstream / pytorch samples per second
+# (> 1: gradstream is faster).
 #
-# usage: scripts/bench-peers.sh [SPEC] [--epochs N] [--threads N] [--batch N] [--no-setup]
-#   SPEC defaults to examples/fashion-mnist-mlp.json; epochs 3, threads 2, batch 128.
+# usage: scripts/bench-peers.sh [SPEC] [--epochs N] [--threads N] [--batch N]
+#                               [--rounds N] [--no-setup]
+#   SPEC defaults to examples/fashion-mnist-mlp.json; epochs 3, threads 2, batch 128,
+#   rounds 3 (each round runs both, back to back).
 #   --no-setup skips install-deps.sh and build.sh (use an existing build/).
 # Environment:
 #   OPENBLAS_CORETYPE        kernel set for the peer's OpenBLAS (default: the one
 #                            torch_mlp.py picked as fastest on this machine)
 #   GRADSTREAM_BENCH_BIN     the gradstream-bench to run (default build/bin/gradstream-bench)
+#   GRADSTREAM_PEER_SCRIPT   the peer to run (default bench/peers/torch_mlp.py)
 #   GRADSTREAM_BENCH_QUIET_WAIT  seconds to wait, before each run, for the machine
 #                            to go idle (default 120); the runs happen anyway after it,
 #                            with a warning and "quiet": false in the JSON line.
@@ -24,9 +28,10 @@ spec=examples/fashion-mnist-mlp.json
 epochs=3
 threads=2
 batch=128
+rounds=3
 setup=1
 
-usage() { sed -n '10,19s/^# \{0,1\}//p' "${BASH_SOURCE[0]}" >&2; exit "${1:-2}"; }
+usage() { sed -n '11,23s/^# \{0,1\}//p' "${BASH_SOURCE[0]}" >&2; exit "${1:-2}"; }
 need_value() { [[ $# -ge 2 && $2 =~ ^[0-9]+$ && $2 -ge 1 ]] || { echo "bench-peers: $1 needs a positive integer" >&2; exit 2; }; }
 spec_set=0
 while (($#)); do
@@ -34,7 +39,8 @@ while (($#)); do
     --epochs) need_value "$@"; epochs=$2; shift 2 ;;
     --threads) need_value "$@"; threads=$2; shift 2 ;;
     --batch) need_value "$@"; batch=$2; shift 2 ;;
-    --epochs=*|--threads=*|--batch=*) set -- "${1%%=*}" "${1#*=}" "${@:2}" ;;
+    --rounds) need_value "$@"; rounds=$2; shift 2 ;;
+    --epochs=*|--threads=*|--batch=*|--rounds=*) set -- "${1%%=*}" "${1#*=}" "${@:2}" ;;
     --no-setup) setup=0; shift ;;
     -h|--help) usage 0 ;;
     -*) echo "bench-peers: unknown option $1" >&2; usage ;;
@@ -49,7 +55,7 @@ else echo "bench-peers: spec $spec not found" >&2; exit 2; fi
 
 py=/usr/bin/python3   # Debian's interpreter: python3-torch is installed for it only
 bench=${GRADSTREAM_BENCH_BIN:-$root/build/bin/gradstream-bench}
-peer=$root/bench/peers/torch_mlp.py
+peer=${GRADSTREAM_PEER_SCRIPT:-$root/bench/peers/torch_mlp.py}
 
 if ((setup)); then
   GRADSTREAM_WITH_PEERS=1 "$root/scripts/install-deps.sh"
@@ -98,64 +104,18 @@ run() {
 
 # OMP_NUM_THREADS is set for both: gradstream (oneDNN, OpenMP) and the peer (torch and
 # OpenBLAS share one libgomp pool). The peer's OPENBLAS_CORETYPE default is in torch_mlp.py.
+# Odd rounds run gradstream first, even rounds the peer first, so a machine that
+# speeds up or slows down during the rounds favours neither.
 export OMP_NUM_THREADS=$threads
-run gradstream "$bench" "$spec" --epochs "$epochs" --threads "$threads" --batch "$batch"
-run pytorch "$py" "$peer" "$spec" --epochs "$epochs" --threads "$threads" --batch "$batch"
+logs=()
+for ((r = 1; r <= rounds; r++)); do
+  g=(run "gradstream.$r" "$bench" "$spec" --epochs "$epochs" --threads "$threads" --batch "$batch")
+  p=(run "pytorch.$r" "$py" "$peer" "$spec" --epochs "$epochs" --threads "$threads" --batch "$batch")
+  if ((r % 2)); then "${g[@]}"; "${p[@]}"; else "${p[@]}"; "${g[@]}"; fi
+  logs+=("$work/gradstream.$r.log" "$work/pytorch.$r.log")
+done
 
 cpu=$(LC_ALL=C lscpu | sed -n 's/^Model name:[[:space:]]*//p' | head -n1)
-
-"$py" - "$work/gradstream.log" "$work/pytorch.log" "$threads" "$batch" "$epochs" "$cpu" "$quiet" "$spec" <<'EOF'
-import json, statistics, sys
-
-g_log, p_log, threads, batch, epochs, cpu, quiet, spec = sys.argv[1:]
-
-def last_json(path, who):
-    lines = [l.strip() for l in open(path, errors="replace") if l.strip()]
-    if not lines:
-        sys.exit("bench-peers: %s printed nothing" % who)
-    try:
-        obj = json.loads(lines[-1])
-    except ValueError:
-        sys.exit("bench-peers: last line of %s is not JSON: %s" % (who, lines[-1][:200]))
-    if not isinstance(obj, dict) or "samples_per_s" not in obj:
-        sys.exit("bench-peers: %s's last line has no samples_per_s: %s" % (who, lines[-1][:200]))
-    return obj
-
-def median_epoch(obj):
-    e = obj.get("epoch_seconds")
-    if isinstance(e, list) and e:
-        return statistics.median(float(x) for x in e)
-    return float(e) if isinstance(e, (int, float)) else float("nan")
-
-g = last_json(g_log, "gradstream-bench")
-p = last_json(p_log, "torch_mlp.py")
-gs, ps = float(g["samples_per_s"]), float(p["samples_per_s"])
-ratio = gs / ps if ps > 0 else None
-peer = p.get("peer", "pytorch")
-
-rows = [("gradstream", gs, median_epoch(g), g.get("test_accuracy")),
-        (peer, ps, median_epoch(p), p.get("test_accuracy"))]
-print("%-22s %12s %14s %9s" % ("", "samples/s", "epoch s (med)", "test acc"))
-for name, sps, es, acc in rows:
-    print("%-22s %12.0f %14.3f %9s" % (name, sps, es, "-" if acc is None else "%.4f" % float(acc)))
-print("ratio gradstream/pytorch: %s   (%s epochs, %s threads, batch %s, %s; peer BLAS: %s)"
-      % ("n/a" if ratio is None else "%.2f" % ratio, epochs, threads, batch, cpu, p.get("blas", "?")))
-if quiet != "true":
-    print("warning: the machine was busy before a run; do not trust these figures")
-
-print(json.dumps({
-    "gradstream_samples_per_s": gs,
-    "pytorch_samples_per_s": ps,
-    "ratio": None if ratio is None else round(ratio, 3),
-    "gradstream_test_accuracy": g.get("test_accuracy"),
-    "pytorch_test_accuracy": p.get("test_accuracy"),
-    "threads": int(threads),
-    "batch": int(batch),
-    "epochs": int(epochs),
-    "cpu": cpu,
-    "spec": spec,
-    "peer": peer,
-    "peer_blas": p.get("blas"),
-    "quiet": quiet == "true",
-}))
-EOF
+busy=(); [[ $quiet == true ]] || busy=(--busy)
+"$py" "$root/bench/peers/summarize.py" --threads "$threads" --batch "$batch" --epochs "$epochs" \
+  --cpu "$cpu" --spec "$spec" "${busy[@]}" "${logs[@]}"
