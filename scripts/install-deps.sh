@@ -12,6 +12,7 @@ packages=(
   prometheus curl python3  # tests/e2e/prometheus_test.sh: Prometheus + promtool, its query API, a free port
   libgtest-dev libgmock-dev libbenchmark-dev
   libcli11-dev zlib1g-dev libssl-dev
+  libsqlite3-dev  # the server's job store
   dataset-fashion-mnist
   jq  # tests/e2e/deploy_config_test.sh reads the Grafana dashboard
 )

@@ -7,14 +7,12 @@
 #include <algorithm>
 #include <atomic>
 #include <cstdio>
-#include <exception>
 #include <utility>
 
-#include "engine/model_file.hpp"
 #include "engine/parallel.hpp"
 #include "engine/spec_defaults.hpp"
 #include "engine/spec_validator.hpp"
-#include "engine/trainer.hpp"
+#include "server/job_manager_record.hpp"
 #include "server/job_observer.hpp"
 
 namespace gradstream::server {
@@ -33,13 +31,6 @@ constexpr const char* kCancelledByShutdown = "cancelled: server is shutting down
 uint32_t fair_share(uint32_t max_concurrent_jobs) {
   const int cores = std::max(1, engine::usable_cores());
   return std::max<uint32_t>(1, static_cast<uint32_t>(cores) / max_concurrent_jobs);
-}
-
-v1::DoneReport done_report(v1::DoneReport::Outcome outcome, const std::string& reason) {
-  v1::DoneReport done;
-  done.set_outcome(outcome);
-  done.set_reason(reason);
-  return done;
 }
 
 }  // namespace
@@ -65,30 +56,7 @@ engine::Status validate_options(const JobManagerOptions& options, int cores) {
   return engine::ok_status();
 }
 
-struct JobManager::JobRecord {
-  v1::Job job;              // id, state, times, reason, spec; progress lives below
-  // Called when the job starts: a queued job holds no data, so a long queue
-  // costs memory per job of a spec, not of a data set.
-  JobManager::DataLoader load;
-  std::atomic<bool> cancel{false};
-  std::string cancel_reason;  // set with `cancel`, under the manager's mutex
-  std::shared_ptr<JobProgress> progress = std::make_shared<JobProgress>();
-  std::shared_ptr<EventLog> log;
-  std::shared_ptr<const std::string> model;  // the model file, once SUCCEEDED
-  std::string idempotency_key;               // empty if none; forgotten with the job
-};
-
-// How a run ended, as the engine (or the manager, when the engine could not
-// say) reported it in the done report.
-struct JobManager::Ending {
-  v1::DoneReport::Outcome outcome = v1::DoneReport::FAILED;
-  std::string reason;
-  uint64_t steps = 0;
-  uint32_t epochs = 0;
-  std::shared_ptr<const std::string> model;  // the model file, when SUCCEEDED
-};
-
-JobManager::JobManager(JobManagerOptions options, ServerMetrics* metrics)
+JobManager::JobManager(JobManagerOptions options, ServerMetrics* metrics, JobStore* store)
     : max_concurrent_jobs_(std::max<uint32_t>(1, options.max_concurrent_jobs)),
       max_queued_jobs_(options.max_queued_jobs),
       max_finished_jobs_(std::max<size_t>(1, options.max_finished_jobs)),
@@ -96,6 +64,7 @@ JobManager::JobManager(JobManagerOptions options, ServerMetrics* metrics)
       thread_budget_(std::min(
           core_share_, options.threads_per_job == 0 ? core_share_ : options.threads_per_job)),
       metrics_(metrics),
+      store_(store),
       id_random_(std::random_device{}()) {
   workers_.reserve(max_concurrent_jobs_);
   try {
@@ -122,6 +91,13 @@ engine::Result<v1::Job> JobManager::create_job(const v1::TrainingSpec& spec,
   // another job's. Only a spare core within this job's own share may host it.
   if (job_spec.threads() >= core_share_) job_spec.mutable_data()->set_no_prefetch(true);
 
+  engine::Result<v1::Job> created = enqueue(std::move(job_spec), idempotency_key, std::move(load));
+  persist();  // the new job's row
+  return created;
+}
+
+engine::Result<v1::Job> JobManager::enqueue(v1::TrainingSpec job_spec,
+                                            const std::string& idempotency_key, DataLoader load) {
   std::lock_guard lock(mutex_);
   // A retry of a create that succeeded gets its job even during shutdown.
   if (!idempotency_key.empty()) {
@@ -154,6 +130,7 @@ engine::Result<v1::Job> JobManager::create_job(const v1::TrainingSpec& spec,
     metrics_->job_state_changed(v1::JOB_STATE_UNSPECIFIED, v1::QUEUED);
     metrics_->set_queue_length(queue_.size());
   }
+  queue_store_op(StoreOp::Kind::kInsertNew, *record);
   work_ready_.notify_one();
   return snapshot(*record);
 }
@@ -177,6 +154,12 @@ std::vector<v1::Job> JobManager::list_jobs(v1::JobState filter) const {
 }
 
 engine::Result<v1::Job> JobManager::cancel_job(const std::string& id) {
+  engine::Result<v1::Job> result = request_cancel(id);
+  persist();  // a job cancelled while queued has ended
+  return result;
+}
+
+engine::Result<v1::Job> JobManager::request_cancel(const std::string& id) {
   std::lock_guard lock(mutex_);
   auto it = jobs_.find(id);
   if (it == jobs_.end()) return engine::not_found("job \"" + id + "\" not found");
@@ -244,6 +227,7 @@ void JobManager::shutdown(bool cancel_running) {
     }
   }
   work_ready_.notify_all();
+  persist();  // the jobs cancelled while queued
   std::lock_guard join_lock(join_mutex_);
   for (std::thread& worker : workers_) {
     if (worker.joinable()) worker.join();
@@ -275,78 +259,34 @@ void JobManager::worker_loop() {
     // they hold are gone by the time the job is marked finished, so wait_idle
     // means memory freed.
     const Ending ending = run_job(*record, std::move(load));
-    std::lock_guard lock(mutex_);
-    --running_;
-    if (metrics_ != nullptr && ending.outcome == v1::DoneReport::FAILED &&
-        record->progress->non_finite_loss.load(std::memory_order_relaxed)) {
-      metrics_->count_nonfinite_loss();
-    }
-    switch (ending.outcome) {
-      case v1::DoneReport::SUCCEEDED:
-        record->model = ending.model;
-        // DESIGN: every end has a reason, success included.
-        end_job(*record, v1::SUCCEEDED,
-                "completed " + std::to_string(ending.epochs) + " epochs (" +
-                    std::to_string(ending.steps) + " steps)");
-        break;
-      case v1::DoneReport::CANCELLED:
-        end_job(*record, v1::CANCELLED,
-                record->cancel_reason + " (stopped at step " + std::to_string(ending.steps) + ")");
-        break;
-      default:
-        end_job(*record, v1::FAILED, ending.reason);
-    }
-    forget_oldest_finished();
+    finish_run(*record, ending);
+    persist();
   }
 }
 
-JobManager::Ending JobManager::run_job(JobRecord& job, DataLoader load) {
-  // The spec is read without the lock: it is written only before the job is queued.
-  const v1::TrainingSpec& spec = job.job.spec();
-  // Loaded first: the job's series need the training set's size.
-  engine::Result<engine::DataSplits> data = [&]() -> engine::Result<engine::DataSplits> {
-    try {
-      return load ? load() : engine::internal_error("job has no data loader");
-    } catch (const std::exception& e) {
-      return engine::internal_error(std::string("loading data: ") + e.what());
-    }
-  }();
-  std::shared_ptr<JobSeries> series;
-  if (metrics_ != nullptr) {
-    const JobShape shape{data.ok() ? data->train.count : 0, static_cast<int64_t>(spec.batch_size())};
-    series = metrics_->jobs().start_job(job.job.id(), shape);
+void JobManager::finish_run(JobRecord& record, const Ending& ending) {
+  std::lock_guard lock(mutex_);
+  --running_;
+  if (metrics_ != nullptr && ending.outcome == v1::DoneReport::FAILED &&
+      record.progress->non_finite_loss.load(std::memory_order_relaxed)) {
+    metrics_->count_nonfinite_loss();
   }
-  JobObserver observer(job.log, job.progress, std::move(series));
-  // What the manager reports itself when the engine could not produce a done report.
-  auto fail = [&](const std::string& reason) {
-    observer.on_done(done_report(v1::DoneReport::FAILED, reason));
-    return Ending{v1::DoneReport::FAILED, reason, job.progress->steps.load(),
-                  job.progress->epochs.load(), nullptr};
-  };
-  if (!data.ok()) return fail(data.status().message());
-  try {
-    auto trainer = engine::Trainer::create(spec, std::move(data).value());
-    if (!trainer.ok()) return fail(trainer.status().message());
-    const v1::DoneReport done = (*trainer)->run(observer, job.cancel);
-    Ending ending{done.outcome(), done.reason(), done.steps(), done.epochs(), nullptr};
-    if (done.outcome() == v1::DoneReport::SUCCEEDED) {
-      // Kept so ExportModel and Predict can use the model after the trainer is gone.
-      auto bytes = engine::serialize_model((*trainer)->spec(), (*trainer)->model());
-      if (!bytes.ok()) {
-        ending.outcome = v1::DoneReport::FAILED;
-        ending.reason = bytes.status().message();
-      } else {
-        ending.model = std::make_shared<const std::string>(std::move(bytes).value());
-      }
-    }
-    return ending;
-  } catch (const std::exception& e) {
-    // One job's failure (bad_alloc on a huge model, a bug) must not take the
-    // server or the other jobs down.
-    return fail(std::string("internal error while training: ") + e.what());
-  } catch (...) {
-    return fail("internal error while training: unknown exception");
+  switch (ending.outcome) {
+    case v1::DoneReport::SUCCEEDED:
+      record.model = ending.model;
+      // DESIGN: every end has a reason, success included.
+      end_job(record, v1::SUCCEEDED,
+              "completed " + std::to_string(ending.epochs) + " epochs (" +
+                  std::to_string(ending.steps) + " steps)");
+      break;
+    case v1::DoneReport::CANCELLED:
+      end_job(record, v1::CANCELLED,
+              record.cancel_reason + " (stopped at step " + std::to_string(ending.steps) + ")");
+      break;
+    default:
+      end_job(record, v1::FAILED, ending.reason);
   }
+  forget_oldest_finished();
 }
 
 std::string JobManager::new_job_id() {
@@ -381,6 +321,7 @@ void JobManager::end_job(JobRecord& job, v1::JobState state, std::string reason)
   job.load = nullptr;  // a job cancelled while queued still holds its loader
   job.log->append(state_event(state));
   job.log->close();
+  queue_store_op(StoreOp::Kind::kSave, job);
   finished_order_.push_back(job.job.id());
   idle_.notify_all();
 }
@@ -395,6 +336,7 @@ void JobManager::forget_oldest_finished() {
     std::erase(creation_order_, record);
     if (!record->idempotency_key.empty()) idempotency_keys_.erase(record->idempotency_key);
     if (metrics_ != nullptr) metrics_->job_state_changed(record->job.state(), v1::JOB_STATE_UNSPECIFIED);
+    queue_store_op(StoreOp::Kind::kForget, *record);
     // Watchers still streaming it hold their own reference to the log.
   }
 }

@@ -22,6 +22,7 @@
 #include "engine/status.hpp"
 #include "gradstream/v1/trainer.pb.h"
 #include "server/event_log.hpp"
+#include "server/job_store.hpp"
 #include "server/server_metrics.hpp"
 
 namespace gradstream::server {
@@ -58,8 +59,12 @@ engine::Status validate_options(const JobManagerOptions& options, int cores);
 class JobManager {
  public:
   // `metrics` (optional) receives state changes, queue length and each job's
-  // series; it must outlive the manager.
-  explicit JobManager(JobManagerOptions options = {}, ServerMetrics* metrics = nullptr);
+  // series. `store` (optional) keeps every job on disk: its row is written when
+  // the job is queued and when it ends, and deleted when it is forgotten, in
+  // that order, by whichever thread changed the job, after it let go of the
+  // manager's lock. Both must outlive the manager.
+  explicit JobManager(JobManagerOptions options = {}, ServerMetrics* metrics = nullptr,
+                      JobStore* store = nullptr);
   // shutdown(/*cancel_running=*/true): cancels everything and joins the workers.
   ~JobManager();
 
@@ -83,6 +88,13 @@ class JobManager {
   engine::Result<v1::Job> create_job(const v1::TrainingSpec& spec,
                                      const std::string& idempotency_key, DataLoader load);
 
+  // Takes back the jobs a previous server left in the store (JobStore::load_all),
+  // before any job is created. Finished jobs return as they were, events and
+  // model included. A job still QUEUED or RUNNING there was never finished (the
+  // server was killed): it returns FAILED, saying so, and is saved that way.
+  // Then the oldest finished jobs beyond max_finished_jobs are forgotten.
+  void restore(std::vector<StoredJob> jobs);
+
   // A snapshot of the job, progress included; not_found naming an unknown id.
   engine::Result<v1::Job> get_job(const std::string& id) const;
 
@@ -96,10 +108,10 @@ class JobManager {
   engine::Result<v1::Job> cancel_job(const std::string& id);
 
   // The trained model of a SUCCEEDED job as an engine model file
-  // (engine/model_file.hpp), kept in memory for the server's lifetime (one
-  // copy of the weights per finished job: fine for now; a model store on disk
-  // would bound it). not_found for an unknown id; failed_precondition naming
-  // the state for a job that has not SUCCEEDED.
+  // (engine/model_file.hpp), kept in memory as long as the job is kept (at most
+  // max_finished_jobs of them) and in the store when there is one. not_found
+  // for an unknown id; failed_precondition naming the state for a job that has
+  // not SUCCEEDED.
   engine::Result<std::string> model_bytes(const std::string& id) const;
 
   // The job's events, for watchers; null for an unknown id.
@@ -119,10 +131,25 @@ class JobManager {
  private:
   struct JobRecord;
   struct Ending;
+  // A write to the store, queued under the manager's lock and made after it.
+  struct StoreOp {
+    enum class Kind { kInsertNew, kSave, kForget };
+    Kind kind;
+    v1::Job job;  // kForget: only the id
+    std::string idempotency_key;
+    std::shared_ptr<EventLog> log;
+    std::shared_ptr<const std::string> model;
+  };
 
+  // create_job and cancel_job under the lock; their callers persist() after.
+  engine::Result<v1::Job> enqueue(v1::TrainingSpec job_spec, const std::string& idempotency_key,
+                                  DataLoader load);
+  engine::Result<v1::Job> request_cancel(const std::string& id);
   void worker_loop();
   // Loads the job's data, then trains; every failure ends in the returned Ending.
   Ending run_job(JobRecord& job, DataLoader load);
+  // Records how the run ended, under the lock.
+  void finish_run(JobRecord& job, const Ending& ending);
   // The caller holds mutex_ for these.
   std::string new_job_id();
   // Ends a job that never started (the caller has taken it off the queue).
@@ -131,6 +158,9 @@ class JobManager {
   // Forgets the jobs that ended first until at most max_finished_jobs_ remain.
   void forget_oldest_finished();
   v1::Job snapshot(const JobRecord& job) const;
+  void queue_store_op(StoreOp::Kind kind, const JobRecord& job);
+  // Makes the queued store writes, in order. Called without the manager's lock.
+  void persist();
 
   const uint32_t max_concurrent_jobs_;
   const size_t max_queued_jobs_;
@@ -138,6 +168,7 @@ class JobManager {
   const uint32_t core_share_;  // usable cores / max_concurrent_jobs, at least 1
   const uint32_t thread_budget_;
   ServerMetrics* const metrics_;  // may be null
+  JobStore* const store_;         // may be null
 
   mutable std::mutex mutex_;
   std::condition_variable work_ready_;    // queue gained a job, or stopping
@@ -150,6 +181,11 @@ class JobManager {
   size_t running_ = 0;
   bool stopping_ = false;
   std::mt19937_64 id_random_;
+  std::deque<StoreOp> store_ops_;
+
+  // Held while store_ops_ are written (taken before mutex_, never after), so
+  // one job's writes reach the store in the order they were queued.
+  std::mutex store_mutex_;
 
   std::mutex join_mutex_;  // one shutdown joins; a concurrent one waits for it
   std::vector<std::thread> workers_;

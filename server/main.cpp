@@ -11,18 +11,14 @@
 #include <thread>
 
 #include "engine/json_text.hpp"
+#include "server/log.hpp"
 #include "server/server.hpp"
 #include "server/server_config.hpp"
 
 namespace {
 
 using gradstream::engine::json_quoted;
-
-// One JSON object per line on stderr; `fields` is `,"k":v...` or empty.
-void log_line(const char* level, const char* msg, const std::string& fields = "") {
-  std::fprintf(stderr, "{\"level\":\"%s\",\"msg\":\"%s\"%s}\n", level, msg, fields.c_str());
-  std::fflush(stderr);
-}
+using gradstream::server::log_line;
 
 }  // namespace
 

@@ -1,5 +1,6 @@
-// GrpcServer: validate the config, then build DatasetStore, JobManager, Trainer
-// service and the gRPC server around them; take them down in the reverse order.
+// GrpcServer: validate the config, then build DatasetStore, JobStore, JobManager
+// (restoring the stored jobs), Trainer service and the gRPC server around them;
+// take them down in the reverse order.
 #include "server/server.hpp"
 
 #include <grpc/grpc.h>
@@ -57,7 +58,14 @@ engine::Result<std::unique_ptr<GrpcServer>> GrpcServer::start(const ServerConfig
                                      [metrics](uint64_t bytes) { metrics->add_uploaded_bytes(bytes); });
   if (!datasets.ok()) return datasets.status();
   self->datasets_ = std::move(datasets).value();
-  self->jobs_ = std::make_unique<JobManager>(job_manager_options(config), self->metrics_.get());
+  auto job_store = JobStore::open(config.data_dir);
+  if (!job_store.ok()) return job_store.status();
+  self->job_store_ = std::move(job_store).value();
+  auto stored_jobs = self->job_store_->load_all();
+  if (!stored_jobs.ok()) return stored_jobs.status();
+  self->jobs_ = std::make_unique<JobManager>(job_manager_options(config), self->metrics_.get(),
+                                             self->job_store_.get());
+  self->jobs_->restore(std::move(stored_jobs).value());
   self->service_ = std::make_unique<TrainerService>(*self->jobs_, service_limits(config),
                                                     self->datasets_.get());
 

@@ -13,6 +13,7 @@
 #include "engine/status.hpp"
 #include "server/dataset_store.hpp"
 #include "server/job_manager.hpp"
+#include "server/job_store.hpp"
 #include "server/server_config.hpp"
 #include "server/server_metrics.hpp"
 #include "server/trainer_service.hpp"
@@ -60,6 +61,7 @@ class GrpcServer {
   std::unique_ptr<ServerMetrics> metrics_;  // read by the jobs and the interceptor
   // Before the jobs: a queued job's loader reads from the store.
   std::unique_ptr<DatasetStore> datasets_;  // <data_dir>/datasets
+  std::unique_ptr<JobStore> job_store_;     // <data_dir>/jobs.sqlite; outlives jobs_
   std::unique_ptr<JobManager> jobs_;
   std::unique_ptr<TrainerService> service_;
   std::unique_ptr<grpc::Server> server_;

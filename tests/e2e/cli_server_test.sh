@@ -11,13 +11,7 @@ start_server "$server_bin" "$work/server.log" --data-dir "$work/var" --threads-p
   fail "server did not start"
 
 # A small job: one hidden layer, one epoch.
-cat >"$work/small.json" <<'SPEC'
-{"model": {"inputShape": [784], "layers": [
-   {"dense": {"units": 32, "activation": {"name": "relu"}}}, {"dense": {"units": 10}}]},
- "optimizer": {"adam": {}, "learningRate": 0.002},
- "data": {"builtin": "fashion-mnist"}, "epochs": 1, "batchSize": 256, "seed": 1, "threads": 2,
- "reporting": {"stepEvery": 20}}
-SPEC
+small_spec 1 >"$work/small.json"
 "$cli_bin" submit "$work/small.json" --watch --json >"$work/events.jsonl" || fail "submit --watch exited $?"
 grep -q '"state":"SUCCEEDED"' "$work/events.jsonl" || fail "no SUCCEEDED state event"
 grep -q '"done"' "$work/events.jsonl" || fail "no done event"

@@ -29,6 +29,18 @@ expect_error() {
   grep -Eq "$pattern" "$work/err" || fail "'$*': message '$(cat "$work/err")' does not match $pattern"
 }
 
+# small_spec EPOCHS: a small Fashion-MNIST job (784-32-10, relu, Adam, batch
+# 256, 2 threads, a step event every 20 steps) as JSON on stdout.
+small_spec() {
+  cat <<SPEC
+{"model": {"inputShape": [784], "layers": [
+   {"dense": {"units": 32, "activation": {"name": "relu"}}}, {"dense": {"units": 10}}]},
+ "optimizer": {"adam": {}, "learningRate": 0.002},
+ "data": {"builtin": "fashion-mnist"}, "epochs": $1, "batchSize": 256, "seed": 1, "threads": 2,
+ "reporting": {"stepEvery": 20}}
+SPEC
+}
+
 e2e_cleanup() {
   local pid
   for pid in "${background_pids[@]}"; do kill -KILL "$pid" 2>/dev/null || true; done

@@ -1,0 +1,48 @@
+// JobManager::JobRecord (what the manager keeps per job) and Ending. Private to
+// the manager's source files (job_manager.cpp, job_manager_run.cpp,
+// job_manager_store.cpp).
+#pragma once
+
+#include <atomic>
+#include <memory>
+#include <string>
+
+#include "gradstream/v1/trainer.pb.h"
+#include "server/event_log.hpp"
+#include "server/job_manager.hpp"
+#include "server/job_observer.hpp"
+
+namespace gradstream::server {
+
+// A done report the manager writes itself (the engine could not, or never ran).
+inline v1::DoneReport done_report(v1::DoneReport::Outcome outcome, const std::string& reason) {
+  v1::DoneReport done;
+  done.set_outcome(outcome);
+  done.set_reason(reason);
+  return done;
+}
+
+struct JobManager::JobRecord {
+  v1::Job job;              // id, state, times, reason, spec; progress lives below
+  // Called when the job starts: a queued job holds no data, so a long queue
+  // costs memory per job of a spec, not of a data set.
+  JobManager::DataLoader load;
+  std::atomic<bool> cancel{false};
+  std::string cancel_reason;  // set with `cancel`, under the manager's mutex
+  std::shared_ptr<JobProgress> progress = std::make_shared<JobProgress>();
+  std::shared_ptr<EventLog> log;
+  std::shared_ptr<const std::string> model;  // the model file, once SUCCEEDED
+  std::string idempotency_key;               // empty if none; forgotten with the job
+};
+
+// How a run ended, as the engine (or the manager, when the engine could not
+// say) reported it in the done report.
+struct JobManager::Ending {
+  v1::DoneReport::Outcome outcome = v1::DoneReport::FAILED;
+  std::string reason;
+  uint64_t steps = 0;
+  uint32_t epochs = 0;
+  std::shared_ptr<const std::string> model;  // the model file, when SUCCEEDED
+};
+
+}  // namespace gradstream::server

@@ -1,0 +1,81 @@
+#!/usr/bin/env bash
+# End to end: jobs outlive the server process.
+#   1. A job trained to SUCCEEDED, then SIGTERM and a new server on the same
+#      --data-dir: list and get show it as before, export gives the same bytes,
+#      predict answers the same, watch replays it to the end, and its
+#      idempotency key still returns it.
+#   2. A RUNNING and a QUEUED job when the server is killed (SIGKILL): after a
+#      restart both are FAILED with a reason that says so, and watch exits 65.
+#   3. A damaged jobs.sqlite: the server refuses to start, naming the file.
+# usage: restart_test.sh SERVER_BIN CLI_BIN SOURCE_DIR
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+e2e_init "$@"
+data=$work/var
+serve() { start_server "$server_bin" "$work/server.log" --data-dir "$data" --threads-per-job 2 ||
+  fail "server did not start: $(cat "$work/server.log")"; }
+stop() { kill -TERM "$server_pid"; wait "$server_pid" || fail "server exited $? on SIGTERM"; server_pid=; }
+
+small_spec 1 >"$work/small.json"
+# Two samples for predict: a blank image and a bright one.
+python3 -c 'print(",".join(["0"] * 784)); print(",".join(["0.8"] * 784))' >"$work/inputs.csv"
+
+# 1. A finished job survives a graceful restart.
+serve
+gs submit "$work/small.json" --idempotency-key restart-e2e --watch >/dev/null || fail "submit --watch exited $?"
+id=$(gs list | awk 'NR == 2 { print $1 }')
+[[ $id == job-* ]] || fail "no job id in list: $(gs list)"
+gs get "$id" | grep -v '^last sequence' >"$work/get.before"
+gs export "$id" -o "$work/model.before" || fail "export exited $?"
+gs predict "$id" --input "$work/inputs.csv" --json >"$work/predict.before" || fail "predict exited $?"
+gs watch "$id" --json >"$work/watch.before" || fail "watch exited $?"
+stop
+serve
+gs list >"$work/list" || fail "list exited $?"
+grep -q "^$id  *SUCCEEDED" "$work/list" || fail "job not SUCCEEDED after restart: $(cat "$work/list")"
+gs get "$id" | grep -v '^last sequence' >"$work/get.after"
+diff "$work/get.before" "$work/get.after" >&2 || fail "get differs after restart"
+gs export "$id" -o "$work/model.after" || fail "export after restart exited $?"
+cmp -s "$work/model.before" "$work/model.after" || fail "exported model differs after restart"
+gs predict "$id" --input "$work/inputs.csv" --json >"$work/predict.after" || fail "predict after restart exited $?"
+diff "$work/predict.before" "$work/predict.after" >&2 || fail "predictions differ after restart"
+gs watch "$id" --json >"$work/watch.after" || fail "watch after restart exited $?"
+diff "$work/watch.before" "$work/watch.after" >&2 || fail "replayed events differ after restart"
+[[ $(gs submit "$work/small.json" --idempotency-key restart-e2e --json | jq -r .id) == "$id" ]] ||
+  fail "the idempotency key no longer returns the job"
+pass "a finished job survives a restart: get, export, predict, watch, idempotency key"
+
+# 2. Unfinished jobs of a killed server.
+small_spec 200 >"$work/long.json"
+running=$(gs submit "$work/long.json" --json | jq -r .id)
+queued=$(gs submit "$work/long.json" --json | jq -r .id)
+for _ in $(seq 1 300); do
+  gs get "$running" | grep -q '^state: RUNNING' && break
+  sleep 0.1
+done
+gs get "$running" | grep -q '^state: RUNNING' || fail "job never started"
+kill -KILL "$server_pid"
+wait "$server_pid" 2>/dev/null || true
+server_pid=
+serve
+for job in "$running" "$queued"; do
+  gs get "$job" >"$work/get" || fail "$job unknown after restart"
+  grep -q '^state: FAILED' "$work/get" || fail "$job: $(cat "$work/get")"
+  grep -q 'the server stopped before the job ended' "$work/get" || fail "$job reason: $(cat "$work/get")"
+  status=0
+  gs watch "$job" >/dev/null 2>&1 || status=$?
+  [[ $status -eq 65 ]] || fail "watch of $job exited $status, want 65"
+done
+grep -q "^$id  *SUCCEEDED" <(gs list) || fail "the finished job is gone after a kill"
+pass "jobs of a killed server come back FAILED, saying why"
+stop
+
+# 3. A damaged store.
+head -c 8192 /dev/urandom >"$data/jobs.sqlite"
+rm -f "$data/jobs.sqlite-wal" "$data/jobs.sqlite-shm"
+if "$server_bin" --listen 127.0.0.1:0 --metrics-address "" --data-dir "$data" 2>"$work/bad.log"; then
+  fail "server started on a damaged job store"
+fi
+grep -q "$data/jobs.sqlite" "$work/bad.log" || fail "error does not name the file: $(cat "$work/bad.log")"
+pass "a damaged job store is refused, naming the file"
+echo "restart: $passed checks passed"

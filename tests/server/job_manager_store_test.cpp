@@ -1,0 +1,203 @@
+// JobManager with a JobStore: a restarted manager gets back every finished
+// job (state, times, progress, events, model, idempotency key); jobs a killed
+// server left QUEUED or RUNNING come back FAILED and are saved so; retention
+// applies to restored jobs and deletes their rows; cancelled and forgotten
+// jobs reach the store.
+#include <google/protobuf/util/message_differencer.h>
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "server/job_manager.hpp"
+#include "server/job_observer.hpp"
+#include "server/job_store.hpp"
+#include "tests/server/job_manager_test_support.hpp"
+
+namespace gradstream::server {
+namespace {
+
+namespace fs = std::filesystem;
+using engine::StatusCode;
+using google::protobuf::util::MessageDifferencer;
+using namespace job_manager_test;  // NOLINT: the shared helpers of these tests
+
+class JobManagerStoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() /
+           ("gradstream_job_manager_store_test_" + std::to_string(getpid()) + "_" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(dir_);
+    store_ = open_store();
+  }
+  void TearDown() override {
+    store_.reset();
+    fs::remove_all(dir_);
+  }
+
+  std::unique_ptr<JobStore> open_store() {
+    auto store = JobStore::open(dir_.string());
+    EXPECT_TRUE(store.ok()) << store.status().message();
+    return std::move(store).value();
+  }
+
+  // What a restarted server does: a new store on the same file, a new manager
+  // given its rows.
+  std::unique_ptr<JobManager> restart(JobManagerOptions options = {}) {
+    store_ = open_store();
+    auto rows = store_->load_all();
+    EXPECT_TRUE(rows.ok()) << rows.status().message();
+    auto manager = std::make_unique<JobManager>(options, nullptr, store_.get());
+    manager->restore(std::move(rows).value());
+    return manager;
+  }
+
+  std::vector<StoredJob> rows() {
+    auto rows = store_->load_all();
+    EXPECT_TRUE(rows.ok()) << rows.status().message();
+    return rows.ok() ? std::move(rows).value() : std::vector<StoredJob>{};
+  }
+
+  fs::path dir_;
+  std::unique_ptr<JobStore> store_;
+};
+
+TEST_F(JobManagerStoreTest, FinishedJobsComeBackWithEventsModelAndKey) {
+  std::string id;
+  v1::Job before;
+  std::vector<v1::TrainingEvent> events_before;
+  std::string model_before;
+  {
+    JobManager manager(JobManagerOptions{}, nullptr, store_.get());
+    auto created = manager.create_job(spec(3), "retry-key", loader());
+    ASSERT_TRUE(created.ok()) << created.status().message();
+    id = created->id();
+    ASSERT_TRUE(manager.wait_idle(kTimeout));
+    before = *manager.get_job(id);
+    ASSERT_EQ(before.state(), v1::SUCCEEDED) << before.reason();
+    events_before = all_events(*manager.event_log(id));
+    model_before = *manager.model_bytes(id);
+  }
+  auto manager = restart();
+  auto after = manager->get_job(id);
+  ASSERT_TRUE(after.ok()) << after.status().message();
+  EXPECT_TRUE(MessageDifferencer::Equals(before, *after))
+      << "before:\n" << before.DebugString() << "after:\n" << after->DebugString();
+  auto log = manager->event_log(id);
+  ASSERT_NE(log, nullptr);
+  EXPECT_TRUE(log->closed());
+  const auto events_after = all_events(*log);
+  ASSERT_EQ(events_after.size(), events_before.size());
+  for (size_t i = 0; i < events_after.size(); ++i) {
+    EXPECT_TRUE(MessageDifferencer::Equals(events_before[i], events_after[i])) << "event " << i;
+  }
+  auto model = manager->model_bytes(id);
+  ASSERT_TRUE(model.ok()) << model.status().message();
+  EXPECT_EQ(*model, model_before);
+  // The key still names the job: a retried create does not train it again.
+  auto retried = manager->create_job(spec(3), "retry-key", loader());
+  ASSERT_TRUE(retried.ok());
+  EXPECT_EQ(retried->id(), id);
+  EXPECT_EQ(manager->list_jobs().size(), 1U);
+}
+
+TEST_F(JobManagerStoreTest, JobsAKilledServerLeftUnfinishedComeBackFailed) {
+  // Rows as a killed server leaves them: written when queued, never updated.
+  StoredJob queued;
+  queued.job.set_id("job-000000000001");
+  queued.job.set_state(v1::QUEUED);
+  *queued.job.mutable_spec() = spec(3);
+  queued.events.push_back(state_event(v1::QUEUED));
+  queued.events.back().set_sequence(1);
+  ASSERT_TRUE(store_->insert_new(queued).ok());
+  StoredJob running = queued;
+  running.job.set_id("job-000000000002");
+  running.job.set_state(v1::RUNNING);
+  ASSERT_TRUE(store_->insert_new(running).ok());
+
+  auto manager = restart();
+  for (const std::string id : {"job-000000000001", "job-000000000002"}) {
+    auto job = manager->get_job(id);
+    ASSERT_TRUE(job.ok()) << id;
+    EXPECT_EQ(job->state(), v1::FAILED);
+    EXPECT_EQ(job->reason(),
+              "the server stopped before the job ended (it was killed, not shut down); submit "
+              "it again");
+    EXPECT_TRUE(job->has_finished());
+    expect_ending(*manager->event_log(id), v1::DoneReport::FAILED, v1::FAILED);
+    EXPECT_EQ(manager->model_bytes(id).status().code(), StatusCode::kFailedPrecondition);
+  }
+  // Saved as FAILED: the next restart reads the same.
+  for (const StoredJob& row : rows()) {
+    EXPECT_EQ(row.job.state(), v1::FAILED) << row.job.id();
+    ASSERT_FALSE(row.events.empty());
+    EXPECT_EQ(row.events.back().state(), v1::FAILED);
+  }
+}
+
+TEST_F(JobManagerStoreTest, RetentionAppliesToRestoredJobsAndDeletesTheirRows) {
+  std::vector<std::string> ids;
+  {
+    JobManagerOptions options;
+    options.max_finished_jobs = 10;
+    JobManager manager(options, nullptr, store_.get());
+    for (int i = 0; i < 4; ++i) {
+      auto created = manager.create_job(spec(1), "", loader());
+      ASSERT_TRUE(created.ok());
+      ids.push_back(created->id());
+      ASSERT_TRUE(manager.wait_idle(kTimeout));  // one by one: they end in creation order
+    }
+  }
+  ASSERT_EQ(rows().size(), 4U);
+  JobManagerOptions fewer;
+  fewer.max_finished_jobs = 2;
+  auto manager = restart(fewer);
+  EXPECT_EQ(manager->get_job(ids[0]).status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(manager->get_job(ids[1]).status().code(), StatusCode::kNotFound);
+  EXPECT_TRUE(manager->get_job(ids[2]).ok());
+  EXPECT_TRUE(manager->get_job(ids[3]).ok());
+  const auto left = rows();
+  ASSERT_EQ(left.size(), 2U);
+  EXPECT_EQ(left[0].job.id(), ids[2]);
+  EXPECT_EQ(left[1].job.id(), ids[3]);
+}
+
+TEST_F(JobManagerStoreTest, CancelledAndShutDownJobsAreSavedWithTheirState) {
+  std::string running_id;
+  std::string queued_id;
+  {
+    JobManager manager(JobManagerOptions{}, nullptr, store_.get());
+    auto running = manager.create_job(long_spec(), "", long_loader());
+    auto queued = manager.create_job(long_spec(), "", long_loader());
+    ASSERT_TRUE(running.ok() && queued.ok());
+    running_id = running->id();
+    queued_id = queued->id();
+    ASSERT_TRUE(eventually([&] { return has_step_event(*manager.event_log(running_id)); }));
+    ASSERT_TRUE(manager.cancel_job(queued_id).ok());
+    // The row is written once cancel_job returns.
+    bool saved_cancelled = false;
+    for (const StoredJob& row : rows()) {
+      if (row.job.id() == queued_id) saved_cancelled = row.job.state() == v1::CANCELLED;
+    }
+    EXPECT_TRUE(saved_cancelled);
+    manager.shutdown(/*cancel_running=*/true);
+  }
+  auto manager = restart();
+  auto running = manager->get_job(running_id);
+  ASSERT_TRUE(running.ok());
+  EXPECT_EQ(running->state(), v1::CANCELLED);
+  EXPECT_EQ(running->reason().rfind("cancelled: server is shutting down (stopped at step ", 0), 0U)
+      << running->reason();
+  EXPECT_GT(running->steps(), 0U);
+  auto queued = manager->get_job(queued_id);
+  ASSERT_TRUE(queued.ok());
+  EXPECT_EQ(queued->state(), v1::CANCELLED);
+  EXPECT_EQ(queued->reason(), "cancelled by request (before it started)");
+}
+
+}  // namespace
+}  // namespace gradstream::server

@@ -1,0 +1,196 @@
+// JobStore: rows round-trip (job, key, events, model) across reopening; a
+// first insert never overwrites a saved row; saves keep creation order;
+// forget deletes; a foreign SQLite file, a file that is not SQLite and a
+// damaged row are refused with errors naming the file or the job.
+#include "server/job_store.hpp"
+
+#include <gtest/gtest.h>
+#include <sqlite3.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace gradstream::server {
+namespace {
+
+namespace fs = std::filesystem;
+
+StoredJob stored_job(const std::string& id, v1::JobState state, int events,
+                     const std::string& model = "") {
+  StoredJob s;
+  s.job.set_id(id);
+  s.job.set_state(state);
+  s.job.set_reason("reason of " + id);
+  s.job.set_steps(100 + events);
+  s.job.mutable_spec()->set_epochs(3);
+  s.idempotency_key = "key-" + id;
+  for (int i = 1; i <= events; ++i) {
+    v1::TrainingEvent e;
+    e.set_sequence(i);
+    e.set_job_id(id);
+    e.mutable_step()->set_step(i);
+    e.mutable_step()->set_loss(1.0F / static_cast<float>(i));
+    s.events.push_back(e);
+  }
+  if (!model.empty()) s.model = std::make_shared<const std::string>(model);
+  return s;
+}
+
+class JobStoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() /
+           ("gradstream_job_store_test_" + std::to_string(getpid()) + "_" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(dir_);
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  std::unique_ptr<JobStore> open() {
+    auto store = JobStore::open(dir_.string());
+    EXPECT_TRUE(store.ok()) << store.status().message();
+    return store.ok() ? std::move(store).value() : nullptr;
+  }
+
+  // Runs SQL on the store's file directly, as a damaged disk or another tool would.
+  void exec(const std::string& sql) {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open((dir_ / kJobStoreFile).c_str(), &db), SQLITE_OK);
+    char* error = nullptr;
+    EXPECT_EQ(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &error), SQLITE_OK)
+        << (error != nullptr ? error : "");
+    sqlite3_free(error);
+    sqlite3_close(db);
+  }
+
+  fs::path dir_;
+};
+
+TEST_F(JobStoreTest, RowsRoundTripAcrossReopening) {
+  const std::string model(300000, '\x7f');  // bytes of every kind survive
+  {
+    auto store = open();
+    ASSERT_TRUE(store);
+    EXPECT_TRUE(fs::exists(dir_ / kJobStoreFile));
+    ASSERT_TRUE(store->save(stored_job("job-a", v1::SUCCEEDED, 5, model + '\0' + "tail")).ok());
+    ASSERT_TRUE(store->save(stored_job("job-b", v1::FAILED, 0)).ok());
+  }
+  auto store = open();
+  ASSERT_TRUE(store);
+  auto loaded = store->load_all();
+  ASSERT_TRUE(loaded.ok()) << loaded.status().message();
+  ASSERT_EQ(loaded->size(), 2U);
+  const StoredJob& a = (*loaded)[0];
+  EXPECT_EQ(a.job.id(), "job-a");
+  EXPECT_EQ(a.job.state(), v1::SUCCEEDED);
+  EXPECT_EQ(a.job.reason(), "reason of job-a");
+  EXPECT_EQ(a.job.steps(), 105U);
+  EXPECT_EQ(a.job.spec().epochs(), 3U);
+  EXPECT_EQ(a.idempotency_key, "key-job-a");
+  ASSERT_EQ(a.events.size(), 5U);
+  for (int i = 0; i < 5; ++i) {
+    EXPECT_EQ(a.events[i].sequence(), static_cast<uint64_t>(i + 1));
+    EXPECT_EQ(a.events[i].step().step(), static_cast<uint64_t>(i + 1));
+    EXPECT_FLOAT_EQ(a.events[i].step().loss(), 1.0F / static_cast<float>(i + 1));
+  }
+  ASSERT_TRUE(a.model);
+  EXPECT_EQ(*a.model, model + '\0' + "tail");
+  const StoredJob& b = (*loaded)[1];
+  EXPECT_EQ(b.job.id(), "job-b");
+  EXPECT_TRUE(b.events.empty());
+  EXPECT_FALSE(b.model);
+}
+
+TEST_F(JobStoreTest, FirstInsertNeverOverwritesASavedRow) {
+  auto store = open();
+  ASSERT_TRUE(store);
+  // The job ended (and was saved) before its creation's insert got through.
+  ASSERT_TRUE(store->save(stored_job("job-a", v1::SUCCEEDED, 4, "weights")).ok());
+  ASSERT_TRUE(store->insert_new(stored_job("job-a", v1::QUEUED, 1)).ok());
+  auto loaded = store->load_all();
+  ASSERT_TRUE(loaded.ok());
+  ASSERT_EQ(loaded->size(), 1U);
+  EXPECT_EQ((*loaded)[0].job.state(), v1::SUCCEEDED);
+  EXPECT_EQ((*loaded)[0].events.size(), 4U);
+}
+
+TEST_F(JobStoreTest, SaveReplacesTheRowAndKeepsCreationOrder) {
+  auto store = open();
+  ASSERT_TRUE(store);
+  ASSERT_TRUE(store->insert_new(stored_job("job-first", v1::QUEUED, 1)).ok());
+  ASSERT_TRUE(store->insert_new(stored_job("job-second", v1::QUEUED, 1)).ok());
+  ASSERT_TRUE(store->save(stored_job("job-first", v1::CANCELLED, 3)).ok());
+  auto loaded = store->load_all();
+  ASSERT_TRUE(loaded.ok());
+  ASSERT_EQ(loaded->size(), 2U);
+  EXPECT_EQ((*loaded)[0].job.id(), "job-first");
+  EXPECT_EQ((*loaded)[0].job.state(), v1::CANCELLED);
+  EXPECT_EQ((*loaded)[0].events.size(), 3U);
+  EXPECT_EQ((*loaded)[1].job.id(), "job-second");
+  EXPECT_EQ((*loaded)[1].job.state(), v1::QUEUED);
+}
+
+TEST_F(JobStoreTest, ForgetDeletesTheRow) {
+  auto store = open();
+  ASSERT_TRUE(store);
+  ASSERT_TRUE(store->save(stored_job("job-a", v1::SUCCEEDED, 1)).ok());
+  ASSERT_TRUE(store->save(stored_job("job-b", v1::SUCCEEDED, 1)).ok());
+  ASSERT_TRUE(store->forget("job-a").ok());
+  ASSERT_TRUE(store->forget("job-unknown").ok());  // nothing to delete is not an error
+  auto loaded = store->load_all();
+  ASSERT_TRUE(loaded.ok());
+  ASSERT_EQ(loaded->size(), 1U);
+  EXPECT_EQ((*loaded)[0].job.id(), "job-b");
+}
+
+TEST_F(JobStoreTest, AnotherApplicationsSqliteFileIsRefused) {
+  fs::create_directories(dir_);
+  exec("PRAGMA application_id = 12345; CREATE TABLE notes (text TEXT);");
+  auto store = JobStore::open(dir_.string());
+  ASSERT_FALSE(store.ok());
+  EXPECT_EQ(store.status().code(), engine::StatusCode::kFailedPrecondition);
+  EXPECT_NE(store.status().message().find((dir_ / kJobStoreFile).string()), std::string::npos)
+      << store.status().message();
+  EXPECT_NE(store.status().message().find("another application"), std::string::npos);
+}
+
+TEST_F(JobStoreTest, AFileThatIsNotSqliteIsRefused) {
+  fs::create_directories(dir_);
+  std::ofstream(dir_ / kJobStoreFile) << std::string(8192, 'x');
+  auto store = JobStore::open(dir_.string());
+  ASSERT_FALSE(store.ok());
+  EXPECT_EQ(store.status().code(), engine::StatusCode::kFailedPrecondition);
+  EXPECT_NE(store.status().message().find((dir_ / kJobStoreFile).string() + " is not a gradstream job store"),
+            std::string::npos)
+      << store.status().message();
+}
+
+TEST_F(JobStoreTest, ADamagedRowIsAnErrorNamingTheJob) {
+  {
+    auto store = open();
+    ASSERT_TRUE(store);
+    ASSERT_TRUE(store->save(stored_job("job-good", v1::SUCCEEDED, 2)).ok());
+    ASSERT_TRUE(store->save(stored_job("job-bad", v1::SUCCEEDED, 2)).ok());
+  }
+  // Truncate the second row's event stream in the middle of an event.
+  exec("UPDATE jobs SET events = substr(events, 1, length(events) - 3) WHERE id = 'job-bad';");
+  auto store = open();
+  ASSERT_TRUE(store);
+  auto loaded = store->load_all();
+  ASSERT_FALSE(loaded.ok());
+  EXPECT_EQ(loaded.status().code(), engine::StatusCode::kFailedPrecondition);
+  EXPECT_NE(loaded.status().message().find("the row of job \"job-bad\" is damaged"), std::string::npos)
+      << loaded.status().message();
+
+  exec("UPDATE jobs SET events = X'', job = X'0a0378797a' WHERE id = 'job-bad';");  // id "xyz"
+  loaded = store->load_all();
+  ASSERT_FALSE(loaded.ok());
+  EXPECT_NE(loaded.status().message().find("job \"job-bad\""), std::string::npos);
+}
+
+}  // namespace
+}  // namespace gradstream::server
