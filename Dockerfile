@@ -15,11 +15,12 @@ RUN if [ "$RUN_TESTS" = 1 ]; then scripts/test.sh; fi
 
 FROM debian:12-slim
 # Runtime libraries of the two binaries (ocl-icd-libopencl1: libdnnl links libOpenCL)
-# and the built-in Fashion-MNIST data set.
+# and the built-in Fashion-MNIST data set; tests/e2e/deploy_config_test.sh checks
+# that this list covers every library the binaries load.
 RUN apt-get update \
  && apt-get install -y --no-install-recommends \
       libdnnl2 ocl-icd-libopencl1 libgomp1 zlib1g \
-      libprotobuf32 libgrpc++1.51 libgrpc29 libssl3 \
+      libprotobuf32 libgrpc++1.51 libgrpc29 libssl3 libsqlite3-0 \
       libprometheus-cpp-core1.0 libprometheus-cpp-pull1.0 \
       dataset-fashion-mnist \
  && rm -rf /var/lib/apt/lists/* \

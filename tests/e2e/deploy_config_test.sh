@@ -5,7 +5,8 @@
 #   2. the Grafana dashboard is JSON with a job_id variable and a query in
 #      every panel;
 #   3. every server flag in the Dockerfile and deploy/k8s is one that
-#      gradstream-server --help lists;
+#      gradstream-server --help lists, and the Dockerfile's runtime stage
+#      installs the package of every shared library the binaries load;
 #   4. every gradstream_* metric the dashboard and the alerts use is in
 #      docs/metrics.md and on the /metrics of a real gradstream-server right
 #      after two tiny jobs ended (one tanh, one with a dead ReLU layer, so that
@@ -50,6 +51,29 @@ for flag in $flags; do
   grep -qE -- "$flag([ =,]|$)" "$work/help.txt" || fail "$flag is not a gradstream-server flag"
 done
 pass "server flags in Dockerfile and deployment.yaml: $(echo $flags)"
+
+# 3b. The runtime image installs (directly or as dependencies) the Debian package
+# of every shared library the two binaries load; debian:12-slim has the C and
+# C++ runtimes.
+listed=$(sed -n '/^FROM debian:12-slim/,/rm -rf/p' "$source_dir/Dockerfile" |
+  grep -E '^\s+(lib|ocl-|zlib|dataset-)' | tr -s ' \\' '\n' | grep -v '^$')
+[[ -n $listed ]] || fail "no runtime packages found in the Dockerfile's debian:12-slim stage"
+# shellcheck disable=SC2086  # one package per word
+apt-cache depends --recurse --no-recommends --no-suggests --no-conflicts --no-breaks \
+  --no-replaces --no-enhances $listed | grep -v '^ ' | sort -u >"$work/installed"
+printf '%s\n' libc6 libgcc-s1 libstdc++6 >>"$work/installed"
+package_of() {  # usrmerge: a library may be registered under /lib or /usr/lib
+  dpkg -S "$1" 2>/dev/null || dpkg -S "${1#/usr}" 2>/dev/null || dpkg -S "/usr$1" 2>/dev/null ||
+    fail "no Debian package holds $1"
+}
+for bin in "$server_bin" "$cli_bin"; do
+  while read -r lib; do
+    package=$(package_of "$lib" | head -n1 | cut -d: -f1)
+    grep -qx "$package" "$work/installed" ||
+      fail "$(basename "$bin") loads $lib from $package, which the runtime image does not install"
+  done < <(ldd "$bin" | awk '/=> \// { print $3 }')
+done
+pass "the runtime image installs every shared library of the binaries"
 
 # 4. Metric names: documented, and served.
 strip_histogram() { sed -E 's/_(bucket|sum|count)$//' | sort -u; }
