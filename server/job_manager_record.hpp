@@ -23,7 +23,7 @@ inline v1::DoneReport done_report(v1::DoneReport::Outcome outcome, const std::st
 }
 
 struct JobManager::JobRecord {
-  v1::Job job;              // id, state, times, reason, spec; progress lives below
+  v1::Job job;  // id, state, times, reason, spec; progress lives below
   // Called when the job starts: a queued job holds no data, so a long queue
   // costs memory per job of a spec, not of a data set.
   JobManager::DataLoader load;

@@ -26,7 +26,8 @@ JobManager::Ending JobManager::run_job(JobRecord& job, DataLoader load) {
   }();
   std::shared_ptr<JobSeries> series;
   if (metrics_ != nullptr) {
-    const JobShape shape{data.ok() ? data->train.count : 0, static_cast<int64_t>(spec.batch_size())};
+    const JobShape shape{data.ok() ? data->train.count : 0,
+                         static_cast<int64_t>(spec.batch_size())};
     series = metrics_->jobs().start_job(job.job.id(), shape);
   }
   JobObserver observer(job.log, job.progress, std::move(series));

@@ -31,7 +31,9 @@ constexpr const char* kSchema = R"(
 // A prepared statement, finalized on every path.
 class Statement {
  public:
-  Statement(sqlite3* db, const char* sql) { rc_ = sqlite3_prepare_v2(db, sql, -1, &stmt_, nullptr); }
+  Statement(sqlite3* db, const char* sql) {
+    rc_ = sqlite3_prepare_v2(db, sql, -1, &stmt_, nullptr);
+  }
   ~Statement() { sqlite3_finalize(stmt_); }
   Statement(const Statement&) = delete;
   Statement& operator=(const Statement&) = delete;
@@ -81,9 +83,9 @@ engine::Result<std::unique_ptr<JobStore>> JobStore::open(const std::string& data
   std::filesystem::create_directories(data_dir, ec);
   const std::string path = (std::filesystem::path(data_dir) / kJobStoreFile).string();
   sqlite3* db = nullptr;
-  const int rc = sqlite3_open_v2(path.c_str(), &db,
-                                 SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
-                                 nullptr);
+  const int rc =
+      sqlite3_open_v2(path.c_str(), &db,
+                      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX, nullptr);
   if (rc != SQLITE_OK) {
     const std::string why = db != nullptr ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
     sqlite3_close(db);
@@ -107,8 +109,10 @@ engine::Result<std::unique_ptr<JobStore>> JobStore::open(const std::string& data
   }
   // WAL: a save does not block readers; NORMAL: a power cut may lose the last
   // saves but never corrupts the file.
-  const std::string setup = "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; "
-                            "PRAGMA application_id=" + std::to_string(kApplicationId) + ";" + kSchema;
+  const std::string setup =
+      "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; "
+      "PRAGMA application_id=" +
+      std::to_string(kApplicationId) + ";" + kSchema;
   if (sqlite3_exec(db, setup.c_str(), nullptr, nullptr, nullptr) != SQLITE_OK) {
     return store->error("setting up");
   }

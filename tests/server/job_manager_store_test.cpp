@@ -85,8 +85,9 @@ TEST_F(JobManagerStoreTest, FinishedJobsComeBackWithEventsModelAndKey) {
   auto manager = restart();
   auto after = manager->get_job(id);
   ASSERT_TRUE(after.ok()) << after.status().message();
-  EXPECT_TRUE(MessageDifferencer::Equals(before, *after))
-      << "before:\n" << before.DebugString() << "after:\n" << after->DebugString();
+  EXPECT_TRUE(MessageDifferencer::Equals(before, *after)) << "before:\n"
+                                                          << before.DebugString() << "after:\n"
+                                                          << after->DebugString();
   auto log = manager->event_log(id);
   ASSERT_NE(log, nullptr);
   EXPECT_TRUE(log->closed());

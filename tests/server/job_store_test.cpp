@@ -164,7 +164,8 @@ TEST_F(JobStoreTest, AFileThatIsNotSqliteIsRefused) {
   auto store = JobStore::open(dir_.string());
   ASSERT_FALSE(store.ok());
   EXPECT_EQ(store.status().code(), engine::StatusCode::kFailedPrecondition);
-  EXPECT_NE(store.status().message().find((dir_ / kJobStoreFile).string() + " is not a gradstream job store"),
+  EXPECT_NE(store.status().message().find((dir_ / kJobStoreFile).string() +
+                                          " is not a gradstream job store"),
             std::string::npos)
       << store.status().message();
 }
@@ -183,7 +184,8 @@ TEST_F(JobStoreTest, ADamagedRowIsAnErrorNamingTheJob) {
   auto loaded = store->load_all();
   ASSERT_FALSE(loaded.ok());
   EXPECT_EQ(loaded.status().code(), engine::StatusCode::kFailedPrecondition);
-  EXPECT_NE(loaded.status().message().find("the row of job \"job-bad\" is damaged"), std::string::npos)
+  EXPECT_NE(loaded.status().message().find("the row of job \"job-bad\" is damaged"),
+            std::string::npos)
       << loaded.status().message();
 
   exec("UPDATE jobs SET events = X'', job = X'0a0378797a' WHERE id = 'job-bad';");  // id "xyz"
