@@ -52,6 +52,9 @@ engine::Result<std::unique_ptr<GrpcServer>> GrpcServer::start(const ServerConfig
 
   enable_standard_services();
   std::unique_ptr<GrpcServer> self(new GrpcServer(config));
+  auto lock = DataDirLock::acquire(config.data_dir);
+  if (!lock.ok()) return lock.status();
+  self->data_dir_lock_ = std::move(lock).value();
   self->metrics_ = ServerMetrics::create(server_metrics_options(config));
   ServerMetrics* metrics = self->metrics_.get();  // declared before datasets_: outlives it
   auto datasets = DatasetStore::open(config.data_dir, config.max_dataset_bytes,

@@ -6,7 +6,9 @@
 #      idempotency key still returns it.
 #   2. A RUNNING and a QUEUED job when the server is killed (SIGKILL): after a
 #      restart both are FAILED with a reason that says so, and watch exits 65.
-#   3. A damaged jobs.sqlite: the server refuses to start, naming the file.
+#   3. A second server on the same --data-dir refuses to start, naming the
+#      directory and the first server's pid.
+#   4. A damaged jobs.sqlite: the server refuses to start, naming the file.
 # usage: restart_test.sh SERVER_BIN CLI_BIN SOURCE_DIR
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -68,9 +70,18 @@ for job in "$running" "$queued"; do
 done
 grep -q "^$id  *SUCCEEDED" <(gs list) || fail "the finished job is gone after a kill"
 pass "jobs of a killed server come back FAILED, saying why"
+
+# 3. One server per data dir.
+if "$server_bin" --listen 127.0.0.1:0 --metrics-address "" --data-dir "$data" 2>"$work/second.log"; then
+  fail "a second server started on the same data dir"
+fi
+grep -q "data_dir: $data is in use by another gradstream-server (pid $server_pid)" "$work/second.log" ||
+  fail "unclear error: $(cat "$work/second.log")"
+gs list >/dev/null || fail "the first server stopped serving"
+pass "a second server on the same data dir is refused, naming it and the first's pid"
 stop
 
-# 3. A damaged store.
+# 4. A damaged store.
 head -c 8192 /dev/urandom >"$data/jobs.sqlite"
 rm -f "$data/jobs.sqlite-wal" "$data/jobs.sqlite-shm"
 if "$server_bin" --listen 127.0.0.1:0 --metrics-address "" --data-dir "$data" 2>"$work/bad.log"; then

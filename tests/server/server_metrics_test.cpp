@@ -257,7 +257,9 @@ TEST_F(ServerMetricsTest, AJobEndedByANonFiniteLossIsCounted) {
 TEST_F(ServerMetricsTest, AMetricsPortInUseIsAnErrorNamingTheField) {
   ServerConfig config = metrics_config();
   config.metrics_address = "127.0.0.1:" + std::to_string(server_->metrics_port());
+  config.data_dir += "_second";  // one server per data dir
   auto second = GrpcServer::start(config);
+  std::filesystem::remove_all(config.data_dir);
   ASSERT_FALSE(second.ok());
   EXPECT_EQ(second.status().message().rfind("metrics_address: cannot listen on", 0), 0U)
       << second.status().message();

@@ -1,6 +1,6 @@
 // GrpcServer on loopback: binds a free port, answers the grpc.health.v1 health
-// check and the Trainer service, turns a taken port into an error, and shuts
-// down promptly.
+// check and the Trainer service, turns a taken port and a data dir another
+// server holds into errors, and shuts down promptly.
 #include "server/server.hpp"
 
 #include <grpcpp/create_channel.h>
@@ -111,12 +111,31 @@ TEST(GrpcServerTest, PortInUseIsAnErrorNamingTheAddress) {
   ASSERT_TRUE(first.ok()) << first.status().message();
   ServerConfig config = loopback_config();
   config.listen_address = "127.0.0.1:" + std::to_string((*first)->port());
+  config.data_dir += "_second";  // one server per data dir
   auto second = GrpcServer::start(config);
+  std::filesystem::remove_all(config.data_dir);
   ASSERT_FALSE(second.ok());
   EXPECT_NE(second.status().message().find(config.listen_address), std::string::npos)
       << second.status().message();
   // The first server is untouched.
   EXPECT_EQ(health_check((*first)->port(), kTrainerServiceName), kServing);
+}
+
+TEST(GrpcServerTest, ASecondServerOnTheSameDataDirIsRefused) {
+  auto first = GrpcServer::start(loopback_config());
+  ASSERT_TRUE(first.ok()) << first.status().message();
+  const ServerConfig config = loopback_config();
+  auto second = GrpcServer::start(config);
+  ASSERT_FALSE(second.ok());
+  EXPECT_EQ(second.status().code(), engine::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(second.status().message(),
+            "data_dir: " + config.data_dir + " is in use by another gradstream-server (pid " +
+                std::to_string(getpid()) + "); give each server its own --data-dir");
+  EXPECT_EQ(health_check((*first)->port(), kTrainerServiceName), kServing);
+  // Released with the first server: the next one starts.
+  first->reset();
+  auto third = GrpcServer::start(config);
+  EXPECT_TRUE(third.ok()) << third.status().message();
 }
 
 TEST(GrpcServerTest, MalformedAddressIsAnErrorNotACrash) {
