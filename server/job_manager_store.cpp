@@ -59,6 +59,7 @@ void JobManager::persist() {
     }
     // The job lives on in memory; only a restart would lose it.
     if (!written.ok()) {
+      if (metrics_ != nullptr) metrics_->count_job_store_error();
       log_line("warning", "job store write failed",
                ",\"error\":" + engine::json_quoted(written.message()));
     }

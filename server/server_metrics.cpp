@@ -90,7 +90,12 @@ ServerMetrics::ServerMetrics(const ServerMetricsOptions& options, JobMetrics::Cl
                           .Name("gradstream_nonfinite_loss_total")
                           .Help("Jobs ended by a NaN/Inf loss")
                           .Register(*registry_)
-                          .Add({})) {
+                          .Add({})),
+      job_store_errors_(prometheus::BuildCounter()
+                            .Name("gradstream_job_store_errors_total")
+                            .Help("Job store writes that failed (disk full, read-only volume)")
+                            .Register(*registry_)
+                            .Add({})) {
   auto& by_state = prometheus::BuildGauge()
                        .Name("gradstream_jobs")
                        .Help("Jobs the server holds, by state")

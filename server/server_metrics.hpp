@@ -67,6 +67,8 @@ class ServerMetrics {
   void count_nonfinite_loss();
   // Dataset bytes received by UploadDataset.
   void add_uploaded_bytes(uint64_t bytes);
+  // A job store write that failed (the job lives on in memory only).
+  void count_job_store_error() { job_store_errors_.Increment(); }
   // A WatchJob stream opened / ended (gradstream_watch_streams_active).
   void watch_stream_opened() { watch_streams_.Increment(); }
   void watch_stream_closed() { watch_streams_.Decrement(); }
@@ -96,6 +98,7 @@ class ServerMetrics {
   prometheus::Gauge& watch_streams_;
   prometheus::Counter& uploaded_bytes_;
   prometheus::Counter& nonfinite_loss_;
+  prometheus::Counter& job_store_errors_;
 
   // At each scrape, before the registry is read: removes expired jobs'
   // series and reads the open WatchJob streams into their gauge.

@@ -2,20 +2,27 @@
 // job (state, times, progress, events, model, idempotency key); jobs a killed
 // server left QUEUED or RUNNING come back FAILED and are saved so; retention
 // applies to restored jobs and deletes their rows; cancelled and forgotten
-// jobs reach the store.
+// jobs reach the store; a failing write is counted and loses no job.
 #include <google/protobuf/util/message_differencer.h>
 #include <gtest/gtest.h>
+#include <prometheus/text_serializer.h>
+#include <sqlite3.h>
 #include <unistd.h>
 
 #include <filesystem>
+#include <map>
 #include <memory>
+#include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "server/job_manager.hpp"
 #include "server/job_observer.hpp"
 #include "server/job_store.hpp"
+#include "server/server_metrics.hpp"
 #include "tests/server/job_manager_test_support.hpp"
+#include "tests/server/prometheus_text.hpp"
 
 namespace gradstream::server {
 namespace {
@@ -198,6 +205,71 @@ TEST_F(JobManagerStoreTest, CancelledAndShutDownJobsAreSavedWithTheirState) {
   ASSERT_TRUE(queued.ok());
   EXPECT_EQ(queued->state(), v1::CANCELLED);
   EXPECT_EQ(queued->reason(), "cancelled by request (before it started)");
+}
+
+TEST_F(JobManagerStoreTest, ConcurrentJobsAndCancelsLeaveRowsMatchingTheManager) {
+  std::map<std::string, v1::Job> final_jobs;
+  {
+    JobManagerOptions options;
+    options.max_concurrent_jobs = 2;
+    options.threads_per_job = 1;
+    JobManager manager(options, nullptr, store_.get());
+    std::vector<std::thread> clients;
+    std::mutex ids_mutex;
+    std::vector<std::string> ids;
+    for (int c = 0; c < 4; ++c) {
+      clients.emplace_back([&, c] {
+        for (int i = 0; i < 8; ++i) {
+          auto created = manager.create_job(spec(1 + (i % 2)), "", loader());
+          ASSERT_TRUE(created.ok()) << created.status().message();
+          if ((i + c) % 3 == 0) (void)manager.cancel_job(created->id());  // queued or running
+          std::lock_guard lock(ids_mutex);
+          ids.push_back(created->id());
+        }
+      });
+    }
+    for (std::thread& t : clients) t.join();
+    ASSERT_TRUE(manager.wait_idle(kTimeout));
+    manager.shutdown(/*cancel_running=*/false);
+    for (const std::string& id : ids) final_jobs[id] = *manager.get_job(id);
+  }
+  const auto stored = rows();
+  ASSERT_EQ(stored.size(), final_jobs.size());
+  for (const StoredJob& row : stored) {
+    ASSERT_TRUE(final_jobs.contains(row.job.id())) << row.job.id();
+    const v1::Job& job = final_jobs[row.job.id()];
+    EXPECT_EQ(row.job.state(), job.state()) << row.job.id();
+    EXPECT_EQ(row.job.reason(), job.reason()) << row.job.id();
+    EXPECT_EQ(row.events.size(), job.last_sequence()) << row.job.id();
+    EXPECT_EQ(static_cast<bool>(row.model), job.state() == v1::SUCCEEDED) << row.job.id();
+  }
+}
+
+TEST_F(JobManagerStoreTest, AFailingWriteIsCountedAndTheJobStillRuns) {
+  // Every write refused, as on a full disk: through a trigger on the file.
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open((dir_ / kJobStoreFile).c_str(), &db), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db,
+                         "CREATE TRIGGER full_disk BEFORE INSERT ON jobs "
+                         "BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END;",
+                         nullptr, nullptr, nullptr),
+            SQLITE_OK);
+  sqlite3_close(db);
+  auto metrics = ServerMetrics::create(ServerMetricsOptions{});
+  JobManager manager(JobManagerOptions{}, metrics.get(), store_.get());
+  auto created = manager.create_job(spec(2), "", loader());
+  ASSERT_TRUE(created.ok()) << created.status().message();
+  ASSERT_TRUE(manager.wait_idle(kTimeout));
+  auto job = manager.get_job(created->id());
+  ASSERT_TRUE(job.ok());
+  EXPECT_EQ(job->state(), v1::SUCCEEDED) << job->reason();
+  EXPECT_TRUE(manager.model_bytes(created->id()).ok());
+  manager.shutdown(/*cancel_running=*/true);  // the worker's last write is made
+  EXPECT_TRUE(rows().empty());
+  const auto samples = testing::parse_exposition(
+      prometheus::TextSerializer().Serialize(metrics->registry().Collect()));
+  // The insert when queued and the save when it ended.
+  EXPECT_EQ(testing::find_value(samples, "gradstream_job_store_errors_total"), 2.0);
 }
 
 }  // namespace
