@@ -99,8 +99,7 @@ void JobManager::restore(std::vector<StoredJob> jobs) {
       jobs_.emplace(id, record);
       creation_order_.push_back(record);
       if (!record->idempotency_key.empty()) idempotency_keys_.emplace(record->idempotency_key, id);
-      if (metrics_ != nullptr)
-        metrics_->job_state_changed(v1::JOB_STATE_UNSPECIFIED, record->job.state());
+      if (metrics_ != nullptr) metrics_->job_restored(record->job.state());
       ended.push_back(record);
     }
     // Retention forgets the jobs that ended first.

@@ -143,6 +143,10 @@ void ServerMetrics::job_state_changed(v1::JobState from, v1::JobState to) {
   if (is_final(to)) finished_by_state_[static_cast<size_t>(to) - 1]->Increment();
 }
 
+void ServerMetrics::job_restored(v1::JobState state) {
+  if (prometheus::Gauge* g = jobs_gauge(state)) g->Increment();
+}
+
 void ServerMetrics::set_queue_length(size_t jobs) { queue_length_.Set(static_cast<double>(jobs)); }
 
 void ServerMetrics::count_nonfinite_loss() { nonfinite_loss_.Increment(); }

@@ -62,6 +62,10 @@ class ServerMetrics {
   // gradstream_jobs{state}, and gradstream_jobs_finished_total{state} when
   // `to` is final.
   void job_state_changed(v1::JobState from, v1::JobState to);
+  // A job a previous server process left in the store, now held again:
+  // gradstream_jobs{state} only. It did not end in this process, so
+  // gradstream_jobs_finished_total does not count it (a restart is no burst).
+  void job_restored(v1::JobState state);
   void set_queue_length(size_t jobs);
   // A job ended by a NaN/Inf loss.
   void count_nonfinite_loss();

@@ -245,6 +245,33 @@ TEST_F(JobManagerStoreTest, ConcurrentJobsAndCancelsLeaveRowsMatchingTheManager)
   }
 }
 
+TEST_F(JobManagerStoreTest, RestoredJobsAreHeldNotCountedAsFinishedAgain) {
+  {
+    JobManager manager(JobManagerOptions{}, nullptr, store_.get());
+    ASSERT_TRUE(manager.create_job(spec(1), "", loader()).ok());
+    ASSERT_TRUE(manager.wait_idle(kTimeout));
+  }
+  StoredJob killed;  // a QUEUED row a killed server left
+  killed.job.set_id("job-000000000009");
+  killed.job.set_state(v1::QUEUED);
+  ASSERT_TRUE(store_->insert_new(killed).ok());
+  store_ = open_store();
+  auto metrics = ServerMetrics::create(ServerMetricsOptions{});
+  JobManager manager(JobManagerOptions{}, metrics.get(), store_.get());
+  manager.restore(rows());
+  const auto samples = testing::parse_exposition(
+      prometheus::TextSerializer().Serialize(metrics->registry().Collect()));
+  EXPECT_EQ(testing::find_value(samples, "gradstream_jobs", {{"state", "succeeded"}}), 1.0);
+  EXPECT_EQ(testing::find_value(samples, "gradstream_jobs", {{"state", "failed"}}), 1.0);
+  EXPECT_EQ(testing::find_value(samples, "gradstream_jobs", {{"state", "queued"}}), 0.0);
+  // A restart is not a burst of jobs ending.
+  for (const char* state : {"succeeded", "failed"}) {
+    EXPECT_EQ(testing::find_value(samples, "gradstream_jobs_finished_total", {{"state", state}}),
+              0.0)
+        << state;
+  }
+}
+
 TEST_F(JobManagerStoreTest, AFailingWriteIsCountedAndTheJobStillRuns) {
   // Every write refused, as on a full disk: through a trigger on the file.
   sqlite3* db = nullptr;
