@@ -7,6 +7,7 @@
 
 #include "client/commands.hpp"
 #include "client/comparison_table.hpp"
+#include "client/comparison_verdict.hpp"
 #include "client/exit_codes.hpp"
 #include "client/spec_variants.hpp"
 #include "client/status_report.hpp"
@@ -120,7 +121,7 @@ int run_compare(Connection& connection, const CompareOptions& options, Terminal&
   } else if (options.csv) {
     terminal.out << comparison_csv(rows);
   } else {
-    terminal.out << comparison_text(rows);
+    terminal.out << comparison_text(rows) << comparison_verdict_text(rows);
   }
   terminal.out.flush();
 

@@ -4,7 +4,8 @@
 # hidden activations gives a CSV of two SUCCEEDED rows with every number
 # present, each job training the activation it names; an unknown activation is
 # INVALID_ARGUMENT naming it; examples/deep-sigmoid.json shows vanishing
-# gradients with sigmoid and none with relu; health exits 0 while the server serves and
+# gradients with sigmoid and none with relu, and the table's verdict says so;
+# health exits 0 while the server serves and
 # non-zero once its port is closed.
 # usage: cli_compare_test.sh SERVER_BIN CLI_BIN SOURCE_DIR
 set -euo pipefail
@@ -90,6 +91,18 @@ while IFS=, read -r activation job state loss train_acc test_acc seconds rate de
 done < <(tail -n +2 "$work/deep.csv")
 [[ $(tail -n +2 "$work/deep.csv" | wc -l) -eq 2 ]] || fail "deep: not 2 rows: $(cat "$work/deep.csv")"
 pass "deep sigmoid vanishes (warning, chance accuracy) where relu trains"
+
+# 3b. The same as a table: the verdict under it names relu best and says why
+# sigmoid lags, with its gradient figures.
+timeout $kCompareTimeoutSeconds "$cli_bin" compare "$work/deep.json" --activations sigmoid,relu \
+  >"$work/deep.txt" 2>"$work/deep.err" ||
+  fail "compare deep-sigmoid (table) exited $? (124: timed out): $(cat "$work/deep.err")"
+grep -q '^verdict:$' "$work/deep.txt" || fail "no verdict: $(cat "$work/deep.txt")"
+grep -Eq '^  best: relu, test accuracy 0\.[0-9]{4}$' "$work/deep.txt" ||
+  fail "verdict does not name relu best: $(cat "$work/deep.txt")"
+grep -Eq '^  sigmoid: test accuracy 0\.[0-9]{4}, 0\.[0-9]{4} behind relu; vanishing gradients \([0-9]+ warnings?\): first-layer gradient norm [0-9.e+-]+, [0-9.e+]+x smaller than relu.s$' \
+  "$work/deep.txt" || fail "verdict does not explain sigmoid: $(cat "$work/deep.txt")"
+pass "the verdict names relu best and sigmoid's vanishing gradients"
 
 # 4. health: SERVING while up.
 [[ $(gs health) == SERVING ]] || fail "health did not print SERVING"
