@@ -161,6 +161,11 @@ class JobManager {
   void queue_store_op(StoreOp::Kind kind, const JobRecord& job);
   // Makes the queued store writes, in order. Called without the manager's lock.
   void persist();
+  // Writes a running job's Job message (its progress) to the store; called by
+  // its worker after each epoch, without the manager's lock.
+  void save_progress(const JobRecord& job);
+  // Counts and logs a failed store write.
+  void note_store_result(const engine::Status& written);
 
   const uint32_t max_concurrent_jobs_;
   const size_t max_queued_jobs_;

@@ -37,6 +37,27 @@ void JobManager::queue_store_op(StoreOp::Kind kind, const JobRecord& job) {
   store_ops_.push_back(std::move(op));
 }
 
+void JobManager::note_store_result(const engine::Status& written) {
+  // The job lives on in memory; only a restart would lose it.
+  if (written.ok()) return;
+  if (metrics_ != nullptr) metrics_->count_job_store_error();
+  log_line("warning", "job store write failed",
+           ",\"error\":" + engine::json_quoted(written.message()));
+}
+
+void JobManager::save_progress(const JobRecord& job) {
+  if (store_ == nullptr) return;
+  v1::Job now;
+  {
+    std::lock_guard lock(mutex_);
+    now = snapshot(job);
+  }
+  // Not through the queued writes: only the job's own worker makes this write,
+  // always before the job ends, so it cannot overtake the job's final save or
+  // its forget; an update that comes before the row's first insert is a no-op.
+  note_store_result(store_->save_progress(now));
+}
+
 void JobManager::persist() {
   if (store_ == nullptr) return;
   std::lock_guard store_lock(store_mutex_);
@@ -57,12 +78,7 @@ void JobManager::persist() {
                        op.log->read(1, op.log->size() + 1), std::move(op.model)};
       written = op.kind == StoreOp::Kind::kSave ? store_->save(stored) : store_->insert_new(stored);
     }
-    // The job lives on in memory; only a restart would lose it.
-    if (!written.ok()) {
-      if (metrics_ != nullptr) metrics_->count_job_store_error();
-      log_line("warning", "job store write failed",
-               ",\"error\":" + engine::json_quoted(written.message()));
-    }
+    note_store_result(written);
   }
 }
 

@@ -12,8 +12,11 @@ v1::TrainingEvent state_event(v1::JobState state) {
 }
 
 JobObserver::JobObserver(std::shared_ptr<EventLog> log, std::shared_ptr<JobProgress> progress,
-                         std::shared_ptr<JobSeries> series)
-    : log_(std::move(log)), progress_(std::move(progress)), series_(std::move(series)) {}
+                         std::shared_ptr<JobSeries> series, std::function<void()> after_epoch)
+    : log_(std::move(log)),
+      progress_(std::move(progress)),
+      series_(std::move(series)),
+      after_epoch_(std::move(after_epoch)) {}
 
 // The log stamps sequence, job id and time; only the payload is set here.
 void JobObserver::on_step(const v1::StepReport& report) {
@@ -36,6 +39,7 @@ void JobObserver::on_epoch(const v1::EpochReport& report) {
   v1::TrainingEvent event;
   *event.mutable_epoch() = report;
   log_->append(std::move(event));
+  if (after_epoch_) after_epoch_();
 }
 
 void JobObserver::on_gradients(const v1::GradientReport& report) {

@@ -6,6 +6,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <memory>
 
 #include "engine/training_observer.hpp"
@@ -36,8 +37,11 @@ v1::TrainingEvent state_event(v1::JobState state);
 class JobObserver : public engine::TrainingObserver {
  public:
   // `series`: the job's metrics, or null when the job is not exported.
+  // `after_epoch` (optional) runs once each epoch's report is stored: the job
+  // manager saves the job's progress there, one short write per epoch.
   JobObserver(std::shared_ptr<EventLog> log, std::shared_ptr<JobProgress> progress,
-              std::shared_ptr<JobSeries> series = nullptr);
+              std::shared_ptr<JobSeries> series = nullptr,
+              std::function<void()> after_epoch = nullptr);
 
   void on_step(const v1::StepReport& report) override;
   void on_epoch(const v1::EpochReport& report) override;
@@ -50,6 +54,7 @@ class JobObserver : public engine::TrainingObserver {
   std::shared_ptr<EventLog> log_;
   std::shared_ptr<JobProgress> progress_;
   std::shared_ptr<JobSeries> series_;
+  std::function<void()> after_epoch_;
 };
 
 }  // namespace gradstream::server

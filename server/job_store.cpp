@@ -153,6 +153,16 @@ engine::Status JobStore::write(const StoredJob& job, bool replace) {
   return engine::ok_status();
 }
 
+engine::Status JobStore::save_progress(const v1::Job& job) {
+  Statement statement(db_, "UPDATE jobs SET job = ?2 WHERE id = ?1");
+  if (!statement.ok()) return error("preparing a progress save");
+  const std::string job_bytes = job.SerializeAsString();
+  sqlite3_bind_text(statement.get(), 1, job.id().c_str(), -1, SQLITE_STATIC);
+  statement.bind(2, job_bytes);
+  if (sqlite3_step(statement.get()) != SQLITE_DONE) return error("saving job " + job.id());
+  return engine::ok_status();
+}
+
 engine::Status JobStore::forget(const std::string& id) {
   Statement statement(db_, "DELETE FROM jobs WHERE id = ?1");
   if (!statement.ok()) return error("preparing a delete");

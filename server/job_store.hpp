@@ -3,8 +3,9 @@
 // One SQLite database, <data_dir>/jobs.sqlite, one row per job: the Job
 // message, its event log (length-delimited TrainingEvents) and the model file.
 //
-// The JobManager writes a row when a job is queued and again when it ends, and
-// deletes it when the job is forgotten. A row still QUEUED or RUNNING when the
+// The JobManager writes a row when a job is queued, its Job message after each
+// epoch, the whole row again when the job ends, and deletes it when the job is
+// forgotten. A row still QUEUED or RUNNING when the
 // server starts belongs to a job the previous process never finished (it was
 // killed): the manager restores it as FAILED, saying so.
 #pragma once
@@ -49,6 +50,9 @@ class JobStore {
   engine::Status insert_new(const StoredJob& job);
   // Writes the job's row, replacing what was there.
   engine::Status save(const StoredJob& job);
+  // Replaces only the Job message of an existing row (a running job's
+  // progress); nothing when the row is not there yet.
+  engine::Status save_progress(const v1::Job& job);
   engine::Status forget(const std::string& id);
   // Every stored job, oldest first. A row that does not parse is an error
   // naming the job and the file: the store is not silently half-read.

@@ -5,7 +5,8 @@
 #      predict answers the same, watch replays it to the end, and its
 #      idempotency key still returns it.
 #   2. A RUNNING and a QUEUED job when the server is killed (SIGKILL): after a
-#      restart both are FAILED with a reason that says so, and watch exits 65.
+#      restart both are FAILED with a reason that says so, the running one
+#      with the epochs it completed, and watch exits 65.
 #   3. A second server on the same --data-dir refuses to start, naming the
 #      directory and the first server's pid.
 #   4. A damaged jobs.sqlite: the server refuses to start, naming the file.
@@ -51,11 +52,12 @@ pass "a finished job survives a restart: get, export, predict, watch, idempotenc
 small_spec 200 >"$work/long.json"
 running=$(gs submit "$work/long.json" --json | jq -r .id)
 queued=$(gs submit "$work/long.json" --json | jq -r .id)
-for _ in $(seq 1 300); do
-  gs get "$running" | grep -q '^state: RUNNING' && break
+# Killed once it has finished an epoch: the epoch count it reached is kept.
+for _ in $(seq 1 600); do
+  gs get "$running" | grep -q '^epochs: [1-9]' && break
   sleep 0.1
 done
-gs get "$running" | grep -q '^state: RUNNING' || fail "job never started"
+gs get "$running" | grep -q '^epochs: [1-9]' || fail "job never finished an epoch: $(gs get "$running")"
 kill -KILL "$server_pid"
 wait "$server_pid" 2>/dev/null || true
 server_pid=
@@ -64,6 +66,9 @@ for job in "$running" "$queued"; do
   gs get "$job" >"$work/get" || fail "$job unknown after restart"
   grep -q '^state: FAILED' "$work/get" || fail "$job: $(cat "$work/get")"
   grep -q 'the server stopped before the job ended' "$work/get" || fail "$job reason: $(cat "$work/get")"
+  if [[ $job == "$running" ]]; then
+    grep -q '^epochs: [1-9][0-9]*/200' "$work/get" || fail "$job lost its progress: $(cat "$work/get")"
+  fi
   status=0
   gs watch "$job" >/dev/null 2>&1 || status=$?
   [[ $status -eq 65 ]] || fail "watch of $job exited $status, want 65"

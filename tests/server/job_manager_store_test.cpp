@@ -2,7 +2,8 @@
 // job (state, times, progress, events, model, idempotency key); jobs a killed
 // server left QUEUED or RUNNING come back FAILED and are saved so; retention
 // applies to restored jobs and deletes their rows; cancelled and forgotten
-// jobs reach the store; a failing write is counted and loses no job.
+// jobs reach the store; a running job's progress is saved each epoch; a
+// failing write is counted and loses no job.
 #include <google/protobuf/util/message_differencer.h>
 #include <gtest/gtest.h>
 #include <prometheus/text_serializer.h>
@@ -145,6 +146,33 @@ TEST_F(JobManagerStoreTest, JobsAKilledServerLeftUnfinishedComeBackFailed) {
     ASSERT_FALSE(row.events.empty());
     EXPECT_EQ(row.events.back().state(), v1::FAILED);
   }
+}
+
+TEST_F(JobManagerStoreTest, RunningJobsSaveTheirProgressAfterEachEpoch) {
+  std::vector<StoredJob> while_running;
+  std::string id;
+  {
+    JobManager manager(JobManagerOptions{}, nullptr, store_.get());
+    auto created = manager.create_job(long_spec(), "", long_loader());
+    ASSERT_TRUE(created.ok());
+    id = created->id();
+    ASSERT_TRUE(eventually([&] {
+      const auto now = rows();
+      return now.size() == 1 && now[0].job.epochs() >= 2;
+    }));
+    while_running = rows();  // what a server killed now would leave
+    manager.shutdown(/*cancel_running=*/true);
+  }
+  ASSERT_EQ(while_running.size(), 1U);
+  EXPECT_EQ(while_running[0].job.state(), v1::RUNNING);
+  EXPECT_GE(while_running[0].job.steps(), 2U * 32U);  // 32 steps an epoch
+  const uint32_t epochs = while_running[0].job.epochs();
+  JobManager restarted(JobManagerOptions{}, nullptr, nullptr);
+  restarted.restore(std::move(while_running));
+  auto job = restarted.get_job(id);
+  ASSERT_TRUE(job.ok());
+  EXPECT_EQ(job->state(), v1::FAILED);
+  EXPECT_EQ(job->epochs(), epochs);  // how far it got before the kill
 }
 
 TEST_F(JobManagerStoreTest, RetentionAppliesToRestoredJobsAndDeletesTheirRows) {

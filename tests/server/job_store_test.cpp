@@ -1,5 +1,6 @@
 // JobStore: rows round-trip (job, key, events, model) across reopening; a
-// first insert never overwrites a saved row; saves keep creation order;
+// first insert never overwrites a saved row; saves keep creation order; a
+// progress save touches only the Job message of an existing row;
 // forget deletes; a foreign SQLite file, a file that is not SQLite and a
 // damaged row are refused with errors naming the file or the job.
 #include "server/job_store.hpp"
@@ -132,6 +133,23 @@ TEST_F(JobStoreTest, SaveReplacesTheRowAndKeepsCreationOrder) {
   EXPECT_EQ((*loaded)[0].events.size(), 3U);
   EXPECT_EQ((*loaded)[1].job.id(), "job-second");
   EXPECT_EQ((*loaded)[1].job.state(), v1::QUEUED);
+}
+
+TEST_F(JobStoreTest, SaveProgressReplacesOnlyTheJobAndNeverInserts) {
+  auto store = open();
+  ASSERT_TRUE(store);
+  StoredJob running = stored_job("job-a", v1::RUNNING, 3);
+  running.job.set_epochs(1);
+  ASSERT_TRUE(store->insert_new(running).ok());
+  running.job.set_epochs(4);
+  ASSERT_TRUE(store->save_progress(running.job).ok());
+  ASSERT_TRUE(store->save_progress(stored_job("job-unknown", v1::RUNNING, 0).job).ok());
+  auto loaded = store->load_all();
+  ASSERT_TRUE(loaded.ok());
+  ASSERT_EQ(loaded->size(), 1U);  // no row for job-unknown
+  EXPECT_EQ((*loaded)[0].job.epochs(), 4U);
+  EXPECT_EQ((*loaded)[0].events.size(), 3U);  // the events as inserted
+  EXPECT_EQ((*loaded)[0].idempotency_key, "key-job-a");
 }
 
 TEST_F(JobStoreTest, ForgetDeletesTheRow) {
