@@ -7,6 +7,7 @@
 #include <functional>
 
 #include "client/job_format.hpp"
+#include "client/printf_text.hpp"
 #include "engine/json_text.hpp"
 
 namespace gradstream::client {
@@ -58,9 +59,7 @@ const std::vector<Column>& columns() {
 std::string number_text(const char* pattern, double value) {
   if (std::isnan(value)) return "nan";
   if (std::isinf(value)) return value > 0 ? "inf" : "-inf";
-  char buf[64];
-  std::snprintf(buf, sizeof buf, pattern, value);
-  return buf;
+  return printf_text(pattern, value);
 }
 
 // Text and CSV cell of a column; empty for a missing value.
@@ -84,9 +83,7 @@ std::string json_number(const Value& value) {
   if (!value) return "null";
   if (std::isnan(*value)) return "\"NaN\"";
   if (std::isinf(*value)) return *value > 0 ? "\"Infinity\"" : "\"-Infinity\"";
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%.9g", *value);
-  return buf;
+  return printf_text("%.9g", *value);
 }
 
 bool ended_badly(const ComparisonRow& row) {

@@ -4,8 +4,9 @@
 
 #include <algorithm>
 #include <cmath>
-#include <cstdio>
 #include <optional>
+
+#include "client/printf_text.hpp"
 
 namespace gradstream::client {
 
@@ -24,17 +25,9 @@ constexpr Ranking kRankings[] = {
     {"train loss", &ComparisonRow::final_train_loss, false},
 };
 
-std::string fixed(double value, int digits) {
-  char buffer[64];
-  std::snprintf(buffer, sizeof buffer, "%.*f", digits, value);
-  return buffer;
-}
+std::string fixed(double value, int digits) { return printf_text("%.*f", digits, value); }
 
-std::string general(double value) {
-  char buffer[64];
-  std::snprintf(buffer, sizeof buffer, "%.4g", value);
-  return buffer;
-}
+std::string general(double value) { return printf_text("%.4g", value); }
 
 std::string count_of(int n, const char* what) {
   return std::to_string(n) + " " + what + (n == 1 ? "" : "s");

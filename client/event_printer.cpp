@@ -4,6 +4,7 @@
 #include <cstdio>
 
 #include "client/job_format.hpp"
+#include "client/printf_text.hpp"
 
 namespace gradstream::client {
 
@@ -11,12 +12,6 @@ namespace {
 
 // ANSI "erase to end of line": a shorter live line must not leave old text behind.
 constexpr const char* kEraseLine = "\x1b[K";
-
-std::string printf_text(const char* pattern, auto... args) {
-  char buf[512];
-  std::snprintf(buf, sizeof buf, pattern, args...);
-  return buf;
-}
 
 std::string outcome_name(gradstream::v1::DoneReport::Outcome outcome) {
   return gradstream::v1::DoneReport::Outcome_Name(outcome);

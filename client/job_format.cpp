@@ -8,6 +8,8 @@
 #include <cctype>
 #include <cstdio>
 
+#include "client/printf_text.hpp"
+
 namespace gradstream::client {
 
 namespace {
@@ -15,12 +17,6 @@ namespace {
 std::string timestamp_text(const google::protobuf::Timestamp& time) {
   if (time.seconds() == 0 && time.nanos() == 0) return "-";
   return google::protobuf::util::TimeUtil::ToString(time);
-}
-
-std::string format(const char* pattern, double value) {
-  char buf[64];
-  std::snprintf(buf, sizeof buf, pattern, value);
-  return buf;
 }
 
 }  // namespace
@@ -46,22 +42,19 @@ bool parse_job_state(const std::string& name, gradstream::v1::JobState* state) {
 }
 
 std::string job_table_header() {
-  char buf[160];
-  std::snprintf(buf, sizeof buf, "%-24s %-10s %7s %9s %9s  %s", "ID", "STATE", "EPOCHS", "STEPS",
-                "TEST_ACC", "NAME");
-  return buf;
+  return printf_text("%-24s %-10s %7s %9s %9s  %s", "ID", "STATE", "EPOCHS", "STEPS", "TEST_ACC",
+                     "NAME");
 }
 
 std::string job_table_row(const gradstream::v1::Job& job) {
-  const std::string accuracy = job.has_test() ? format("%.4f", job.final_test_accuracy()) : "-";
+  const std::string accuracy =
+      job.has_test() ? printf_text("%.4f", job.final_test_accuracy()) : "-";
   const std::string epochs =
       std::to_string(job.epochs()) + "/" + std::to_string(job.spec().epochs());
-  char buf[512];
-  std::snprintf(buf, sizeof buf, "%-24s %-10s %7s %9llu %9s  %s", job.id().c_str(),
-                job_state_name(job.state()).c_str(), epochs.c_str(),
-                static_cast<unsigned long long>(job.steps()), accuracy.c_str(),
-                job.spec().name().c_str());
-  return buf;
+  return printf_text("%-24s %-10s %7s %9llu %9s  %s", job.id().c_str(),
+                     job_state_name(job.state()).c_str(), epochs.c_str(),
+                     static_cast<unsigned long long>(job.steps()), accuracy.c_str(),
+                     job.spec().name().c_str());
 }
 
 std::string job_details(const gradstream::v1::Job& job) {
@@ -81,7 +74,7 @@ std::string job_details(const gradstream::v1::Job& job) {
   line("finished", timestamp_text(job.finished()));
   line("epochs", std::to_string(job.epochs()) + "/" + std::to_string(job.spec().epochs()));
   line("steps", std::to_string(job.steps()));
-  if (job.has_test()) line("test accuracy", format("%.4f", job.final_test_accuracy()));
+  if (job.has_test()) line("test accuracy", printf_text("%.4f", job.final_test_accuracy()));
   line("last sequence", std::to_string(job.last_sequence()));
   return out;
 }

@@ -156,9 +156,11 @@ void Trainer::observe_dead_units(const Pipeline& pipeline) {
   for (const auto& layer : pipeline.layers()) {
     const ActivationInfo* info = layer->activation();
     if (info == nullptr || !can_die(*info)) continue;
-    const auto& dims = layer->dst().get_desc().dims();
-    diagnostics_->observe_relu_output(
-        layer->name(), static_cast<const float*>(layer->dst().get_data_handle()), dims[0], dims[1]);
+    // The C descriptor's dims: memory::desc::dims() would allocate a vector each step.
+    const dnnl_memory_desc_t desc = layer->dst().get_desc().data;
+    diagnostics_->observe_relu_output(layer->name(),
+                                      static_cast<const float*>(layer->dst().get_data_handle()),
+                                      desc.dims[0], desc.dims[1]);
   }
 }
 

@@ -315,15 +315,19 @@ void JobManager::end_job(JobRecord& job, v1::JobState state, std::string reason)
     // The worker is done with the job's series by now (run_job has returned).
     if (job.job.state() == v1::RUNNING) metrics_->jobs().end_job(job.job.id());
   }
+  job.load = nullptr;  // a job cancelled while queued still holds its loader
+  close_record(job, state, std::move(reason));
+  finished_order_.push_back(job.job.id());
+  idle_.notify_all();
+}
+
+void JobManager::close_record(JobRecord& job, v1::JobState state, std::string reason) {
   job.job.set_state(state);
   job.job.set_reason(std::move(reason));
   *job.job.mutable_finished() = TimeUtil::GetCurrentTime();
-  job.load = nullptr;  // a job cancelled while queued still holds its loader
   job.log->append(state_event(state));
   job.log->close();
   queue_store_op(StoreOp::Kind::kSave, job);
-  finished_order_.push_back(job.job.id());
-  idle_.notify_all();
 }
 
 void JobManager::forget_oldest_finished() {
@@ -335,7 +339,8 @@ void JobManager::forget_oldest_finished() {
     jobs_.erase(it);
     std::erase(creation_order_, record);
     if (!record->idempotency_key.empty()) idempotency_keys_.erase(record->idempotency_key);
-    if (metrics_ != nullptr) metrics_->job_state_changed(record->job.state(), v1::JOB_STATE_UNSPECIFIED);
+    if (metrics_ != nullptr)
+      metrics_->job_state_changed(record->job.state(), v1::JOB_STATE_UNSPECIFIED);
     queue_store_op(StoreOp::Kind::kForget, *record);
     // Watchers still streaming it hold their own reference to the log.
   }

@@ -155,6 +155,9 @@ class JobManager {
   // Ends a job that never started (the caller has taken it off the queue).
   void cancel_queued(JobRecord& job, const std::string& why);
   void end_job(JobRecord& job, v1::JobState state, std::string reason);
+  // What every end writes: final state, reason and time, the state event, the
+  // closed log, and the job's save to the store.
+  void close_record(JobRecord& job, v1::JobState state, std::string reason);
   // Forgets the jobs that ended first until at most max_finished_jobs_ remain.
   void forget_oldest_finished();
   v1::Job snapshot(const JobRecord& job) const;

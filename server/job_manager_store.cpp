@@ -17,10 +17,6 @@ namespace {
 constexpr const char* kInterrupted =
     "the server stopped before the job ended (it was killed, not shut down); submit it again";
 
-bool finished(v1::JobState state) {
-  return state == v1::SUCCEEDED || state == v1::FAILED || state == v1::CANCELLED;
-}
-
 }  // namespace
 
 void JobManager::queue_store_op(StoreOp::Kind kind, const JobRecord& job) {
@@ -99,19 +95,15 @@ void JobManager::restore(std::vector<StoredJob> jobs) {
       progress.epochs = record->job.epochs();
       progress.final_test_accuracy = record->job.final_test_accuracy();
       progress.has_test = record->job.has_test();
-      if (!finished(record->job.state())) {
+      if (!is_final(record->job.state())) {
         v1::TrainingEvent done;
         *done.mutable_done() = done_report(v1::DoneReport::FAILED, kInterrupted);
         record->log->append(std::move(done));
-        record->job.set_state(v1::FAILED);
-        record->job.set_reason(kInterrupted);
-        *record->job.mutable_finished() = google::protobuf::util::TimeUtil::GetCurrentTime();
-        record->log->append(state_event(v1::FAILED));
-        queue_store_op(StoreOp::Kind::kSave, *record);
-      } else if (record->job.state() == v1::SUCCEEDED) {
-        record->model = std::move(stored.model);
+        close_record(*record, v1::FAILED, kInterrupted);
+      } else {
+        if (record->job.state() == v1::SUCCEEDED) record->model = std::move(stored.model);
+        record->log->close();
       }
-      record->log->close();
       jobs_.emplace(id, record);
       creation_order_.push_back(record);
       if (!record->idempotency_key.empty()) idempotency_keys_.emplace(record->idempotency_key, id);

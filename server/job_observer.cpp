@@ -3,12 +3,18 @@
 
 #include <utility>
 
+#include "engine/diagnostics.hpp"
+
 namespace gradstream::server {
 
 v1::TrainingEvent state_event(v1::JobState state) {
   v1::TrainingEvent event;
   event.set_state(state);
   return event;
+}
+
+bool is_final(v1::JobState state) {
+  return state == v1::SUCCEEDED || state == v1::FAILED || state == v1::CANCELLED;
 }
 
 JobObserver::JobObserver(std::shared_ptr<EventLog> log, std::shared_ptr<JobProgress> progress,
@@ -57,7 +63,7 @@ void JobObserver::on_activations(const v1::ActivationReport& report) {
 }
 
 void JobObserver::on_warning(const v1::Warning& warning) {
-  if (warning.kind() == "non_finite") {
+  if (warning.kind() == engine::kNonFinite) {
     progress_->non_finite_loss.store(true, std::memory_order_relaxed);
   }
   if (series_) series_->on_warning(warning);

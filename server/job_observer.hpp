@@ -32,6 +32,9 @@ struct JobProgress {
 // A TrainingEvent carrying one state transition, for the manager's appends.
 v1::TrainingEvent state_event(v1::JobState state);
 
+// SUCCEEDED, FAILED or CANCELLED: the job has ended.
+bool is_final(v1::JobState state);
+
 // Copies and returns at once: the trainer calls it between steps, so anything
 // slow here (formatting, I/O) would slow training down.
 class JobObserver : public engine::TrainingObserver {

@@ -14,9 +14,11 @@ using prometheus::BuildHistogram;
 
 }  // namespace
 
-std::vector<double> step_duration_buckets() {
-  return {5e-5, 1e-4, 2.5e-4, 5e-4, 1e-3, 2.5e-3, 5e-3, 1e-2, 2.5e-2,
-          5e-2, 0.1,  0.25,   0.5,  1.0,  2.5,    5.0,  10.0};
+const std::vector<double>& step_duration_buckets() {
+  static const std::vector<double> bounds{5e-5, 1e-4, 2.5e-4, 5e-4, 1e-3, 2.5e-3,
+                                          5e-3, 1e-2, 2.5e-2, 5e-2, 0.1,  0.25,
+                                          0.5,  1.0,  2.5,    5.0,  10.0};
+  return bounds;
 }
 
 JobFamilies::JobFamilies(prometheus::Registry& registry)
@@ -112,21 +114,24 @@ JobSeries::JobSeries(JobFamilies& families, std::string job_id, JobShape shape)
       step_duration_(add(families.step_duration, {}, step_duration_buckets())),
       loss_(add(families.loss, {})),
       learning_rate_(add(families.learning_rate, {})),
-      train_accuracy_(add(families.train_accuracy, {})) {}
+      train_accuracy_(add(families.train_accuracy, {})) {
+  bucket_increments_.assign(step_duration_buckets().size() + 1, 0.0);
+}
 
 void JobSeries::set_running(bool running) { running_.Set(running ? 1.0 : 0.0); }
 
-void JobSeries::advance_to(uint64_t step) {
-  if (step <= steps_done_) return;
+uint64_t JobSeries::advance_to(uint64_t step) {
+  if (step <= steps_done_) return 0;
+  const uint64_t samples = samples_after(shape_, step) - samples_after(shape_, steps_done_);
   steps_.Increment(static_cast<double>(step - steps_done_));
-  samples_.Increment(
-      static_cast<double>(samples_after(shape_, step) - samples_after(shape_, steps_done_)));
+  samples_.Increment(static_cast<double>(samples));
   steps_done_ = step;
+  return samples;
 }
 
 void JobSeries::on_step(const v1::StepReport& report) {
   const uint64_t previous = steps_done_;
-  advance_to(report.step());
+  const uint64_t samples = advance_to(report.step());
   loss_.Set(report.loss());
   learning_rate_.Set(report.learning_rate());
   // samples_per_second covers exactly the steps since the previous report (the
@@ -134,15 +139,14 @@ void JobSeries::on_step(const v1::StepReport& report) {
   // reports), so window seconds = samples / rate, shared evenly by its steps.
   const uint64_t steps = report.step() > previous ? report.step() - previous : 0;
   if (steps == 0 || report.samples_per_second() <= 0.0) return;
-  const double samples =
-      static_cast<double>(samples_after(shape_, report.step()) - samples_after(shape_, previous));
-  const double seconds = samples / report.samples_per_second();
+  const double seconds = static_cast<double>(samples) / report.samples_per_second();
   const double per_step = seconds / static_cast<double>(steps);
-  const std::vector<double> bounds = step_duration_buckets();
-  std::vector<double> increments(bounds.size() + 1, 0.0);
-  const auto bucket = std::lower_bound(bounds.begin(), bounds.end(), per_step) - bounds.begin();
-  increments[static_cast<size_t>(bucket)] = static_cast<double>(steps);
-  step_duration_.ObserveMultiple(increments, seconds);
+  const std::vector<double>& bounds = step_duration_buckets();
+  const auto bucket = static_cast<size_t>(std::lower_bound(bounds.begin(), bounds.end(), per_step) -
+                                          bounds.begin());
+  bucket_increments_[bucket] = static_cast<double>(steps);
+  step_duration_.ObserveMultiple(bucket_increments_, seconds);
+  bucket_increments_[bucket] = 0.0;
 }
 
 void JobSeries::on_epoch(const v1::EpochReport& report) {

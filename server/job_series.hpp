@@ -22,7 +22,7 @@
 namespace gradstream::server {
 
 // Upper bounds of gradstream_job_step_duration_seconds: 50 us (a tiny MLP) to 10 s.
-std::vector<double> step_duration_buckets();
+const std::vector<double>& step_duration_buckets();
 
 // Every per-job family. References stay valid for the registry's lifetime.
 struct JobFamilies {
@@ -81,8 +81,6 @@ class JobSeries {
   // Removes every series of the job from its family; nothing may be called after.
   void remove();
 
-  const std::string& job_id() const { return job_id_; }
-
  private:
   struct ParameterSeries {
     prometheus::Gauge* gradient_norm;
@@ -93,13 +91,16 @@ class JobSeries {
   // Family::Add with job_id + `labels`, remembered for remove().
   template <typename T, typename... Args>
   T& add(prometheus::Family<T>& family, prometheus::Labels labels, Args&&... args);
-  // Counts steps and samples up to `step`.
-  void advance_to(uint64_t step);
+  // Counts steps and samples up to `step`; returns the samples added.
+  uint64_t advance_to(uint64_t step);
 
   JobFamilies& families_;
   const std::string job_id_;
   const JobShape shape_;
   uint64_t steps_done_ = 0;
+  // on_step's histogram increments, one per bucket plus +Inf, all zero between
+  // calls: built once, not per step.
+  std::vector<double> bucket_increments_;
 
   // Guards removers_ only: remove() may run on another thread than the adds.
   std::mutex removers_mutex_;

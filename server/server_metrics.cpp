@@ -7,6 +7,8 @@
 #include <exception>
 #include <utility>
 
+#include "server/job_observer.hpp"
+
 namespace gradstream::server {
 namespace {
 
@@ -34,10 +36,6 @@ const char* state_label(v1::JobState state) {
   }
 }
 
-bool is_final(v1::JobState state) {
-  return state == v1::SUCCEEDED || state == v1::FAILED || state == v1::CANCELLED;
-}
-
 // Registered before the registry: a scrape first removes the series of
 // expired jobs, and adds no series itself.
 class ScrapeHook : public prometheus::Collectable {
@@ -54,9 +52,11 @@ class ScrapeHook : public prometheus::Collectable {
 
 }  // namespace
 
-std::vector<double> grpc_duration_buckets() {
-  return {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1,   0.25,
-          0.5,    1.0,   2.5,    5.0,   10.0, 30.0,  60.0, 300.0, 1800.0};
+const std::vector<double>& grpc_duration_buckets() {
+  static const std::vector<double> bounds{0.0005, 0.001, 0.0025, 0.005, 0.01,  0.025,
+                                          0.05,   0.1,   0.25,   0.5,   1.0,   2.5,
+                                          5.0,    10.0,  30.0,   60.0,  300.0, 1800.0};
+  return bounds;
 }
 
 ServerMetrics::ServerMetrics(const ServerMetricsOptions& options, JobMetrics::Clock clock)

@@ -25,7 +25,7 @@ namespace gradstream::server {
 
 // Upper bounds of gradstream_grpc_request_duration_seconds: unary calls take
 // milliseconds, WatchJob streams last as long as their job.
-std::vector<double> grpc_duration_buckets();
+const std::vector<double>& grpc_duration_buckets();
 
 struct ServerMetricsOptions {
   // host:port for /metrics (see serve()); empty: not served (the series are
@@ -104,8 +104,7 @@ class ServerMetrics {
   prometheus::Counter& nonfinite_loss_;
   prometheus::Counter& job_store_errors_;
 
-  // At each scrape, before the registry is read: removes expired jobs'
-  // series and reads the open WatchJob streams into their gauge.
+  // At each scrape, before the registry is read: removes expired jobs' series.
   std::shared_ptr<prometheus::Collectable> scrape_hook_;
   std::unique_ptr<prometheus::Exposer> exposer_;
   int port_ = 0;

@@ -141,7 +141,9 @@ TEST_F(JobManagerStoreTest, JobsAKilledServerLeftUnfinishedComeBackFailed) {
     EXPECT_EQ(manager->model_bytes(id).status().code(), StatusCode::kFailedPrecondition);
   }
   // Saved as FAILED: the next restart reads the same.
-  for (const StoredJob& row : rows()) {
+  const auto saved = rows();
+  ASSERT_EQ(saved.size(), 2U);
+  for (const StoredJob& row : saved) {
     EXPECT_EQ(row.job.state(), v1::FAILED) << row.job.id();
     ASSERT_FALSE(row.events.empty());
     EXPECT_EQ(row.events.back().state(), v1::FAILED);

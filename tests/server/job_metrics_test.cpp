@@ -236,6 +236,7 @@ TEST_F(JobMetricsTest, SeriesStayForTheRetentionAfterTheJobEndsThenGo) {
 TEST_F(JobMetricsTest, ZeroRetentionRemovesAJobWhenItEnds) {
   JobMetrics metrics = make(10, 0s);
   metrics.start_job("job-a", kShape);
+  EXPECT_EQ(label_values(scrape(registry_), "job_id"), std::set<std::string>{"job-a"});
   metrics.end_job("job-a");
   EXPECT_TRUE(label_values(scrape(registry_), "job_id").empty());
 }

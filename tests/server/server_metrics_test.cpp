@@ -19,6 +19,7 @@
 #include "gradstream/v1/trainer.grpc.pb.h"
 #include "server/server.hpp"
 #include "tests/server/prometheus_text.hpp"
+#include "tests/server/trainer_service_fixture.hpp"
 
 namespace gradstream::server {
 namespace {
@@ -29,7 +30,6 @@ using testing::http_get_metrics;
 using testing::parse_exposition;
 using testing::Sample;
 
-constexpr auto kRpcTimeout = 120s;
 constexpr int64_t kFashionMnistTrainSamples = 60000;
 
 ServerConfig metrics_config() {
@@ -42,17 +42,6 @@ ServerConfig metrics_config() {
   config.max_concurrent_jobs = 1;
   config.threads_per_job = 1;
   return config;
-}
-
-// The built-in Fashion-MNIST with a single 784 -> 10 dense layer (60 steps an epoch).
-v1::TrainingSpec tiny_spec(uint32_t epochs) {
-  auto parsed = engine::parse_spec_json(R"({
-      "model": {"inputShape": [784], "layers": [{"dense": {"units": 10}}]},
-      "data": {"builtin": "fashion-mnist"}, "batchSize": 1000, "seed": 7})",
-                                        "test spec");
-  EXPECT_TRUE(parsed.ok()) << parsed.status().message();
-  parsed->set_epochs(epochs);
-  return *parsed;
 }
 
 class ServerMetricsTest : public ::testing::Test {
@@ -91,7 +80,7 @@ class ServerMetricsTest : public ::testing::Test {
 
   grpc::Status create(const v1::TrainingSpec& spec, v1::Job* job) {
     grpc::ClientContext context;
-    context.set_deadline(std::chrono::system_clock::now() + kRpcTimeout);
+    set_deadline(context);
     v1::CreateJobRequest request;
     *request.mutable_spec() = spec;
     return stub_->CreateJob(&context, request, job);
@@ -99,7 +88,7 @@ class ServerMetricsTest : public ::testing::Test {
 
   v1::Job get(const std::string& id) {
     grpc::ClientContext context;
-    context.set_deadline(std::chrono::system_clock::now() + kRpcTimeout);
+    set_deadline(context);
     v1::GetJobRequest request;
     request.set_job_id(id);
     v1::Job job;
@@ -110,7 +99,7 @@ class ServerMetricsTest : public ::testing::Test {
   // Watches the job to its end; the stream's status.
   grpc::Status watch_to_end(const std::string& id) {
     grpc::ClientContext context;
-    context.set_deadline(std::chrono::system_clock::now() + kRpcTimeout);
+    set_deadline(context);
     v1::WatchJobRequest request;
     request.set_job_id(id);
     auto reader = stub_->WatchJob(&context, request);
@@ -213,10 +202,10 @@ TEST_F(ServerMetricsTest, ATrainingRunSetsJobStatesAndItsSeries) {
   EXPECT_EQ(find_value(s, "gradstream_job_queue_length"), 0.0);
   EXPECT_EQ(find_value(s, "gradstream_jobs_finished_total", {{"state", "succeeded"}}), 1.0);
   EXPECT_EQ(find_value(s, "gradstream_job_running", id), 0.0);
-  EXPECT_EQ(find_value(s, "gradstream_job_steps_total", id), static_cast<double>(job.steps()));
+  // tiny_spec: 60 000 samples / batch 1000 = 60 steps an epoch, 2 epochs.
+  EXPECT_EQ(find_value(s, "gradstream_job_steps_total", id), 120.0);
   EXPECT_EQ(find_value(s, "gradstream_job_samples_total", id), 2.0 * kFashionMnistTrainSamples);
-  EXPECT_EQ(find_value(s, "gradstream_job_step_duration_seconds_count", id),
-            static_cast<double>(job.steps()));
+  EXPECT_EQ(find_value(s, "gradstream_job_step_duration_seconds_count", id), 120.0);
   const auto loss = find_value(s, "gradstream_job_loss", id);
   ASSERT_TRUE(loss.has_value());
   EXPECT_GT(*loss, 0.0);

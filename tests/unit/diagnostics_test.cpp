@@ -215,7 +215,7 @@ TEST(DiagnosticsTest, DeadReluThresholdEdge) {
   d.observe_relu_output("r", one_of_four_dead, 1, 4);
   const auto w = d.end_epoch(1);
   ASSERT_EQ(w.size(), 1U);
-  EXPECT_EQ(w[0].value(), kDeadUnitWarningFraction);
+  EXPECT_EQ(w[0].value(), 0.25F);
 }
 
 TEST(DiagnosticsTest, OnlyPlainReluCanDie) {
@@ -237,7 +237,7 @@ TEST(DiagnosticsTest, NonFiniteWarningNamesStepLayerAndAdvice) {
 
 TEST(DiagnosticsTest, DefaultCadenceIsFilledAndValidated) {
   v1::TrainingSpec spec;
-  EXPECT_EQ(with_defaults(spec).reporting().diagnostics_every(), kDefaultDiagnosticsEvery);
+  EXPECT_EQ(with_defaults(spec).reporting().diagnostics_every(), 20U);
   EXPECT_FALSE(with_defaults(spec).reporting().no_diagnostics());
   spec.mutable_reporting()->set_diagnostics_every(7);
   EXPECT_EQ(with_defaults(spec).reporting().diagnostics_every(), 7U);
@@ -377,13 +377,12 @@ TEST(DiagnosticsTrainingTest, HugeLearningRateExplodes) {
   const v1::DoneReport done = train(spec, log);
   auto exploding = log.of_kind("exploding_gradient");
   const auto non_finite = log.of_kind("non_finite");
-  ASSERT_FALSE(exploding.empty() && non_finite.empty()) << describe(log.warnings);
-  const v1::Warning& first = exploding.empty() ? non_finite[0] : exploding[0];
-  EXPECT_TRUE(contains(first.message(), "lower the learning rate")) << first.message();
-  EXPECT_FALSE(first.layer().empty()) << first.message();
-  if (!exploding.empty()) {
-    EXPECT_GE(exploding[0].value(), kExplodingGrowthFactor);
-  }
+  ASSERT_FALSE(exploding.empty()) << describe(log.warnings);
+  EXPECT_TRUE(contains(exploding[0].message(), "exploding gradients")) << exploding[0].message();
+  EXPECT_TRUE(contains(exploding[0].message(), "lower the learning rate"))
+      << exploding[0].message();
+  EXPECT_FALSE(exploding[0].layer().empty()) << exploding[0].message();
+  EXPECT_GE(exploding[0].value(), 100.0F);  // grew at least 100x, or a norm of 1000 and more
   if (done.outcome() == v1::DoneReport::FAILED) {
     ASSERT_EQ(non_finite.size(), 1U) << done.reason();
     EXPECT_EQ(done.reason(), non_finite[0].message());
