@@ -48,6 +48,11 @@ struct ActivationInfo {
   float output_scale = 1.0F;           // SELU's lambda, applied by a second eltwise
   ActivationFamily family;
   std::string_view formula;            // for docs and error messages
+  // A unit whose output is 0 for every input passes no gradient (plain relu:
+  // leaky_relu, elu, selu and prelu pass some on their negative side).
+  bool can_die = false;
+  // kSaturating: the lower end of the output range (the upper is 1).
+  float saturation_low = -1.0F;
 
   bool backward_uses_dst() const;
 };

@@ -44,7 +44,7 @@ std::string figure(double value) {
 
 }  // namespace
 
-bool can_die(const ActivationInfo& info) { return info.name == "relu"; }
+bool can_die(const ActivationInfo& info) { return info.can_die; }
 
 v1::Warning make_warning(uint64_t step, const std::string& layer, std::string_view kind,
                          float value, const std::string& what, const std::string& advice) {

@@ -44,8 +44,8 @@ inline constexpr float kDeadUnitWarningFraction = 0.25F;
 inline constexpr float kSaturationWarningFraction = 0.5F;
 
 // Whether a unit of this activation stops learning once its output is <= 0 for
-// every input: relu's negative side has slope 0; leaky_relu, elu, selu and
-// prelu keep a gradient there.
+// every input (the catalog's can_die: relu's negative side has slope 0;
+// leaky_relu, elu, selu and prelu keep a gradient there).
 bool can_die(const ActivationInfo& info);
 
 class Diagnostics {

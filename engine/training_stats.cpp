@@ -90,7 +90,7 @@ float saturated_fraction(const Layer& layer) {
   const auto& dims = layer.dst().get_desc().dims();
   const int64_t count = dims[0] * dims[1];
   const float* y = static_cast<const float*>(layer.dst().get_data_handle());
-  const float lo = (info != nullptr && info->name == "sigmoid" ? 0.0F : -1.0F) + kSaturationMargin;
+  const float lo = (info != nullptr ? info->saturation_low : -1.0F) + kSaturationMargin;
   const float hi = 1.0F - kSaturationMargin;
   int64_t saturated = 0;
   for (int64_t i = 0; i < count; ++i) saturated += (y[i] <= lo) | (y[i] >= hi);

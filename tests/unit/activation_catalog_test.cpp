@@ -77,6 +77,16 @@ TEST(ActivationCatalogTest, BackwardUsesDstExactlyWhereOneDnnHasTheDstForm) {
   }
 }
 
+TEST(ActivationCatalogTest, SaturatingEntriesKnowTheLowEndOfTheirRange) {
+  // 1 / (1 + e^-x) -> 0 and tanh(x) -> -1 as x -> -inf; both -> 1 as x -> +inf.
+  EXPECT_EQ(find_activation("sigmoid")->saturation_low, 0.0F);
+  EXPECT_EQ(find_activation("tanh")->saturation_low, -1.0F);
+  for (const ActivationInfo& info : activation_catalog()) {
+    if (info.family != ActivationFamily::kSaturating) continue;
+    EXPECT_TRUE(info.name == "sigmoid" || info.name == "tanh") << info.name;
+  }
+}
+
 TEST(ActivationCatalogTest, OnlyParameterisedEntriesDeclareAParameter) {
   const std::set<std::string_view> with_alpha = {"leaky_relu", "elu", "prelu"};
   for (const ActivationInfo& info : activation_catalog()) {
