@@ -10,10 +10,10 @@
 
 #include <CLI/CLI.hpp>
 
-#include "engine/data_loader.hpp"
-#include "engine/spec_io.hpp"
-#include "engine/spec_validator.hpp"
-#include "engine/trainer.hpp"
+#include "engine/data/data_loader.hpp"
+#include "engine/io/spec_io.hpp"
+#include "engine/spec/spec_validator.hpp"
+#include "engine/train/trainer.hpp"
 
 namespace {
 

@@ -13,15 +13,15 @@
 #include <memory>
 #include <string>
 
-#include "engine/batcher.hpp"
-#include "engine/data_loader.hpp"
-#include "engine/loss.hpp"
-#include "engine/model.hpp"
-#include "engine/optimizer.hpp"
-#include "engine/parameter.hpp"
-#include "engine/pipeline.hpp"
-#include "engine/spec_defaults.hpp"
-#include "engine/spec_io.hpp"
+#include "engine/data/batcher.hpp"
+#include "engine/data/data_loader.hpp"
+#include "engine/losses/loss.hpp"
+#include "engine/model/model.hpp"
+#include "engine/optim/optimizer.hpp"
+#include "engine/core/parameter.hpp"
+#include "engine/model/pipeline.hpp"
+#include "engine/spec/spec_defaults.hpp"
+#include "engine/io/spec_io.hpp"
 
 namespace {
 

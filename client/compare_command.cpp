@@ -11,7 +11,7 @@
 #include "client/exit_codes.hpp"
 #include "client/spec_variants.hpp"
 #include "client/status_report.hpp"
-#include "engine/spec_io.hpp"
+#include "engine/io/spec_io.hpp"
 
 namespace gradstream::client {
 

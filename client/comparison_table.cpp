@@ -8,7 +8,7 @@
 
 #include "client/job_format.hpp"
 #include "client/printf_text.hpp"
-#include "engine/json_text.hpp"
+#include "engine/base/json_text.hpp"
 
 namespace gradstream::client {
 

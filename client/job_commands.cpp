@@ -3,7 +3,7 @@
 #include "client/exit_codes.hpp"
 #include "client/job_format.hpp"
 #include "client/status_report.hpp"
-#include "engine/spec_io.hpp"
+#include "engine/io/spec_io.hpp"
 
 namespace gradstream::client {
 

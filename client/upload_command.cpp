@@ -11,10 +11,10 @@
 #include "client/exit_codes.hpp"
 #include "client/job_format.hpp"
 #include "client/status_report.hpp"
-#include "engine/csv_reader.hpp"
-#include "engine/dataset.hpp"
-#include "engine/idx_reader.hpp"
-#include "engine/npy_reader.hpp"
+#include "engine/io/csv_reader.hpp"
+#include "engine/io/dataset.hpp"
+#include "engine/io/idx_reader.hpp"
+#include "engine/io/npy_reader.hpp"
 
 namespace gradstream::client {
 

@@ -8,7 +8,7 @@
 #include <memory>
 #include <string>
 
-#include "engine/status.hpp"
+#include "engine/base/status.hpp"
 
 namespace gradstream::server {
 

@@ -5,7 +5,7 @@
 #include <algorithm>
 #include <cstring>
 
-#include "engine/spec_validator.hpp"
+#include "engine/spec/spec_validator.hpp"
 
 namespace gradstream::server {
 

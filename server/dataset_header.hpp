@@ -6,7 +6,7 @@
 #include <cstdint>
 #include <string>
 
-#include "engine/status.hpp"
+#include "engine/base/status.hpp"
 #include "gradstream/v1/trainer.pb.h"
 
 namespace gradstream::server {

@@ -25,8 +25,8 @@
 #include <string>
 #include <string_view>
 
-#include "engine/dataset.hpp"
-#include "engine/status.hpp"
+#include "engine/io/dataset.hpp"
+#include "engine/base/status.hpp"
 #include "gradstream/v1/trainer.pb.h"
 #include "server/dataset_header.hpp"
 

@@ -5,7 +5,7 @@
 
 #include <cstddef>
 
-#include "engine/status.hpp"
+#include "engine/base/status.hpp"
 
 namespace gradstream::server {
 

@@ -9,9 +9,9 @@
 #include <cstdio>
 #include <utility>
 
-#include "engine/parallel.hpp"
-#include "engine/spec_defaults.hpp"
-#include "engine/spec_validator.hpp"
+#include "engine/base/parallel.hpp"
+#include "engine/spec/spec_defaults.hpp"
+#include "engine/spec/spec_validator.hpp"
 #include "server/job_manager_record.hpp"
 #include "server/job_observer.hpp"
 

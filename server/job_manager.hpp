@@ -18,8 +18,8 @@
 #include <thread>
 #include <vector>
 
-#include "engine/data_loader.hpp"
-#include "engine/status.hpp"
+#include "engine/data/data_loader.hpp"
+#include "engine/base/status.hpp"
 #include "gradstream/v1/trainer.pb.h"
 #include "server/event_log.hpp"
 #include "server/job_store.hpp"

@@ -5,8 +5,8 @@
 #include <string>
 #include <utility>
 
-#include "engine/model_file.hpp"
-#include "engine/trainer.hpp"
+#include "engine/model/model_file.hpp"
+#include "engine/train/trainer.hpp"
 #include "server/job_manager.hpp"
 #include "server/job_manager_record.hpp"
 #include "server/job_observer.hpp"

@@ -4,7 +4,7 @@
 
 #include <algorithm>
 
-#include "engine/json_text.hpp"
+#include "engine/base/json_text.hpp"
 #include "server/job_manager.hpp"
 #include "server/job_manager_record.hpp"
 #include "server/job_observer.hpp"

@@ -3,7 +3,7 @@
 
 #include <utility>
 
-#include "engine/diagnostics.hpp"
+#include "engine/train/diagnostics.hpp"
 
 namespace gradstream::server {
 

@@ -9,7 +9,7 @@
 #include <functional>
 #include <memory>
 
-#include "engine/training_observer.hpp"
+#include "engine/train/training_observer.hpp"
 #include "gradstream/v1/trainer.pb.h"
 #include "server/event_log.hpp"
 #include "server/job_series.hpp"

@@ -10,7 +10,7 @@
 #include <string>
 #include <thread>
 
-#include "engine/json_text.hpp"
+#include "engine/base/json_text.hpp"
 #include "server/log.hpp"
 #include "server/server.hpp"
 #include "server/server_config.hpp"

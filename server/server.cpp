@@ -14,7 +14,7 @@
 #include <system_error>
 #include <vector>
 
-#include "engine/parallel.hpp"
+#include "engine/base/parallel.hpp"
 #include "server/grpc_metrics_interceptor.hpp"
 
 namespace gradstream::server {

@@ -10,7 +10,7 @@
 #include <memory>
 #include <mutex>
 
-#include "engine/status.hpp"
+#include "engine/base/status.hpp"
 #include "server/data_dir_lock.hpp"
 #include "server/dataset_store.hpp"
 #include "server/job_manager.hpp"

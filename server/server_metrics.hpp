@@ -17,7 +17,7 @@
 #include <string>
 #include <vector>
 
-#include "engine/status.hpp"
+#include "engine/base/status.hpp"
 #include "gradstream/v1/trainer.pb.h"
 #include "server/job_metrics.hpp"
 

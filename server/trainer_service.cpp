@@ -12,9 +12,9 @@
 
 #include <omp.h>
 
-#include "engine/data_loader.hpp"
-#include "engine/model_file.hpp"
-#include "engine/predictor.hpp"
+#include "engine/data/data_loader.hpp"
+#include "engine/model/model_file.hpp"
+#include "engine/train/predictor.hpp"
 #include "gradstream/v1/spec.pb.h"
 #include "server/grpc_status.hpp"
 #include "server/upload_dataset_reactor.hpp"

@@ -14,9 +14,9 @@
 
 #include <oneapi/dnnl/dnnl.hpp>
 
-#include "engine/model.hpp"
-#include "engine/spec_validator.hpp"
-#include "engine/status.hpp"
+#include "engine/model/model.hpp"
+#include "engine/spec/spec_validator.hpp"
+#include "engine/base/status.hpp"
 #include "gradstream/v1/trainer.grpc.pb.h"
 #include "gradstream/v1/trainer.pb.h"
 #include "server/dataset_store.hpp"

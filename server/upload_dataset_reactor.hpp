@@ -9,7 +9,7 @@
 #include <atomic>
 #include <memory>
 
-#include "engine/status.hpp"
+#include "engine/base/status.hpp"
 #include "gradstream/v1/trainer.pb.h"
 #include "server/dataset_store.hpp"
 

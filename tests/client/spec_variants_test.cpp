@@ -3,7 +3,7 @@
 
 #include <gtest/gtest.h>
 
-#include "engine/spec_io.hpp"
+#include "engine/io/spec_io.hpp"
 
 namespace gradstream::client {
 namespace {

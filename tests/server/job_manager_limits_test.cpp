@@ -10,7 +10,7 @@
 #include <thread>
 #include <vector>
 
-#include "engine/spec_validator.hpp"
+#include "engine/spec/spec_validator.hpp"
 #include "server/job_manager.hpp"
 #include "tests/server/job_manager_test_support.hpp"
 

@@ -12,8 +12,8 @@
 #include <thread>
 #include <vector>
 
-#include "engine/spec_io.hpp"
-#include "engine/spec_validator.hpp"
+#include "engine/io/spec_io.hpp"
+#include "engine/spec/spec_validator.hpp"
 #include "server/job_manager.hpp"
 
 namespace gradstream::server::job_manager_test {

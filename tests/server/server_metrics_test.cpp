@@ -15,7 +15,7 @@
 #include <string>
 #include <thread>
 
-#include "engine/spec_io.hpp"
+#include "engine/io/spec_io.hpp"
 #include "gradstream/v1/trainer.grpc.pb.h"
 #include "server/server.hpp"
 #include "tests/server/prometheus_text.hpp"

@@ -11,7 +11,7 @@
 #include <string>
 #include <vector>
 
-#include "engine/spec_io.hpp"
+#include "engine/io/spec_io.hpp"
 #include "server/job_manager.hpp"
 #include "server/trainer_service.hpp"
 

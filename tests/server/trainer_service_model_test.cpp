@@ -9,8 +9,8 @@
 #include <string>
 #include <vector>
 
-#include "engine/model_file.hpp"
-#include "engine/predictor.hpp"
+#include "engine/model/model_file.hpp"
+#include "engine/train/predictor.hpp"
 #include "tests/server/trainer_service_fixture.hpp"
 
 namespace gradstream::server {

@@ -16,7 +16,7 @@
 #include <thread>
 #include <vector>
 
-#include "engine/spec_io.hpp"
+#include "engine/io/spec_io.hpp"
 #include "gradstream/v1/trainer.grpc.pb.h"
 #include "server/server.hpp"
 #include "server/upload_dataset_reactor.hpp"

@@ -1,0 +1,317 @@
+// Data loading: two tables (built-in data sets, file formats) decide what to
+// read; everything after reading is shared with the server's uploaded data sets.
+#include "engine/data/data_loader.hpp"
+
+#include <algorithm>
+#include <array>
+#include <cctype>
+#include <cmath>
+#include <cstdlib>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <numeric>
+#include <random>
+#include <sstream>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "engine/data/batcher.hpp"
+#include "engine/io/csv_reader.hpp"
+#include "engine/io/idx_reader.hpp"
+#include "engine/io/npy_reader.hpp"
+
+namespace gradstream::engine {
+
+namespace {
+
+// A data set shipped with the system: a directory of IDX files.
+struct BuiltinEntry {
+  const char* name;
+  const char* default_dir;
+  const char* dir_env;  // overrides default_dir when set and non-empty
+  const char* train_features;
+  const char* train_labels;
+  const char* test_features;
+  const char* test_labels;
+};
+
+constexpr std::array kBuiltins = {
+    BuiltinEntry{"fashion-mnist", kFashionMnistDir, kFashionMnistDirEnv,
+                 "train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz",
+                 "t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"},
+};
+
+// A file format: the suffixes that imply it and how to read it.
+struct FormatEntry {
+  v1::Format format;
+  const char* name;
+  std::array<std::string_view, 3> suffixes;  // lower case; empty = unused
+  bool labels_inside;                        // CSV: no separate labels file
+  Result<Dataset> (*read)(const v1::FileSource& src, const std::string& features,
+                          const std::string& labels);
+};
+
+constexpr std::array kFormats = {
+    FormatEntry{v1::IDX, "IDX", {".idx", ".gz", "-ubyte"}, false,
+                [](const v1::FileSource&, const std::string& f, const std::string& l) {
+                  return read_idx(f, l);
+                }},
+    FormatEntry{v1::CSV, "CSV", {".csv", "", ""}, true,
+                [](const v1::FileSource& src, const std::string& f, const std::string&) {
+                  return read_csv(f, src.label_column(), src.csv_header());
+                }},
+    FormatEntry{v1::NPY, "NPY", {".npy", "", ""}, false,
+                [](const v1::FileSource&, const std::string& f, const std::string& l) {
+                  return read_npy(f, l);
+                }},
+};
+
+Status with_context(const Status& s, const std::string& context) {
+  return {s.code(), context + s.message()};
+}
+
+std::string format_number(double v) {
+  std::ostringstream out;
+  out << v;
+  return out.str();
+}
+
+// A built-in data set as read from disk, before splitting and preprocessing.
+struct RawBuiltin {
+  Dataset train;
+  Dataset test;
+};
+
+// Built-in data sets are read once per process and directory: a server creating
+// many jobs on fashion-mnist would otherwise gunzip it for every job (~0.5 s on
+// the request thread). Each job still gets its own copy to split and scale.
+// Failures are not cached, so fixing the files on disk takes effect.
+Result<std::shared_ptr<const RawBuiltin>> read_builtin(const BuiltinEntry& entry,
+                                                       const std::filesystem::path& dir,
+                                                       const std::string& context) {
+  static std::mutex mutex;
+  static std::map<std::string, std::shared_ptr<const RawBuiltin>> cache;
+  const std::string key = std::string(entry.name) + "\n" + dir.string();
+  std::lock_guard lock(mutex);  // held while reading: concurrent first loads read once
+  if (auto it = cache.find(key); it != cache.end()) return it->second;
+  auto train = read_idx((dir / entry.train_features).string(), (dir / entry.train_labels).string());
+  if (!train.ok()) return with_context(train.status(), context);
+  auto test = read_idx((dir / entry.test_features).string(), (dir / entry.test_labels).string());
+  if (!test.ok()) return with_context(test.status(), context);
+  auto raw = std::make_shared<const RawBuiltin>(
+      RawBuiltin{std::move(train).value(), std::move(test).value()});
+  cache.emplace(key, raw);
+  return raw;
+}
+
+Result<DataSplits> load_builtin(const v1::DataSpec& spec, uint64_t seed) {
+  const auto entry = std::find_if(kBuiltins.begin(), kBuiltins.end(),
+                                   [&](const BuiltinEntry& e) { return spec.builtin() == e.name; });
+  if (entry == kBuiltins.end()) {
+    std::string known;
+    for (const BuiltinEntry& e : kBuiltins) known += (known.empty() ? "" : ", ") + std::string(e.name);
+    return not_found("data.builtin: unknown data set '" + spec.builtin() + "'; known: " + known);
+  }
+  const char* env = std::getenv(entry->dir_env);
+  const std::filesystem::path dir = env != nullptr && *env != '\0' ? env : entry->default_dir;
+  const std::string context = "data.builtin '" + spec.builtin() + "': ";
+  auto raw = read_builtin(*entry, dir, context);
+  if (!raw.ok()) return raw.status();
+  return split_and_preprocess((*raw)->train, (*raw)->test, spec, seed);
+}
+
+// The format named by data.files.format, or else implied by the file's suffix.
+Result<const FormatEntry*> resolve_format(const v1::FileSource& src, const std::string& path,
+                                          const std::string& field) {
+  if (src.format() != v1::FORMAT_UNSPECIFIED) {
+    for (const FormatEntry& f : kFormats)
+      if (f.format == src.format()) return &f;
+    return invalid_argument("data.files.format: unknown value " + std::to_string(src.format()));
+  }
+  std::string lower = path;
+  std::transform(lower.begin(), lower.end(), lower.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  for (const FormatEntry& f : kFormats)
+    for (std::string_view suffix : f.suffixes)
+      if (!suffix.empty() && lower.ends_with(suffix)) return &f;
+  return invalid_argument(field + ": cannot tell the format of '" + path +
+                          "' from its name (.idx/.gz/-ubyte, .csv, .npy); set data.files.format");
+}
+
+// Reads one features/labels pair, after checking the fields fit the format.
+Result<Dataset> read_pair(const v1::FileSource& src, const std::string& features,
+                          const std::string& labels, const std::string& split) {
+  const std::string features_field = "data.files." + split + "_features";
+  const std::string labels_field = "data.files." + split + "_labels";
+  if (features.empty()) return invalid_argument(features_field + ": is required");
+  auto format = resolve_format(src, features, features_field);
+  if (!format.ok()) return format.status();
+  const FormatEntry& f = **format;
+  if (f.labels_inside && !labels.empty())
+    return invalid_argument(labels_field + ": " + f.name +
+                            " files hold their labels (data.files.label_column); leave it empty");
+  if (!f.labels_inside && labels.empty())
+    return invalid_argument(labels_field + ": is required for " + f.name + " files");
+  return f.read(src, features, labels);
+}
+
+Result<DataSplits> load_files(const v1::DataSpec& spec, uint64_t seed) {
+  const v1::FileSource& src = spec.files();
+  auto train = read_pair(src, src.train_features(), src.train_labels(), "train");
+  if (!train.ok()) return train.status();
+  std::optional<Dataset> test;
+  if (!src.test_features().empty() || !src.test_labels().empty()) {
+    auto read = read_pair(src, src.test_features(), src.test_labels(), "test");
+    if (!read.ok()) return read.status();
+    test = std::move(read).value();
+  }
+  return split_and_preprocess(std::move(train).value(), std::move(test), spec, seed);
+}
+
+Status check_consistent(const Dataset& d, const std::string& name) {
+  if (d.count <= 0) return invalid_argument(name + " set is empty");
+  if (d.sample_size() <= 0) return invalid_argument(name + " set has empty samples");
+  if (static_cast<int64_t>(d.features.size()) != d.count * d.sample_size() ||
+      static_cast<int64_t>(d.labels.size()) != d.count)
+    return invalid_argument(name + " set: " + std::to_string(d.features.size()) + " features and " +
+                            std::to_string(d.labels.size()) + " labels do not fit " +
+                            std::to_string(d.count) + " samples of " +
+                            std::to_string(d.sample_size()) + " values");
+  return ok_status();
+}
+
+Dataset take_rows(const Dataset& src, const std::vector<int64_t>& rows) {
+  Dataset out;
+  out.sample_shape = src.sample_shape;
+  out.source_type = src.source_type;
+  out.count = static_cast<int64_t>(rows.size());
+  const int64_t n = src.sample_size();
+  out.features.resize(rows.size() * static_cast<size_t>(n));
+  out.labels.resize(rows.size());
+  for (size_t i = 0; i < rows.size(); ++i) {
+    std::copy_n(src.features.begin() + rows[i] * n, n, out.features.begin() + static_cast<int64_t>(i) * n);
+    out.labels[i] = src.labels[static_cast<size_t>(rows[i])];
+  }
+  return out;
+}
+
+// Moves round(count * fraction) randomly chosen samples (at most count - 1,
+// so training keeps one) into splits.validation.
+void split_validation(Dataset all, double fraction, uint64_t seed, DataSplits& splits) {
+  const int64_t n_val = std::min<int64_t>(std::llround(fraction * static_cast<double>(all.count)),
+                                          all.count - 1);
+  if (n_val <= 0) {
+    splits.train = std::move(all);
+    return;
+  }
+  std::vector<int64_t> order(static_cast<size_t>(all.count));
+  std::iota(order.begin(), order.end(), int64_t{0});
+  std::mt19937_64 rng(seed);
+  shuffle_indices(order, rng);
+  std::vector<int64_t> val_rows(order.begin(), order.begin() + n_val);
+  std::vector<int64_t> train_rows(order.begin() + n_val, order.end());
+  // File order within each split: with data.no_shuffle, training sees it as written.
+  std::sort(val_rows.begin(), val_rows.end());
+  std::sort(train_rows.begin(), train_rows.end());
+  splits.validation = take_rows(all, val_rows);
+  splits.train = take_rows(all, train_rows);
+  splits.has_validation = true;
+}
+
+// x' = (x - mean_j) / max(std_j, kMinStandardDeviation), per feature j, with
+// mean and (population) std of the train split, computed in double.
+void standardize(DataSplits& splits) {
+  const Dataset& train = splits.train;
+  const auto n = static_cast<size_t>(train.sample_size());
+  std::vector<double> mean(n, 0.0), scale(n, 0.0);
+  for (int64_t r = 0; r < train.count; ++r)
+    for (size_t j = 0; j < n; ++j) mean[j] += train.features[r * n + j];
+  for (double& m : mean) m /= static_cast<double>(train.count);
+  for (int64_t r = 0; r < train.count; ++r)
+    for (size_t j = 0; j < n; ++j) {
+      const double d = train.features[r * n + j] - mean[j];
+      scale[j] += d * d;
+    }
+  for (double& s : scale)
+    s = 1.0 / std::max(std::sqrt(s / static_cast<double>(train.count)), kMinStandardDeviation);
+  for (Dataset* d : {&splits.train, &splits.validation, &splits.test})
+    for (size_t row = 0; row < d->features.size(); row += n)
+      for (size_t j = 0; j < n; ++j) {
+        float& x = d->features[row + j];
+        x = static_cast<float>((x - mean[j]) * scale[j]);
+      }
+}
+
+Status preprocess(const v1::DataSpec& spec, DataSplits& splits) {
+  if (!v1::Preprocess_IsValid(spec.preprocess()))
+    return invalid_argument("data.preprocess: unknown value " + std::to_string(spec.preprocess()));
+  v1::Preprocess mode = spec.preprocess();
+  if (mode == v1::PREPROCESS_UNSPECIFIED)
+    mode = splits.train.source_type == SourceType::kUint8 ? v1::SCALE : v1::NONE;
+  if (mode == v1::SCALE) {
+    for (Dataset* d : {&splits.train, &splits.validation, &splits.test})
+      for (float& x : d->features) x /= kScaleDivisor;
+  } else if (mode == v1::STANDARDIZE) {
+    standardize(splits);
+  }
+  return ok_status();
+}
+
+Result<int32_t> count_classes(const DataSplits& splits) {
+  int64_t max_label = -1;
+  for (const Dataset* d : {&splits.train, &splits.validation, &splits.test})
+    for (int32_t label : d->labels) {
+      if (label < 0) return invalid_argument("data: label " + std::to_string(label) + " is negative");
+      max_label = std::max<int64_t>(max_label, label);
+    }
+  if (max_label + 1 > kMaxClasses)
+    return invalid_argument("data: largest label is " + std::to_string(max_label) + "; at most " +
+                            std::to_string(kMaxClasses) + " classes are supported");
+  return static_cast<int32_t>(max_label + 1);
+}
+
+}  // namespace
+
+Result<DataSplits> load_data(const v1::DataSpec& spec, uint64_t seed) {
+  switch (spec.source_case()) {
+    case v1::DataSpec::kBuiltin: return load_builtin(spec, seed);
+    case v1::DataSpec::kFiles: return load_files(spec, seed);
+    case v1::DataSpec::kDatasetId:
+      return not_found("data.dataset_id: uploaded datasets are served by gradstream-server");
+    case v1::DataSpec::SOURCE_NOT_SET: break;
+  }
+  return invalid_argument("data: set one of data.builtin, data.files or data.dataset_id");
+}
+
+Result<DataSplits> split_and_preprocess(Dataset train, std::optional<Dataset> test,
+                                        const v1::DataSpec& spec, uint64_t seed) {
+  if (Status s = check_consistent(train, "train"); !s.ok()) return with_context(s, "data: ");
+  if (test) {
+    if (Status s = check_consistent(*test, "test"); !s.ok()) return with_context(s, "data: ");
+    if (test->sample_size() != train.sample_size())
+      return invalid_argument("data: test samples have " + std::to_string(test->sample_size()) +
+                              " values but train samples have " +
+                              std::to_string(train.sample_size()));
+  }
+  const float fraction = spec.validation_fraction();
+  if (!(fraction >= 0.0f && fraction <= kMaxValidationFraction))
+    return invalid_argument("data.validation_fraction: " + format_number(fraction) +
+                            " is out of range [0, " + format_number(kMaxValidationFraction) + "]");
+
+  DataSplits splits;
+  split_validation(std::move(train), fraction, seed, splits);
+  if (test) {
+    splits.test = std::move(*test);
+    splits.has_test = true;
+  }
+  if (Status s = preprocess(spec, splits); !s.ok()) return s;
+  auto classes = count_classes(splits);
+  if (!classes.ok()) return classes.status();
+  splits.num_classes = *classes;
+  return splits;
+}
+
+}  // namespace gradstream::engine

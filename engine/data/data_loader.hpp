@@ -1,0 +1,53 @@
+// Data loading for a training job: resolves data.source (a built-in data set or
+// files) to Datasets, splits off validation, preprocesses, counts classes.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+
+#include "engine/io/dataset.hpp"
+#include "engine/base/status.hpp"
+#include "gradstream/v1/spec.pb.h"
+
+namespace gradstream::engine {
+
+struct DataSplits {
+  Dataset train;
+  Dataset validation;
+  Dataset test;
+  bool has_validation = false;
+  bool has_test = false;
+  int32_t num_classes = 0;  // max label + 1 over all splits
+};
+
+// Where built-in data sets live; overridable via env GRADSTREAM_FASHION_MNIST_DIR.
+inline constexpr const char* kFashionMnistDir = "/usr/share/datasets/fashion-mnist";
+inline constexpr const char* kFashionMnistDirEnv = "GRADSTREAM_FASHION_MNIST_DIR";
+
+// data.validation_fraction must lie in [0, kMaxValidationFraction].
+inline constexpr float kMaxValidationFraction = 0.5f;
+// STANDARDIZE divides by max(std, kMinStandardDeviation): constant features
+// become 0 instead of NaN.
+inline constexpr double kMinStandardDeviation = 1e-6;
+// SCALE maps uint8 pixel values 0..255 to 0..1.
+inline constexpr float kScaleDivisor = 255.0f;
+// dense.units is at most 65536, so more classes could never be told apart.
+inline constexpr int64_t kMaxClasses = 65536;
+
+// Loads data.builtin or data.files, then split_and_preprocess. data.dataset_id
+// gives not_found: uploaded data sets are resolved by gradstream-server, which
+// then calls split_and_preprocess itself. Errors name the spec field or file.
+Result<DataSplits> load_data(const v1::DataSpec& spec, uint64_t seed);
+
+// Everything after reading:
+//   1. validation: round(count * validation_fraction) samples (at most
+//      count - 1) chosen by a permutation seeded with `seed`; train and
+//      validation each keep their samples in file order.
+//   2. preprocessing (data.preprocess; UNSPECIFIED = SCALE for uint8 sources,
+//      NONE otherwise), STANDARDIZE using the statistics of the final train split.
+//   3. num_classes = max label + 1 over train, validation and test.
+// The test set, when given, must have train's sample_size.
+Result<DataSplits> split_and_preprocess(Dataset train, std::optional<Dataset> test,
+                                        const v1::DataSpec& spec, uint64_t seed);
+
+}  // namespace gradstream::engine

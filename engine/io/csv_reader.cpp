@@ -1,0 +1,170 @@
+// CSV reading: line by line with std::from_chars, so parsing is locale-free
+// and exact (each float is the correctly rounded value of its text).
+#include "engine/io/csv_reader.hpp"
+
+#include <charconv>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <string_view>
+#include <vector>
+
+namespace gradstream::engine {
+
+namespace {
+
+// Longest cell text echoed back in an error message.
+constexpr size_t kMaxCellEcho = 40;
+constexpr std::string_view kUtf8Bom = "\xEF\xBB\xBF";
+
+std::string_view trim(std::string_view s) {
+  const auto is_space = [](char c) { return c == ' ' || c == '\t' || c == '\r'; };
+  while (!s.empty() && is_space(s.front())) s.remove_prefix(1);
+  while (!s.empty() && is_space(s.back())) s.remove_suffix(1);
+  return s;
+}
+
+void split_cells(std::string_view line, std::vector<std::string_view>& cells) {
+  cells.clear();
+  size_t start = 0;
+  while (true) {
+    const size_t comma = line.find(',', start);
+    if (comma == std::string_view::npos) {
+      cells.push_back(trim(line.substr(start)));
+      return;
+    }
+    cells.push_back(trim(line.substr(start, comma - start)));
+    start = comma + 1;
+  }
+}
+
+// Parses the whole cell as a number; from_chars takes no leading '+', CSV writers may.
+template <class T>
+bool parse_number(std::string_view cell, T& value) {
+  if (cell.size() > 1 && cell[0] == '+' && cell[1] != '-' && cell[1] != '+') cell.remove_prefix(1);
+  if (cell.empty()) return false;
+  const auto [end, ec] = std::from_chars(cell.data(), cell.data() + cell.size(), value);
+  return ec == std::errc() && end == cell.data() + cell.size();
+}
+
+std::string echo(std::string_view cell) {
+  std::string out(1, '\'');
+  out.append(cell.substr(0, kMaxCellEcho));
+  out.append(cell.size() > kMaxCellEcho ? "...'" : "'");
+  return out;
+}
+
+// Parser state for one file, so each check can name the line it is on.
+class CsvParser {
+ public:
+  CsvParser(const std::string& path, int label_column) : path_(path), label_column_(label_column) {}
+
+  Status add_row(std::string_view line, int64_t line_no) {
+    split_cells(line, cells_);
+    if (columns_ == 0) {
+      if (Status s = set_columns(line_no); !s.ok()) return s;
+    } else if (cells_.size() != columns_) {
+      return data_loss(where(line_no) + "has " + std::to_string(cells_.size()) +
+                       " columns, expected " + std::to_string(columns_) + " (as on line " +
+                       std::to_string(first_line_) + ")");
+    }
+    const int64_t features_per_row = static_cast<int64_t>(columns_) - 1;
+    if ((out_.count + 1) * features_per_row > kMaxCsvElements)
+      return invalid_argument(path_ + ": more than " + std::to_string(kMaxCsvElements) +
+                              " feature values");
+    for (size_t c = 0; c < columns_; ++c) {
+      Status s = c == label_index_ ? add_label(cells_[c], line_no, c) : add_feature(cells_[c], line_no, c);
+      if (!s.ok()) return s;
+    }
+    ++out_.count;
+    return ok_status();
+  }
+
+  Result<Dataset> finish() {
+    if (out_.count == 0) return invalid_argument(path_ + ": no data rows");
+    out_.sample_shape = {static_cast<int64_t>(columns_) - 1};
+    out_.source_type = SourceType::kFloat32;
+    return std::move(out_);
+  }
+
+ private:
+  std::string where(int64_t line_no) const { return path_ + ": line " + std::to_string(line_no) + " "; }
+  std::string where(int64_t line_no, size_t column) const {
+    return path_ + ": line " + std::to_string(line_no) + ", column " + std::to_string(column + 1) + ": ";
+  }
+
+  Status set_columns(int64_t line_no) {
+    const int64_t n = static_cast<int64_t>(cells_.size());
+    if (n < 2)
+      return invalid_argument(where(line_no) + "has " + std::to_string(n) +
+                              " column; need a label column and at least one feature");
+    const int64_t index = label_column_ < 0 ? n + label_column_ : label_column_;
+    if (index < 0 || index >= n)
+      return invalid_argument(path_ + ": label_column " + std::to_string(label_column_) +
+                              " is out of range [" + std::to_string(-n) + ", " +
+                              std::to_string(n - 1) + "] for " + std::to_string(n) + " columns");
+    columns_ = cells_.size();
+    label_index_ = static_cast<size_t>(index);
+    first_line_ = line_no;
+    return ok_status();
+  }
+
+  Status add_feature(std::string_view cell, int64_t line_no, size_t column) {
+    float value = 0;
+    if (!parse_number(cell, value))
+      return data_loss(where(line_no, column) + echo(cell) + " is not a number");
+    if (!std::isfinite(value))
+      return invalid_argument(where(line_no, column) + echo(cell) + " is NaN or infinite");
+    out_.features.push_back(value);
+    return ok_status();
+  }
+
+  Status add_label(std::string_view cell, int64_t line_no, size_t column) {
+    double value = 0;
+    if (!parse_number(cell, value))
+      return data_loss(where(line_no, column) + "label " + echo(cell) + " is not a number");
+    if (!std::isfinite(value) || value < 0 || value != std::floor(value) ||
+        value > static_cast<double>(kMaxCsvLabel))
+      return invalid_argument(where(line_no, column) + "label " + echo(cell) +
+                              " is not an integer in [0, " + std::to_string(kMaxCsvLabel) + "]");
+    out_.labels.push_back(static_cast<int32_t>(value));
+    return ok_status();
+  }
+
+  const std::string& path_;
+  const int label_column_;
+  std::vector<std::string_view> cells_;
+  size_t columns_ = 0;
+  size_t label_index_ = 0;
+  int64_t first_line_ = 0;
+  Dataset out_;
+};
+
+}  // namespace
+
+Result<Dataset> read_csv(const std::string& path, int label_column, bool has_header) {
+  std::error_code ec;
+  if (!std::filesystem::exists(path, ec)) return not_found(path + ": no such file");
+  if (!std::filesystem::is_regular_file(path, ec))
+    return invalid_argument(path + ": not a regular file");
+  std::ifstream in(path);
+  if (!in) return not_found(path + ": cannot open");
+
+  CsvParser parser(path, label_column);
+  bool header_pending = has_header;
+  std::string line;
+  for (int64_t line_no = 1; std::getline(in, line); ++line_no) {
+    // Spreadsheet exports often start with a UTF-8 byte order mark.
+    if (line_no == 1 && line.starts_with(kUtf8Bom)) line.erase(0, kUtf8Bom.size());
+    if (trim(line).empty()) continue;
+    if (header_pending) {
+      header_pending = false;
+      continue;
+    }
+    if (Status s = parser.add_row(line, line_no); !s.ok()) return s;
+  }
+  if (in.bad()) return data_loss(path + ": read error");
+  return parser.finish();
+}
+
+}  // namespace gradstream::engine

@@ -1,0 +1,81 @@
+// Adam / AdamW update loop; the formulas are in adam_optimizer.hpp.
+#include "engine/optim/adam_optimizer.hpp"
+
+#include <cmath>
+#include <utility>
+
+#include "engine/base/parallel.hpp"
+
+namespace gradstream::engine {
+
+namespace {
+
+struct AdamStep {
+  float b1, b2, eps, step_size, inv_sqrt_correction2, l2, shrink;
+};
+
+// Cloned for AVX2 and the x86-64 baseline, picked at load time: the same
+// IEEE operations in each (no FMA contraction), so the same bits either way.
+__attribute__((target_clones("avx2", "default"))) void adam_update(
+    const AdamStep& s, float* __restrict w, const float* __restrict grad, float* __restrict m,
+    float* __restrict v, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) {
+    w[i] *= s.shrink;
+    const float g = grad[i] + s.l2 * w[i];
+    m[i] = s.b1 * m[i] + (1.0f - s.b1) * g;
+    v[i] = s.b2 * v[i] + (1.0f - s.b2) * g * g;
+    const float denom = std::sqrt(v[i]) * s.inv_sqrt_correction2 + s.eps;
+    w[i] -= s.step_size * m[i] / denom;
+  }
+}
+
+}  // namespace
+
+AdamOptimizer::AdamOptimizer(const AdamOptions& options, std::vector<Parameter*> params)
+    : options_(options), params_(std::move(params)) {
+  m_.reserve(params_.size());
+  v_.reserve(params_.size());
+  for (const Parameter* p : params_) {
+    m_.emplace_back(static_cast<size_t>(p->size()), 0.0f);
+    v_.emplace_back(static_cast<size_t>(p->size()), 0.0f);
+  }
+}
+
+void AdamOptimizer::step(float learning_rate) {
+  ++t_;
+  const float b1 = options_.beta1;
+  const float b2 = options_.beta2;
+  const float eps = options_.epsilon;
+  // Bias corrections in double, as PyTorch computes them on Python floats: b2^t
+  // approaches 1 slowly and float powers would lose digits in 1 - b2^t.
+  const double t = static_cast<double>(t_);
+  const double correction1 = 1.0 - std::pow(static_cast<double>(b1), t);
+  const double correction2 = 1.0 - std::pow(static_cast<double>(b2), t);
+  // lr * mhat / (sqrt(vhat) + eps) == (lr / c1) * m / (sqrt(v) / sqrt(c2) + eps),
+  // PyTorch's arrangement: two scalars per step instead of two divisions per element.
+  const float step_size = static_cast<float>(learning_rate / correction1);
+  const float inv_sqrt_correction2 = static_cast<float>(1.0 / std::sqrt(correction2));
+
+  for (size_t k = 0; k < params_.size(); ++k) {
+    Parameter& p = *params_[k];
+    const float wd = p.decay ? options_.weight_decay : 0.0f;
+    AdamStep step;
+    step.b1 = b1;
+    step.b2 = b2;
+    step.eps = eps;
+    step.step_size = step_size;
+    step.inv_sqrt_correction2 = inv_sqrt_correction2;
+    // Exactly one of the two decay forms is non-zero.
+    step.l2 = options_.decoupled ? 0.0f : wd;
+    step.shrink = options_.decoupled ? 1.0f - learning_rate * wd : 1.0f;
+    float* w = p.data();
+    const float* grad = p.grad_data();
+    float* m = m_[k].data();
+    float* v = v_[k].data();
+    parallel_chunks(p.size(), [&](int64_t begin, int64_t end) {
+      adam_update(step, w + begin, grad + begin, m + begin, v + begin, end - begin);
+    });
+  }
+}
+
+}  // namespace gradstream::engine

@@ -1,0 +1,42 @@
+// The optimizer interface and the factory that builds one from an OptimizerSpec.
+// Each optimizer lives in its own file pair (sgd_, adam_, rmsprop_optimizer);
+// the factory in optimizer.cpp validates the spec and picks the class from one table.
+#pragma once
+
+#include <memory>
+#include <vector>
+
+#include "engine/core/parameter.hpp"
+#include "engine/base/status.hpp"
+#include "gradstream/v1/spec.pb.h"
+
+namespace gradstream::engine {
+
+class Optimizer {
+ public:
+  virtual ~Optimizer() = default;
+
+  // Updates every parameter in place from its grad. The learning rate comes from
+  // the caller (LrSchedule) so schedules stay out of the optimizers. Large
+  // parameters are split across the calling thread's OpenMP team, which the
+  // trainer sized to the job's thread budget (see parallel.hpp). Element-wise,
+  // so the result does not depend on the split. Never allocates.
+  virtual void step(float learning_rate) = 0;
+};
+
+// Validates the optimizer fields of `spec` and builds the optimizer it names; an
+// unset oneof means Adam with its defaults. The parameters are borrowed: they must
+// outlive the optimizer. Out-of-range values give invalid_argument naming the field,
+// e.g. "optimizer.adam.beta1: 1.5 is out of range [0, 1)".
+// The learning rates PyTorch and Keras users expect for each optimizer.
+inline constexpr float kDefaultAdamLearningRate = 0.001f;  // Adam and AdamW
+inline constexpr float kDefaultSgdLearningRate = 0.01f;
+inline constexpr float kDefaultRmspropLearningRate = 0.01f;
+
+// The learning rate used when optimizer.learning_rate is 0; an unset kind is Adam.
+float default_learning_rate(v1::OptimizerSpec::KindCase kind);
+
+Result<std::unique_ptr<Optimizer>> make_optimizer(const v1::OptimizerSpec& spec,
+                                                  std::vector<Parameter*> params);
+
+}  // namespace gradstream::engine

@@ -1,0 +1,89 @@
+// RMSprop update loops; the formulas are in rmsprop_optimizer.hpp.
+#include "engine/optim/rmsprop_optimizer.hpp"
+
+#include <cmath>
+
+#include "engine/base/parallel.hpp"
+#include <cstdint>
+#include <utility>
+
+namespace gradstream::engine {
+
+namespace {
+
+// Cloned for AVX2 and the x86-64 baseline (same IEEE operations, same bits).
+__attribute__((target_clones("avx2", "default"))) void rmsprop_update(
+    float lr, float wd, float rho, float eps, float* __restrict w, const float* __restrict grad,
+    float* __restrict sq, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) {
+    const float g = grad[i] + wd * w[i];
+    sq[i] = rho * sq[i] + (1.0f - rho) * g * g;
+    w[i] -= lr * g / (std::sqrt(sq[i]) + eps);
+  }
+}
+
+__attribute__((target_clones("avx2", "default"))) void rmsprop_momentum_update(
+    float lr, float wd, float rho, float eps, float mu, float* __restrict w,
+    const float* __restrict grad, float* __restrict sq, float* __restrict buf, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) {
+    const float g = grad[i] + wd * w[i];
+    sq[i] = rho * sq[i] + (1.0f - rho) * g * g;
+    buf[i] = mu * buf[i] + g / (std::sqrt(sq[i]) + eps);
+    w[i] -= lr * buf[i];
+  }
+}
+
+}  // namespace
+
+RmspropOptimizer::RmspropOptimizer(const RmspropOptions& options, std::vector<Parameter*> params)
+    : options_(options), params_(std::move(params)) {
+  square_avg_.reserve(params_.size());
+  for (const Parameter* p : params_) square_avg_.emplace_back(static_cast<size_t>(p->size()), 0.0f);
+  if (options_.momentum > 0.0f) {
+    buffer_.reserve(params_.size());
+    for (const Parameter* p : params_) buffer_.emplace_back(static_cast<size_t>(p->size()), 0.0f);
+  }
+}
+
+void RmspropOptimizer::step(float learning_rate) {
+  for (size_t k = 0; k < params_.size(); ++k) {
+    if (buffer_.empty()) {
+      step_plain(*params_[k], square_avg_[k], learning_rate);
+    } else {
+      step_momentum(*params_[k], square_avg_[k], buffer_[k], learning_rate);
+    }
+  }
+}
+
+void RmspropOptimizer::step_plain(Parameter& p, std::vector<float>& square_avg,
+                                  float learning_rate) const {
+  const float wd = p.decay ? options_.weight_decay : 0.0f;
+  const float rho = options_.rho;
+  const float eps = options_.epsilon;
+  float* w = p.data();
+  const float* grad = p.grad_data();
+  float* sq = square_avg.data();
+  const int64_t n = p.size();
+  parallel_chunks(n, [&](int64_t begin, int64_t end) {
+    rmsprop_update(learning_rate, wd, rho, eps, w + begin, grad + begin, sq + begin, end - begin);
+  });
+}
+
+void RmspropOptimizer::step_momentum(Parameter& p, std::vector<float>& square_avg,
+                                     std::vector<float>& buffer, float learning_rate) const {
+  const float wd = p.decay ? options_.weight_decay : 0.0f;
+  const float rho = options_.rho;
+  const float eps = options_.epsilon;
+  const float mu = options_.momentum;
+  float* w = p.data();
+  const float* grad = p.grad_data();
+  float* sq = square_avg.data();
+  float* buf = buffer.data();
+  const int64_t n = p.size();
+  parallel_chunks(n, [&](int64_t begin, int64_t end) {
+    rmsprop_momentum_update(learning_rate, wd, rho, eps, mu, w + begin, grad + begin, sq + begin,
+                            buf + begin, end - begin);
+  });
+}
+
+}  // namespace gradstream::engine

@@ -1,0 +1,343 @@
+// Trainer: the epoch and step loop, evaluation and reports.
+#include "engine/train/trainer.hpp"
+
+#include <omp.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+
+#include "engine/data/batcher.hpp"
+#include "engine/base/parallel.hpp"
+#include "engine/spec/spec_defaults.hpp"
+#include "engine/train/training_stats.hpp"
+
+namespace gradstream::engine {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double seconds_since(Clock::time_point start) {
+  return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+Status check_data_fits_model(const v1::TrainingSpec& spec, const DataSplits& data,
+                             int64_t input_features, int64_t output_units) {
+  if (data.train.count == 0) return invalid_argument("data: the training set is empty");
+  if (data.train.sample_size() != input_features) {
+    return invalid_argument("model.input_shape: describes " + std::to_string(input_features) +
+                            " features but the data's samples have " +
+                            std::to_string(data.train.sample_size()));
+  }
+  const bool one_unit = output_units == 1;
+  if (spec.loss() == v1::SOFTMAX_CROSS_ENTROPY && data.num_classes > output_units) {
+    return invalid_argument("model.layers: the output has " + std::to_string(output_units) +
+                            " units but the data has " + std::to_string(data.num_classes) +
+                            " classes");
+  }
+  if (spec.loss() == v1::BCE_WITH_LOGITS && one_unit && data.num_classes > 2) {
+    return invalid_argument("loss: BCE_WITH_LOGITS with one output unit needs labels 0 and 1, "
+                            "the data has " + std::to_string(data.num_classes) + " classes");
+  }
+  if (!one_unit && spec.loss() != v1::SOFTMAX_CROSS_ENTROPY && data.num_classes > output_units) {
+    return invalid_argument("model.layers: the output has " + std::to_string(output_units) +
+                            " units, too few for one-hot targets of " +
+                            std::to_string(data.num_classes) + " classes");
+  }
+  return ok_status();
+}
+
+void send_warnings(TrainingObserver& observer, const std::vector<v1::Warning>& warnings) {
+  for (const v1::Warning& w : warnings) observer.on_warning(w);
+}
+
+}  // namespace
+
+Trainer::Trainer(v1::TrainingSpec spec, DataSplits data)
+    : spec_(std::move(spec)),
+      data_(std::move(data)),
+      eng_(dnnl::engine::kind::cpu, 0),
+      stream_(eng_) {}
+
+Trainer::~Trainer() = default;
+
+Result<std::unique_ptr<Trainer>> Trainer::create(const v1::TrainingSpec& user_spec,
+                                                 DataSplits data) {
+  v1::TrainingSpec spec = with_defaults(user_spec);
+  omp_set_num_threads(static_cast<int>(spec.threads()));
+  int64_t input_features = 1;
+  for (uint32_t d : spec.model().input_shape()) input_features *= d;
+  std::unique_ptr<Trainer> trainer(new Trainer(std::move(spec), std::move(data)));
+  const v1::TrainingSpec& s = trainer->spec_;
+  try {
+    Result<std::unique_ptr<Model>> model = Model::build(s, input_features, trainer->eng_);
+    if (!model.ok()) return model.status();
+    trainer->model_ = std::move(model).value();
+    Status fits = check_data_fits_model(s, trainer->data_, input_features,
+                                        trainer->model_->output_units());
+    if (!fits.ok()) return fits;
+    trainer->parameters_ = trainer->model_->parameters();
+    auto optimizer = make_optimizer(s.optimizer(), trainer->parameters_);
+    if (!optimizer.ok()) return optimizer.status();
+    trainer->optimizer_ = std::move(optimizer).value();
+    const int64_t batch = std::min<int64_t>(s.batch_size(), trainer->data_.train.count);
+    const auto steps_per_epoch =
+        static_cast<uint64_t>((trainer->data_.train.count + batch - 1) / batch);
+    trainer->schedule_ = std::make_unique<LrSchedule>(
+        s.optimizer().schedule(), s.optimizer().learning_rate(), steps_per_epoch * s.epochs(),
+        steps_per_epoch);
+    // A prefetch thread only pays where a core is left over: on a core that an
+    // OpenMP thread of this job also uses, it stalls the team at its barriers
+    // (2 threads on 2 cores: 85-96k samples/s with it, 109-110k gathering on
+    // the team; on a machine busy with other work, 1.4k against 42k).
+    trainer->prefetch_thread_ =
+        !s.data().no_prefetch() && static_cast<int>(s.threads()) < usable_cores();
+    trainer->evaluator_ = std::make_unique<Evaluator>(*trainer->model_, s.loss(), trainer->eng_);
+    // Build every training shape now so the step loop never builds a primitive.
+    trainer->instance_for(batch);
+    if (const int64_t rest = trainer->data_.train.count % batch; rest != 0) {
+      trainer->instance_for(rest);
+    }
+    for (const Parameter* p : trainer->parameters_) {
+      trainer->previous_values_.emplace_back(static_cast<size_t>(p->size()));
+    }
+    if (!s.reporting().no_diagnostics()) trainer->diagnostics_ = std::make_unique<Diagnostics>();
+  } catch (const dnnl::error& e) {
+    return internal_error(std::string("oneDNN could not build the network: ") + e.what());
+  }
+  return trainer;
+}
+
+Trainer::TrainInstance& Trainer::instance_for(int64_t batch) {
+  auto it = instances_.find(batch);
+  if (it == instances_.end()) {
+    TrainInstance instance{std::make_unique<Pipeline>(*model_, batch, /*training=*/true, eng_),
+                           make_loss(spec_.loss(), batch, model_->output_units())};
+    it = instances_.emplace(batch, std::move(instance)).first;
+  }
+  return it->second;
+}
+
+bool Trainer::report_due(uint32_t every, uint64_t step, bool last_of_epoch) const {
+  return every == 0 ? last_of_epoch : step % every == 0;
+}
+
+v1::GradientReport Trainer::report_gradients(TrainingObserver& observer, uint64_t step,
+                                             uint32_t epoch) {
+  v1::GradientReport report;
+  report.set_step(step);
+  report.set_epoch(epoch);
+  const v1::ReportingSpec& r = spec_.reporting();
+  for (size_t i = 0; i < parameters_.size(); ++i) {
+    fill_parameter_report(*parameters_[i], previous_values_[i].data(), r.histogram_bins(),
+                          r.send_gradient_tensors(), r.max_tensor_elements(),
+                          report.add_parameters());
+  }
+  observer.on_gradients(report);
+  return report;
+}
+
+v1::ActivationReport Trainer::report_activations(TrainingObserver& observer,
+                                                 const Pipeline& pipeline, uint64_t step,
+                                                 uint32_t epoch) {
+  v1::ActivationReport report;
+  report.set_step(step);
+  report.set_epoch(epoch);
+  for (const auto& layer : pipeline.layers()) {
+    if (layer->activation() == nullptr) continue;
+    fill_activation_report(*layer, report.add_layers());
+  }
+  observer.on_activations(report);
+  return report;
+}
+
+void Trainer::observe_dead_units(const Pipeline& pipeline) {
+  for (const auto& layer : pipeline.layers()) {
+    const ActivationInfo* info = layer->activation();
+    if (info == nullptr || !can_die(*info)) continue;
+    // The C descriptor's dims: memory::desc::dims() would allocate a vector each step.
+    const dnnl_memory_desc_t desc = layer->dst().get_desc().data;
+    diagnostics_->observe_relu_output(layer->name(),
+                                      static_cast<const float*>(layer->dst().get_data_handle()),
+                                      desc.dims[0], desc.dims[1]);
+  }
+}
+
+void Trainer::diagnose_gradients(TrainingObserver& observer, uint64_t step, uint32_t epoch) {
+  v1::GradientReport norms;
+  norms.set_step(step);
+  norms.set_epoch(epoch);
+  fill_gradient_norms(parameters_, &norms);
+  send_warnings(observer, diagnostics_->on_gradients(norms));
+}
+
+void Trainer::diagnose_activations(TrainingObserver& observer, const Pipeline& pipeline,
+                                   uint64_t step, uint32_t epoch) {
+  v1::ActivationReport report;
+  report.set_step(step);
+  report.set_epoch(epoch);
+  for (const auto& layer : pipeline.layers()) {
+    const ActivationInfo* info = layer->activation();
+    if (info == nullptr || info->family != ActivationFamily::kSaturating) continue;
+    v1::ActivationLayerReport* out = report.add_layers();
+    out->set_layer(layer->name());
+    out->set_activation(std::string(info->name));
+    out->set_saturated_fraction(saturated_fraction(*layer));
+  }
+  if (report.layers_size() > 0) send_warnings(observer, diagnostics_->on_activations(report));
+}
+
+v1::DoneReport Trainer::fail_non_finite(TrainingObserver& observer, const Pipeline& pipeline,
+                                        double loss, uint64_t step) {
+  std::string where;
+  std::string layer;
+  if (const Parameter* param = first_non_finite_parameter(parameters_)) {
+    layer = param->layer;
+    where = "the " + param->layer + " " + param->name + " are not finite (the updates diverged)";
+  } else if (auto name = first_non_finite_layer(pipeline)) {
+    layer = *name;
+    where = "the first non-finite values appear in the output of layer " + *name;
+  } else {
+    where = "the network's outputs are finite, so the loss itself overflowed";
+  }
+  const v1::Warning warning = non_finite_warning(step, loss, layer, where);
+  observer.on_warning(warning);
+  v1::DoneReport done;
+  done.set_outcome(v1::DoneReport::FAILED);
+  done.set_reason(warning.message());
+  return done;
+}
+
+v1::DoneReport Trainer::run(TrainingObserver& observer, const std::atomic<bool>& cancel) {
+  omp_set_num_threads(static_cast<int>(spec_.threads()));
+  const auto run_start = Clock::now();
+  const v1::ReportingSpec& reporting = spec_.reporting();
+  const int64_t batch_size = std::min<int64_t>(spec_.batch_size(), data_.train.count);
+  Batcher batcher(data_.train, batch_size, !spec_.data().no_shuffle(), spec_.seed(),
+                  prefetch_thread_);
+  v1::DoneReport done;
+  uint64_t step = 0;
+  uint32_t epoch = 0;
+  float last_train_loss = 0.0F;
+  auto finish = [&](v1::DoneReport report) {
+    report.set_steps(step);
+    report.set_epochs(epoch);
+    report.set_seconds(seconds_since(run_start));
+    observer.on_done(report);
+    return report;
+  };
+  try {
+    for (epoch = 1; epoch <= spec_.epochs(); ++epoch) {
+      batcher.start_epoch(epoch);
+      if (diagnostics_) diagnostics_->start_epoch();
+      const int64_t batches = batcher.batches_per_epoch();
+      double loss_sum = 0.0;
+      int64_t correct = 0;
+      int64_t seen = 0;
+      auto window_start = Clock::now();
+      int64_t window_samples = 0;
+      double train_seconds = 0.0;
+      auto loop_start = Clock::now();
+      for (int64_t b = 0; b < batches; ++b) {
+        if (cancel.load(std::memory_order_relaxed)) {
+          v1::DoneReport cancelled;
+          cancelled.set_outcome(v1::DoneReport::CANCELLED);
+          cancelled.set_reason("cancelled at step " + std::to_string(step));
+          return finish(cancelled);
+        }
+        const std::optional<BatchView> view = batcher.next();
+        ++step;
+        TrainInstance& instance = instance_for(view->size);
+        Pipeline& pipeline = *instance.pipeline;
+        pipeline.set_input(view->features);
+        pipeline.forward(stream_);
+        const double loss = instance.loss->compute(pipeline.output(), view->labels,
+                                                   pipeline.diff_output_data(), stream_);
+        if (!std::isfinite(loss)) return finish(fail_non_finite(observer, pipeline, loss, step));
+        if (diagnostics_) observe_dead_units(pipeline);
+        correct += instance.loss->count_correct(pipeline.output(), view->labels);
+        loss_sum += loss * static_cast<double>(view->size);
+        seen += view->size;
+        window_samples += view->size;
+        pipeline.backward(stream_);
+        const bool last = b + 1 == batches;
+        const bool gradients_due = report_due(reporting.gradient_every(), step, last);
+        if (gradients_due) {  // keep the values before the update for update ratios
+          for (size_t i = 0; i < parameters_.size(); ++i) {
+            std::memcpy(previous_values_[i].data(), parameters_[i]->data(),
+                        sizeof(float) * previous_values_[i].size());
+          }
+        }
+        const float lr = schedule_->at(step - 1);
+        optimizer_->step(lr);
+        if (step % reporting.step_every() == 0 || last) {
+          const double window = seconds_since(window_start);
+          v1::StepReport report;
+          report.set_step(step);
+          report.set_epoch(epoch);
+          report.set_loss(static_cast<float>(loss));
+          report.set_learning_rate(lr);
+          report.set_samples_per_second(window > 0 ? window_samples / window : 0.0);
+          observer.on_step(report);
+          window_start = Clock::now();
+          window_samples = 0;
+        }
+        const bool activations_due = report_due(reporting.activation_every(), step, last);
+        if (gradients_due || activations_due) {
+          // Reports are not training: keep them out of the epoch's timing.
+          train_seconds += seconds_since(loop_start);
+          // Diagnostics read a full report when there is one (for free).
+          if (gradients_due) {
+            const v1::GradientReport g = report_gradients(observer, step, epoch);
+            if (diagnostics_) send_warnings(observer, diagnostics_->on_gradients(g));
+          }
+          if (activations_due) {
+            const v1::ActivationReport a = report_activations(observer, pipeline, step, epoch);
+            if (diagnostics_) send_warnings(observer, diagnostics_->on_activations(a));
+          }
+          loop_start = Clock::now();
+        }
+        // Diagnostics are part of training: their cost stays in the epoch's timing.
+        if (diagnostics_ && (step % reporting.diagnostics_every() == 0 || last)) {
+          if (!gradients_due) diagnose_gradients(observer, step, epoch);
+          if (!activations_due) diagnose_activations(observer, pipeline, step, epoch);
+        }
+      }
+      if (diagnostics_) send_warnings(observer, diagnostics_->end_epoch(step));
+      train_seconds += seconds_since(loop_start);
+      last_train_loss = static_cast<float>(loss_sum / static_cast<double>(seen));
+      v1::EpochReport report;
+      report.set_epoch(epoch);
+      report.set_train_loss(last_train_loss);
+      report.set_train_accuracy(static_cast<float>(correct) / static_cast<float>(seen));
+      report.set_seconds(train_seconds);
+      report.set_samples_per_second(train_seconds > 0 ? seen / train_seconds : 0.0);
+      if (data_.has_validation) {
+        const Evaluation v = evaluator_->evaluate(data_.validation, stream_);
+        report.set_has_validation(true);
+        report.set_validation_loss(static_cast<float>(v.loss));
+        report.set_validation_accuracy(static_cast<float>(v.accuracy));
+      }
+      if (data_.has_test) {
+        const Evaluation t = evaluator_->evaluate(data_.test, stream_);
+        report.set_has_test(true);
+        report.set_test_loss(static_cast<float>(t.loss));
+        report.set_test_accuracy(static_cast<float>(t.accuracy));
+        done.set_has_test(true);
+        done.set_final_test_accuracy(static_cast<float>(t.accuracy));
+      }
+      observer.on_epoch(report);
+    }
+  } catch (const dnnl::error& e) {
+    done.set_outcome(v1::DoneReport::FAILED);
+    done.set_reason(std::string("oneDNN failed at step ") + std::to_string(step) + ": " + e.what());
+    return finish(done);
+  }
+  epoch = spec_.epochs();
+  done.set_outcome(v1::DoneReport::SUCCEEDED);
+  done.set_final_train_loss(last_train_loss);
+  return finish(done);
+}
+
+}  // namespace gradstream::engine

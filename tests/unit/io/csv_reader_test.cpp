@@ -1,0 +1,148 @@
+// Tests of read_csv: label column placement, headers, line endings, and each
+// malformed input with its status code and a message naming file and line.
+#include "engine/io/csv_reader.hpp"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <vector>
+
+namespace gradstream::engine {
+namespace {
+
+class CsvReaderTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
+    dir_ = std::filesystem::temp_directory_path() /
+           ("gradstream_csv_" + std::string(info->name()) + "_" + std::to_string(getpid()));
+    std::filesystem::create_directories(dir_);
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+
+  std::string write(const std::string& text, const std::string& name = "data.csv") {
+    const std::string path = (dir_ / name).string();
+    std::ofstream(path, std::ios::binary) << text;
+    return path;
+  }
+
+  void expect_error(const Result<Dataset>& r, StatusCode code, const std::vector<std::string>& words) {
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.status().code(), code) << r.status().message();
+    for (const std::string& w : words)
+      EXPECT_NE(r.status().message().find(w), std::string::npos)
+          << "'" << w << "' not in: " << r.status().message();
+  }
+
+  std::filesystem::path dir_;
+};
+
+TEST_F(CsvReaderTest, ReadsLastColumnLabelsWithHeader) {
+  auto r = read_csv(write("a,b,label\n1.5,-2,0\n3e2, 4 ,2\n"), -1, true);
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_EQ(r->count, 2);
+  EXPECT_EQ(r->sample_shape, (std::vector<int64_t>{2}));
+  EXPECT_EQ(r->source_type, SourceType::kFloat32);
+  EXPECT_EQ(r->features, (std::vector<float>{1.5f, -2.0f, 300.0f, 4.0f}));
+  EXPECT_EQ(r->labels, (std::vector<int32_t>{0, 2}));
+}
+
+TEST_F(CsvReaderTest, ReadsFirstColumnLabelsWithCrlfAndBlankLines) {
+  auto r = read_csv(write("7,0.25,+1\r\n\r\n3,1e-3,-0.5\r\n\n\n"), 0, false);
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_EQ(r->count, 2);
+  EXPECT_EQ(r->features, (std::vector<float>{0.25f, 1.0f, 1e-3f, -0.5f}));
+  EXPECT_EQ(r->labels, (std::vector<int32_t>{7, 3}));
+}
+
+TEST_F(CsvReaderTest, SkipsUtf8ByteOrderMark) {
+  auto r = read_csv(write("\xEF\xBB\xBF" "1.25,3\n"), -1, false);
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_EQ(r->features, (std::vector<float>{1.25f}));
+  EXPECT_EQ(r->labels, (std::vector<int32_t>{3}));
+}
+
+TEST_F(CsvReaderTest, MiddleLabelColumnAndIntegralFloatLabels) {
+  auto r = read_csv(write("1,2.0,3\n4,5.0,6\n"), 1, false);
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_EQ(r->features, (std::vector<float>{1, 3, 4, 6}));
+  EXPECT_EQ(r->labels, (std::vector<int32_t>{2, 5}));
+  auto from_end = read_csv(write("1,2.0,3\n4,5.0,6\n"), -2, false);
+  ASSERT_TRUE(from_end.ok());
+  EXPECT_EQ(from_end->labels, (std::vector<int32_t>{2, 5}));
+}
+
+TEST_F(CsvReaderTest, MissingFileIsNotFound) {
+  const std::string path = (dir_ / "missing.csv").string();
+  expect_error(read_csv(path, -1, false), StatusCode::kNotFound, {path});
+}
+
+TEST_F(CsvReaderTest, NonNumericCellNamesFileLineAndColumn) {
+  const std::string path = write("x,y,label\n1,2,0\n3,abc,1\n");
+  expect_error(read_csv(path, -1, true), StatusCode::kDataLoss,
+               {path, "line 3", "column 2", "'abc' is not a number"});
+}
+
+TEST_F(CsvReaderTest, EmptyCellIsNotANumber) {
+  const std::string path = write("1,,0\n");
+  expect_error(read_csv(path, -1, false), StatusCode::kDataLoss, {path, "line 1", "column 2"});
+}
+
+TEST_F(CsvReaderTest, PartlyNumericCellIsRejected) {
+  const std::string path = write("1,2,0\n1.5x,2,0\n");
+  expect_error(read_csv(path, -1, false), StatusCode::kDataLoss, {path, "line 2", "column 1", "'1.5x'"});
+}
+
+TEST_F(CsvReaderTest, NanFeatureIsInvalidArgument) {
+  const std::string path = write("1,2,0\n\n3,nan,1\n");
+  expect_error(read_csv(path, -1, false), StatusCode::kInvalidArgument,
+               {path, "line 3", "column 2", "NaN or infinite"});
+}
+
+TEST_F(CsvReaderTest, InfiniteFeatureIsInvalidArgument) {
+  const std::string path = write("-inf,2,0\n");
+  expect_error(read_csv(path, -1, false), StatusCode::kInvalidArgument, {path, "line 1", "column 1"});
+}
+
+TEST_F(CsvReaderTest, NegativeOrFractionalLabelIsInvalidArgument) {
+  const std::string negative = write("1,2,-1\n", "neg.csv");
+  expect_error(read_csv(negative, -1, false), StatusCode::kInvalidArgument,
+               {negative, "line 1", "column 3", "label '-1'"});
+  const std::string fractional = write("1,2,0\n1,2,1.5\n", "frac.csv");
+  expect_error(read_csv(fractional, 2, false), StatusCode::kInvalidArgument,
+               {fractional, "line 2", "label '1.5'"});
+  const std::string word = write("1,2,cat\n", "word.csv");
+  expect_error(read_csv(word, -1, false), StatusCode::kDataLoss, {word, "label 'cat'"});
+}
+
+TEST_F(CsvReaderTest, RowsOfDifferentWidthsAreDataLoss) {
+  const std::string path = write("h1,h2,h3\n1,2,0\n1,2,3,0\n");
+  expect_error(read_csv(path, -1, true), StatusCode::kDataLoss,
+               {path, "line 3", "4 columns, expected 3", "line 2"});
+}
+
+TEST_F(CsvReaderTest, EmptyFileAndHeaderOnlyHaveNoRows) {
+  const std::string empty = write("", "empty.csv");
+  expect_error(read_csv(empty, -1, false), StatusCode::kInvalidArgument, {empty, "no data rows"});
+  const std::string header_only = write("a,b,label\n", "header.csv");
+  expect_error(read_csv(header_only, -1, true), StatusCode::kInvalidArgument,
+               {header_only, "no data rows"});
+}
+
+TEST_F(CsvReaderTest, LabelColumnOutOfRangeIsInvalidArgument) {
+  const std::string path = write("1,2,0\n");
+  expect_error(read_csv(path, 3, false), StatusCode::kInvalidArgument,
+               {path, "label_column 3 is out of range [-3, 2]"});
+  expect_error(read_csv(path, -4, false), StatusCode::kInvalidArgument, {path, "label_column -4"});
+}
+
+TEST_F(CsvReaderTest, SingleColumnHasNoFeatures) {
+  const std::string path = write("1\n2\n");
+  expect_error(read_csv(path, 0, false), StatusCode::kInvalidArgument, {path, "at least one feature"});
+}
+
+}  // namespace
+}  // namespace gradstream::engine

@@ -1,0 +1,231 @@
+// Tests of read_idx: raw and gzip files, ubyte and float32 features, and every
+// malformed case with its status code and a message naming the file.
+#include "engine/io/idx_reader.hpp"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include <cmath>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <vector>
+
+namespace gradstream::engine {
+namespace {
+
+using Bytes = std::vector<uint8_t>;
+
+void append_be32(Bytes& out, uint32_t v) {
+  for (int shift = 24; shift >= 0; shift -= 8) out.push_back(static_cast<uint8_t>(v >> shift));
+}
+
+Bytes idx_file(uint8_t type, const std::vector<uint32_t>& dims, const Bytes& payload) {
+  Bytes out = {0, 0, type, static_cast<uint8_t>(dims.size())};
+  for (uint32_t d : dims) append_be32(out, d);
+  out.insert(out.end(), payload.begin(), payload.end());
+  return out;
+}
+
+Bytes be_floats(const std::vector<float>& values) {
+  Bytes out;
+  for (float f : values) {
+    uint32_t bits = 0;
+    std::memcpy(&bits, &f, sizeof bits);
+    append_be32(out, bits);
+  }
+  return out;
+}
+
+class IdxReaderTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
+    dir_ = std::filesystem::temp_directory_path() /
+           ("gradstream_idx_" + std::string(info->name()) + "_" + std::to_string(getpid()));
+    std::filesystem::create_directories(dir_);
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+
+  std::string write_raw(const std::string& name, const Bytes& bytes) {
+    const std::string path = (dir_ / name).string();
+    std::ofstream(path, std::ios::binary)
+        .write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
+    return path;
+  }
+  std::string write_gz(const std::string& name, const Bytes& bytes) {
+    const std::string path = (dir_ / name).string();
+    gzFile f = gzopen(path.c_str(), "wb");
+    gzwrite(f, bytes.data(), static_cast<unsigned>(bytes.size()));
+    gzclose(f);
+    return path;
+  }
+
+  // Three 2x2 images 0..11 (255 in the last pixel) and labels 1, 0, 9.
+  Bytes images() const { return idx_file(0x08, {3, 2, 2}, {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 255}); }
+  Bytes labels() const { return idx_file(0x08, {3}, {1, 0, 9}); }
+
+  void expect_error(const Result<Dataset>& r, StatusCode code, const std::string& path,
+                    const std::string& words) {
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.status().code(), code) << r.status().message();
+    EXPECT_NE(r.status().message().find(path), std::string::npos) << r.status().message();
+    EXPECT_NE(r.status().message().find(words), std::string::npos) << r.status().message();
+  }
+
+  std::filesystem::path dir_;
+};
+
+TEST_F(IdxReaderTest, ReadsRawUbyteImagesAndLabels) {
+  auto r = read_idx(write_raw("images-idx3-ubyte", images()), write_raw("labels-idx1-ubyte", labels()));
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_EQ(r->count, 3);
+  EXPECT_EQ(r->sample_shape, (std::vector<int64_t>{2, 2}));
+  EXPECT_EQ(r->source_type, SourceType::kUint8);
+  EXPECT_EQ(r->features, (std::vector<float>{0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 255}));
+  EXPECT_EQ(r->labels, (std::vector<int32_t>{1, 0, 9}));
+}
+
+TEST_F(IdxReaderTest, ReadsGzipFilesDetectedByMagicNotName) {
+  auto r = read_idx(write_gz("images.gz", images()), write_gz("labels-no-suffix", labels()));
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_EQ(r->count, 3);
+  EXPECT_EQ(r->sample_shape, (std::vector<int64_t>{2, 2}));
+  EXPECT_EQ(r->features[11], 255.0f);
+  EXPECT_EQ(r->labels, (std::vector<int32_t>{1, 0, 9}));
+}
+
+TEST_F(IdxReaderTest, ReadsGzipFeaturesWithRawLabels) {
+  auto r = read_idx(write_gz("images.gz", images()), write_raw("labels", labels()));
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_EQ(r->features[5], 5.0f);
+  EXPECT_EQ(r->labels[2], 9);
+}
+
+TEST_F(IdxReaderTest, ReadsBigEndianFloat32Features) {
+  const std::vector<float> values = {-1.5f, 0.0f, 2.25f, 1e-3f, 100.0f, -7.0f};
+  auto r = read_idx(write_raw("f", idx_file(0x0D, {2, 3}, be_floats(values))),
+                    write_raw("l", idx_file(0x08, {2}, {4, 2})));
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_EQ(r->source_type, SourceType::kFloat32);
+  EXPECT_EQ(r->sample_shape, (std::vector<int64_t>{3}));
+  EXPECT_EQ(r->features, values);
+  EXPECT_EQ(r->labels, (std::vector<int32_t>{4, 2}));
+}
+
+TEST_F(IdxReaderTest, OneDimensionalFeaturesAreScalarSamples) {
+  auto r = read_idx(write_raw("f", idx_file(0x08, {4}, {7, 8, 9, 10})),
+                    write_raw("l", idx_file(0x08, {4}, {0, 1, 0, 1})));
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_TRUE(r->sample_shape.empty());
+  EXPECT_EQ(r->sample_size(), 1);
+  EXPECT_EQ(r->features, (std::vector<float>{7, 8, 9, 10}));
+}
+
+TEST_F(IdxReaderTest, MissingFileIsNotFound) {
+  const std::string missing = (dir_ / "nope-idx3-ubyte").string();
+  expect_error(read_idx(missing, write_raw("l", labels())), StatusCode::kNotFound, missing, "no such");
+  expect_error(read_idx(write_raw("f", images()), missing), StatusCode::kNotFound, missing, "no such");
+}
+
+TEST_F(IdxReaderTest, WrongFeatureMagicIsDataLoss) {
+  Bytes bad = images();
+  bad[0] = 0x12;
+  const std::string path = write_raw("f", bad);
+  expect_error(read_idx(path, write_raw("l", labels())), StatusCode::kDataLoss, path, "magic");
+}
+
+TEST_F(IdxReaderTest, WrongLabelMagicIsDataLoss) {
+  // Two dimensions: magic 0x00000802, not the labels' 0x00000801.
+  const std::string path = write_raw("l", idx_file(0x08, {3, 1}, {1, 0, 9}));
+  expect_error(read_idx(write_raw("f", images()), path), StatusCode::kDataLoss, path, "0x00000802");
+}
+
+TEST_F(IdxReaderTest, UnsupportedElementTypeIsInvalidArgument) {
+  const std::string path = write_raw("f", idx_file(0x0B, {3, 1}, {0, 1, 0, 2, 0, 3}));
+  expect_error(read_idx(path, write_raw("l", labels())), StatusCode::kInvalidArgument, path, "0x0B");
+}
+
+TEST_F(IdxReaderTest, TruncatedHeaderIsDataLoss) {
+  const std::string path = write_raw("f", {0, 0, 8, 3, 0, 0});
+  expect_error(read_idx(path, write_raw("l", labels())), StatusCode::kDataLoss, path, "truncated");
+}
+
+TEST_F(IdxReaderTest, TruncatedRawDataIsDataLoss) {
+  Bytes cut = images();
+  cut.resize(cut.size() - 2);
+  const std::string path = write_raw("f", cut);
+  expect_error(read_idx(path, write_raw("l", labels())), StatusCode::kDataLoss, path, "truncated");
+}
+
+TEST_F(IdxReaderTest, TruncatedGzipDataIsDataLoss) {
+  Bytes cut = images();
+  cut.resize(cut.size() - 2);
+  const std::string path = write_gz("f.gz", cut);
+  expect_error(read_idx(path, write_raw("l", labels())), StatusCode::kDataLoss, path, "truncated");
+}
+
+TEST_F(IdxReaderTest, TrailingBytesAreDataLoss) {
+  Bytes longer = labels();
+  longer.push_back(3);
+  const std::string raw = write_raw("l", longer);
+  expect_error(read_idx(write_raw("f", images()), raw), StatusCode::kDataLoss, raw, "trailing");
+  const std::string gz = write_gz("l.gz", longer);
+  expect_error(read_idx(write_raw("f", images()), gz), StatusCode::kDataLoss, gz, "trailing");
+}
+
+TEST_F(IdxReaderTest, HeaderCountLargerThanDataIsDataLoss) {
+  // Claims 60000 28x28 images but holds the 12 bytes of three 2x2 ones.
+  const Bytes payload = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 255};
+  const std::string raw = write_raw("f", idx_file(0x08, {60000, 28, 28}, payload));
+  expect_error(read_idx(raw, write_raw("l", labels())), StatusCode::kDataLoss, raw, "47040016");
+  // A tiny gzip file cannot hold 47 MB either: refused before allocating.
+  const std::string gz = write_gz("f.gz", idx_file(0x08, {60000, 28, 28}, payload));
+  const std::string gz_labels = write_gz("l.gz", idx_file(0x08, {60000}, {1, 2, 3}));
+  expect_error(read_idx(gz, gz_labels), StatusCode::kDataLoss, gz, "truncated");
+}
+
+TEST_F(IdxReaderTest, HugeHeaderIsRejectedBeforeAllocating) {
+  const std::string path = write_raw("f", idx_file(0x08, {65535, 65535, 65535}, {}));
+  expect_error(read_idx(path, write_raw("l", labels())), StatusCode::kInvalidArgument, path,
+               "more than 2147483648 elements");
+}
+
+TEST_F(IdxReaderTest, LabelCountMismatchIsInvalidArgument) {
+  const std::string f = write_raw("f", images());
+  const std::string l = write_raw("l", idx_file(0x08, {2}, {1, 0}));
+  auto r = read_idx(f, l);
+  expect_error(r, StatusCode::kInvalidArgument, l, "2 labels");
+  EXPECT_NE(r.status().message().find(f + " holds 3 samples"), std::string::npos);
+}
+
+TEST_F(IdxReaderTest, ZeroDimensionIsInvalidArgument) {
+  const std::string path = write_raw("f", idx_file(0x08, {3, 0, 2}, {}));
+  expect_error(read_idx(path, write_raw("l", labels())), StatusCode::kInvalidArgument, path,
+               "dimension 1 is zero");
+}
+
+TEST_F(IdxReaderTest, NanInFloatFeaturesIsInvalidArgument) {
+  const std::string path =
+      write_raw("f", idx_file(0x0D, {2, 1}, be_floats({1.0f, std::nanf("")})));
+  expect_error(read_idx(path, write_raw("l", idx_file(0x08, {2}, {0, 1}))),
+               StatusCode::kInvalidArgument, path, "element 1 is NaN");
+}
+
+TEST_F(IdxReaderTest, CorruptGzipIsDataLoss) {
+  Bytes big = idx_file(0x08, {1000, 10}, Bytes(10000, 0));
+  for (size_t i = 0; i < 10000; ++i) big[12 + i] = static_cast<uint8_t>(i * 7919 % 251);
+  std::string path = write_gz("f.gz", big);
+  // Flip bytes in the middle of the deflate stream; the CRC or inflate catches it.
+  std::fstream f(path, std::ios::in | std::ios::out | std::ios::binary);
+  f.seekp(200);
+  f.write("\xde\xad\xbe\xef\xde\xad\xbe\xef", 8);
+  f.close();
+  expect_error(read_idx(path, write_raw("l", idx_file(0x08, {1000}, Bytes(1000, 1)))),
+               StatusCode::kDataLoss, path, "");
+}
+
+}  // namespace
+}  // namespace gradstream::engine

@@ -1,0 +1,242 @@
+// Trainer: learning a small problem end to end, determinism, failure on
+// non-finite loss, cancellation, reports.
+#include "engine/train/trainer.hpp"
+
+#include <gtest/gtest.h>
+
+#include <omp.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cmath>
+#include <numbers>
+#include <random>
+
+#include "engine/io/spec_io.hpp"
+#include "engine/spec/spec_validator.hpp"
+
+namespace gradstream::engine {
+namespace {
+
+// Two interleaved spirals, the classic non-linear toy problem: not separable
+// by any linear model, so learning it shows the hidden layers work.
+Dataset two_spirals(int64_t per_class, uint64_t seed) {
+  Dataset d;
+  d.sample_shape = {2};
+  d.count = 2 * per_class;
+  std::mt19937_64 rng(seed);
+  for (int64_t i = 0; i < per_class; ++i) {
+    const double r = 0.1 + 0.9 * static_cast<double>(i) / per_class;
+    const double t = 3.0 * std::numbers::pi * static_cast<double>(i) / per_class;
+    for (int label = 0; label < 2; ++label) {
+      const double angle = t + label * std::numbers::pi;
+      const double noise = (static_cast<double>(rng() >> 11) / 9007199254740992.0 - 0.5) * 0.02;
+      d.features.push_back(static_cast<float>(r * std::cos(angle) + noise));
+      d.features.push_back(static_cast<float>(r * std::sin(angle) - noise));
+      d.labels.push_back(label);
+    }
+  }
+  return d;
+}
+
+DataSplits spiral_splits() {
+  DataSplits splits;
+  splits.train = two_spirals(200, 1);
+  splits.test = two_spirals(50, 2);
+  splits.has_test = true;
+  splits.num_classes = 2;
+  return splits;
+}
+
+v1::TrainingSpec spiral_spec() {
+  auto spec = parse_spec_json(R"({
+    "model": {"inputShape": [2], "init": "LECUN_NORMAL", "layers": [
+      {"dense": {"units": 64, "activation": {"name": "tanh"}}},
+      {"dense": {"units": 64, "activation": {"name": "tanh"}}},
+      {"dense": {"units": 2}}]},
+    "optimizer": {"adam": {}, "learningRate": 0.01},
+    "data": {"builtin": "in-memory"},
+    "epochs": 300, "batchSize": 32, "seed": 7, "threads": 1,
+    "reporting": {"stepEvery": 1}})", "spiral spec");
+  EXPECT_TRUE(spec.ok()) << spec.status().message();
+  return *spec;
+}
+
+class Recorder : public TrainingObserver {
+ public:
+  void on_step(const v1::StepReport& r) override { losses.push_back(r.loss()); }
+  void on_epoch(const v1::EpochReport& r) override { epochs.push_back(r); }
+  void on_gradients(const v1::GradientReport& r) override { gradients.push_back(r); }
+  void on_activations(const v1::ActivationReport& r) override { activations.push_back(r); }
+  void on_warning(const v1::Warning& w) override { warnings.push_back(w); }
+  void on_done(const v1::DoneReport& r) override { done = r; ++done_calls; }
+  std::vector<float> losses;
+  std::vector<v1::EpochReport> epochs;
+  std::vector<v1::GradientReport> gradients;
+  std::vector<v1::ActivationReport> activations;
+  std::vector<v1::Warning> warnings;
+  v1::DoneReport done;
+  int done_calls = 0;
+};
+
+v1::DoneReport train(const v1::TrainingSpec& spec, DataSplits data, Recorder& recorder) {
+  auto trainer = Trainer::create(spec, std::move(data));
+  EXPECT_TRUE(trainer.ok()) << trainer.status().message();
+  std::atomic<bool> cancel{false};
+  return (*trainer)->run(recorder, cancel);
+}
+
+TEST(TrainerTest, LearnsTwoSpirals) {
+  Recorder recorder;
+  const v1::DoneReport done = train(spiral_spec(), spiral_splits(), recorder);
+  ASSERT_EQ(done.outcome(), v1::DoneReport::SUCCEEDED) << done.reason();
+  EXPECT_EQ(done.epochs(), 300U);
+  EXPECT_EQ(done.steps(), 300U * 13U);  // 400 samples / 32 = 12 full batches + 1 partial
+  ASSERT_EQ(recorder.done_calls, 1);
+  EXPECT_GT(recorder.epochs.back().train_accuracy(), 0.97F);
+  EXPECT_GT(done.final_test_accuracy(), 0.95F);
+  EXPECT_LT(recorder.epochs.back().train_loss(), 0.1F * recorder.epochs.front().train_loss());
+}
+
+TEST(TrainerTest, SameSeedAndThreadsGiveIdenticalLosses) {
+  v1::TrainingSpec spec = spiral_spec();
+  spec.set_epochs(5);
+  spec.set_threads(2);
+  spec.mutable_model()->mutable_layers()->Add()->mutable_dropout()->set_rate(0.0F);
+  Recorder first;
+  Recorder second;
+  train(spec, spiral_splits(), first);
+  train(spec, spiral_splits(), second);
+  ASSERT_EQ(first.losses.size(), 5U * 13U);
+  ASSERT_EQ(first.losses.size(), second.losses.size());
+  for (size_t i = 0; i < first.losses.size(); ++i) {
+    ASSERT_EQ(first.losses[i], second.losses[i]) << "step " << i + 1;  // bit for bit
+  }
+  spec.set_seed(8);
+  Recorder other;
+  train(spec, spiral_splits(), other);
+  EXPECT_NE(first.losses.front(), other.losses.front());
+}
+
+TEST(TrainerTest, NonFiniteLossFailsNamingStepAndLayer) {
+  v1::TrainingSpec spec = spiral_spec();
+  spec.set_epochs(1);
+  // Weights of 3e38 overflow float in the first layer's output (relu, unlike
+  // tanh, passes the overflow on).
+  auto* dense = spec.mutable_model()->mutable_layers(0)->mutable_dense();
+  dense->mutable_activation()->set_name("relu");
+  for (int i = 0; i < 2 * 64; ++i) dense->add_initial_weights(3e38F);
+  for (int i = 0; i < 64; ++i) dense->add_initial_bias(3e38F);
+  Recorder recorder;
+  const v1::DoneReport done = train(spec, spiral_splits(), recorder);
+  EXPECT_EQ(done.outcome(), v1::DoneReport::FAILED);
+  EXPECT_NE(done.reason().find("step 1:"), std::string::npos) << done.reason();
+  EXPECT_NE(done.reason().find("dense_0"), std::string::npos) << done.reason();
+  EXPECT_EQ(done.steps(), 1U);
+}
+
+class CancelAfter : public Recorder {
+ public:
+  CancelAfter(std::atomic<bool>& flag, uint64_t steps) : flag_(flag), steps_(steps) {}
+  void on_step(const v1::StepReport& r) override {
+    Recorder::on_step(r);
+    if (r.step() == steps_) flag_ = true;
+  }
+
+ private:
+  std::atomic<bool>& flag_;
+  uint64_t steps_;
+};
+
+TEST(TrainerTest, CancellationStopsBetweenSteps) {
+  auto trainer = Trainer::create(spiral_spec(), spiral_splits());
+  ASSERT_TRUE(trainer.ok());
+  std::atomic<bool> cancel{false};
+  CancelAfter observer(cancel, 3);
+  const v1::DoneReport done = (*trainer)->run(observer, cancel);
+  EXPECT_EQ(done.outcome(), v1::DoneReport::CANCELLED);
+  EXPECT_EQ(done.steps(), 3U);
+  EXPECT_EQ(observer.losses.size(), 3U);
+}
+
+TEST(TrainerTest, ReportsGradientsAndActivationsEachEpoch) {
+  v1::TrainingSpec spec = spiral_spec();
+  spec.set_epochs(2);
+  spec.mutable_reporting()->set_send_gradient_tensors(true);
+  spec.mutable_reporting()->set_max_tensor_elements(128);
+  Recorder recorder;
+  train(spec, spiral_splits(), recorder);
+  ASSERT_EQ(recorder.gradients.size(), 2U);  // gradient_every 0: once per epoch
+  const v1::GradientReport& g = recorder.gradients[0];
+  ASSERT_EQ(g.parameters_size(), 6);  // three dense layers, weights and bias each
+  EXPECT_EQ(g.parameters(0).layer(), "dense_0");
+  EXPECT_EQ(g.parameters(0).parameter(), "weights");
+  EXPECT_EQ(g.parameters(0).gradient_size(), 128);       // 64 x 2 <= 128: sent
+  EXPECT_EQ(g.parameters(2).gradient_size(), 0);         // 64 x 64 > 128: not sent
+  uint64_t in_histogram = 0;
+  for (uint64_t c : g.parameters(2).gradient_histogram().counts()) in_histogram += c;
+  EXPECT_EQ(in_histogram, 64U * 64U);
+  double norm = 0;
+  for (float v : g.parameters(0).gradient()) norm += static_cast<double>(v) * v;
+  EXPECT_NEAR(g.parameters(0).gradient_norm(), std::sqrt(norm), 1e-5);
+  EXPECT_GT(g.parameters(0).update_ratio(), 0.0F);
+  EXPECT_LT(g.parameters(0).update_ratio(), 1.0F);
+  ASSERT_EQ(recorder.activations.size(), 2U);
+  ASSERT_EQ(recorder.activations[0].layers_size(), 2);
+  EXPECT_EQ(recorder.activations[0].layers(0).activation(), "tanh");
+  EXPECT_GE(recorder.activations[0].layers(0).saturated_fraction(), 0.0F);
+  EXPECT_LE(recorder.activations[0].layers(0).saturated_fraction(), 1.0F);
+}
+
+TEST(TrainerTest, DeadReluLayerRaisesWarning) {
+  v1::TrainingSpec spec = spiral_spec();
+  spec.set_epochs(1);
+  auto* dense = spec.mutable_model()->mutable_layers(0)->mutable_dense();
+  dense->mutable_activation()->set_name("relu");
+  // A large negative bias makes every unit output zero for every input.
+  for (int i = 0; i < 64; ++i) dense->add_initial_bias(-100.0F);
+  Recorder recorder;
+  train(spec, spiral_splits(), recorder);
+  ASSERT_FALSE(recorder.activations.empty());
+  EXPECT_EQ(recorder.activations[0].layers(0).dead_fraction(), 1.0F);
+  ASSERT_FALSE(recorder.warnings.empty());
+  EXPECT_EQ(recorder.warnings[0].kind(), "dead_relu");
+  EXPECT_EQ(recorder.warnings[0].layer(), "dense_0/relu");
+}
+
+// Observers run on the trainer's thread, so they see its OpenMP budget.
+class ThreadBudgetProbe : public Recorder {
+ public:
+  void on_step(const v1::StepReport& r) override {
+    Recorder::on_step(r);
+    max_threads = std::max(max_threads, omp_get_max_threads());
+  }
+  int max_threads = 0;
+};
+
+TEST(TrainerTest, RunsWithExactlyTheSpecsThreadBudget) {
+  for (uint32_t threads : {1U, 2U}) {
+    omp_set_num_threads(8);  // whatever the caller had must not leak into the job
+    v1::TrainingSpec spec = spiral_spec();
+    spec.set_epochs(1);
+    spec.set_threads(threads);
+    auto trainer = Trainer::create(spec, spiral_splits());
+    ASSERT_TRUE(trainer.ok());
+    ThreadBudgetProbe probe;
+    std::atomic<bool> cancel{false};
+    (*trainer)->run(probe, cancel);
+    EXPECT_EQ(probe.max_threads, static_cast<int>(threads));
+  }
+}
+
+TEST(TrainerTest, RejectsDataThatDoesNotFitTheModel) {
+  v1::TrainingSpec spec = spiral_spec();
+  spec.mutable_model()->set_input_shape(0, 3);
+  auto trainer = Trainer::create(spec, spiral_splits());
+  ASSERT_FALSE(trainer.ok());
+  EXPECT_EQ(trainer.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(trainer.status().message().find("model.input_shape"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace gradstream::engine
