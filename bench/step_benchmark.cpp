@@ -39,7 +39,7 @@ struct StepFixture {
     auto loaded = load_data(spec.data(), spec.seed());
     if (!loaded.ok()) std::abort();
     data = std::move(loaded).value();
-    model = std::move(Model::build(spec, data.train.sample_size(), eng)).value();
+    model = std::move(Model::build(spec, eng, LayoutHint{spec.batch_size(), true})).value();
     pipeline = std::make_unique<Pipeline>(*model, spec.batch_size(), true, eng);
     loss = make_loss(spec.loss(), spec.batch_size(), model->output_units());
     optimizer = std::move(make_optimizer(spec.optimizer(), model->parameters())).value();
@@ -51,7 +51,7 @@ struct StepFixture {
     // layer but the first (nothing below it needs one).
     bool first = true;
     for (const Parameter* p : model->parameters()) {
-      if (p->name != "weights" || p->shape.size() != 2) continue;
+      if (p->name() != "weights" || p->shape().size() != 2) continue;
       const double flops = 2.0 * static_cast<double>(spec.batch_size()) * static_cast<double>(p->size());
       forward_flops += flops;
       backward_flops += first ? flops : 2 * flops;

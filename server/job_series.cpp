@@ -3,7 +3,7 @@
 
 #include <algorithm>
 
-#include "engine/layers/activation_catalog.hpp"
+#include "engine/layers/activation/activation_catalog.hpp"
 
 namespace gradstream::server {
 namespace {

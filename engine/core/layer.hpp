@@ -1,18 +1,39 @@
-// Layer: one step of a network built for one batch size. Construction (front to
-// back) builds the forward primitives and the dst buffer; bind_backward (back to
-// front) builds the backward primitives once diff_dst is known. forward() and
-// backward() only execute what was built.
+// The two faces of a layer:
+//  - LayerNode, a layer of the model: its name, the shape of one sample in and
+//    out, its parameters (shared by every pipeline), independent of the batch
+//    size. Layer kinds (layers/layer_registry) build nodes from the spec.
+//  - Layer, that node instantiated in a pipeline for one batch size: every
+//    primitive and buffer is built when it is constructed (forward, front to
+//    back) and in bind_backward (back to front, once diff_dst is known);
+//    forward() and backward() only execute what was built.
+// Tensors flow between layers in the layout their producer wrote; a layer that
+// wants another converts what it consumes (LayoutConversion).
 #pragma once
 
+#include <cstdint>
+#include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include <oneapi/dnnl/dnnl.hpp>
 
-#include "engine/layers/activation_catalog.hpp"
+#include "engine/core/layout_conversion.hpp"
 #include "engine/core/parameter.hpp"
+#include "engine/core/shape.hpp"
+#include "engine/core/tensor.hpp"
 
 namespace gradstream::engine {
+
+struct ActivationInfo;  // layers/activation_catalog.hpp
+
+// An element-wise activation a layer applies to its own output as a oneDNN
+// post-op, sparing the activation layer a pass over memory.
+struct PostOp {
+  dnnl::algorithm algorithm;
+  float alpha = 0.0F;
+  float beta = 0.0F;
+};
 
 class Layer {
  public:
@@ -22,19 +43,68 @@ class Layer {
   Layer& operator=(const Layer&) = delete;
 
   const std::string& name() const { return name_; }
-  const dnnl::memory& dst() const { return dst_; }
+  const Tensor& dst() const { return dst_; }
   // The catalog entry for activation layers, nullptr for the others.
   virtual const ActivationInfo* activation() const { return nullptr; }
+  // dst in plain row-major order, for statistics: dst's own buffer when it is
+  // plain, else a copy made now (its buffer and reorder built on first use).
+  const float* plain_dst(const dnnl::stream& stream) const;
 
-  // Builds the backward pass reading `diff_dst`; returns diff_src, or an empty
-  // memory when `needs_diff_src` is false (nothing below needs a gradient).
-  virtual dnnl::memory bind_backward(const dnnl::memory& diff_dst, bool needs_diff_src) = 0;
+  // Builds the backward pass reading `diff_dst` (in whatever layout the layer
+  // above wrote it); returns diff_src, or an empty tensor when `needs_diff_src`
+  // is false (nothing below needs a gradient).
+  virtual Tensor bind_backward(const Tensor& diff_dst, bool needs_diff_src) = 0;
   virtual void forward(const dnnl::stream& stream) = 0;
   virtual void backward(const dnnl::stream& stream) = 0;
 
  protected:
   std::string name_;
-  dnnl::memory dst_;
+  Tensor dst_;
+
+ private:
+  mutable LayoutConversion plain_dst_;
+};
+
+// How a pipeline instantiates a node.
+struct LayerOptions {
+  bool training = false;
+  uint64_t seed = 0;                // per layer and model (dropout masks)
+  std::optional<PostOp> post_op;    // apply the next node's activation as a post-op
+  bool fused_upstream = false;      // this activation was applied by the node below
+};
+
+class LayerNode {
+ public:
+  LayerNode(std::string name, Shape input, Shape output)
+      : name_(std::move(name)), input_(std::move(input)), output_(std::move(output)) {}
+  virtual ~LayerNode() = default;
+  LayerNode(const LayerNode&) = delete;
+  LayerNode& operator=(const LayerNode&) = delete;
+
+  const std::string& name() const { return name_; }
+  // One sample, without the batch dimension.
+  const Shape& input_shape() const { return input_; }
+  const Shape& output_shape() const { return output_; }
+
+  // The parameters this node owns, in model-file order.
+  virtual std::vector<Parameter*> parameters() const { return {}; }
+  virtual const ActivationInfo* activation() const { return nullptr; }
+  // This node's activation as a post-op of the node below, when the fusion
+  // keeps backward exact (nothing needs the activation's input afterwards).
+  virtual std::optional<PostOp> as_post_op(bool /*training*/) const { return std::nullopt; }
+  virtual bool accepts_post_op() const { return false; }
+  // Moves the parameters into the layouts this node's primitives prefer for
+  // `batch`; the model calls it once, before any pipeline exists.
+  virtual void choose_layouts(int64_t /*batch*/, bool /*training*/, const dnnl::engine& /*eng*/) {}
+
+  // The node built for one pipeline, reading `src` ([batch, input_shape()...]).
+  virtual std::unique_ptr<Layer> instantiate(const Tensor& src, const LayerOptions& options,
+                                             const dnnl::engine& eng) const = 0;
+
+ private:
+  std::string name_;
+  Shape input_;
+  Shape output_;
 };
 
 }  // namespace gradstream::engine

@@ -1,36 +1,106 @@
-// Allocation of trainable parameters in plain layout.
+// Parameter storage, layouts and row-major access.
 #include "engine/core/parameter.hpp"
 
 #include <cstring>
+#include <stdexcept>
+
+#include "engine/core/tensor.hpp"
 
 namespace gradstream::engine {
 
-namespace {
-dnnl::memory::format_tag plain_tag(size_t rank) {
-  using tag = dnnl::memory::format_tag;
-  switch (rank) {
-    case 1: return tag::a;
-    case 2: return tag::ab;
-    case 3: return tag::abc;
-    default: return tag::abcd;
-  }
+Parameter::Parameter(const dnnl::engine& eng, std::string layer, std::string name, Shape shape,
+                     bool decay)
+    : eng_(eng),
+      layer_(std::move(layer)),
+      name_(std::move(name)),
+      shape_(std::move(shape)),
+      decay_(decay),
+      size_(element_count(shape_)),
+      stored_(size_),
+      stream_(eng_) {
+  value_ = Tensor::allocate(plain_desc(shape_), eng_).memory();
+  grad_ = Tensor::allocate(plain_desc(shape_), eng_).memory();
 }
-}  // namespace
 
-Parameter make_parameter(const dnnl::engine& eng, std::string layer, std::string name,
-                         std::vector<int64_t> shape, bool decay) {
-  Parameter p;
-  p.layer = std::move(layer);
-  p.name = std::move(name);
-  p.shape = std::move(shape);
-  p.decay = decay;
-  dnnl::memory::desc md(dnnl::memory::dims(p.shape.begin(), p.shape.end()),
-                        dnnl::memory::data_type::f32, plain_tag(p.shape.size()));
-  p.value = dnnl::memory(md, eng);
-  p.grad = dnnl::memory(md, eng);
-  std::memset(p.data(), 0, sizeof(float) * p.size());
-  std::memset(p.grad_data(), 0, sizeof(float) * p.size());
-  return p;
+void Parameter::set_layout(const dnnl::memory::desc& layout) {
+  if (layout == value_.get_desc()) return;
+  if (layout.dims() != shape_) {
+    throw std::logic_error("Parameter::set_layout: " + layer_ + "/" + name_ + " has shape " +
+                           shape_text(shape_) + ", the layout " + shape_text(layout.dims()));
+  }
+  std::vector<float> values(static_cast<size_t>(size_));
+  read_value(values.data());
+  value_ = Tensor::allocate(layout, eng_).memory();
+  grad_ = Tensor::allocate(layout, eng_).memory();
+  stored_ = stored_floats(layout);
+  plain_ = is_plain(layout);
+  value_to_plain_ = PrimitiveCall();
+  grad_to_plain_ = PrimitiveCall();
+  if (!plain_) {
+    plain_value_ = dnnl::memory(plain_desc(shape_), eng_);
+    plain_grad_ = dnnl::memory(plain_desc(shape_), eng_);
+    value_to_plain_ = PrimitiveCall(dnnl::reorder(value_, plain_value_),
+                                    {{DNNL_ARG_FROM, value_}, {DNNL_ARG_TO, plain_value_}});
+    grad_to_plain_ = PrimitiveCall(dnnl::reorder(grad_, plain_grad_),
+                                   {{DNNL_ARG_FROM, grad_}, {DNNL_ARG_TO, plain_grad_}});
+  }
+  write_value(values.data());
+}
+
+void Parameter::copy(const dnnl::memory& from, const dnnl::memory& to) const {
+  dnnl::reorder(from, to).execute(stream_, const_cast<dnnl::memory&>(from),
+                                  const_cast<dnnl::memory&>(to));
+  stream_.wait();
+}
+
+void Parameter::read_value(float* out) const {
+  if (plain_) {
+    std::memcpy(out, stored_value(), sizeof(float) * static_cast<size_t>(size_));
+    return;
+  }
+  copy(value_, dnnl::memory(plain_desc(shape_), eng_, out));
+}
+
+void Parameter::write_value(const float* in) {
+  if (plain_) {
+    std::memcpy(stored_value(), in, sizeof(float) * static_cast<size_t>(size_));
+    return;
+  }
+  copy(dnnl::memory(plain_desc(shape_), eng_, const_cast<float*>(in)), value_);
+}
+
+void Parameter::read_grad(float* out) const {
+  if (plain_) {
+    std::memcpy(out, stored_grad(), sizeof(float) * static_cast<size_t>(size_));
+    return;
+  }
+  copy(grad_, dnnl::memory(plain_desc(shape_), eng_, out));
+}
+
+std::vector<float> Parameter::value_values() const {
+  std::vector<float> out(static_cast<size_t>(size_));
+  read_value(out.data());
+  return out;
+}
+
+std::vector<float> Parameter::grad_values() const {
+  std::vector<float> out(static_cast<size_t>(size_));
+  read_grad(out.data());
+  return out;
+}
+
+const float* Parameter::plain_value() {
+  if (plain_) return stored_value();
+  value_to_plain_.execute(stream_);
+  stream_.wait();
+  return static_cast<const float*>(plain_value_.get_data_handle());
+}
+
+const float* Parameter::plain_grad() {
+  if (plain_) return stored_grad();
+  grad_to_plain_.execute(stream_);
+  stream_.wait();
+  return static_cast<const float*>(plain_grad_.get_data_handle());
 }
 
 }  // namespace gradstream::engine

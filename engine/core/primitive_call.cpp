@@ -16,8 +16,4 @@ void PrimitiveCall::execute(const dnnl::stream& stream) const {
                           "could not execute a primitive");
 }
 
-dnnl::memory::desc matrix_desc(int64_t rows, int64_t cols) {
-  return {{rows, cols}, dnnl::memory::data_type::f32, dnnl::memory::format_tag::ab};
-}
-
 }  // namespace gradstream::engine

@@ -23,7 +23,4 @@ class PrimitiveCall {
   std::vector<dnnl_exec_arg_t> args_;
 };
 
-// Plain row-major {rows, cols} f32 descriptor: every activation tensor here.
-dnnl::memory::desc matrix_desc(int64_t rows, int64_t cols);
-
 }  // namespace gradstream::engine

@@ -1,6 +1,7 @@
-// Model: the network a spec describes, resolved into a flat list of layer plans
-// (a Dense with an activation becomes two entries) and the trainable parameters
-// they share. Pipelines for each batch size are built from it.
+// Model: the network a spec describes, as a list of layer nodes built by the
+// layer registry (a Dense with an activation is two nodes) and the trainable
+// parameters they own, in the layouts their primitives prefer. Pipelines for
+// each batch size are built from it.
 #pragma once
 
 #include <deque>
@@ -10,37 +11,34 @@
 
 #include <oneapi/dnnl/dnnl.hpp>
 
-#include "engine/layers/activation_catalog.hpp"
-#include "engine/core/parameter.hpp"
 #include "engine/base/status.hpp"
+#include "engine/core/layer.hpp"
+#include "engine/core/parameter.hpp"
+#include "engine/core/shape.hpp"
 #include "gradstream/v1/spec.pb.h"
 
 namespace gradstream::engine {
 
-struct LayerPlan {
-  enum class Kind { kDense, kActivation, kDropout, kFlatten };
-  Kind kind = Kind::kFlatten;
-  std::string name;
-  int64_t units = 0;                          // output features
-  const ActivationInfo* activation = nullptr;  // kActivation
-  EltwiseArgs args;                           // kActivation, eltwise entries
-  float dropout_rate = 0.0F;                  // kDropout
-  Parameter* weights = nullptr;               // kDense
-  Parameter* bias = nullptr;                  // kDense, null with no_bias
-  Parameter* slope = nullptr;                 // prelu
-
-  bool has_parameters() const { return weights != nullptr || slope != nullptr; }
+// The pipeline the parameters' layouts are chosen for: the training batch for
+// a trainer, inference otherwise. (oneDNN 2.6 picks the same weight layouts for
+// every batch size; another pipeline uses them as they are.)
+struct LayoutHint {
+  int64_t batch = 1000;
+  bool training = false;
 };
 
 class Model {
  public:
-  // Builds from a validated spec; `seed` drives the initializers.
-  static Result<std::unique_ptr<Model>> build(const v1::TrainingSpec& spec, int64_t input_features,
-                                              const dnnl::engine& eng);
+  // Builds from a validated spec; the seed drives the initializers.
+  static Result<std::unique_ptr<Model>> build(const v1::TrainingSpec& spec,
+                                              const dnnl::engine& eng, LayoutHint hint = {});
 
-  int64_t input_features() const { return input_features_; }
-  int64_t output_units() const { return layers_.empty() ? input_features_ : output_units_; }
-  const std::vector<LayerPlan>& layers() const { return layers_; }
+  // One sample in and out, without the batch dimension. The output is [units].
+  const Shape& input_shape() const { return input_shape_; }
+  int64_t input_features() const { return element_count(input_shape_); }
+  int64_t output_units() const { return output_units_; }
+  const std::vector<std::unique_ptr<LayerNode>>& nodes() const { return nodes_; }
+  // Every parameter, in model-file order.
   std::vector<Parameter*> parameters();
   uint64_t seed() const { return seed_; }
   // True when the spec ends in softmax and the loss (softmax cross-entropy)
@@ -49,18 +47,13 @@ class Model {
 
  private:
   Model() = default;
-  Status add_dense(const v1::LayerSpec& spec, const std::string& name, int64_t& features,
-                   v1::Initializer model_init, const v1::LayerSpec* next, uint64_t layer_seed,
-                   const std::string& path);
-  void add_activation(const v1::ActivationSpec& spec, const std::string& name, int64_t features);
 
-  dnnl::engine eng_;
-  int64_t input_features_ = 0;
+  Shape input_shape_;
   int64_t output_units_ = 0;
   uint64_t seed_ = 0;
   bool softmax_fused_ = false;
-  std::vector<LayerPlan> layers_;
-  std::deque<Parameter> parameters_;  // deque: LayerPlan pointers stay valid as it grows
+  std::deque<Parameter> parameters_;  // deque: nodes keep references as it grows
+  std::vector<std::unique_ptr<LayerNode>> nodes_;
 };
 
 }  // namespace gradstream::engine

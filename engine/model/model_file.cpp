@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <exception>
 
+#include "engine/layers/layer_registry.hpp"
 #include "engine/spec/spec_validator.hpp"
 #include "gradstream/v1/model_file.pb.h"
 
@@ -17,36 +18,22 @@ std::string tensor_name(const std::string& layer, const std::string& name) {
   return layer + "/" + name;
 }
 
-template <class Dims>
-std::string shape_text(const Dims& dims) {
-  std::string out = "[";
-  for (int i = 0; i < static_cast<int>(dims.size()); ++i) {
-    if (i > 0) out += ", ";
-    out += std::to_string(dims[i]);
-  }
-  return out + "]";
-}
-
 Status check_tensor(const v1::Tensor& tensor, const Parameter& p, int index) {
-  const std::string expected = tensor_name(p.layer, p.name);
+  const std::string expected = tensor_name(p.layer(), p.name());
   const std::string found = tensor_name(tensor.layer(), tensor.name());
   if (found != expected) {
     return data_loss(std::string(kPrefix) + "tensors[" + std::to_string(index) + "] is \"" + found +
                      "\", the spec's model expects \"" + expected + "\" there");
   }
-  const bool same_shape =
-      static_cast<size_t>(tensor.shape_size()) == p.shape.size() &&
-      std::equal(p.shape.begin(), p.shape.end(), tensor.shape().begin(),
-                 [](int64_t a, uint32_t b) { return a == static_cast<int64_t>(b); });
-  if (!same_shape) {
+  const Shape shape(tensor.shape().begin(), tensor.shape().end());
+  if (shape != p.shape()) {
     return data_loss(std::string(kPrefix) + "tensor \"" + expected + "\": shape " +
-                     shape_text(tensor.shape()) + " does not match the model's " +
-                     shape_text(p.shape));
+                     shape_text(shape) + " does not match the model's " + shape_text(p.shape()));
   }
   if (tensor.values_size() != p.size()) {
     return data_loss(std::string(kPrefix) + "tensor \"" + expected + "\": has " +
                      std::to_string(tensor.values_size()) + " values, its shape " +
-                     shape_text(p.shape) + " needs " + std::to_string(p.size()));
+                     shape_text(p.shape()) + " needs " + std::to_string(p.size()));
   }
   return ok_status();
 }
@@ -70,16 +57,16 @@ Result<std::string> serialize_model(const v1::TrainingSpec& spec, Model& model) 
   v1::ModelFile file;
   *file.mutable_spec() = spec;
   for (v1::LayerSpec& layer : *file.mutable_spec()->mutable_model()->mutable_layers()) {
-    if (!layer.has_dense()) continue;
-    layer.mutable_dense()->clear_initial_weights();
-    layer.mutable_dense()->clear_initial_bias();
+    const LayerKind* kind = find_layer_kind(layer.kind_case());
+    if (kind != nullptr && kind->clear_initial_values != nullptr) kind->clear_initial_values(layer);
   }
   for (const Parameter* p : model.parameters()) {
     v1::Tensor* tensor = file.add_tensors();
-    tensor->set_layer(p->layer);
-    tensor->set_name(p->name);
-    for (int64_t d : p->shape) tensor->add_shape(static_cast<uint32_t>(d));
-    tensor->mutable_values()->Add(p->data(), p->data() + p->size());
+    tensor->set_layer(p->layer());
+    tensor->set_name(p->name());
+    for (int64_t d : p->shape()) tensor->add_shape(static_cast<uint32_t>(d));
+    tensor->mutable_values()->Resize(static_cast<int>(p->size()), 0.0F);
+    p->read_value(tensor->mutable_values()->mutable_data());
   }
   std::string bytes;
   if (!file.SerializeToString(&bytes)) {
@@ -107,11 +94,9 @@ Result<std::unique_ptr<Model>> load_model(const std::string& bytes, const dnnl::
     return data_loss(std::string(kPrefix) + "the spec's model has " + std::to_string(needed) +
                      " parameters, the tensors hold only " + std::to_string(values) + " values");
   }
-  int64_t input_features = 1;
-  for (uint32_t d : spec.model().input_shape()) input_features *= d;
   std::unique_ptr<Model> model;
   try {
-    Result<std::unique_ptr<Model>> built = Model::build(spec, input_features, eng);
+    Result<std::unique_ptr<Model>> built = Model::build(spec, eng);
     if (!built.ok()) return data_loss(std::string(kPrefix) + built.status().message());
     model = std::move(built).value();
   } catch (const std::exception& e) {
@@ -125,9 +110,9 @@ Result<std::unique_ptr<Model>> load_model(const std::string& bytes, const dnnl::
   }
   for (int i = 0; i < file->tensors_size(); ++i) {
     const v1::Tensor& tensor = file->tensors(i);
-    const Parameter& p = *parameters[static_cast<size_t>(i)];
+    Parameter& p = *parameters[static_cast<size_t>(i)];
     if (Status s = check_tensor(tensor, p, i); !s.ok()) return s;
-    std::copy(tensor.values().begin(), tensor.values().end(), p.data());
+    p.write_value(tensor.values().data());
   }
   return model;
 }

@@ -1,6 +1,8 @@
-// Pipeline: a Model's layers instantiated for one batch size, with every
+// Pipeline: a Model's nodes instantiated for one batch size, with every
 // primitive and buffer built up front. The trainer keeps one per batch size it
 // meets (training batch, last partial batch, evaluation batches).
+// Its edges are plain row-major: the input ([batch, input_shape...], pointed at
+// the caller's rows), the output and its gradient ([batch, units]).
 #pragma once
 
 #include <memory>
@@ -9,14 +11,18 @@
 #include <oneapi/dnnl/dnnl.hpp>
 
 #include "engine/core/layer.hpp"
+#include "engine/core/layout_conversion.hpp"
 #include "engine/model/model.hpp"
 
 namespace gradstream::engine {
 
 class Pipeline {
  public:
-  // `training` builds backward primitives and the gradient of the output.
-  Pipeline(const Model& model, int64_t batch, bool training, const dnnl::engine& eng);
+  // `training` builds backward primitives and the gradient of the output;
+  // `input_gradient` also back-propagates into the input (diff_input), which
+  // training alone skips below the first layer with parameters.
+  Pipeline(const Model& model, int64_t batch, bool training, const dnnl::engine& eng,
+           bool input_gradient = false);
 
   int64_t batch() const { return batch_; }
   // Points the input at `batch() x input_features` floats; no copy.
@@ -25,16 +31,22 @@ class Pipeline {
   // Back-propagates diff_output() through every layer into the parameter grads.
   void backward(const dnnl::stream& stream);
 
-  const dnnl::memory& output() const { return output_; }
-  float* output_data() const { return static_cast<float*>(output_.get_data_handle()); }
-  float* diff_output_data() const { return static_cast<float*>(diff_output_.get_data_handle()); }
+  // [batch, units], plain.
+  const dnnl::memory& output() const { return output_rows_.tensor().memory(); }
+  float* output_data() const { return output_rows_.tensor().data(); }
+  float* diff_output_data() const { return diff_output_.data(); }
+  // d(loss)/d(input) after backward(), in the input's shape and plain;
+  // only with input_gradient.
+  const Tensor& diff_input() const { return diff_input_.tensor(); }
   const std::vector<std::unique_ptr<Layer>>& layers() const { return layers_; }
 
  private:
   int64_t batch_;
-  dnnl::memory input_;
-  dnnl::memory output_;
-  dnnl::memory diff_output_;
+  Tensor input_;
+  LayoutConversion output_;  // the last layer's dst, plain ...
+  PlainView output_rows_;    // ... seen as [batch, units]
+  Tensor diff_output_;
+  LayoutConversion diff_input_;
   std::vector<std::unique_ptr<Layer>> layers_;
 };
 

@@ -36,8 +36,8 @@ AdamOptimizer::AdamOptimizer(const AdamOptions& options, std::vector<Parameter*>
   m_.reserve(params_.size());
   v_.reserve(params_.size());
   for (const Parameter* p : params_) {
-    m_.emplace_back(static_cast<size_t>(p->size()), 0.0f);
-    v_.emplace_back(static_cast<size_t>(p->size()), 0.0f);
+    m_.emplace_back(static_cast<size_t>(p->stored()), 0.0f);
+    v_.emplace_back(static_cast<size_t>(p->stored()), 0.0f);
   }
 }
 
@@ -58,7 +58,7 @@ void AdamOptimizer::step(float learning_rate) {
 
   for (size_t k = 0; k < params_.size(); ++k) {
     Parameter& p = *params_[k];
-    const float wd = p.decay ? options_.weight_decay : 0.0f;
+    const float wd = p.decay() ? options_.weight_decay : 0.0f;
     AdamStep step;
     step.b1 = b1;
     step.b2 = b2;
@@ -68,11 +68,11 @@ void AdamOptimizer::step(float learning_rate) {
     // Exactly one of the two decay forms is non-zero.
     step.l2 = options_.decoupled ? 0.0f : wd;
     step.shrink = options_.decoupled ? 1.0f - learning_rate * wd : 1.0f;
-    float* w = p.data();
-    const float* grad = p.grad_data();
+    float* w = p.stored_value();
+    const float* grad = p.stored_grad();
     float* m = m_[k].data();
     float* v = v_[k].data();
-    parallel_chunks(p.size(), [&](int64_t begin, int64_t end) {
+    parallel_chunks(p.stored(), [&](int64_t begin, int64_t end) {
       adam_update(step, w + begin, grad + begin, m + begin, v + begin, end - begin);
     });
   }

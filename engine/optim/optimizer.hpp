@@ -20,7 +20,10 @@ class Optimizer {
   // the caller (LrSchedule) so schedules stay out of the optimizers. Large
   // parameters are split across the calling thread's OpenMP team, which the
   // trainer sized to the job's thread budget (see parallel.hpp). Element-wise,
-  // so the result does not depend on the split. Never allocates.
+  // so the result does not depend on the split, and it runs on the parameters'
+  // stored floats in whatever layout they have: padding of a blocked layout
+  // has value 0 and gradient 0 and stays 0 under every rule here (decay
+  // scales it, moments of a 0 gradient stay 0). Never allocates.
   virtual void step(float learning_rate) = 0;
 };
 

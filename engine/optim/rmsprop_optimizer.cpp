@@ -38,10 +38,10 @@ __attribute__((target_clones("avx2", "default"))) void rmsprop_momentum_update(
 RmspropOptimizer::RmspropOptimizer(const RmspropOptions& options, std::vector<Parameter*> params)
     : options_(options), params_(std::move(params)) {
   square_avg_.reserve(params_.size());
-  for (const Parameter* p : params_) square_avg_.emplace_back(static_cast<size_t>(p->size()), 0.0f);
+  for (const Parameter* p : params_) square_avg_.emplace_back(static_cast<size_t>(p->stored()), 0.0f);
   if (options_.momentum > 0.0f) {
     buffer_.reserve(params_.size());
-    for (const Parameter* p : params_) buffer_.emplace_back(static_cast<size_t>(p->size()), 0.0f);
+    for (const Parameter* p : params_) buffer_.emplace_back(static_cast<size_t>(p->stored()), 0.0f);
   }
 }
 
@@ -57,13 +57,13 @@ void RmspropOptimizer::step(float learning_rate) {
 
 void RmspropOptimizer::step_plain(Parameter& p, std::vector<float>& square_avg,
                                   float learning_rate) const {
-  const float wd = p.decay ? options_.weight_decay : 0.0f;
+  const float wd = p.decay() ? options_.weight_decay : 0.0f;
   const float rho = options_.rho;
   const float eps = options_.epsilon;
-  float* w = p.data();
-  const float* grad = p.grad_data();
+  float* w = p.stored_value();
+  const float* grad = p.stored_grad();
   float* sq = square_avg.data();
-  const int64_t n = p.size();
+  const int64_t n = p.stored();
   parallel_chunks(n, [&](int64_t begin, int64_t end) {
     rmsprop_update(learning_rate, wd, rho, eps, w + begin, grad + begin, sq + begin, end - begin);
   });
@@ -71,15 +71,15 @@ void RmspropOptimizer::step_plain(Parameter& p, std::vector<float>& square_avg,
 
 void RmspropOptimizer::step_momentum(Parameter& p, std::vector<float>& square_avg,
                                      std::vector<float>& buffer, float learning_rate) const {
-  const float wd = p.decay ? options_.weight_decay : 0.0f;
+  const float wd = p.decay() ? options_.weight_decay : 0.0f;
   const float rho = options_.rho;
   const float eps = options_.epsilon;
   const float mu = options_.momentum;
-  float* w = p.data();
-  const float* grad = p.grad_data();
+  float* w = p.stored_value();
+  const float* grad = p.stored_grad();
   float* sq = square_avg.data();
   float* buf = buffer.data();
-  const int64_t n = p.size();
+  const int64_t n = p.stored();
   parallel_chunks(n, [&](int64_t begin, int64_t end) {
     rmsprop_momentum_update(learning_rate, wd, rho, eps, mu, w + begin, grad + begin, sq + begin,
                             buf + begin, end - begin);

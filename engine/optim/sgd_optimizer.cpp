@@ -35,7 +35,7 @@ SgdOptimizer::SgdOptimizer(const SgdOptions& options, std::vector<Parameter*> pa
     : options_(options), params_(std::move(params)) {
   if (options_.momentum > 0.0f) {
     velocity_.reserve(params_.size());
-    for (const Parameter* p : params_) velocity_.emplace_back(static_cast<size_t>(p->size()), 0.0f);
+    for (const Parameter* p : params_) velocity_.emplace_back(static_cast<size_t>(p->stored()), 0.0f);
   }
 }
 
@@ -52,10 +52,10 @@ void SgdOptimizer::step(float learning_rate) {
 
 void SgdOptimizer::step_plain(Parameter& p, float learning_rate) const {
   // Biases and slopes have decay off: a zero coefficient keeps the loop branch-free.
-  const float wd = p.decay ? options_.weight_decay : 0.0f;
-  float* w = p.data();
-  const float* grad = p.grad_data();
-  const int64_t n = p.size();
+  const float wd = p.decay() ? options_.weight_decay : 0.0f;
+  float* w = p.stored_value();
+  const float* grad = p.stored_grad();
+  const int64_t n = p.stored();
   parallel_chunks(n, [&](int64_t begin, int64_t end) {
     sgd_update(learning_rate, wd, w + begin, grad + begin, end - begin);
   });
@@ -63,16 +63,16 @@ void SgdOptimizer::step_plain(Parameter& p, float learning_rate) const {
 
 void SgdOptimizer::step_momentum(Parameter& p, std::vector<float>& velocity,
                                  float learning_rate) const {
-  const float wd = p.decay ? options_.weight_decay : 0.0f;
+  const float wd = p.decay() ? options_.weight_decay : 0.0f;
   const float mu = options_.momentum;
   // PyTorch starts the buffer at the first gradient (buf = g), not at mu * 0 + g;
   // the two agree with dampening 0, but keeping its form keeps the equivalence obvious.
   const bool first = steps_taken_ == 1;
   const bool nesterov = options_.nesterov;
-  float* w = p.data();
-  const float* grad = p.grad_data();
+  float* w = p.stored_value();
+  const float* grad = p.stored_grad();
   float* v = velocity.data();
-  const int64_t n = p.size();
+  const int64_t n = p.stored();
   parallel_chunks(n, [&](int64_t begin, int64_t end) {
     sgd_momentum_update(learning_rate, wd, mu, first, nesterov, w + begin, grad + begin,
                         v + begin, end - begin);

@@ -10,52 +10,26 @@
 #include <string>
 #include <string_view>
 
-#include "engine/layers/activation_catalog.hpp"
-#include "engine/data/data_loader.hpp"
 #include "engine/base/field_checks.hpp"
+#include "engine/base/saturating.hpp"
+#include "engine/data/data_loader.hpp"
+#include "engine/layers/layer_registry.hpp"
+#include "engine/layers/view/reshape_kind.hpp"
 
 namespace gradstream::engine {
 
 namespace {
 
-constexpr Range kDropoutRange{0.0f, 1.0f, false, true};  // [0, 1): 1 drops everything
 constexpr Range kValidationRange{0.0f, kMaxValidationFraction, false, false};
 // Softmax cross-entropy over a single logit is constant: nothing to learn.
 constexpr int64_t kMinClasses = 2;
 constexpr std::string_view kCsvExtension = ".csv";
 
-int64_t saturating_add(int64_t a, int64_t b) {
-  int64_t out = 0;
-  return __builtin_add_overflow(a, b, &out) ? std::numeric_limits<int64_t>::max() : out;
-}
-
-int64_t saturating_mul(int64_t a, int64_t b) {
-  int64_t out = 0;
-  return __builtin_mul_overflow(a, b, &out) ? std::numeric_limits<int64_t>::max() : out;
-}
-
-int64_t input_features(const v1::ModelSpec& model) {
-  if (model.input_shape().empty()) return 0;
-  int64_t features = 1;
-  for (uint32_t dim : model.input_shape()) features = saturating_mul(features, dim);
-  return features;
-}
-
-bool is_prelu(const v1::ActivationSpec& spec) {
-  const ActivationInfo* info = find_activation(spec.name());
-  return info != nullptr && info->primitive == ActivationPrimitive::kPrelu;
-}
-
-bool is_output_activation(const v1::ActivationSpec& spec) {
-  const ActivationInfo* info = find_activation(spec.name());
-  return info != nullptr && info->family == ActivationFamily::kOutput;
-}
-
 std::string layer_path(int index) { return "model.layers[" + std::to_string(index) + "]"; }
 
 // What the layer walk learns about the network, for the checks that follow it.
 struct ModelShape {
-  int64_t output_units = 0;
+  Shape output;         // one sample out of the network
   int last_dense = -1;  // index into model.layers, -1 without a Dense layer
 };
 
@@ -63,13 +37,17 @@ Status validate_input_shape(const v1::ModelSpec& model) {
   if (model.input_shape().empty()) {
     return invalid_argument("model.input_shape: must have at least one dimension");
   }
+  if (model.input_shape_size() > kMaxSampleRank) {
+    return invalid_argument("model.input_shape: " + std::to_string(model.input_shape_size()) +
+                            " dimensions, at most " + std::to_string(kMaxSampleRank));
+  }
   for (int i = 0; i < model.input_shape_size(); ++i) {
     const std::string path = "model.input_shape[" + std::to_string(i) + "]";
     if (Status s = check_count(path, model.input_shape(i), 1, kMaxInputFeatures); !s.ok()) {
       return s;
     }
   }
-  const int64_t features = input_features(model);
+  const int64_t features = element_count(input_shape(model));
   if (features > kMaxInputFeatures) {
     return invalid_argument("model.input_shape: " + std::to_string(features) +
                             " features is more than the limit " +
@@ -78,74 +56,23 @@ Status validate_input_shape(const v1::ModelSpec& model) {
   return ok_status();
 }
 
-// Softmax normalises the network's output; anywhere else it would squash
-// hidden features into a distribution, which is almost surely a mistake.
-Status check_activation(const v1::ActivationSpec& spec, const std::string& path,
-                        bool ends_network) {
-  if (Status s = validate_activation(spec, path); !s.ok()) return s;
-  if (is_output_activation(spec) && !ends_network) {
-    return invalid_argument(path + ".name: " + spec.name() +
-                            " is an output activation: only the last layer may use it");
-  }
-  return ok_status();
-}
-
-Status validate_dense(const v1::DenseSpec& dense, const std::string& path, int64_t inputs,
-                      bool last) {
-  if (Status s = check_count(path + ".units", dense.units(), 1, kMaxUnits); !s.ok()) return s;
-  if (dense.has_activation()) {
-    if (Status s = check_activation(dense.activation(), path + ".activation", last); !s.ok()) {
-      return s;
-    }
-  }
-  if (Status s = check_enum(path + ".init", dense.init(), v1::Initializer_descriptor()); !s.ok()) {
-    return s;
-  }
-  const int64_t units = dense.units();
-  if (dense.initial_weights_size() > 0 && dense.initial_weights_size() != units * inputs) {
-    return invalid_argument(path + ".initial_weights: has " +
-                            std::to_string(dense.initial_weights_size()) + " values, expected " +
-                            std::to_string(units * inputs) + " (units " + std::to_string(units) +
-                            " x inputs " + std::to_string(inputs) + ")");
-  }
-  if (dense.initial_bias_size() > 0 && dense.no_bias()) {
-    return invalid_argument(path + ".initial_bias: given, but no_bias is set");
-  }
-  if (dense.initial_bias_size() > 0 && dense.initial_bias_size() != units) {
-    return invalid_argument(path + ".initial_bias: has " +
-                            std::to_string(dense.initial_bias_size()) + " values, expected " +
-                            std::to_string(units) + " (units)");
-  }
-  return ok_status();
-}
-
-// Checks model.layers[index]; `features` is its input width and becomes its output width.
-Status validate_layer(const v1::ModelSpec& model, int index, int64_t& features, ModelShape& shape) {
+// Checks model.layers[index] through its registry kind; `shape` is its input
+// sample shape and becomes its output's.
+Status validate_layer(const v1::ModelSpec& model, int index, Shape& shape, ModelShape& walk) {
   const v1::LayerSpec& layer = model.layers(index);
   const std::string path = layer_path(index);
-  const bool last = index + 1 == model.layers_size();
-  switch (layer.kind_case()) {
-    case v1::LayerSpec::kDense:
-      if (Status s = validate_dense(layer.dense(), path + ".dense", features, last); !s.ok()) {
-        return s;
-      }
-      features = layer.dense().units();
-      shape.last_dense = index;
-      return ok_status();
-    case v1::LayerSpec::kActivation:
-      return check_activation(layer.activation(), path + ".activation", last);
-    case v1::LayerSpec::kDropout:
-      return check_float(path + ".dropout.rate", layer.dropout().rate(), kDropoutRange);
-    case v1::LayerSpec::kFlatten:
-      return ok_status();  // samples are already flat rows: the width is unchanged
-    default:
-      return invalid_argument(path +
-                              ": layer kind must be set (dense, activation, dropout or "
-                              "flatten)");
+  const LayerKind* kind = find_layer_kind(layer.kind_case());
+  if (kind == nullptr) {
+    return invalid_argument(path + ": layer kind must be set (" + layer_kind_names() + ")");
   }
+  Result<Shape> output = kind->validate({layer, path, shape, index + 1 == model.layers_size()});
+  if (!output.ok()) return output.status();
+  shape = std::move(output).value();
+  if (layer.has_dense()) walk.last_dense = index;
+  return ok_status();
 }
 
-Status validate_model(const v1::TrainingSpec& spec, ModelShape& shape) {
+Status validate_model(const v1::TrainingSpec& spec, ModelShape& walk) {
   const v1::ModelSpec& model = spec.model();
   if (Status s = validate_input_shape(model); !s.ok()) return s;
   if (Status s = check_enum("model.init", model.init(), v1::Initializer_descriptor()); !s.ok()) {
@@ -156,11 +83,16 @@ Status validate_model(const v1::TrainingSpec& spec, ModelShape& shape) {
     return invalid_argument("model.layers: " + std::to_string(model.layers_size()) +
                             " layers is more than the limit " + std::to_string(kMaxLayers));
   }
-  int64_t features = input_features(model);
+  Shape shape = input_shape(model);
   for (int i = 0; i < model.layers_size(); ++i) {
-    if (Status s = validate_layer(model, i, features, shape); !s.ok()) return s;
+    if (Status s = validate_layer(model, i, shape, walk); !s.ok()) return s;
   }
-  shape.output_units = features;
+  walk.output = shape;
+  if (shape.size() != 1) {
+    return invalid_argument("model.layers: the network's output has shape " + shape_text(shape) +
+                            "; the loss needs one dimension, [units] (end with a flatten or "
+                            "dense layer)");
+  }
   const int64_t parameters = count_parameters(spec);
   if (parameters > kMaxParameters) {
     return invalid_argument("model: " + std::to_string(parameters) +
@@ -169,14 +101,15 @@ Status validate_model(const v1::TrainingSpec& spec, ModelShape& shape) {
   return ok_status();
 }
 
-Status validate_loss(const v1::TrainingSpec& spec, const ModelShape& shape) {
+Status validate_loss(const v1::TrainingSpec& spec, const ModelShape& walk) {
   if (Status s = check_enum("loss", spec.loss(), v1::Loss_descriptor()); !s.ok()) return s;
   const bool cross_entropy =
       spec.loss() == v1::LOSS_UNSPECIFIED || spec.loss() == v1::SOFTMAX_CROSS_ENTROPY;
-  if (cross_entropy && shape.output_units < kMinClasses) {
-    const std::string path = shape.last_dense >= 0 ? layer_path(shape.last_dense) + ".dense.units"
-                                                   : std::string("model.input_shape");
-    return invalid_argument(path + ": " + std::to_string(shape.output_units) +
+  const int64_t units = element_count(walk.output);
+  if (cross_entropy && units < kMinClasses) {
+    const std::string path = walk.last_dense >= 0 ? layer_path(walk.last_dense) + ".dense.units"
+                                                  : std::string("model.input_shape");
+    return invalid_argument(path + ": " + std::to_string(units) +
                             " output unit(s), but SOFTMAX_CROSS_ENTROPY needs at least " +
                             std::to_string(kMinClasses) +
                             " classes (use BCE_WITH_LOGITS for a single logit)");
@@ -254,10 +187,14 @@ Status validate_reporting(const v1::ReportingSpec& reporting) {
 
 }  // namespace
 
+Shape input_shape(const v1::ModelSpec& model) {
+  return Shape(model.input_shape().begin(), model.input_shape().end());
+}
+
 Status validate_spec(const v1::TrainingSpec& spec) {
-  ModelShape shape;
-  if (Status s = validate_model(spec, shape); !s.ok()) return s;
-  if (Status s = validate_loss(spec, shape); !s.ok()) return s;
+  ModelShape walk;
+  if (Status s = validate_model(spec, walk); !s.ok()) return s;
+  if (Status s = validate_loss(spec, walk); !s.ok()) return s;
   if (Status s = validate_optimizer(spec.optimizer()); !s.ok()) return s;
   if (Status s = validate_data(spec.data()); !s.ok()) return s;
   if (Status s = validate_run(spec); !s.ok()) return s;
@@ -265,21 +202,17 @@ Status validate_spec(const v1::TrainingSpec& spec) {
 }
 
 int64_t count_parameters(const v1::TrainingSpec& spec) {
-  int64_t features = input_features(spec.model());
+  Shape shape = input_shape(spec.model());
   int64_t total = 0;
-  for (const v1::LayerSpec& layer : spec.model().layers()) {
-    if (layer.has_dense()) {
-      const v1::DenseSpec& dense = layer.dense();
-      const int64_t units = dense.units();
-      total = saturating_add(total, saturating_mul(units, features));
-      if (!dense.no_bias()) total = saturating_add(total, units);
-      if (dense.has_activation() && is_prelu(dense.activation())) {
-        total = saturating_add(total, units);  // one learned slope per unit
-      }
-      features = units;
-    } else if (layer.has_activation() && is_prelu(layer.activation())) {
-      total = saturating_add(total, features);
-    }
+  const auto& layers = spec.model().layers();
+  for (int i = 0; i < layers.size(); ++i) {
+    const LayerKind* kind = find_layer_kind(layers[i].kind_case());
+    if (kind == nullptr) return std::numeric_limits<int64_t>::max();
+    const std::string path = layer_path(i);
+    Result<Shape> output = kind->validate({layers[i], path, shape, i + 1 == layers.size()});
+    if (!output.ok()) return std::numeric_limits<int64_t>::max();
+    total = saturating_add(total, kind->count_parameters(layers[i], shape));
+    shape = std::move(output).value();
   }
   return total;
 }

@@ -12,12 +12,13 @@
 
 #include "engine/optim/optimizer_validator.hpp"
 #include "engine/base/run_limits.hpp"
+#include "engine/core/shape.hpp"
+#include "engine/layers/dense/dense_kind.hpp"  // kMaxUnits
 #include "engine/base/status.hpp"
 #include "gradstream/v1/spec.pb.h"
 
 namespace gradstream::engine {
 
-inline constexpr uint32_t kMaxUnits = 65536;  // per Dense layer
 inline constexpr int kMaxLayers = 256;        // model.layers entries
 inline constexpr int64_t kMaxInputFeatures = int64_t{1} << 24;  // product of input_shape
 // Trainable floats in the whole model: 1 GiB of weights, 4 GiB with grads and
@@ -32,10 +33,13 @@ inline constexpr uint32_t kMaxDiagnosticsEvery = 1000000;
 // Accepts 0 / unset wherever with_defaults would fill the value in.
 Status validate_spec(const v1::TrainingSpec& spec);
 
-// Trainable parameters the model would hold: per Dense units x inputs weights
-// plus units biases (none with no_bias), plus one PReLU slope per unit. Exact
-// for a spec whose model passes validate_spec; saturates instead of
-// overflowing on absurd ones.
+// Trainable parameters the model would hold, summed over its layer kinds (per
+// Dense units x inputs weights plus units biases, one PReLU slope per channel).
+// Exact for a spec whose model passes validate_spec; INT64_MAX for one that
+// does not, and saturating instead of overflowing on absurd ones.
 int64_t count_parameters(const v1::TrainingSpec& spec);
+
+// model.input_shape as a Shape (one sample, without the batch dimension).
+Shape input_shape(const v1::ModelSpec& model);
 
 }  // namespace gradstream::engine

@@ -156,15 +156,26 @@ std::vector<v1::Warning> Diagnostics::on_activations(const v1::ActivationReport&
 }
 
 void Diagnostics::observe_relu_output(const std::string& layer, const float* dst, int64_t batch,
-                                      int64_t units) {
+                                      int64_t channels, int64_t positions) {
   std::vector<float>& max = relu_max_[layer];
-  if (max.size() != static_cast<size_t>(units)) {
-    max.assign(static_cast<size_t>(units), -std::numeric_limits<float>::infinity());
+  if (max.size() != static_cast<size_t>(channels)) {
+    max.assign(static_cast<size_t>(channels), -std::numeric_limits<float>::infinity());
   }
   float* __restrict m = max.data();
+  if (positions == 1) {  // [batch, units]: one vectorised pass over each row
+    for (int64_t n = 0; n < batch; ++n) {
+      const float* __restrict row = dst + n * channels;
+      for (int64_t u = 0; u < channels; ++u) m[u] = row[u] > m[u] ? row[u] : m[u];
+    }
+    return;
+  }
   for (int64_t n = 0; n < batch; ++n) {
-    const float* __restrict row = dst + n * units;
-    for (int64_t u = 0; u < units; ++u) m[u] = row[u] > m[u] ? row[u] : m[u];
+    for (int64_t c = 0; c < channels; ++c) {
+      const float* __restrict plane = dst + (n * channels + c) * positions;
+      float best = m[c];
+      for (int64_t p = 0; p < positions; ++p) best = plane[p] > best ? plane[p] : best;
+      m[c] = best;
+    }
   }
 }
 

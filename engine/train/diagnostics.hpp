@@ -15,7 +15,7 @@
 #include <utility>
 #include <vector>
 
-#include "engine/layers/activation_catalog.hpp"
+#include "engine/layers/activation/activation_catalog.hpp"
 #include "gradstream/v1/report.pb.h"
 
 namespace gradstream::engine {
@@ -62,11 +62,12 @@ class Diagnostics {
   // are read). Returns saturation warnings.
   std::vector<v1::Warning> on_activations(const v1::ActivationReport& report);
 
-  // One batch of a ReLU layer's output, row-major [batch, units]: keeps each
-  // unit's largest output of the epoch. One vectorised pass, cheap enough for
-  // every step.
+  // One batch of a ReLU layer's output, row-major [batch, channels, positions]
+  // (positions 1 for [batch, units]): keeps each unit's (channel's) largest
+  // output of the epoch, over samples and positions. One vectorised pass,
+  // cheap enough for every step.
   void observe_relu_output(const std::string& layer, const float* dst, int64_t batch,
-                           int64_t units);
+                           int64_t channels, int64_t positions = 1);
 
   // After the epoch's last step: dead_relu warnings for the layers whose units
   // never output > 0 during the epoch.

@@ -8,6 +8,7 @@
 #include <cstring>
 
 #include "engine/data/batcher.hpp"
+#include "engine/layers/activation/activation_catalog.hpp"
 #include "engine/base/parallel.hpp"
 #include "engine/spec/spec_defaults.hpp"
 #include "engine/train/training_stats.hpp"
@@ -66,22 +67,22 @@ Result<std::unique_ptr<Trainer>> Trainer::create(const v1::TrainingSpec& user_sp
                                                  DataSplits data) {
   v1::TrainingSpec spec = with_defaults(user_spec);
   omp_set_num_threads(static_cast<int>(spec.threads()));
-  int64_t input_features = 1;
-  for (uint32_t d : spec.model().input_shape()) input_features *= d;
   std::unique_ptr<Trainer> trainer(new Trainer(std::move(spec), std::move(data)));
   const v1::TrainingSpec& s = trainer->spec_;
   try {
-    Result<std::unique_ptr<Model>> model = Model::build(s, input_features, trainer->eng_);
+    const int64_t batch = std::min<int64_t>(s.batch_size(), trainer->data_.train.count);
+    // Parameters take the layouts the training batch's primitives prefer.
+    Result<std::unique_ptr<Model>> model =
+        Model::build(s, trainer->eng_, LayoutHint{std::max<int64_t>(batch, 1), true});
     if (!model.ok()) return model.status();
     trainer->model_ = std::move(model).value();
-    Status fits = check_data_fits_model(s, trainer->data_, input_features,
+    Status fits = check_data_fits_model(s, trainer->data_, trainer->model_->input_features(),
                                         trainer->model_->output_units());
     if (!fits.ok()) return fits;
     trainer->parameters_ = trainer->model_->parameters();
     auto optimizer = make_optimizer(s.optimizer(), trainer->parameters_);
     if (!optimizer.ok()) return optimizer.status();
     trainer->optimizer_ = std::move(optimizer).value();
-    const int64_t batch = std::min<int64_t>(s.batch_size(), trainer->data_.train.count);
     const auto steps_per_epoch =
         static_cast<uint64_t>((trainer->data_.train.count + batch - 1) / batch);
     trainer->schedule_ = std::make_unique<LrSchedule>(
@@ -146,7 +147,7 @@ v1::ActivationReport Trainer::report_activations(TrainingObserver& observer,
   report.set_epoch(epoch);
   for (const auto& layer : pipeline.layers()) {
     if (layer->activation() == nullptr) continue;
-    fill_activation_report(*layer, report.add_layers());
+    fill_activation_report(*layer, stream_, report.add_layers());
   }
   observer.on_activations(report);
   return report;
@@ -156,11 +157,9 @@ void Trainer::observe_dead_units(const Pipeline& pipeline) {
   for (const auto& layer : pipeline.layers()) {
     const ActivationInfo* info = layer->activation();
     if (info == nullptr || !can_die(*info)) continue;
-    // The C descriptor's dims: memory::desc::dims() would allocate a vector each step.
-    const dnnl_memory_desc_t desc = layer->dst().get_desc().data;
-    diagnostics_->observe_relu_output(layer->name(),
-                                      static_cast<const float*>(layer->dst().get_data_handle()),
-                                      desc.dims[0], desc.dims[1]);
+    const Tensor& dst = layer->dst();
+    diagnostics_->observe_relu_output(layer->name(), layer->plain_dst(stream_), dst.batch(),
+                                      dst.channels(), dst.positions());
   }
 }
 
@@ -183,7 +182,7 @@ void Trainer::diagnose_activations(TrainingObserver& observer, const Pipeline& p
     v1::ActivationLayerReport* out = report.add_layers();
     out->set_layer(layer->name());
     out->set_activation(std::string(info->name));
-    out->set_saturated_fraction(saturated_fraction(*layer));
+    out->set_saturated_fraction(saturated_fraction(*layer, stream_));
   }
   if (report.layers_size() > 0) send_warnings(observer, diagnostics_->on_activations(report));
 }
@@ -193,8 +192,8 @@ v1::DoneReport Trainer::fail_non_finite(TrainingObserver& observer, const Pipeli
   std::string where;
   std::string layer;
   if (const Parameter* param = first_non_finite_parameter(parameters_)) {
-    layer = param->layer;
-    where = "the " + param->layer + " " + param->name + " are not finite (the updates diverged)";
+    layer = param->layer();
+    where = "the " + param->layer() + " " + param->name() + " are not finite (the updates diverged)";
   } else if (auto name = first_non_finite_layer(pipeline)) {
     layer = *name;
     where = "the first non-finite values appear in the output of layer " + *name;
@@ -265,7 +264,7 @@ v1::DoneReport Trainer::run(TrainingObserver& observer, const std::atomic<bool>&
         const bool gradients_due = report_due(reporting.gradient_every(), step, last);
         if (gradients_due) {  // keep the values before the update for update ratios
           for (size_t i = 0; i < parameters_.size(); ++i) {
-            std::memcpy(previous_values_[i].data(), parameters_[i]->data(),
+            std::memcpy(previous_values_[i].data(), parameters_[i]->plain_value(),
                         sizeof(float) * previous_values_[i].size());
           }
         }

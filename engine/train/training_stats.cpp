@@ -5,6 +5,8 @@
 #include <cmath>
 #include <vector>
 
+#include "engine/layers/activation/activation_catalog.hpp"
+
 namespace gradstream::engine {
 
 namespace {
@@ -56,40 +58,41 @@ double l2_distance(const float* a, const float* b, int64_t count) {
   return std::sqrt(sum);
 }
 
-void fill_parameter_report(const Parameter& parameter, const float* previous, uint32_t bins,
+void fill_parameter_report(Parameter& parameter, const float* previous, uint32_t bins,
                            bool send_tensor, uint32_t max_tensor_elements,
                            v1::ParameterReport* out) {
   const int64_t n = parameter.size();
-  out->set_layer(parameter.layer);
-  out->set_parameter(parameter.name);
-  for (int64_t d : parameter.shape) out->add_shape(static_cast<uint32_t>(d));
-  const double weight_norm = l2_norm(parameter.data(), n);
+  out->set_layer(parameter.layer());
+  out->set_parameter(parameter.name());
+  for (int64_t d : parameter.shape()) out->add_shape(static_cast<uint32_t>(d));
+  const float* value = parameter.plain_value();
+  const double weight_norm = l2_norm(value, n);
   out->set_weight_norm(static_cast<float>(weight_norm));
-  out->set_gradient_norm(static_cast<float>(l2_norm(parameter.grad_data(), n)));
   if (previous != nullptr && weight_norm > 0) {
-    out->set_update_ratio(static_cast<float>(l2_distance(parameter.data(), previous, n) / weight_norm));
+    out->set_update_ratio(static_cast<float>(l2_distance(value, previous, n) / weight_norm));
   }
-  fill_histogram(parameter.grad_data(), n, bins, out->mutable_gradient_histogram());
+  const float* grad = parameter.plain_grad();
+  out->set_gradient_norm(static_cast<float>(l2_norm(grad, n)));
+  fill_histogram(grad, n, bins, out->mutable_gradient_histogram());
   if (send_tensor && n <= static_cast<int64_t>(max_tensor_elements)) {
-    out->mutable_gradient()->Add(parameter.grad_data(), parameter.grad_data() + n);
+    out->mutable_gradient()->Add(grad, grad + n);
   }
 }
 
 void fill_gradient_norms(const std::vector<Parameter*>& parameters, v1::GradientReport* out) {
-  for (const Parameter* p : parameters) {
-    if (p->name != "weights") continue;
+  for (Parameter* p : parameters) {
+    if (p->name() != "weights") continue;
     v1::ParameterReport* report = out->add_parameters();
-    report->set_layer(p->layer);
-    report->set_parameter(p->name);
-    report->set_gradient_norm(static_cast<float>(l2_norm(p->grad_data(), p->size())));
+    report->set_layer(p->layer());
+    report->set_parameter(p->name());
+    report->set_gradient_norm(static_cast<float>(l2_norm(p->plain_grad(), p->size())));
   }
 }
 
-float saturated_fraction(const Layer& layer) {
+float saturated_fraction(const Layer& layer, const dnnl::stream& stream) {
   const ActivationInfo* info = layer.activation();
-  const auto& dims = layer.dst().get_desc().dims();
-  const int64_t count = dims[0] * dims[1];
-  const float* y = static_cast<const float*>(layer.dst().get_data_handle());
+  const int64_t count = layer.dst().elements();
+  const float* y = layer.plain_dst(stream);
   const float lo = (info != nullptr ? info->saturation_low : -1.0F) + kSaturationMargin;
   const float hi = 1.0F - kSaturationMargin;
   int64_t saturated = 0;
@@ -97,31 +100,36 @@ float saturated_fraction(const Layer& layer) {
   return count > 0 ? static_cast<float>(static_cast<double>(saturated) / count) : 0.0F;
 }
 
-void fill_activation_report(const Layer& layer, v1::ActivationLayerReport* out) {
+void fill_activation_report(const Layer& layer, const dnnl::stream& stream,
+                            v1::ActivationLayerReport* out) {
   const ActivationInfo* info = layer.activation();
   out->set_layer(layer.name());
   out->set_activation(info != nullptr ? std::string(info->name) : "");
-  const auto& dims = layer.dst().get_desc().dims();
-  const int64_t batch = dims[0];
-  const int64_t units = dims[1];
-  const float* y = static_cast<const float*>(layer.dst().get_data_handle());
+  const Tensor& dst = layer.dst();
+  const int64_t batch = dst.batch();
+  const int64_t units = dst.channels();
+  const int64_t positions = dst.positions();
+  const float* y = layer.plain_dst(stream);
   double sum = 0.0;
   double sum_sq = 0.0;
   int64_t zeros = 0;
   std::vector<bool> alive(static_cast<size_t>(units), false);
   for (int64_t n = 0; n < batch; ++n) {
     for (int64_t u = 0; u < units; ++u) {
-      const float v = y[n * units + u];
-      sum += v;
-      sum_sq += static_cast<double>(v) * v;
-      if (v <= 0.0F) {
-        ++zeros;
-      } else {
-        alive[static_cast<size_t>(u)] = true;
+      const float* plane = y + (n * units + u) * positions;
+      for (int64_t p = 0; p < positions; ++p) {
+        const float v = plane[p];
+        sum += v;
+        sum_sq += static_cast<double>(v) * v;
+        if (v <= 0.0F) {
+          ++zeros;
+        } else {
+          alive[static_cast<size_t>(u)] = true;
+        }
       }
     }
   }
-  const double count = static_cast<double>(batch * units);
+  const double count = static_cast<double>(batch * units * positions);
   const double mean = sum / count;
   out->set_mean(static_cast<float>(mean));
   out->set_std(static_cast<float>(std::sqrt(std::max(0.0, sum_sq / count - mean * mean))));
@@ -131,23 +139,21 @@ void fill_activation_report(const Layer& layer, v1::ActivationLayerReport* out) 
     out->set_dead_fraction(static_cast<float>(dead) / static_cast<float>(units));
   }
   if (info != nullptr && info->family == ActivationFamily::kSaturating) {
-    out->set_saturated_fraction(saturated_fraction(layer));
+    out->set_saturated_fraction(saturated_fraction(layer, stream));
   }
 }
 
 std::optional<std::string> first_non_finite_layer(const Pipeline& pipeline) {
   for (const auto& layer : pipeline.layers()) {
-    const auto& dims = layer->dst().get_desc().dims();
-    if (!all_finite(static_cast<const float*>(layer->dst().get_data_handle()), dims[0] * dims[1])) {
-      return layer->name();
-    }
+    // Stored values: a blocked layout's padding is 0, finite.
+    if (!all_finite(layer->dst().data(), layer->dst().stored())) return layer->name();
   }
   return std::nullopt;
 }
 
 const Parameter* first_non_finite_parameter(const std::vector<Parameter*>& parameters) {
   for (const Parameter* p : parameters) {
-    if (!all_finite(p->data(), p->size())) return p;
+    if (!all_finite(p->stored_value(), p->stored())) return p;
   }
   return nullptr;
 }

@@ -23,10 +23,12 @@ double l2_norm(const float* values, int64_t count);
 // ||a - b|| without a temporary.
 double l2_distance(const float* a, const float* b, int64_t count);
 
-// Fills norms, the update ratio (from `previous`, the values before the last
-// update) and a histogram of the gradient; the tensor itself when asked and
-// no larger than `max_tensor_elements`.
-void fill_parameter_report(const Parameter& parameter, const float* previous, uint32_t bins,
+// Fills norms, the update ratio (from `previous`, the row-major values before
+// the last update) and a histogram of the gradient; the tensor itself when
+// asked and no larger than `max_tensor_elements`. Everything is computed on the
+// row-major values (Parameter::plain_value/plain_grad), so a blocked layout's
+// padding never counts and the figures equal those of plain storage exactly.
+void fill_parameter_report(Parameter& parameter, const float* previous, uint32_t bins,
                            bool send_tensor, uint32_t max_tensor_elements,
                            v1::ParameterReport* out);
 
@@ -35,11 +37,13 @@ void fill_parameter_report(const Parameter& parameter, const float* previous, ui
 void fill_gradient_norms(const std::vector<Parameter*>& parameters, v1::GradientReport* out);
 
 // Share of a sigmoid/tanh layer's outputs within kSaturationMargin of a bound.
-float saturated_fraction(const Layer& layer);
+float saturated_fraction(const Layer& layer, const dnnl::stream& stream);
 
-// Mean, std, zero/dead fractions (ReLU family) and saturation (sigmoid/tanh) of
-// an activation layer's output for the current batch.
-void fill_activation_report(const Layer& layer, v1::ActivationLayerReport* out);
+// Mean, std, zero/dead fractions (ReLU family; a unit is a channel, dead when
+// <= 0 for every sample and position) and saturation (sigmoid/tanh) of an
+// activation layer's output for the current batch.
+void fill_activation_report(const Layer& layer, const dnnl::stream& stream,
+                            v1::ActivationLayerReport* out);
 
 // The first layer whose output holds a NaN or Inf, if any.
 std::optional<std::string> first_non_finite_layer(const Pipeline& pipeline);

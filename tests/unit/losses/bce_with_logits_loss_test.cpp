@@ -45,7 +45,7 @@ class BceWithLogitsLossTest : public ::testing::Test {
   void expect_matches_reference(const std::vector<float>& x, const std::vector<int32_t>& labels,
                                 int64_t units) {
     const int64_t batch = static_cast<int64_t>(labels.size());
-    dnnl::memory output = testing::matrix_memory(eng_, batch, units, x);
+    dnnl::memory output = testing::plain_tensor(eng_, {batch, units}, x).memory();
     BceWithLogitsLoss loss(batch, units);
     std::vector<float> diff(x.size(), 66.0F);
 
@@ -79,7 +79,7 @@ TEST_F(BceWithLogitsLossTest, HugeLogitsStayFiniteAndExact) {
   // Right and confident: 0. Wrong and confident: 1000 each.
   const std::vector<float> x = {1000.F, -1000.F, 1000.F, -1000.F};
   const std::vector<int32_t> labels = {1, 0, 0, 1};
-  dnnl::memory output = testing::matrix_memory(eng_, 4, 1, x);
+  dnnl::memory output = testing::plain_tensor(eng_, {4, 1}, x).memory();
   BceWithLogitsLoss loss(4, 1);
   std::vector<float> diff(4);
 
@@ -96,7 +96,7 @@ TEST_F(BceWithLogitsLossTest, HugeLogitsStayFiniteAndExact) {
 
 TEST_F(BceWithLogitsLossTest, ZeroLogitCostsLogTwo) {
   // sigmoid(0) = 1/2 whatever the label: loss log 2, gradient (1/2 - t) / N.
-  dnnl::memory output = testing::matrix_memory(eng_, 2, 1, {0.0F, 0.0F});
+  dnnl::memory output = testing::plain_tensor(eng_, {2, 1}, {0.0F, 0.0F}).memory();
   BceWithLogitsLoss loss(2, 1);
   std::vector<float> diff(2);
 
@@ -111,7 +111,7 @@ TEST_F(BceWithLogitsLossTest, ZeroLogitCostsLogTwo) {
 TEST_F(BceWithLogitsLossTest, CountCorrectUsesTheLogitSignForOneUnit) {
   // Logits, not probabilities: 2.0 means class 1 (rounding would say 2),
   // -3.0 means class 0 (rounding would say -3).
-  dnnl::memory output = testing::matrix_memory(eng_, 5, 1, {2.0F, -3.0F, 0.3F, -0.2F, 0.7F});
+  dnnl::memory output = testing::plain_tensor(eng_, {5, 1}, {2.0F, -3.0F, 0.3F, -0.2F, 0.7F}).memory();
   BceWithLogitsLoss loss(5, 1);
 
   EXPECT_EQ(loss.count_correct(output, std::vector<int32_t>{1, 0, 1, 0, 1}.data()), 5);
@@ -119,9 +119,9 @@ TEST_F(BceWithLogitsLossTest, CountCorrectUsesTheLogitSignForOneUnit) {
 }
 
 TEST_F(BceWithLogitsLossTest, CountCorrectUsesArgmaxForSeveralUnits) {
-  dnnl::memory output = testing::matrix_memory(eng_, 2, 3,
+  dnnl::memory output = testing::plain_tensor(eng_, {2, 3},
                                                {-1.F, 2.F, 0.F,    // argmax 1
-                                                5.F, -2.F, 4.F});  // argmax 0
+                                                5.F, -2.F, 4.F}).memory();  // argmax 0
   BceWithLogitsLoss loss(2, 3);
 
   EXPECT_EQ(loss.count_correct(output, std::vector<int32_t>{1, 0}.data()), 2);

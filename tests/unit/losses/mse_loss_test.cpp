@@ -47,7 +47,7 @@ TEST_F(MseLossTest, SeveralUnitsCompareWithOneHot) {
   constexpr int64_t kUnits = 4;
   const std::vector<float> y = testing::uniform_values(kBatch * kUnits, -1.5F, 1.5F, 31);
   const std::vector<int32_t> labels = {0, 3, 1};
-  dnnl::memory output = testing::matrix_memory(eng_, kBatch, kUnits, y);
+  dnnl::memory output = testing::plain_tensor(eng_, {kBatch, kUnits}, y).memory();
   MseLoss loss(kBatch, kUnits);
   std::vector<float> diff(y.size(), 55.0F);
 
@@ -65,7 +65,7 @@ TEST_F(MseLossTest, SeveralUnitsCompareWithOneHot) {
 TEST_F(MseLossTest, SmallExampleByHand) {
   // y = [[1, 0], [0.5, 0.5]], labels [0, 1]: errors [0, 0], [0.5, -0.5]
   // loss = (0 + 0 + 0.25 + 0.25) / 4 = 0.125;  grad = 2 e / 4 = [0, 0, 0.25, -0.25]
-  dnnl::memory output = testing::matrix_memory(eng_, 2, 2, {1.0F, 0.0F, 0.5F, 0.5F});
+  dnnl::memory output = testing::plain_tensor(eng_, {2, 2}, {1.0F, 0.0F, 0.5F, 0.5F}).memory();
   const std::vector<int32_t> labels = {0, 1};
   MseLoss loss(2, 2);
   std::vector<float> diff(4);
@@ -82,7 +82,7 @@ TEST_F(MseLossTest, SmallExampleByHand) {
 TEST_F(MseLossTest, OneUnitComparesWithTheLabelValue) {
   const std::vector<float> y = {0.2F, 0.9F, 2.4F, -0.3F};
   const std::vector<int32_t> labels = {0, 1, 2, 1};
-  dnnl::memory output = testing::matrix_memory(eng_, 4, 1, y);
+  dnnl::memory output = testing::plain_tensor(eng_, {4, 1}, y).memory();
   MseLoss loss(4, 1);
   std::vector<float> diff(y.size());
 
@@ -101,7 +101,7 @@ TEST_F(MseLossTest, OneUnitComparesWithTheLabelValue) {
 }
 
 TEST_F(MseLossTest, NullDiffOnlyComputesTheLoss) {
-  dnnl::memory output = testing::matrix_memory(eng_, 1, 2, {0.0F, 0.0F});
+  dnnl::memory output = testing::plain_tensor(eng_, {1, 2}, {0.0F, 0.0F}).memory();
   const std::vector<int32_t> labels = {1};
   MseLoss loss(1, 2);
 
@@ -109,10 +109,10 @@ TEST_F(MseLossTest, NullDiffOnlyComputesTheLoss) {
 }
 
 TEST_F(MseLossTest, CountCorrectUsesArgmaxForSeveralUnits) {
-  dnnl::memory output = testing::matrix_memory(eng_, 3, 3,
+  dnnl::memory output = testing::plain_tensor(eng_, {3, 3},
                                                {0.9F, 0.1F, 0.0F,     // argmax 0
                                                 0.2F, 0.3F, 0.5F,     // argmax 2
-                                                -1.F, -0.5F, -2.F});  // argmax 1
+                                                -1.F, -0.5F, -2.F}).memory();  // argmax 1
   MseLoss loss(3, 3);
 
   EXPECT_EQ(loss.count_correct(output, std::vector<int32_t>{0, 2, 1}.data()), 3);
@@ -121,7 +121,7 @@ TEST_F(MseLossTest, CountCorrectUsesArgmaxForSeveralUnits) {
 
 TEST_F(MseLossTest, CountCorrectRoundsASingleUnit) {
   // One unit regresses the label: the prediction is the nearest integer.
-  dnnl::memory output = testing::matrix_memory(eng_, 5, 1, {0.2F, 0.9F, 2.4F, -0.3F, 1.6F});
+  dnnl::memory output = testing::plain_tensor(eng_, {5, 1}, {0.2F, 0.9F, 2.4F, -0.3F, 1.6F}).memory();
   MseLoss loss(5, 1);
 
   // Rounded: 0, 1, 2, 0, 2.

@@ -55,7 +55,7 @@ TEST_F(SoftmaxCrossEntropyLossTest, LossAndGradientOnOrdinaryLogits) {
                                 0.0F,  0.0F,  0.0F,  //
                                 1.5F,  -2.0F, 0.25F};
   const std::vector<int32_t> labels = {0, 2, 1, 1};
-  dnnl::memory output = testing::matrix_memory(eng_, kBatch, kUnits, x);
+  dnnl::memory output = testing::plain_tensor(eng_, {kBatch, kUnits}, x).memory();
   std::vector<float> diff(x.size(), 123.0F);
 
   const double value = loss_.compute(output, labels.data(), diff.data(), stream_);
@@ -75,7 +75,7 @@ TEST_F(SoftmaxCrossEntropyLossTest, LossAndGradientOnOrdinaryLogits) {
 TEST_F(SoftmaxCrossEntropyLossTest, UniformLogitsGiveLogOfUnits) {
   const std::vector<float> x(kBatch * kUnits, 7.0F);
   const std::vector<int32_t> labels = {0, 1, 2, 0};
-  dnnl::memory output = testing::matrix_memory(eng_, kBatch, kUnits, x);
+  dnnl::memory output = testing::plain_tensor(eng_, {kBatch, kUnits}, x).memory();
 
   const double value = loss_.compute(output, labels.data(), nullptr, stream_);
 
@@ -88,7 +88,7 @@ TEST_F(SoftmaxCrossEntropyLossTest, HugeLogitsStayFiniteAndCorrect) {
                                 -1000.F, -1000.F, -1000.F,   // uniform at -1000: log 3
                                 1000.F,  1000.F,  -1000.F};  // two-way tie: log 2
   const std::vector<int32_t> labels = {0, 1, 2, 1};
-  dnnl::memory output = testing::matrix_memory(eng_, kBatch, kUnits, x);
+  dnnl::memory output = testing::plain_tensor(eng_, {kBatch, kUnits}, x).memory();
   std::vector<float> diff(x.size());
 
   const double value = loss_.compute(output, labels.data(), diff.data(), stream_);
@@ -114,7 +114,7 @@ TEST_F(SoftmaxCrossEntropyLossTest, GradientRowsSumToZero) {
   // the log-softmax error (kGradTolerance): sum p = 1 +- ~4e-6, over N.
   const std::vector<float> x = testing::uniform_values(kBatch * kUnits, -4, 4, 17);
   const std::vector<int32_t> labels = {2, 0, 1, 2};
-  dnnl::memory output = testing::matrix_memory(eng_, kBatch, kUnits, x);
+  dnnl::memory output = testing::plain_tensor(eng_, {kBatch, kUnits}, x).memory();
   std::vector<float> diff(x.size());
 
   loss_.compute(output, labels.data(), diff.data(), stream_);
@@ -129,10 +129,10 @@ TEST_F(SoftmaxCrossEntropyLossTest, GradientRowsSumToZero) {
 TEST_F(SoftmaxCrossEntropyLossTest, ReadsTheOutputGivenAtEachCall) {
   // The loss reads whichever buffer it is handed, not one bound at construction.
   const std::vector<int32_t> labels = {0, 0, 0, 0};
-  dnnl::memory confident = testing::matrix_memory(
-      eng_, kBatch, kUnits, {9.F, 0.F, 0.F, 9.F, 0.F, 0.F, 9.F, 0.F, 0.F, 9.F, 0.F, 0.F});
+  dnnl::memory confident = testing::plain_tensor(
+      eng_, {kBatch, kUnits}, {9.F, 0.F, 0.F, 9.F, 0.F, 0.F, 9.F, 0.F, 0.F, 9.F, 0.F, 0.F}).memory();
   dnnl::memory uniform =
-      testing::matrix_memory(eng_, kBatch, kUnits, std::vector<float>(kBatch * kUnits, 0.0F));
+      testing::plain_tensor(eng_, {kBatch, kUnits}, std::vector<float>(kBatch * kUnits, 0.0F)).memory();
 
   const double first = loss_.compute(confident, labels.data(), nullptr, stream_);
   const double second = loss_.compute(uniform, labels.data(), nullptr, stream_);
@@ -152,7 +152,7 @@ TEST_F(SoftmaxCrossEntropyLossTest, ConfidentCorrectPredictionsHaveTinyNonNegati
                                 -3.0F, -4.0F, 30.0F,  //
                                 40.0F, 0.5F,  -0.5F};
   const std::vector<int32_t> labels = {0, 1, 2, 0};
-  dnnl::memory output = testing::matrix_memory(eng_, kBatch, kUnits, x);
+  dnnl::memory output = testing::plain_tensor(eng_, {kBatch, kUnits}, x).memory();
 
   const double value = loss_.compute(output, labels.data(), nullptr, stream_);
 
@@ -167,7 +167,7 @@ TEST_F(SoftmaxCrossEntropyLossTest, CountCorrectComparesArgmaxWithLabel) {
                                 3.0F, -1.0F, 2.9F,   // argmax 0
                                 -5.F, -4.F,  -6.F,   // argmax 1
                                 0.0F, 0.5F,  0.6F};  // argmax 2
-  dnnl::memory output = testing::matrix_memory(eng_, kBatch, kUnits, x);
+  dnnl::memory output = testing::plain_tensor(eng_, {kBatch, kUnits}, x).memory();
 
   EXPECT_EQ(loss_.count_correct(output, std::vector<int32_t>{1, 0, 1, 2}.data()), 4);
   EXPECT_EQ(loss_.count_correct(output, std::vector<int32_t>{1, 2, 0, 2}.data()), 2);

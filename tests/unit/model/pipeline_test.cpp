@@ -10,8 +10,10 @@
 #include <string>
 #include <vector>
 
-#include "engine/layers/eltwise_activation_layer.hpp"
+#include "engine/layers/activation/eltwise_activation_layer.hpp"
 #include "engine/io/spec_io.hpp"
+
+#include "tests/unit/support/gradient_check.hpp"
 
 namespace gradstream::engine {
 namespace {
@@ -58,13 +60,14 @@ TEST_P(PipelineTest, ForwardAndGradientsMatchDoubleReference) {
   const std::string activation = GetParam();
   dnnl::engine eng(dnnl::engine::kind::cpu, 0);
   dnnl::stream stream(eng);
-  auto model = Model::build(two_layer_spec(activation), kIn, eng);
+  auto model = Model::build(two_layer_spec(activation), eng, LayoutHint{kBatch, true});
   ASSERT_TRUE(model.ok()) << model.status().message();
   const std::vector<Parameter*> params = (*model)->parameters();  // w1, b1, w2, b2
-  const float* w1 = params[0]->data();
-  const float* b1 = params[1]->data();
-  const float* w2 = params[2]->data();
-  const float* b2 = params[3]->data();
+  // Row-major copies: the stored weights may be blocked.
+  const std::vector<float> w1 = params[0]->value_values();
+  const std::vector<float> b1 = params[1]->value_values();
+  const std::vector<float> w2 = params[2]->value_values();
+  const std::vector<float> b2 = params[3]->value_values();
 
   const std::vector<float> x = {0.5F, -1.0F, 2.0F, 0.25F, -0.3F, 0.8F, -1.5F, 1.1F,
                                 1.7F, 0.2F,  -0.6F, -2.0F};
@@ -110,14 +113,17 @@ TEST_P(PipelineTest, ForwardAndGradientsMatchDoubleReference) {
     }
     // The activation layer's output is h whether it ran itself or as a post-op.
     const Layer& act = *pipeline.layers()[1];
-    const float* act_out = static_cast<const float*>(act.dst().get_data_handle());
+    const std::vector<float> act_out = testing::read(act.dst());
     for (int64_t i = 0; i < kBatch * kHidden; ++i) EXPECT_NEAR(act_out[i], h[i], 1e-5) << i;
     if (!training) continue;
     std::copy(diff_out.begin(), diff_out.end(), pipeline.diff_output_data());
     pipeline.backward(stream);
-    for (int64_t i = 0; i < kHidden * kIn; ++i) EXPECT_NEAR(params[0]->grad_data()[i], dw1[i], 1e-5) << i;
-    for (int64_t i = 0; i < kHidden; ++i) EXPECT_NEAR(params[1]->grad_data()[i], db1[i], 1e-5) << i;
-    for (int64_t i = 0; i < kOut * kHidden; ++i) EXPECT_NEAR(params[2]->grad_data()[i], dw2[i], 1e-5) << i;
+    const std::vector<float> g1 = params[0]->grad_values();
+    const std::vector<float> gb1 = params[1]->grad_values();
+    const std::vector<float> g2 = params[2]->grad_values();
+    for (int64_t i = 0; i < kHidden * kIn; ++i) EXPECT_NEAR(g1[i], dw1[i], 1e-5) << i;
+    for (int64_t i = 0; i < kHidden; ++i) EXPECT_NEAR(gb1[i], db1[i], 1e-5) << i;
+    for (int64_t i = 0; i < kOut * kHidden; ++i) EXPECT_NEAR(g2[i], dw2[i], 1e-5) << i;
   }
 }
 

@@ -22,8 +22,8 @@ constexpr double kB1 = 0.9, kB2 = 0.999, kEps = 1e-8;  // PyTorch's defaults
 class AdamOptimizerTest : public ::testing::Test {
  protected:
   Parameter scalar(float w, bool decay = true) {
-    Parameter p = make_parameter(eng_, "dense_0", decay ? "weights" : "bias", {1}, decay);
-    p.data()[0] = w;
+    Parameter p = Parameter(eng_, "dense_0", decay ? "weights" : "bias", {1}, decay);
+    p.stored_value()[0] = w;
     return p;
   }
 
@@ -42,9 +42,9 @@ class AdamOptimizerTest : public ::testing::Test {
     ASSERT_NE(opt, nullptr);
     const float grads[] = {0.2f, -0.1f, 0.3f};
     for (int t = 0; t < 3; ++t) {
-      p.grad_data()[0] = grads[t];
+      p.stored_grad()[0] = grads[t];
       opt->step(static_cast<float>(kLr));
-      EXPECT_NEAR(p.data()[0], expected[t], kTolerance) << "after step " << t + 1;
+      EXPECT_NEAR(p.stored_value()[0], expected[t], kTolerance) << "after step " << t + 1;
     }
   }
 
@@ -178,13 +178,13 @@ TEST_F(AdamOptimizerTest, AdamWAndAdamWithL2Differ) {
   auto adamw = build(adamw_spec, {&b});
   ASSERT_NE(adam, nullptr);
   ASSERT_NE(adamw, nullptr);
-  a.grad_data()[0] = 0.2f;
-  b.grad_data()[0] = 0.2f;
+  a.stored_grad()[0] = 0.2f;
+  b.stored_grad()[0] = 0.2f;
   adam->step(static_cast<float>(kLr));
   adamw->step(static_cast<float>(kLr));
   // Adam:  0.5 - 0.01 * 0.25 / (0.25 + eps)          = 0.49
   // AdamW: 0.5 * (1 - 0.01 * 0.1) - 0.01 * 0.2 / 0.2  = 0.4895
-  EXPECT_NEAR(a.data()[0] - b.data()[0], 0.49 - 0.4895, kTolerance);
+  EXPECT_NEAR(a.stored_value()[0] - b.stored_value()[0], 0.49 - 0.4895, kTolerance);
 }
 
 TEST_F(AdamOptimizerTest, AdamWSkipsDecayWhereDecayIsFalse) {

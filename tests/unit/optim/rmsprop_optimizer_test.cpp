@@ -21,8 +21,8 @@ constexpr double kRho = 0.99, kEps = 1e-8;  // PyTorch's defaults
 class RmspropOptimizerTest : public ::testing::Test {
  protected:
   Parameter scalar(float w, bool decay = true) {
-    Parameter p = make_parameter(eng_, "dense_0", decay ? "weights" : "bias", {1}, decay);
-    p.data()[0] = w;
+    Parameter p = Parameter(eng_, "dense_0", decay ? "weights" : "bias", {1}, decay);
+    p.stored_value()[0] = w;
     return p;
   }
 
@@ -41,9 +41,9 @@ class RmspropOptimizerTest : public ::testing::Test {
     ASSERT_NE(opt, nullptr);
     const float grads[] = {0.2f, 0.1f, -0.2f};
     for (int t = 0; t < 3; ++t) {
-      p.grad_data()[0] = grads[t];
+      p.stored_grad()[0] = grads[t];
       opt->step(static_cast<float>(kLr));
-      EXPECT_NEAR(p.data()[0], expected[t], kTolerance) << "after step " << t + 1;
+      EXPECT_NEAR(p.stored_value()[0], expected[t], kTolerance) << "after step " << t + 1;
     }
   }
 

@@ -19,8 +19,8 @@ constexpr double kTolerance = 1e-6;
 class SgdOptimizerTest : public ::testing::Test {
  protected:
   Parameter scalar(float w, bool decay = true) {
-    Parameter p = make_parameter(eng_, "dense_0", decay ? "weights" : "bias", {1}, decay);
-    p.data()[0] = w;
+    Parameter p = Parameter(eng_, "dense_0", decay ? "weights" : "bias", {1}, decay);
+    p.stored_value()[0] = w;
     return p;
   }
 
@@ -41,15 +41,15 @@ TEST_F(SgdOptimizerTest, PlainStepSubtractsLearningRateTimesGradient) {
   ASSERT_NE(opt, nullptr);
   const double lr = 0.1;
 
-  p.grad_data()[0] = 0.2f;
+  p.stored_grad()[0] = 0.2f;
   opt->step(static_cast<float>(lr));
   const double w1 = 0.5 - lr * 0.2;  // 0.48
-  EXPECT_NEAR(p.data()[0], w1, kTolerance);
+  EXPECT_NEAR(p.stored_value()[0], w1, kTolerance);
 
-  p.grad_data()[0] = -0.4f;
+  p.stored_grad()[0] = -0.4f;
   opt->step(static_cast<float>(lr));
   const double w2 = w1 - lr * -0.4;  // 0.52
-  EXPECT_NEAR(p.data()[0], w2, kTolerance);
+  EXPECT_NEAR(p.stored_value()[0], w2, kTolerance);
 }
 
 TEST_F(SgdOptimizerTest, MomentumStartsBufferAtFirstGradient) {
@@ -60,23 +60,23 @@ TEST_F(SgdOptimizerTest, MomentumStartsBufferAtFirstGradient) {
   ASSERT_NE(opt, nullptr);
   const double lr = 0.1, mu = 0.9;
 
-  p.grad_data()[0] = 0.2f;
+  p.stored_grad()[0] = 0.2f;
   opt->step(static_cast<float>(lr));
   const double buf1 = 0.2;            // buf = g on the first step
   const double w1 = 0.5 - lr * buf1;  // 0.48
-  EXPECT_NEAR(p.data()[0], w1, kTolerance);
+  EXPECT_NEAR(p.stored_value()[0], w1, kTolerance);
 
-  p.grad_data()[0] = 0.1f;
+  p.stored_grad()[0] = 0.1f;
   opt->step(static_cast<float>(lr));
   const double buf2 = mu * buf1 + 0.1;  // 0.28
   const double w2 = w1 - lr * buf2;     // 0.452
-  EXPECT_NEAR(p.data()[0], w2, kTolerance);
+  EXPECT_NEAR(p.stored_value()[0], w2, kTolerance);
 
-  p.grad_data()[0] = -0.3f;
+  p.stored_grad()[0] = -0.3f;
   opt->step(static_cast<float>(lr));
   const double buf3 = mu * buf2 + -0.3;  // -0.048
   const double w3 = w2 - lr * buf3;      // 0.4568
-  EXPECT_NEAR(p.data()[0], w3, kTolerance);
+  EXPECT_NEAR(p.stored_value()[0], w3, kTolerance);
 }
 
 TEST_F(SgdOptimizerTest, NesterovLooksAheadAlongVelocity) {
@@ -88,19 +88,19 @@ TEST_F(SgdOptimizerTest, NesterovLooksAheadAlongVelocity) {
   ASSERT_NE(opt, nullptr);
   const double lr = 0.1, mu = 0.9;
 
-  p.grad_data()[0] = 0.2f;
+  p.stored_grad()[0] = 0.2f;
   opt->step(static_cast<float>(lr));
   const double buf1 = 0.2;
   const double d1 = 0.2 + mu * buf1;  // 0.38
   const double w1 = 0.5 - lr * d1;    // 0.462
-  EXPECT_NEAR(p.data()[0], w1, kTolerance);
+  EXPECT_NEAR(p.stored_value()[0], w1, kTolerance);
 
-  p.grad_data()[0] = 0.1f;
+  p.stored_grad()[0] = 0.1f;
   opt->step(static_cast<float>(lr));
   const double buf2 = mu * buf1 + 0.1;  // 0.28
   const double d2 = 0.1 + mu * buf2;    // 0.352
   const double w2 = w1 - lr * d2;       // 0.4268
-  EXPECT_NEAR(p.data()[0], w2, kTolerance);
+  EXPECT_NEAR(p.stored_value()[0], w2, kTolerance);
 }
 
 TEST_F(SgdOptimizerTest, WeightDecayAddsL2TermToGradient) {
@@ -112,14 +112,14 @@ TEST_F(SgdOptimizerTest, WeightDecayAddsL2TermToGradient) {
   ASSERT_NE(opt, nullptr);
   const double lr = 0.1, wd = 0.01;
 
-  p.grad_data()[0] = 0.2f;
+  p.stored_grad()[0] = 0.2f;
   opt->step(static_cast<float>(lr));
   const double w1 = 0.5 - lr * (0.2 + wd * 0.5);  // 0.4795
-  EXPECT_NEAR(p.data()[0], w1, kTolerance);
+  EXPECT_NEAR(p.stored_value()[0], w1, kTolerance);
 
   opt->step(static_cast<float>(lr));            // same gradient
   const double w2 = w1 - lr * (0.2 + wd * w1);  // 0.4590205
-  EXPECT_NEAR(p.data()[0], w2, kTolerance);
+  EXPECT_NEAR(p.stored_value()[0], w2, kTolerance);
 }
 
 TEST_F(SgdOptimizerTest, WeightDecaySkippedWhereDecayIsFalse) {
@@ -132,20 +132,20 @@ TEST_F(SgdOptimizerTest, WeightDecaySkippedWhereDecayIsFalse) {
   ASSERT_NE(opt, nullptr);
   const double lr = 0.1, wd = 0.01;
 
-  weights.grad_data()[0] = 0.2f;
-  bias.grad_data()[0] = 0.2f;
+  weights.stored_grad()[0] = 0.2f;
+  bias.stored_grad()[0] = 0.2f;
   opt->step(static_cast<float>(lr));
-  EXPECT_NEAR(weights.data()[0], 0.5 - lr * (0.2 + wd * 0.5), kTolerance);  // 0.4795
-  EXPECT_NEAR(bias.data()[0], 0.5 - lr * 0.2, kTolerance);                  // 0.48
+  EXPECT_NEAR(weights.stored_value()[0], 0.5 - lr * (0.2 + wd * 0.5), kTolerance);  // 0.4795
+  EXPECT_NEAR(bias.stored_value()[0], 0.5 - lr * 0.2, kTolerance);                  // 0.48
 }
 
 TEST_F(SgdOptimizerTest, UpdatesEveryElementIndependently) {
-  Parameter p = make_parameter(eng_, "dense_0", "weights", {2, 2}, true);
+  Parameter p = Parameter(eng_, "dense_0", "weights", {2, 2}, true);
   const float w0[] = {0.5f, -0.25f, 1.0f, 0.0f};
   const float g[] = {0.2f, 0.4f, -1.0f, 0.5f};
   for (int i = 0; i < 4; ++i) {
-    p.data()[i] = w0[i];
-    p.grad_data()[i] = g[i];
+    p.stored_value()[i] = w0[i];
+    p.stored_grad()[i] = g[i];
   }
   v1::OptimizerSpec spec;
   spec.mutable_sgd();
@@ -153,10 +153,10 @@ TEST_F(SgdOptimizerTest, UpdatesEveryElementIndependently) {
   ASSERT_NE(opt, nullptr);
 
   opt->step(0.5f);
-  EXPECT_NEAR(p.data()[0], 0.5 - 0.5 * 0.2, kTolerance);    // 0.4
-  EXPECT_NEAR(p.data()[1], -0.25 - 0.5 * 0.4, kTolerance);  // -0.45
-  EXPECT_NEAR(p.data()[2], 1.0 - 0.5 * -1.0, kTolerance);   // 1.5
-  EXPECT_NEAR(p.data()[3], 0.0 - 0.5 * 0.5, kTolerance);    // -0.25
+  EXPECT_NEAR(p.stored_value()[0], 0.5 - 0.5 * 0.2, kTolerance);    // 0.4
+  EXPECT_NEAR(p.stored_value()[1], -0.25 - 0.5 * 0.4, kTolerance);  // -0.45
+  EXPECT_NEAR(p.stored_value()[2], 1.0 - 0.5 * -1.0, kTolerance);   // 1.5
+  EXPECT_NEAR(p.stored_value()[3], 0.0 - 0.5 * 0.5, kTolerance);    // -0.25
 }
 
 TEST_F(SgdOptimizerTest, FactoryRejectsMomentumOutOfRange) {

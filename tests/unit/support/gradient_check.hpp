@@ -1,7 +1,8 @@
 // Shared helpers for the layer and loss tests, in the spirit of Caffe's
 // GradientChecker: central finite differences of a double-precision reference,
 // a closeness check with an absolute and a relative part, and plain f32
-// dnnl::memory <-> std::vector copies for arranging inputs and reading results.
+// tensor <-> std::vector copies for arranging inputs and reading results.
+// (layer_harness.hpp builds layers through the registry and checks them.)
 #pragma once
 
 #include <gtest/gtest.h>
@@ -16,7 +17,8 @@
 #include <sstream>
 #include <vector>
 
-#include "engine/core/primitive_call.hpp"
+#include "engine/core/layer.hpp"
+#include "engine/core/tensor.hpp"
 
 namespace gradstream::engine::testing {
 
@@ -80,25 +82,45 @@ inline double relative_error(double a, double b, double floor = 1.0) {
   return std::abs(a - b) / std::max({std::abs(a), std::abs(b), floor});
 }
 
-// ---- plain f32 memory in and out -------------------------------------------
-
-inline dnnl::memory matrix_memory(const dnnl::engine& eng, int64_t rows, int64_t cols,
-                                  const std::vector<float>& values) {
-  dnnl::memory mem(matrix_desc(rows, cols), eng);
-  EXPECT_EQ(values.size(), static_cast<size_t>(rows * cols));
-  std::memcpy(mem.get_data_handle(), values.data(), sizeof(float) * values.size());
-  return mem;
+// How a test builds a layer on its own: training or inference, nothing fused.
+inline LayerOptions layer_options(bool training) {
+  LayerOptions options;
+  options.training = training;
+  return options;
 }
 
-inline void write(const dnnl::memory& mem, const std::vector<float>& values) {
-  std::memcpy(mem.get_data_handle(), values.data(), sizeof(float) * values.size());
+// ---- plain f32 tensors in and out ------------------------------------------
+
+// A plain (row-major) tensor of `dims` holding `values`.
+inline Tensor plain_tensor(const dnnl::engine& eng, const Shape& dims,
+                           const std::vector<float>& values) {
+  Tensor t = Tensor::allocate(plain_desc(dims), eng);
+  EXPECT_EQ(static_cast<int64_t>(values.size()), t.elements());
+  std::memcpy(t.data(), values.data(), sizeof(float) * values.size());
+  return t;
 }
 
-inline std::vector<float> read(const dnnl::memory& mem) {
-  const size_t count = mem.get_desc().get_size() / sizeof(float);
-  const float* data = static_cast<const float*>(mem.get_data_handle());
-  return {data, data + count};
+inline void write(const Tensor& t, const std::vector<float>& values) {
+  ASSERT_TRUE(t.plain());
+  std::memcpy(t.data(), values.data(), sizeof(float) * values.size());
 }
+
+// The tensor's values in row-major order, whatever its layout.
+inline std::vector<float> read(const Tensor& t) {
+  std::vector<float> out(static_cast<size_t>(t.elements()));
+  if (t.plain()) {
+    std::memcpy(out.data(), t.data(), sizeof(float) * out.size());
+    return out;
+  }
+  const dnnl::engine eng = t.memory().get_engine();
+  dnnl::memory plain(plain_desc(t.shape()), eng, out.data());
+  dnnl::stream stream(eng);
+  dnnl::reorder(t.memory(), plain).execute(stream, const_cast<dnnl::memory&>(t.memory()), plain);
+  stream.wait();
+  return out;
+}
+
+inline std::vector<float> read(const dnnl::memory& mem) { return read(Tensor(mem)); }
 
 inline std::vector<float> uniform_values(size_t count, float lo, float hi, uint32_t seed) {
   std::mt19937 gen(seed);

@@ -46,7 +46,7 @@ TEST(EvaluatorTest, CountsEverySampleIncludingThePartialBatch) {
 
   dnnl::engine eng(dnnl::engine::kind::cpu, 0);
   dnnl::stream stream(eng);
-  auto model = Model::build(identity_spec(), 2, eng);
+  auto model = Model::build(identity_spec(), eng);
   ASSERT_TRUE(model.ok()) << model.status().message();
   Evaluator evaluator(**model, v1::SOFTMAX_CROSS_ENTROPY, eng);
   const Evaluation result = evaluator.evaluate(data, stream);
@@ -62,7 +62,7 @@ TEST(EvaluatorTest, CountsEverySampleIncludingThePartialBatch) {
 TEST(EvaluatorTest, EmptyDataSetGivesZeros) {
   dnnl::engine eng(dnnl::engine::kind::cpu, 0);
   dnnl::stream stream(eng);
-  auto model = Model::build(identity_spec(), 2, eng);
+  auto model = Model::build(identity_spec(), eng);
   ASSERT_TRUE(model.ok());
   Evaluator evaluator(**model, v1::SOFTMAX_CROSS_ENTROPY, eng);
   Dataset empty;

@@ -47,7 +47,7 @@ struct PredictorTest : ::testing::Test {
 
 TEST_F(PredictorTest, RawOutputsMatchADoubleComputation) {
   const v1::TrainingSpec spec = tiny_spec("MSE");
-  auto model = Model::build(spec, 3, eng);
+  auto model = Model::build(spec, eng);
   ASSERT_TRUE(model.ok()) << model.status().message();
   EXPECT_FALSE(predicts_probabilities(spec, **model));
   const auto x = inputs_for(4);
@@ -61,7 +61,7 @@ TEST_F(PredictorTest, RawOutputsMatchADoubleComputation) {
 
 TEST_F(PredictorTest, CrossEntropyGivesSoftmaxProbabilitiesAcrossPartialBatches) {
   const v1::TrainingSpec spec = tiny_spec("SOFTMAX_CROSS_ENTROPY");
-  auto model = Model::build(spec, 3, eng);
+  auto model = Model::build(spec, eng);
   ASSERT_TRUE(model.ok());
   ASSERT_TRUE(predicts_probabilities(spec, **model));
   constexpr int64_t kCount = kPredictBatch + 37;  // one full pipeline, one partial
@@ -84,7 +84,7 @@ TEST_F(PredictorTest, FusedSoftmaxRowsSumToOne) {
     "data": {"builtin": "in-memory"}, "epochs": 1, "batchSize": 1})",
                               "fused");
   ASSERT_TRUE(spec.ok());
-  auto model = Model::build(with_defaults(*spec), 3, eng);
+  auto model = Model::build(with_defaults(*spec), eng);
   ASSERT_TRUE(model.ok());
   ASSERT_TRUE((*model)->softmax_fused());
   const auto x = inputs_for(5);
@@ -98,7 +98,7 @@ TEST_F(PredictorTest, FusedSoftmaxRowsSumToOne) {
 }
 
 TEST_F(PredictorTest, RefusesAnEmptyBatch) {
-  auto model = Model::build(tiny_spec("MSE"), 3, eng);
+  auto model = Model::build(tiny_spec("MSE"), eng);
   ASSERT_TRUE(model.ok());
   auto out = predict(**model, nullptr, 0, eng);
   ASSERT_FALSE(out.ok());

@@ -1,0 +1,45 @@
+// Inverted dropout: in training each value is kept with probability 1 - rate
+// and scaled by 1 / (1 - rate); in evaluation the layer passes src through.
+//   dst = src * mask;  diff_src = diff_dst * mask   (both on oneDNN's binary_mul)
+// The mask comes from a counter-based hash of (seed, call, index) over the
+// stored values, so it is the same whatever the thread count. It works on a
+// tensor of any rank in its src's layout.
+#pragma once
+
+#include <cstdint>
+
+#include "engine/core/layer.hpp"
+#include "engine/core/layout_conversion.hpp"
+#include "engine/core/primitive_call.hpp"
+
+namespace gradstream::engine {
+
+inline constexpr float kMaxDropoutRate = 1.0F;  // excluded: 1 drops everything
+
+class DropoutLayer : public Layer {
+ public:
+  DropoutLayer(std::string name, const Tensor& src, float rate, const LayerOptions& options,
+               const dnnl::engine& eng);
+
+  Tensor bind_backward(const Tensor& diff_dst, bool needs_diff_src) override;
+  void forward(const dnnl::stream& stream) override;
+  void backward(const dnnl::stream& stream) override;
+
+  // The mask of the last forward step (training only), for tests.
+  const Tensor& mask() const { return mask_; }
+
+ private:
+  void fill_mask();
+
+  dnnl::engine eng_;
+  float rate_;
+  uint64_t seed_;
+  uint64_t calls_ = 0;
+  bool training_;
+  Tensor mask_;
+  PrimitiveCall forward_;
+  LayoutConversion diff_dst_;
+  PrimitiveCall backward_;
+};
+
+}  // namespace gradstream::engine
