@@ -1,6 +1,8 @@
 // gradstream-bench: trains a spec and prints, as its last line, one JSON object
 // with the training throughput (median over epochs, training loop only) and the
-// final test accuracy, for side-by-side runs against peers (bench/peers/).
+// final test accuracy, for side-by-side runs against peers (bench/peers/), and
+// the record of the run (CPU, oneDNN version and ISA, threads, seed) that the
+// figures depend on.
 #include <algorithm>
 #include <atomic>
 #include <cstdio>
@@ -10,6 +12,8 @@
 
 #include <CLI/CLI.hpp>
 
+#include "engine/base/json_text.hpp"
+#include "engine/core/run_record.hpp"
 #include "engine/data/data_loader.hpp"
 #include "engine/io/spec_io.hpp"
 #include "engine/spec/spec_validator.hpp"
@@ -41,6 +45,16 @@ double median(std::vector<double> values) {
   std::sort(values.begin(), values.end());
   const size_t mid = values.size() / 2;
   return values.size() % 2 ? values[mid] : (values[mid - 1] + values[mid]) / 2;
+}
+
+// {"cpu_model": "...", "onednn_version": "...", "isa": "...", "threads": N, "seed": N}
+std::string run_json(const v1::RunRecord& run) {
+  using gradstream::engine::json_quoted;
+  return "{\"cpu_model\": " + json_quoted(run.cpu_model()) +
+         ", \"onednn_version\": " + json_quoted(run.onednn_version()) +
+         ", \"isa\": " + json_quoted(run.isa()) +
+         ", \"threads\": " + std::to_string(run.threads()) +
+         ", \"seed\": " + std::to_string(run.seed()) + "}";
 }
 
 int fail(const gradstream::engine::Status& status) {
@@ -85,6 +99,11 @@ int main(int argc, char** argv) {
   if (!data.ok()) return fail(data.status());
   auto trainer = gradstream::engine::Trainer::create(*spec, std::move(data).value());
   if (!trainer.ok()) return fail(trainer.status());
+  const v1::TrainingSpec& used = (*trainer)->spec();
+  const v1::RunRecord run = gradstream::engine::describe_run(used.threads(), used.seed());
+  std::fprintf(stderr, "gradstream-bench: %s, oneDNN %s, isa %s, threads %u, seed %llu\n",
+               run.cpu_model().c_str(), run.onednn_version().c_str(), run.isa().c_str(),
+               run.threads(), static_cast<unsigned long long>(run.seed()));
 
   EpochCollector collector;
   std::atomic<bool> cancel{false};
@@ -101,16 +120,15 @@ int main(int argc, char** argv) {
     train_seconds += e.seconds();
     seconds += (seconds.empty() ? "" : ", ") + std::to_string(e.seconds());
   }
-  const v1::TrainingSpec& used = (*trainer)->spec();
   std::printf(
       "{\"samples_per_s\": %.1f, \"epoch_seconds\": [%s], \"test_accuracy\": %.4f, "
       "\"final_train_loss\": %.5f, \"epochs\": %u, \"threads\": %u, \"batch\": %u, "
       "\"prefetch_thread\": %s, \"train_seconds\": %.4f, \"diagnostics_every\": %u, "
-      "\"warnings\": %zu}\n",
+      "\"warnings\": %zu, \"run\": %s}\n",
       median(rates), seconds.c_str(), done.final_test_accuracy(), done.final_train_loss(),
       used.epochs(), used.threads(), used.batch_size(),
       (*trainer)->prefetch_thread() ? "true" : "false", train_seconds,
       used.reporting().no_diagnostics() ? 0U : used.reporting().diagnostics_every(),
-      collector.warnings);
+      collector.warnings, run_json(run).c_str());
   return 0;
 }

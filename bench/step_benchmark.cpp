@@ -3,12 +3,14 @@
 // forward, loss, backward, optimizer. Shows where a step's time goes.
 // Forward and Backward also report their dense layers' rate (flops: multiply-adds
 // x 2 per second) and FmaPeak the rate this machine's cores reach at all, so the
-// two read as a share of the hardware's peak.
+// two read as a share of the hardware's peak. The output's context names the run
+// (CPU model, oneDNN version and ISA, threads, seed).
 //   build/bin/gradstream-step-bench [--benchmark_filter=...]   (GRADSTREAM_STEP_SPEC=path)
 #include <benchmark/benchmark.h>
 #include <immintrin.h>
 #include <omp.h>
 
+#include <cstdio>
 #include <cstdlib>
 #include <memory>
 #include <string>
@@ -19,6 +21,7 @@
 #include "engine/model/model.hpp"
 #include "engine/optim/optimizer.hpp"
 #include "engine/core/parameter.hpp"
+#include "engine/core/run_record.hpp"
 #include "engine/model/pipeline.hpp"
 #include "engine/spec/spec_defaults.hpp"
 #include "engine/io/spec_io.hpp"
@@ -27,14 +30,22 @@ namespace {
 
 using namespace gradstream::engine;  // NOLINT: a benchmark main, not a header
 
+// The spec whose step is timed, defaults explicit.
+gradstream::v1::TrainingSpec step_spec() {
+  const char* path = std::getenv("GRADSTREAM_STEP_SPEC");
+  auto parsed = read_spec_file(
+      path != nullptr ? path : GRADSTREAM_SOURCE_DIR "/examples/fashion-mnist-mlp.json");
+  if (!parsed.ok()) {
+    std::fprintf(stderr, "gradstream-step-bench: %s\n", parsed.status().message().c_str());
+    std::abort();
+  }
+  return with_defaults(*parsed);
+}
+
 // Everything one step touches, built once like the trainer builds it.
 struct StepFixture {
   StepFixture() : eng(dnnl::engine::kind::cpu, 0), stream(eng) {
-    const char* path = std::getenv("GRADSTREAM_STEP_SPEC");
-    auto parsed = read_spec_file(path != nullptr ? path
-                                                 : GRADSTREAM_SOURCE_DIR "/examples/fashion-mnist-mlp.json");
-    if (!parsed.ok()) std::abort();
-    spec = with_defaults(*parsed);
+    spec = step_spec();
     omp_set_num_threads(static_cast<int>(spec.threads()));
     auto loaded = load_data(spec.data(), spec.seed());
     if (!loaded.ok()) std::abort();
@@ -181,6 +192,25 @@ BENCHMARK(BM_OptimizerStep)->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_WholeStep)->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_FmaPeak)->Unit(benchmark::kMicrosecond)->UseRealTime();
 
+// The record of the run, in the context printed before the timings.
+void add_run_context() {
+  const gradstream::v1::TrainingSpec spec = step_spec();
+  const gradstream::v1::RunRecord run = describe_run(spec.threads(), spec.seed());
+  benchmark::AddCustomContext("cpu_model", run.cpu_model());
+  benchmark::AddCustomContext("onednn_version", run.onednn_version());
+  benchmark::AddCustomContext("isa", run.isa());
+  benchmark::AddCustomContext("threads", std::to_string(run.threads()));
+  benchmark::AddCustomContext("seed", std::to_string(run.seed()));
+}
+
 }  // namespace
 
-BENCHMARK_MAIN();
+// BENCHMARK_MAIN's steps, with the run's context added before any benchmark runs.
+int main(int argc, char** argv) {
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  add_run_context();
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}

@@ -57,6 +57,12 @@ std::string job_table_row(const gradstream::v1::Job& job) {
                      job.spec().name().c_str());
 }
 
+std::string run_text(const gradstream::v1::RunRecord& run) {
+  return run.cpu_model() + ", oneDNN " + run.onednn_version() + " " + run.isa() + ", " +
+         std::to_string(run.threads()) + (run.threads() == 1 ? " thread" : " threads") + ", seed " +
+         std::to_string(run.seed());
+}
+
 std::string job_details(const gradstream::v1::Job& job) {
   std::string out;
   auto line = [&out](const char* key, const std::string& value) {
@@ -72,6 +78,7 @@ std::string job_details(const gradstream::v1::Job& job) {
   line("created", timestamp_text(job.created()));
   line("started", timestamp_text(job.started()));
   line("finished", timestamp_text(job.finished()));
+  if (job.has_run()) line("run", run_text(job.run()));  // set once the job has started
   line("epochs", std::to_string(job.epochs()) + "/" + std::to_string(job.spec().epochs()));
   line("steps", std::to_string(job.steps()));
   if (job.has_test()) line("test accuracy", printf_text("%.4f", job.final_test_accuracy()));

@@ -23,7 +23,11 @@ bool parse_job_state(const std::string& name, gradstream::v1::JobState* state);
 std::string job_table_header();
 std::string job_table_row(const gradstream::v1::Job& job);
 
-// "key: value" lines for `gradstream get`.
+// "AMD EPYC, oneDNN 2.6.3 avx512_core_bf16, 2 threads, seed 42": where and how
+// a job ran (Job.run).
+std::string run_text(const gradstream::v1::RunRecord& run);
+
+// "key: value" lines for `gradstream get`, the run among them once the job has started.
 std::string job_details(const gradstream::v1::Job& job);
 
 }  // namespace gradstream::client

@@ -10,6 +10,7 @@
 #include <utility>
 
 #include "engine/base/parallel.hpp"
+#include "engine/core/run_record.hpp"
 #include "engine/spec/spec_defaults.hpp"
 #include "engine/spec/spec_validator.hpp"
 #include "server/job_manager_record.hpp"
@@ -251,6 +252,9 @@ void JobManager::worker_loop() {
       }
       record->job.set_state(v1::RUNNING);
       *record->job.mutable_started() = TimeUtil::GetCurrentTime();
+      // The spec's threads and seed are explicit (with_defaults, thread budget).
+      *record->job.mutable_run() =
+          engine::describe_run(record->job.spec().threads(), record->job.spec().seed());
       record->log->append(state_event(v1::RUNNING));
       load = std::move(record->load);
       ++running_;

@@ -30,8 +30,10 @@ JobManager::Ending JobManager::run_job(JobRecord& job, DataLoader load) {
                          static_cast<int64_t>(spec.batch_size())};
     series = metrics_->jobs().start_job(job.job.id(), shape);
   }
-  JobObserver observer(job.log, job.progress, std::move(series),
-                       [this, &job] { save_progress(job); });
+  // Job.run, like the spec, was written before this worker took the job.
+  JobObserver observer(
+      job.log, job.progress, std::move(series), [this, &job] { save_progress(job); },
+      job.job.run());
   // What the manager reports itself when the engine could not produce a done report.
   auto fail = [&](const std::string& reason) {
     observer.on_done(done_report(v1::DoneReport::FAILED, reason));

@@ -18,11 +18,13 @@ bool is_final(v1::JobState state) {
 }
 
 JobObserver::JobObserver(std::shared_ptr<EventLog> log, std::shared_ptr<JobProgress> progress,
-                         std::shared_ptr<JobSeries> series, std::function<void()> after_epoch)
+                         std::shared_ptr<JobSeries> series, std::function<void()> after_epoch,
+                         std::optional<v1::RunRecord> run)
     : log_(std::move(log)),
       progress_(std::move(progress)),
       series_(std::move(series)),
-      after_epoch_(std::move(after_epoch)) {}
+      after_epoch_(std::move(after_epoch)),
+      run_(std::move(run)) {}
 
 // The log stamps sequence, job id and time; only the payload is set here.
 void JobObserver::on_step(const v1::StepReport& report) {
@@ -80,6 +82,7 @@ void JobObserver::on_done(const v1::DoneReport& report) {
   if (series_) series_->on_done(report);
   v1::TrainingEvent event;
   *event.mutable_done() = report;
+  if (run_ && !report.has_run()) *event.mutable_done()->mutable_run() = *run_;
   log_->append(std::move(event));
 }
 

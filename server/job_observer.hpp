@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 
 #include "engine/train/training_observer.hpp"
 #include "gradstream/v1/trainer.pb.h"
@@ -42,9 +43,12 @@ class JobObserver : public engine::TrainingObserver {
   // `series`: the job's metrics, or null when the job is not exported.
   // `after_epoch` (optional) runs once each epoch's report is stored: the job
   // manager saves the job's progress there, one short write per epoch.
+  // `run` (optional, the job's Job.run) goes into the done report when the
+  // engine sent it without one.
   JobObserver(std::shared_ptr<EventLog> log, std::shared_ptr<JobProgress> progress,
               std::shared_ptr<JobSeries> series = nullptr,
-              std::function<void()> after_epoch = nullptr);
+              std::function<void()> after_epoch = nullptr,
+              std::optional<v1::RunRecord> run = std::nullopt);
 
   void on_step(const v1::StepReport& report) override;
   void on_epoch(const v1::EpochReport& report) override;
@@ -58,6 +62,7 @@ class JobObserver : public engine::TrainingObserver {
   std::shared_ptr<JobProgress> progress_;
   std::shared_ptr<JobSeries> series_;
   std::function<void()> after_epoch_;
+  std::optional<v1::RunRecord> run_;
 };
 
 }  // namespace gradstream::server

@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # End to end: jobs outlive the server process.
 #   1. A job trained to SUCCEEDED, then SIGTERM and a new server on the same
-#      --data-dir: list and get show it as before, export gives the same bytes,
-#      predict answers the same, watch replays it to the end, and its
-#      idempotency key still returns it.
+#      --data-dir: list and get show it as before (its run line included),
+#      export gives the same bytes, predict answers the same, watch replays it
+#      to the end, and its idempotency key still returns it.
 #   2. A RUNNING and a QUEUED job when the server is killed (SIGKILL): after a
 #      restart both are FAILED with a reason that says so, the running one
 #      with the epochs it completed, and watch exits 65.
@@ -29,6 +29,9 @@ gs submit "$work/small.json" --idempotency-key restart-e2e --watch >/dev/null ||
 id=$(gs list | awk 'NR == 2 { print $1 }')
 [[ $id == job-* ]] || fail "no job id in list: $(gs list)"
 gs get "$id" | grep -v '^last sequence' >"$work/get.before"
+# The record of the run (checked here, kept across the restart by the diff below).
+grep -Eq '^run: .+, oneDNN [0-9]+\.[0-9]+\.[0-9]+ [a-z0-9_]+, [0-9]+ threads?, seed [0-9]+$' \
+  "$work/get.before" || fail "get shows no run line: $(cat "$work/get.before")"
 gs export "$id" -o "$work/model.before" || fail "export exited $?"
 gs predict "$id" --input "$work/inputs.csv" --json >"$work/predict.before" || fail "predict exited $?"
 gs watch "$id" --json >"$work/watch.before" || fail "watch exited $?"
@@ -46,7 +49,7 @@ gs watch "$id" --json >"$work/watch.after" || fail "watch after restart exited $
 diff "$work/watch.before" "$work/watch.after" >&2 || fail "replayed events differ after restart"
 [[ $(gs submit "$work/small.json" --idempotency-key restart-e2e --json | jq -r .id) == "$id" ]] ||
   fail "the idempotency key no longer returns the job"
-pass "a finished job survives a restart: get, export, predict, watch, idempotency key"
+pass "a finished job survives a restart: get (with its run), export, predict, watch, idempotency key"
 
 # 2. Unfinished jobs of a killed server.
 small_spec 200 >"$work/long.json"

@@ -96,6 +96,7 @@ TEST_F(JobManagerStoreTest, FinishedJobsComeBackWithEventsModelAndKey) {
   EXPECT_TRUE(MessageDifferencer::Equals(before, *after)) << "before:\n"
                                                           << before.DebugString() << "after:\n"
                                                           << after->DebugString();
+  EXPECT_FALSE(after->run().isa().empty());  // the record of the run came back with it
   auto log = manager->event_log(id);
   ASSERT_NE(log, nullptr);
   EXPECT_TRUE(log->closed());

@@ -1,5 +1,6 @@
 // JobManager: job lifecycle and event logs, cancellation, idempotency, the
-// concurrency limit, failure isolation.
+// concurrency limit, failure isolation, the record of each run.
+#include <google/protobuf/util/message_differencer.h>
 #include <google/protobuf/util/time_util.h>
 #include <gtest/gtest.h>
 
@@ -10,6 +11,7 @@
 #include <utility>
 #include <vector>
 
+#include "engine/core/run_record.hpp"
 #include "engine/spec/spec_validator.hpp"
 #include "server/job_manager.hpp"
 #include "tests/server/job_manager_test_support.hpp"
@@ -228,6 +230,51 @@ TEST(JobManagerTest, InvalidSpecIsRejectedBeforeQueueing) {
   ASSERT_FALSE(created.ok());
   EXPECT_EQ(created.status().code(), StatusCode::kInvalidArgument);
   EXPECT_TRUE(manager.list_jobs().empty());
+}
+
+TEST(JobManagerTest, FinishedJobRecordsItsRunWithTheThreadsAndSeedItRanWith) {
+  JobManager manager(JobManagerOptions{});
+  v1::TrainingSpec asked = spec(2);
+  asked.set_threads(manager.thread_budget() + 1);  // lowered to the budget
+  asked.set_seed(0x1234567890abcdefULL);
+  auto created = manager.create_job(asked, "", loader());
+  ASSERT_TRUE(created.ok()) << created.status().message();
+  EXPECT_FALSE(created->has_run());  // queued: nothing has run yet
+  ASSERT_TRUE(manager.wait_idle(kTimeout));
+
+  auto job = manager.get_job(created->id());
+  ASSERT_TRUE(job.ok());
+  ASSERT_EQ(job->state(), v1::SUCCEEDED) << job->reason();
+  ASSERT_TRUE(job->has_run());
+  EXPECT_FALSE(job->run().isa().empty());
+  EXPECT_EQ(job->run().isa(), engine::onednn_isa_name(dnnl_get_effective_cpu_isa()));
+  EXPECT_EQ(job->run().cpu_model(), engine::cpu_model());
+  EXPECT_EQ(job->run().onednn_version(), engine::onednn_version());
+  EXPECT_EQ(job->run().threads(), manager.thread_budget());
+  EXPECT_EQ(job->run().threads(), job->spec().threads());
+  EXPECT_EQ(job->run().seed(), 0x1234567890abcdefULL);
+  // The done report carries the same record.
+  const auto events = all_events(*manager.event_log(created->id()));
+  ASSERT_GE(events.size(), 2U);
+  ASSERT_TRUE(events[events.size() - 2].has_done());
+  EXPECT_TRUE(google::protobuf::util::MessageDifferencer::Equals(
+      events[events.size() - 2].done().run(), job->run()))
+      << events[events.size() - 2].done().DebugString();
+}
+
+TEST(JobManagerTest, RunIsRecordedWhenTheJobStartsNotWhenItEnds) {
+  JobManager manager(JobManagerOptions{});
+  auto created = manager.create_job(long_spec(), "", long_loader());
+  ASSERT_TRUE(created.ok()) << created.status().message();
+  ASSERT_TRUE(eventually([&] { return state_of(manager, created->id()) == v1::RUNNING; }));
+  auto running = manager.get_job(created->id());
+  ASSERT_TRUE(running.ok());
+  ASSERT_TRUE(running->has_run());
+  EXPECT_EQ(running->run().isa(), engine::onednn_isa_name(dnnl_get_effective_cpu_isa()));
+  EXPECT_EQ(running->run().threads(), 1U);  // the spec's default
+  EXPECT_EQ(running->run().seed(), 3U);     // the test spec's seed
+  ASSERT_TRUE(manager.cancel_job(created->id()).ok());
+  ASSERT_TRUE(manager.wait_idle(kTimeout));
 }
 
 }  // namespace
