@@ -54,12 +54,23 @@ TEST(DenseLayerTest, GradientsMatchFiniteDifferences) {
                         testing::uniform_values(kBatch * 4, -1, 1, 2), {kTolerance, kTolerance});
 }
 
+int64_t nonzero(const float* values, int64_t count) {
+  int64_t n = 0;
+  for (int64_t i = 0; i < count; ++i) n += values[i] != 0.0F ? 1 : 0;
+  return n;
+}
+
 TEST(DenseLayerTest, UnitsThatPadABlockedLayoutStillGiveExactGradients) {
   // 10 units: oneDNN's AVX-512 kernels keep the weights in 16-unit blocks, so
   // 6 of every 16 stored rows are padding; 19 inputs are no block multiple either.
   LayerHarness h({layer_spec(R"({"dense": {"units": 10}})")}, {19}, kBatch);
   check_layer_gradients(h, dense_reference(10), testing::uniform_values(kBatch * 19, -1, 1, 3),
                         testing::uniform_values(kBatch * 10, -1, 1, 4), {kTolerance, kTolerance});
+  // Backward wrote zeros into the gradient's padding, if the layout has any:
+  // the stored floats hold no more non-zeros than the 190 row-major ones.
+  Parameter& w = h.parameter(0);
+  const std::vector<float> grad = w.grad_values();
+  EXPECT_EQ(nonzero(w.stored_grad(), w.stored()), nonzero(grad.data(), w.size()));
 }
 
 TEST(DenseLayerTest, NoBiasHasOnlyWeights) {
