@@ -8,7 +8,6 @@
 #include <gtest/gtest.h>
 #include <prometheus/text_serializer.h>
 #include <sqlite3.h>
-#include <unistd.h>
 
 #include <filesystem>
 #include <map>
@@ -24,6 +23,7 @@
 #include "server/server_metrics.hpp"
 #include "tests/server/job_manager_test_support.hpp"
 #include "tests/server/prometheus_text.hpp"
+#include "tests/support/temp_dir.hpp"
 
 namespace gradstream::server {
 namespace {
@@ -35,17 +35,8 @@ using namespace job_manager_test;  // NOLINT: the shared helpers of these tests
 
 class JobManagerStoreTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() /
-           ("gradstream_job_manager_store_test_" + std::to_string(getpid()) + "_" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(dir_);
-    store_ = open_store();
-  }
-  void TearDown() override {
-    store_.reset();
-    fs::remove_all(dir_);
-  }
+  void SetUp() override { store_ = open_store(); }
+  void TearDown() override { store_.reset(); }
 
   std::unique_ptr<JobStore> open_store() {
     auto store = JobStore::open(dir_.string());
@@ -70,7 +61,8 @@ class JobManagerStoreTest : public ::testing::Test {
     return rows.ok() ? std::move(rows).value() : std::vector<StoredJob>{};
   }
 
-  fs::path dir_;
+  test_support::TempDir scratch_{"job_manager_store"};
+  const fs::path dir_ = scratch_.path() / "data";  // made by JobStore::open
   std::unique_ptr<JobStore> store_;
 };
 
