@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <regex>
 #include <string>
 #include <thread>
 #include <utility>
@@ -27,7 +28,8 @@ TEST(JobManagerTest, JobRunsToSucceededWithOrderedGapFreeEvents) {
   auto created = manager.create_job(spec(3), "", loader());
   ASSERT_TRUE(created.ok()) << created.status().message();
   EXPECT_EQ(created->state(), v1::QUEUED);
-  EXPECT_EQ(created->id().rfind("job-", 0), 0U);
+  // "job-" and 12 hex digits, as in README's examples (job-a1f5ae0423ff).
+  EXPECT_TRUE(std::regex_match(created->id(), std::regex("job-[0-9a-f]{12}"))) << created->id();
   EXPECT_TRUE(created->has_created());
   EXPECT_TRUE(created->spec().optimizer().has_adam());  // defaults made explicit
   EXPECT_EQ(created->spec().reporting().step_every(), 1U);

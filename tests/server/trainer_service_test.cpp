@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <regex>
 #include <set>
 #include <string>
 #include <thread>
@@ -43,7 +44,8 @@ void expect_contiguous(const std::vector<v1::TrainingEvent>& events, uint64_t fi
 TEST_F(TrainerServiceTest, CreatedJobIsWatchedToTheEnd) {
   v1::Job created;
   ASSERT_TRUE(create(tiny_spec(), &created).ok());
-  EXPECT_FALSE(created.id().empty());
+  // "job-" and 12 hex digits, as in README's examples (job-a1f5ae0423ff).
+  EXPECT_TRUE(std::regex_match(created.id(), std::regex("job-[0-9a-f]{12}"))) << created.id();
   EXPECT_EQ(created.state(), v1::QUEUED);
 
   const Watched watched = watch(created.id());
