@@ -5,7 +5,6 @@
 #include "server/dataset_store.hpp"
 
 #include <gtest/gtest.h>
-#include <unistd.h>
 
 #include <cmath>
 #include <cstring>
@@ -13,6 +12,8 @@
 #include <limits>
 #include <string>
 #include <vector>
+
+#include "tests/support/temp_dir.hpp"
 
 namespace gradstream::server {
 namespace {
@@ -46,17 +47,8 @@ v1::DatasetHeader header(v1::ElementType type, std::vector<uint32_t> shape, uint
 
 class DatasetStoreTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    data_dir_ = fs::temp_directory_path() /
-                ("gradstream_dataset_store_test_" + std::to_string(getpid()) + "_" +
-                 ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(data_dir_);
-    store_ = open_store();
-  }
-  void TearDown() override {
-    store_.reset();
-    fs::remove_all(data_dir_);
-  }
+  void SetUp() override { store_ = open_store(); }
+  void TearDown() override { store_.reset(); }
 
   std::unique_ptr<DatasetStore> open_store(int64_t max_bytes = kNoLimit,
                                            UploadedBytesCallback on_bytes = {}) {
@@ -86,7 +78,8 @@ class DatasetStoreTest : public ::testing::Test {
   // 3 samples of 2 floats, labels 0..1.
   const std::vector<float> features_{0.5f, -1.0f, 2.0f, 3.25f, -0.125f, 7.0f};
   const std::vector<int32_t> labels_{1, 0, 1};
-  fs::path data_dir_;
+  test_support::TempDir scratch_{"dataset_store"};
+  const fs::path data_dir_ = scratch_.path() / "data";  // made by DatasetStore::open
   std::unique_ptr<DatasetStore> store_;
 };
 

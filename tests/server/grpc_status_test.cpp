@@ -27,10 +27,30 @@ TEST(GrpcStatusTest, MapsEveryCode) {
   EXPECT_TRUE(to_grpc_status(engine::ok_status()).ok());
 }
 
-TEST(GrpcStatusTest, CapsLongMessages) {
+// The cap, 1024 bytes, is the one grpc_status.hpp states.
+TEST(GrpcStatusTest, KeepsAMessageOfExactlyTheCap) {
+  const std::string at_cap = std::string(1023, 'x') + "y";
+
+  const grpc::Status s = to_grpc_status(engine::invalid_argument(at_cap));
+
+  EXPECT_EQ(s.error_message(), at_cap);
+}
+
+TEST(GrpcStatusTest, CutsALongerMessageToTheCapEndingInDots) {
+  // 1025 bytes: the first 1021 are kept and "..." makes 1024.
+  std::string message;
+  for (int i = 0; i < 1025; ++i) message += static_cast<char>('a' + i % 26);
+
+  const grpc::Status s = to_grpc_status(engine::invalid_argument(message));
+
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(s.error_message().size(), 1024u);
+  EXPECT_EQ(s.error_message(), message.substr(0, 1021) + "...");
+}
+
+TEST(GrpcStatusTest, CapsAVeryLongMessage) {
   const grpc::Status s = to_grpc_status(engine::invalid_argument(std::string(5000, 'x')));
-  EXPECT_EQ(s.error_message().size(), kMaxStatusMessageBytes);
-  EXPECT_EQ(s.error_message().substr(kMaxStatusMessageBytes - 3), "...");
+  EXPECT_EQ(s.error_message(), std::string(1021, 'x') + "...");
 }
 
 }  // namespace

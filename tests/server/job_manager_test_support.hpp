@@ -64,8 +64,11 @@ inline v1::TrainingSpec spec(uint32_t epochs, uint32_t batch_size = 16) {
   return *parsed;
 }
 
-// 10000 epochs of 32 steps: runs for many seconds unless cancelled.
-inline v1::TrainingSpec long_spec() { return spec(engine::kMaxEpochs, 8); }
+// 10000 epochs (the most a spec may ask for, spec.proto) of 256 samples / batch 8 = 32
+// steps: runs for many seconds unless cancelled.
+inline constexpr uint32_t kLongSpecEpochs = 10000;
+inline constexpr uint64_t kLongSpecStepsPerEpoch = 32;
+inline v1::TrainingSpec long_spec() { return spec(kLongSpecEpochs, 8); }
 inline JobManager::DataLoader long_loader() {
   return []() -> engine::Result<engine::DataSplits> { return splits(256); };
 }
@@ -87,6 +90,26 @@ inline bool eventually(Predicate predicate, std::chrono::milliseconds timeout = 
 inline bool has_step_event(const EventLog& log) {
   const auto events = all_events(log);
   return std::any_of(events.begin(), events.end(), [](const auto& e) { return e.has_step(); });
+}
+
+// The step of the newest step report in `log`, 0 when there is none. These
+// specs report every step (reporting.step_every defaults to 1), and a job that
+// is stopped stops before the step after the last one it reported.
+inline uint64_t last_reported_step(const EventLog& log) {
+  uint64_t step = 0;
+  for (const v1::TrainingEvent& e : all_events(log)) {
+    if (e.has_step()) step = e.step().step();
+  }
+  return step;
+}
+
+// What a job stopped after `steps` of long_spec() shows: those steps, the
+// whole epochs they make up, and `why` with the step in its reason.
+inline void expect_stopped_at(const v1::Job& job, uint64_t steps, const std::string& why) {
+  EXPECT_EQ(job.state(), v1::CANCELLED);
+  EXPECT_EQ(job.steps(), steps);
+  EXPECT_EQ(job.epochs(), steps / kLongSpecStepsPerEpoch);
+  EXPECT_EQ(job.reason(), why + " (stopped at step " + std::to_string(steps) + ")");
 }
 
 inline v1::JobState state_of(const JobManager& manager, const std::string& id) {

@@ -7,13 +7,14 @@
 
 #include <gtest/gtest.h>
 #include <sqlite3.h>
-#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
 #include <memory>
 #include <string>
 #include <vector>
+
+#include "tests/support/temp_dir.hpp"
 
 namespace gradstream::server {
 namespace {
@@ -43,14 +44,6 @@ StoredJob stored_job(const std::string& id, v1::JobState state, int events,
 
 class JobStoreTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() /
-           ("gradstream_job_store_test_" + std::to_string(getpid()) + "_" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(dir_);
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-
   std::unique_ptr<JobStore> open() {
     auto store = JobStore::open(dir_.string());
     EXPECT_TRUE(store.ok()) << store.status().message();
@@ -68,7 +61,8 @@ class JobStoreTest : public ::testing::Test {
     sqlite3_close(db);
   }
 
-  fs::path dir_;
+  test_support::TempDir scratch_{"job_store"};
+  const fs::path dir_ = scratch_.path() / "data";  // made by JobStore::open
 };
 
 TEST_F(JobStoreTest, RowsRoundTripAcrossReopening) {
@@ -77,7 +71,7 @@ TEST_F(JobStoreTest, RowsRoundTripAcrossReopening) {
   {
     auto store = open();
     ASSERT_TRUE(store);
-    EXPECT_TRUE(fs::exists(dir_ / kJobStoreFile));
+    EXPECT_TRUE(fs::exists(dir_ / "jobs.sqlite"));  // README: <data-dir>/jobs.sqlite
     ASSERT_TRUE(store->save(stored_job("job-a", v1::SUCCEEDED, 5, model + '\0' + "tail")).ok());
     ASSERT_TRUE(store->save(stored_job("job-b", v1::FAILED, 0)).ok());
   }
@@ -172,9 +166,9 @@ TEST_F(JobStoreTest, AnotherApplicationsSqliteFileIsRefused) {
   auto store = JobStore::open(dir_.string());
   ASSERT_FALSE(store.ok());
   EXPECT_EQ(store.status().code(), engine::StatusCode::kFailedPrecondition);
-  EXPECT_NE(store.status().message().find((dir_ / kJobStoreFile).string()), std::string::npos)
-      << store.status().message();
-  EXPECT_NE(store.status().message().find("another application"), std::string::npos);
+  EXPECT_EQ(store.status().message(),
+            "data_dir: " + (dir_ / "jobs.sqlite").string() +
+                " is an SQLite file of another application, not a gradstream job store");
 }
 
 TEST_F(JobStoreTest, AFileThatIsNotSqliteIsRefused) {
@@ -183,9 +177,11 @@ TEST_F(JobStoreTest, AFileThatIsNotSqliteIsRefused) {
   auto store = JobStore::open(dir_.string());
   ASSERT_FALSE(store.ok());
   EXPECT_EQ(store.status().code(), engine::StatusCode::kFailedPrecondition);
-  EXPECT_NE(store.status().message().find((dir_ / kJobStoreFile).string() +
-                                          " is not a gradstream job store"),
-            std::string::npos)
+  // The rest of the message is SQLite's own wording, in parentheses.
+  EXPECT_EQ(
+      store.status().message().rfind(
+          "data_dir: " + (dir_ / "jobs.sqlite").string() + " is not a gradstream job store (", 0),
+      0u)
       << store.status().message();
 }
 
@@ -203,14 +199,15 @@ TEST_F(JobStoreTest, ADamagedRowIsAnErrorNamingTheJob) {
   auto loaded = store->load_all();
   ASSERT_FALSE(loaded.ok());
   EXPECT_EQ(loaded.status().code(), engine::StatusCode::kFailedPrecondition);
-  EXPECT_NE(loaded.status().message().find("the row of job \"job-bad\" is damaged"),
-            std::string::npos)
-      << loaded.status().message();
+  const std::string damaged = "job store " + (dir_ / "jobs.sqlite").string() +
+                              ": the row of job \"job-bad\" is damaged; move the file away to "
+                              "start afresh";
+  EXPECT_EQ(loaded.status().message(), damaged);
 
   exec("UPDATE jobs SET events = X'', job = X'0a0378797a' WHERE id = 'job-bad';");  // id "xyz"
   loaded = store->load_all();
   ASSERT_FALSE(loaded.ok());
-  EXPECT_NE(loaded.status().message().find("job \"job-bad\""), std::string::npos);
+  EXPECT_EQ(loaded.status().message(), damaged);
 }
 
 }  // namespace

@@ -8,10 +8,8 @@
 #include <grpcpp/create_channel.h>
 #include <grpcpp/security/credentials.h>
 #include <gtest/gtest.h>
-#include <unistd.h>
 
 #include <chrono>
-#include <filesystem>
 #include <string>
 #include <thread>
 
@@ -20,6 +18,7 @@
 #include "server/server.hpp"
 #include "tests/server/prometheus_text.hpp"
 #include "tests/server/trainer_service_fixture.hpp"
+#include "tests/support/temp_dir.hpp"
 
 namespace gradstream::server {
 namespace {
@@ -32,13 +31,11 @@ using testing::Sample;
 
 constexpr int64_t kFashionMnistTrainSamples = 60000;
 
-ServerConfig metrics_config() {
+ServerConfig metrics_config(const std::string& data_dir) {
   ServerConfig config;
   config.listen_address = "127.0.0.1:0";
   config.metrics_address = "127.0.0.1:0";
-  config.data_dir = (std::filesystem::temp_directory_path() /
-                     ("gradstream_server_metrics_test_" + std::to_string(getpid())))
-                        .string();
+  config.data_dir = data_dir;
   config.max_concurrent_jobs = 1;
   config.threads_per_job = 1;
   return config;
@@ -46,11 +43,8 @@ ServerConfig metrics_config() {
 
 class ServerMetricsTest : public ::testing::Test {
  protected:
-  void SetUp() override { start(metrics_config()); }
-  void TearDown() override {
-    server_.reset();
-    std::filesystem::remove_all(metrics_config().data_dir);
-  }
+  void SetUp() override { start(metrics_config(scratch_.file("data"))); }
+  void TearDown() override { server_.reset(); }
 
   void start(const ServerConfig& config) {
     auto started = GrpcServer::start(config);
@@ -96,19 +90,21 @@ class ServerMetricsTest : public ::testing::Test {
     return job;
   }
 
-  // Watches the job to its end; the stream's status.
-  grpc::Status watch_to_end(const std::string& id) {
+  // Watches the job to its end: the stream's status and every event.
+  Watched watch_to_end(const std::string& id) {
     grpc::ClientContext context;
     set_deadline(context);
     v1::WatchJobRequest request;
     request.set_job_id(id);
     auto reader = stub_->WatchJob(&context, request);
+    Watched watched;
     v1::TrainingEvent event;
-    while (reader->Read(&event)) {
-    }
-    return reader->Finish();
+    while (reader->Read(&event)) watched.events.push_back(event);
+    watched.status = reader->Finish();
+    return watched;
   }
 
+  test_support::TempDir scratch_{"server_metrics"};  // outlives the server
   std::unique_ptr<GrpcServer> server_;
   std::unique_ptr<v1::Trainer::Stub> stub_;
 };
@@ -190,7 +186,8 @@ TEST_F(ServerMetricsTest, WatchGaugeCountsAnOpenStreamAndDropsWhenItCloses) {
 TEST_F(ServerMetricsTest, ATrainingRunSetsJobStatesAndItsSeries) {
   v1::Job job;
   ASSERT_TRUE(create(tiny_spec(2), &job).ok());
-  ASSERT_TRUE(watch_to_end(job.id()).ok());
+  const Watched watched = watch_to_end(job.id());
+  ASSERT_TRUE(watched.status.ok()) << watched.status.error_message();
   job = get(job.id());
   ASSERT_EQ(job.state(), v1::SUCCEEDED) << job.reason();
 
@@ -206,14 +203,32 @@ TEST_F(ServerMetricsTest, ATrainingRunSetsJobStatesAndItsSeries) {
   EXPECT_EQ(find_value(s, "gradstream_job_steps_total", id), 120.0);
   EXPECT_EQ(find_value(s, "gradstream_job_samples_total", id), 2.0 * kFashionMnistTrainSamples);
   EXPECT_EQ(find_value(s, "gradstream_job_step_duration_seconds_count", id), 120.0);
+  // The gauges hold the newest report of each kind the job's stream carried.
+  const v1::StepReport* last_step = nullptr;
+  const v1::EpochReport* last_epoch = nullptr;
+  const v1::ParameterReport* last_weights = nullptr;  // dense_0's weights
+  for (const v1::TrainingEvent& e : watched.events) {
+    if (e.has_step()) last_step = &e.step();
+    if (e.has_epoch()) last_epoch = &e.epoch();
+    for (const v1::ParameterReport& p : e.gradients().parameters()) {
+      if (p.layer() == "dense_0" && p.parameter() == "weights") last_weights = &p;
+    }
+  }
+  ASSERT_NE(last_step, nullptr);
+  ASSERT_NE(last_epoch, nullptr);
+  ASSERT_NE(last_weights, nullptr);
+  EXPECT_EQ(last_step->step(), 120U);
+  EXPECT_EQ(last_epoch->epoch(), 2U);
   const auto loss = find_value(s, "gradstream_job_loss", id);
   ASSERT_TRUE(loss.has_value());
-  EXPECT_GT(*loss, 0.0);
+  EXPECT_DOUBLE_EQ(*loss, last_step->loss());
   EXPECT_LT(*loss, 2.3);  // below chance (ln 10) after two epochs
-  EXPECT_NEAR(*find_value(s, "gradstream_job_train_accuracy", id), 0.8, 0.15);
-  EXPECT_GT(*find_value(s, "gradstream_layer_weight_norm",
-                        {{"job_id", job.id()}, {"layer", "dense_0"}, {"parameter", "weights"}}),
-            0.0);
+  EXPECT_DOUBLE_EQ(*find_value(s, "gradstream_job_train_accuracy", id),
+                   last_epoch->train_accuracy());
+  EXPECT_DOUBLE_EQ(
+      *find_value(s, "gradstream_layer_weight_norm",
+                  {{"job_id", job.id()}, {"layer", "dense_0"}, {"parameter", "weights"}}),
+      last_weights->weight_norm());
   EXPECT_EQ(find_value(s, "gradstream_metrics_exported_jobs"), 1.0);
   EXPECT_EQ(find_value(s, "gradstream_nonfinite_loss_total"), 0.0);
   // The stream counts once, when its status is sent.
@@ -233,10 +248,11 @@ TEST_F(ServerMetricsTest, AJobEndedByANonFiniteLossIsCounted) {
   for (int i = 0; i < 10; ++i) dense->add_initial_bias(3e38F);
   v1::Job job;
   ASSERT_TRUE(create(spec, &job).ok());
-  ASSERT_TRUE(watch_to_end(job.id()).ok());
+  ASSERT_TRUE(watch_to_end(job.id()).status.ok());
   job = get(job.id());
   ASSERT_EQ(job.state(), v1::FAILED);
-  ASSERT_NE(job.reason().find("loss is"), std::string::npos) << job.reason();
+  // The first step's outputs are +inf, so its loss is not a number.
+  ASSERT_EQ(job.reason().rfind("step 1: loss is NaN; ", 0), 0U) << job.reason();
   const auto s = scrape();
   EXPECT_EQ(find_value(s, "gradstream_nonfinite_loss_total"), 1.0);
   EXPECT_EQ(find_value(s, "gradstream_jobs_finished_total", {{"state", "failed"}}), 1.0);
@@ -244,41 +260,46 @@ TEST_F(ServerMetricsTest, AJobEndedByANonFiniteLossIsCounted) {
 }
 
 TEST_F(ServerMetricsTest, AMetricsPortInUseIsAnErrorNamingTheField) {
-  ServerConfig config = metrics_config();
+  ServerConfig config = metrics_config(scratch_.file("second"));  // one server per data dir
   config.metrics_address = "127.0.0.1:" + std::to_string(server_->metrics_port());
-  config.data_dir += "_second";  // one server per data dir
   auto second = GrpcServer::start(config);
-  std::filesystem::remove_all(config.data_dir);
   ASSERT_FALSE(second.ok());
-  EXPECT_EQ(second.status().message().rfind("metrics_address: cannot listen on", 0), 0U)
+  EXPECT_EQ(second.status().code(), engine::StatusCode::kFailedPrecondition);
+  // After the address, the HTTP server's own words.
+  EXPECT_EQ(second.status().message().rfind("metrics_address: cannot listen on " +
+                                                config.metrics_address +
+                                                " (in use, or not a valid host:port): ",
+                                            0),
+            0U)
       << second.status().message();
 }
 
 TEST(ServerMetricsOffTest, AnEmptyMetricsAddressServesNoMetrics) {
-  ServerConfig config = metrics_config();
+  const test_support::TempDir scratch("server_metrics");
+  ServerConfig config = metrics_config(scratch.file("data"));
   config.metrics_address = "";
   auto server = GrpcServer::start(config);
   ASSERT_TRUE(server.ok()) << server.status().message();
   EXPECT_EQ((*server)->metrics_port(), 0);
   EXPECT_GT((*server)->port(), 0);
   server->reset();
-  std::filesystem::remove_all(config.data_dir);
 }
 
 TEST(ServerMetricsConfigTest, MetricsFlagsAreValidatedNamingTheField) {
-  ServerConfig config = metrics_config();
+  // validate_config reads no files: the data dir need not exist.
+  ServerConfig config = metrics_config("./var");
   config.metrics_max_jobs = 0;
   EXPECT_EQ(validate_config(config, 2).message(), "metrics_max_jobs: 0 is out of range [1, 10000]");
-  config = metrics_config();
+  config = metrics_config("./var");
   config.metrics_job_retention_seconds = -1;
   EXPECT_EQ(validate_config(config, 2).message(),
             "metrics_job_retention_seconds: -1 is out of range [0, 604800]");
-  config = metrics_config();
+  config = metrics_config("./var");
   config.metrics_address = "9464";
-  EXPECT_EQ(
-      validate_config(config, 2).message().rfind("metrics_address: \"9464\" is not host:port", 0),
-      0U);
-  config = metrics_config();
+  EXPECT_EQ(validate_config(config, 2).message(),
+            "metrics_address: \"9464\" is not host:port (port 0-65535), e.g. 0.0.0.0:9464; "
+            "empty turns metrics off");
+  config = metrics_config("./var");
   EXPECT_TRUE(validate_config(config, 2).ok());
 }
 

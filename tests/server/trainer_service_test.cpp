@@ -7,9 +7,11 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <regex>
 #include <set>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "tests/server/trainer_service_fixture.hpp"
@@ -18,7 +20,6 @@ namespace gradstream::server {
 namespace {
 
 using namespace std::chrono_literals;
-
 
 std::vector<uint64_t> sequences(const std::vector<v1::TrainingEvent>& events) {
   std::vector<uint64_t> out;
@@ -43,7 +44,8 @@ void expect_contiguous(const std::vector<v1::TrainingEvent>& events, uint64_t fi
 TEST_F(TrainerServiceTest, CreatedJobIsWatchedToTheEnd) {
   v1::Job created;
   ASSERT_TRUE(create(tiny_spec(), &created).ok());
-  EXPECT_FALSE(created.id().empty());
+  // "job-" and 12 hex digits, as in README's examples (job-a1f5ae0423ff).
+  EXPECT_TRUE(std::regex_match(created.id(), std::regex("job-[0-9a-f]{12}"))) << created.id();
   EXPECT_EQ(created.state(), v1::QUEUED);
 
   const Watched watched = watch(created.id());
@@ -55,15 +57,22 @@ TEST_F(TrainerServiceTest, CreatedJobIsWatchedToTheEnd) {
   EXPECT_TRUE(seen.count(v1::QUEUED));
   EXPECT_TRUE(seen.count(v1::RUNNING));
   EXPECT_TRUE(seen.count(v1::SUCCEEDED));
-  bool done = false;
+  const v1::DoneReport* done = nullptr;
   size_t steps = 0;
+  size_t epochs = 0;
   for (const auto& e : watched.events) {
     EXPECT_EQ(e.job_id(), created.id());
-    done = done || e.has_done();
+    if (e.has_done()) done = &e.done();
     steps += e.has_step() ? 1 : 0;
+    epochs += e.has_epoch() ? 1 : 0;
   }
-  EXPECT_TRUE(done);
-  EXPECT_GT(steps, 0U);
+  // 60 000 Fashion-MNIST training samples / batch 1000 = 60 steps, 1 epoch;
+  // a step report for every step (reporting.step_every defaults to 1).
+  EXPECT_EQ(steps, 60U);
+  EXPECT_EQ(epochs, 1U);
+  ASSERT_NE(done, nullptr);
+  EXPECT_EQ(done->outcome(), v1::DoneReport::SUCCEEDED);
+  EXPECT_EQ(done->steps(), 60U);
   v1::Job finished;
   ASSERT_TRUE(get(created.id(), &finished).ok());
   EXPECT_EQ(finished.state(), v1::SUCCEEDED);
@@ -124,19 +133,25 @@ TEST_F(TrainerServiceTest, StepEveryThinsOnlyStepEvents) {
   const std::string id = create_ok(tiny_spec());
   const Watched all = watch(id);
   const Watched thinned = watch(id, 0, 7);
+  ASSERT_TRUE(all.status.ok());
   ASSERT_TRUE(thinned.status.ok());
+  size_t all_steps = 0;
   size_t all_other = 0;
+  std::vector<uint64_t> thinned_steps;
   size_t thinned_other = 0;
-  for (const auto& e : all.events) all_other += e.has_step() ? 0 : 1;
+  for (const auto& e : all.events) (e.has_step() ? all_steps : all_other) += 1;
   for (const auto& e : thinned.events) {
     if (e.has_step()) {
-      EXPECT_EQ(e.step().step() % 7, 0U) << "step " << e.step().step();
+      thinned_steps.push_back(e.step().step());
     } else {
       ++thinned_other;
     }
   }
+  EXPECT_EQ(all_steps, 60U);  // 60 000 samples / batch 1000
+  // Of steps 1..60, the multiples of 7; every other event is kept.
+  EXPECT_EQ(thinned_steps, (std::vector<uint64_t>{7, 14, 21, 28, 35, 42, 49, 56}));
   EXPECT_EQ(thinned_other, all_other);
-  EXPECT_LT(thinned.events.size(), all.events.size());
+  EXPECT_EQ(thinned.events.size(), all_other + 8);
 }
 
 TEST_F(TrainerServiceTest, ZeroUnitsIsInvalidArgumentNamingTheField) {
@@ -144,8 +159,7 @@ TEST_F(TrainerServiceTest, ZeroUnitsIsInvalidArgumentNamingTheField) {
   spec.mutable_model()->mutable_layers(0)->mutable_dense()->set_units(0);
   const grpc::Status status = create(spec);
   EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
-  EXPECT_NE(status.error_message().find("model.layers[0].dense.units"), std::string::npos)
-      << status.error_message();
+  EXPECT_EQ(status.error_message(), "model.layers[0].dense.units: 0 is out of range [1, 65536]");
   EXPECT_TRUE(get("job-missing").error_code() == grpc::StatusCode::NOT_FOUND);  // still serving
 }
 
@@ -155,7 +169,11 @@ TEST_F(TrainerServiceTest, UnknownActivationIsInvalidArgumentNamingIt) {
       "sparkle");
   const grpc::Status status = create(spec);
   EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
-  EXPECT_NE(status.error_message().find("sparkle"), std::string::npos) << status.error_message();
+  // The known names in the order of README.md's activation catalog.
+  EXPECT_EQ(status.error_message(),
+            "model.layers[0].dense.activation.name: unknown activation \"sparkle\" (known: "
+            "identity, sigmoid, tanh, relu, leaky_relu, elu, selu, swish, silu, mish, gelu_erf, "
+            "gelu_tanh, softplus, hardswish, prelu, softmax, log_softmax)");
 }
 
 TEST_F(TrainerServiceTest, LeakyReluAlphaOutOfRangeIsInvalidArgument) {
@@ -165,7 +183,9 @@ TEST_F(TrainerServiceTest, LeakyReluAlphaOutOfRangeIsInvalidArgument) {
   activation->set_alpha(5.0F);
   const grpc::Status status = create(spec);
   EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
-  EXPECT_NE(status.error_message().find("alpha"), std::string::npos) << status.error_message();
+  // README: leaky_relu's alpha lies in [0, 1].
+  EXPECT_EQ(status.error_message(),
+            "model.layers[0].dense.activation.alpha: 5 is out of range [0, 1]");
 }
 
 TEST_F(TrainerServiceTest, UnknownBuiltinIsNotFoundNamingTheField) {
@@ -173,8 +193,8 @@ TEST_F(TrainerServiceTest, UnknownBuiltinIsNotFoundNamingTheField) {
   spec.mutable_data()->set_builtin("imagenet-22k");
   const grpc::Status status = create(spec);
   EXPECT_EQ(status.error_code(), grpc::StatusCode::NOT_FOUND);
-  EXPECT_NE(status.error_message().find("data.builtin"), std::string::npos)
-      << status.error_message();
+  EXPECT_EQ(status.error_message(),
+            "data.builtin: unknown data set 'imagenet-22k'; known: fashion-mnist");
 }
 
 TEST_F(TrainerServiceTest, DatasetIdIsNotFoundUntilUploadsExist) {
@@ -182,7 +202,8 @@ TEST_F(TrainerServiceTest, DatasetIdIsNotFoundUntilUploadsExist) {
   spec.mutable_data()->set_dataset_id("sha256:abc");
   const grpc::Status status = create(spec);
   EXPECT_EQ(status.error_code(), grpc::StatusCode::NOT_FOUND);
-  EXPECT_NE(status.error_message().find("data.dataset_id"), std::string::npos);
+  EXPECT_EQ(status.error_message(),
+            "data.dataset_id: \"sha256:abc\" not found; this server stores no datasets");
 }
 
 TEST(TrainerServiceLimitsTest, TooManyParametersIsResourceExhaustedBeforeLoading) {
@@ -199,7 +220,8 @@ TEST(TrainerServiceLimitsTest, TooManyParametersIsResourceExhaustedBeforeLoading
   v1::Job job;
   const grpc::Status status = server.stub->CreateJob(&context, request, &job);
   EXPECT_EQ(status.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
-  EXPECT_NE(status.error_message().find("7850"), std::string::npos) << status.error_message();
+  // 784 x 10 weights + 10 biases.
+  EXPECT_EQ(status.error_message(), "model: 7850 parameters is more than the limit of 100");
 }
 
 TEST(TrainerServiceLimitsTest, TooManyEpochSamplesIsResourceExhausted) {
@@ -213,7 +235,9 @@ TEST(TrainerServiceLimitsTest, TooManyEpochSamplesIsResourceExhausted) {
   v1::Job job;
   const grpc::Status status = server.stub->CreateJob(&context, request, &job);
   EXPECT_EQ(status.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
-  EXPECT_NE(status.error_message().find("epochs"), std::string::npos) << status.error_message();
+  EXPECT_EQ(status.error_message(),
+            "epochs: 2 x 60000 training samples is 120000, more than the limit of 100000 samples "
+            "per job");
 }
 
 TEST_F(TrainerServiceTest, UnknownAndEmptyJobIdsAreRejectedAndTheServerKeepsServing) {
@@ -316,7 +340,13 @@ TEST_F(TrainerServiceTest, ListJobsFiltersByStateAndRejectsABadToken) {
     ASSERT_TRUE(server_.stub->ListJobs(&context, request, &response).ok());
     EXPECT_EQ(response.jobs_size(), 0);
   }
-  for (const std::string bad : {"abc", "-1", "1x", "99"}) {
+  const std::pair<std::string, std::string> bad_tokens[] = {
+      {"abc", "page_token: \"abc\" is not a valid page token"},
+      {"-1", "page_token: \"-1\" is not a valid page token"},
+      {"1x", "page_token: \"1x\" is not a valid page token"},
+      {"99", "page_token: \"99\" is past the last job (1 jobs)"},
+  };
+  for (const auto& [bad, message] : bad_tokens) {
     grpc::ClientContext context;
     set_deadline(context);
     v1::ListJobsRequest request;
@@ -324,7 +354,7 @@ TEST_F(TrainerServiceTest, ListJobsFiltersByStateAndRejectsABadToken) {
     v1::ListJobsResponse response;
     const grpc::Status status = server_.stub->ListJobs(&context, request, &response);
     EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << bad;
-    EXPECT_NE(status.error_message().find("page_token"), std::string::npos) << bad;
+    EXPECT_EQ(status.error_message(), message);
   }
   EXPECT_TRUE(get(id).ok());
 }
@@ -340,7 +370,7 @@ TEST_F(TrainerServiceTest, UploadIsUnimplementedAndModelsOfUnknownJobsAreNotFoun
     v1::PredictResponse response;
     const grpc::Status status = server_.stub->Predict(&context, request, &response);
     EXPECT_EQ(status.error_code(), grpc::StatusCode::NOT_FOUND);
-    EXPECT_NE(status.error_message().find("job-x"), std::string::npos);
+    EXPECT_EQ(status.error_message(), "job \"job-x\" not found");
   }
   {
     grpc::ClientContext context;
@@ -358,7 +388,9 @@ TEST_F(TrainerServiceTest, UploadIsUnimplementedAndModelsOfUnknownJobsAreNotFoun
     v1::Dataset dataset;
     auto writer = server_.stub->UploadDataset(&context, &dataset);
     writer->WritesDone();
-    EXPECT_EQ(writer->Finish().error_code(), grpc::StatusCode::UNIMPLEMENTED);
+    const grpc::Status status = writer->Finish();
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::UNIMPLEMENTED);
+    EXPECT_EQ(status.error_message(), "UploadDataset is not implemented yet");
   }
 }
 

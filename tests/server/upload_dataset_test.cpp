@@ -4,7 +4,6 @@
 // dataset size limit, and an oversized message that leaves the server serving.
 #include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
-#include <unistd.h>
 
 #include <chrono>
 #include <cmath>
@@ -12,6 +11,7 @@
 #include <filesystem>
 #include <memory>
 #include <random>
+#include <regex>
 #include <string>
 #include <thread>
 #include <vector>
@@ -21,6 +21,7 @@
 #include "server/server.hpp"
 #include "server/upload_dataset_reactor.hpp"
 #include "tests/server/prometheus_text.hpp"
+#include "tests/support/temp_dir.hpp"
 
 namespace gradstream::server {
 namespace {
@@ -79,21 +80,14 @@ class UploadDatasetTest : public ::testing::Test {
  protected:
   void SetUp() override {
     config_.listen_address = "127.0.0.1:0";
-    config_.metrics_address = "127.0.0.1:0";  // never the fixed default port
-    config_.data_dir = (fs::temp_directory_path() /
-                        ("gradstream_upload_test_" + std::to_string(getpid()) + "_" +
-                         ::testing::UnitTest::GetInstance()->current_test_info()->name()))
-                           .string();
+    config_.metrics_address = "127.0.0.1:0";   // never the fixed default port
+    config_.data_dir = scratch_.file("data");  // made by the server
     config_.max_message_bytes = kMaxMessageBytes;
     config_.max_concurrent_jobs = 1;
     config_.threads_per_job = 1;
-    fs::remove_all(config_.data_dir);
     start();
   }
-  void TearDown() override {
-    server_.reset();
-    fs::remove_all(config_.data_dir);
-  }
+  void TearDown() override { server_.reset(); }
 
   void start() {
     server_.reset();
@@ -174,6 +168,7 @@ class UploadDatasetTest : public ::testing::Test {
     return n;
   }
 
+  test_support::TempDir scratch_{"upload"};  // outlives the server
   ServerConfig config_;
   std::unique_ptr<GrpcServer> server_;
   std::unique_ptr<v1::Trainer::Stub> stub_;
@@ -183,7 +178,9 @@ TEST_F(UploadDatasetTest, UploadedBlobsTrainToSucceededWellAboveChance) {
   const Blobs blobs = make_blobs();
   const Uploaded first = upload_blobs(blobs);
   ASSERT_TRUE(first.status.ok()) << first.status.error_message();
-  EXPECT_TRUE(first.dataset.id().starts_with("sha256:"));
+  // README: "prints sha256:<id>", a sha256 in hex.
+  EXPECT_TRUE(std::regex_match(first.dataset.id(), std::regex("sha256:[0-9a-f]{64}")))
+      << first.dataset.id();
   EXPECT_EQ(first.dataset.bytes(), uint64_t{kBlobSamples} * (2 * 4 + 4));
   EXPECT_FALSE(first.dataset.already_present());
   EXPECT_EQ(first.dataset.header().num_classes(), kBlobClasses);
@@ -231,8 +228,11 @@ TEST_F(UploadDatasetTest, DatasetSurvivesARestart) {
   start();  // a new server on the same data_dir
   v1::Job job;
   const grpc::Status created = create_job(spec_for(up.dataset.id(), "[2]"), &job);
-  EXPECT_TRUE(created.ok()) << created.error_message();
-  EXPECT_FALSE(job.id().empty());
+  ASSERT_TRUE(created.ok()) << created.error_message();
+  // "job-" and 12 hex digits, as in README's examples (job-a1f5ae0423ff).
+  EXPECT_TRUE(std::regex_match(job.id(), std::regex("job-[0-9a-f]{12}"))) << job.id();
+  EXPECT_EQ(job.state(), v1::QUEUED);
+  EXPECT_EQ(job.spec().data().dataset_id(), up.dataset.id());
 }
 
 TEST_F(UploadDatasetTest, InputShapeThatDoesNotFitIsInvalidArgument) {

@@ -4,17 +4,16 @@
 #include "engine/data/data_loader.hpp"
 
 #include <gtest/gtest.h>
-#include <unistd.h>
 #include <zlib.h>
 
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
-#include <filesystem>
-#include <fstream>
 #include <map>
 #include <string>
 #include <vector>
+
+#include "tests/support/temp_dir.hpp"
 
 namespace gradstream::engine {
 namespace {
@@ -48,21 +47,12 @@ void expect_error(const Result<DataSplits>& r, StatusCode code, const std::strin
 
 class DataLoaderTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-    dir_ = std::filesystem::temp_directory_path() /
-           ("gradstream_data_" + std::string(info->name()) + "_" + std::to_string(getpid()));
-    std::filesystem::create_directories(dir_);
-  }
-  void TearDown() override { std::filesystem::remove_all(dir_); }
-
   std::string write(const std::string& name, const std::string& bytes) {
-    const std::string path = (dir_ / name).string();
-    std::ofstream(path, std::ios::binary) << bytes;
-    return path;
+    return dir_.write(name, bytes);
   }
-  std::string write_idx_gz(const std::string& name, const std::vector<uint8_t>& dims_and_data, int ndims) {
-    const std::string path = (dir_ / name).string();
+  std::string write_idx_gz(const std::string& name, const std::vector<uint8_t>& dims_and_data,
+                           int ndims) {
+    const std::string path = dir_.file(name);
     const uint8_t magic[4] = {0, 0, 0x08, static_cast<uint8_t>(ndims)};
     gzFile f = gzopen(path.c_str(), "wb");
     gzwrite(f, magic, 4);
@@ -71,7 +61,7 @@ class DataLoaderTest : public ::testing::Test {
     return path;
   }
 
-  std::filesystem::path dir_;
+  test_support::TempDir dir_{"data"};
 };
 
 TEST_F(DataLoaderTest, FashionMnistBuiltinLoadsFullTrainAndTestSets) {
@@ -132,8 +122,8 @@ TEST_F(DataLoaderTest, RepeatedBuiltinLoadsStartFromTheRawData) {
   ASSERT_TRUE(second.ok()) << second.status().message();
   EXPECT_EQ(second->train.count, 60000);
   EXPECT_FALSE(second->has_validation);
-  const auto [lo, hi] = std::minmax_element(second->train.features.begin(),
-                                            second->train.features.end());
+  const auto [lo, hi] =
+      std::minmax_element(second->train.features.begin(), second->train.features.end());
   EXPECT_EQ(*lo, 0.0f);
   EXPECT_EQ(*hi, 255.0f);
   auto third = load_data(scaled, 3);
@@ -144,11 +134,12 @@ TEST_F(DataLoaderTest, RepeatedBuiltinLoadsStartFromTheRawData) {
 
 TEST_F(DataLoaderTest, BuiltinDirectoryComesFromEnvironment) {
   // Two 1x2 training images and one test image, stored under the real names.
-  write_idx_gz("train-images-idx3-ubyte.gz", {0, 0, 0, 2, 0, 0, 0, 1, 0, 0, 0, 2, 10, 20, 30, 255}, 3);
+  write_idx_gz("train-images-idx3-ubyte.gz", {0, 0, 0, 2, 0, 0, 0, 1, 0, 0, 0, 2, 10, 20, 30, 255},
+               3);
   write_idx_gz("train-labels-idx1-ubyte.gz", {0, 0, 0, 2, 4, 1}, 1);
   write_idx_gz("t10k-images-idx3-ubyte.gz", {0, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0, 2, 51, 0}, 3);
   write_idx_gz("t10k-labels-idx1-ubyte.gz", {0, 0, 0, 1, 2}, 1);
-  ASSERT_EQ(setenv(kFashionMnistDirEnv, dir_.c_str(), 1), 0);
+  ASSERT_EQ(setenv(kFashionMnistDirEnv, dir_.path().c_str(), 1), 0);
   v1::DataSpec spec;
   spec.set_builtin("fashion-mnist");
   auto r = load_data(spec, 1);
@@ -161,12 +152,12 @@ TEST_F(DataLoaderTest, BuiltinDirectoryComesFromEnvironment) {
 }
 
 TEST_F(DataLoaderTest, BuiltinMissingFilesNameTheDataSet) {
-  ASSERT_EQ(setenv(kFashionMnistDirEnv, dir_.c_str(), 1), 0);
+  ASSERT_EQ(setenv(kFashionMnistDirEnv, dir_.path().c_str(), 1), 0);
   v1::DataSpec spec;
   spec.set_builtin("fashion-mnist");
   auto r = load_data(spec, 1);
   unsetenv(kFashionMnistDirEnv);
-  expect_error(r, StatusCode::kNotFound, "data.builtin 'fashion-mnist': " + dir_.string());
+  expect_error(r, StatusCode::kNotFound, "data.builtin 'fashion-mnist': " + dir_.path().string());
 }
 
 TEST_F(DataLoaderTest, UnknownBuiltinIsNotFoundAndListsKnownNames) {
@@ -206,14 +197,16 @@ TEST_F(DataLoaderTest, CsvFilesByExtensionWithTestSet) {
 TEST_F(DataLoaderTest, NpyFilesByExtension) {
   // numpy.save layout of a (2, 1) '|u1' array and a (2,) '|u1' array.
   auto npy = [](const std::string& descr, const std::string& shape, const std::string& data) {
-    std::string dict = "{'descr': '" + descr + "', 'fortran_order': False, 'shape': " + shape + ", }";
+    std::string dict =
+        "{'descr': '" + descr + "', 'fortran_order': False, 'shape': " + shape + ", }";
     while ((10 + dict.size() + 1) % 64 != 0) dict += ' ';
     dict += '\n';
     return std::string("\x93NUMPY\x01\x00", 8) + char(dict.size()) + '\0' + dict + data;
   };
   v1::DataSpec spec;
   spec.mutable_files()->set_train_features(write("x.npy", npy("|u1", "(2, 1)", "\x33\xff")));
-  spec.mutable_files()->set_train_labels(write("y.npy", npy("|u1", "(2,)", std::string("\x00\x01", 2))));
+  spec.mutable_files()->set_train_labels(
+      write("y.npy", npy("|u1", "(2,)", std::string("\x00\x01", 2))));
   auto r = load_data(spec, 1);
   ASSERT_TRUE(r.ok()) << r.status().message();
   EXPECT_EQ(r->train.features, (std::vector<float>{0.2f, 1.0f}));  // uint8 data: SCALE
@@ -243,7 +236,8 @@ TEST_F(DataLoaderTest, FileFieldErrorsNameTheField) {
   expect_error(load_data(spec, 1), StatusCode::kInvalidArgument,
                "data.files.train_labels: is required for IDX files");
   spec.mutable_files()->clear_train_features();
-  expect_error(load_data(spec, 1), StatusCode::kInvalidArgument, "data.files.train_features: is required");
+  expect_error(load_data(spec, 1), StatusCode::kInvalidArgument,
+               "data.files.train_features: is required");
 }
 
 TEST_F(DataLoaderTest, ReaderErrorsKeepTheFilePath) {
@@ -291,7 +285,8 @@ TEST_F(DataLoaderTest, ValidationSplitIsDeterministicPerSeed) {
 
 TEST_F(DataLoaderTest, ValidationFractionOutOfRangeIsInvalidArgument) {
   expect_error(split_and_preprocess(numbered(10), std::nullopt, spec_with(0.6f, v1::NONE), 1),
-               StatusCode::kInvalidArgument, "data.validation_fraction: 0.6 is out of range [0, 0.5]");
+               StatusCode::kInvalidArgument,
+               "data.validation_fraction: 0.6 is out of range [0, 0.5]");
   expect_error(split_and_preprocess(numbered(10), std::nullopt, spec_with(-0.1f, v1::NONE), 1),
                StatusCode::kInvalidArgument, "data.validation_fraction: -0.1");
   expect_error(split_and_preprocess(numbered(10), std::nullopt, spec_with(NAN, v1::NONE), 1),
@@ -319,7 +314,8 @@ TEST_F(DataLoaderTest, ScaleIsTheDefaultForUint8AndAppliesToEverySplit) {
 }
 
 TEST_F(DataLoaderTest, FloatDataIsUntouchedByDefault) {
-  auto r = split_and_preprocess(numbered(3), std::nullopt, spec_with(0, v1::PREPROCESS_UNSPECIFIED), 1);
+  auto r =
+      split_and_preprocess(numbered(3), std::nullopt, spec_with(0, v1::PREPROCESS_UNSPECIFIED), 1);
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(r->train.features, (std::vector<float>{0, 1, 2, 3, 4, 5}));
   auto scaled = split_and_preprocess(numbered(3), std::nullopt, spec_with(0, v1::SCALE), 1);
@@ -355,7 +351,8 @@ TEST_F(DataLoaderTest, StandardizedTrainSplitHasZeroMeanUnitStd) {
     double sum = 0, sq = 0;
     for (int64_t i = 0; i < r->train.count; ++i) sum += r->train.features[3 * i + j];
     const double mean = sum / 400;
-    for (int64_t i = 0; i < r->train.count; ++i) sq += std::pow(r->train.features[3 * i + j] - mean, 2);
+    for (int64_t i = 0; i < r->train.count; ++i)
+      sq += std::pow(r->train.features[3 * i + j] - mean, 2);
     EXPECT_NEAR(mean, 0.0, 1e-5) << "feature " << j;
     EXPECT_NEAR(std::sqrt(sq / 400), 1.0, 1e-5) << "feature " << j;
   }

@@ -3,33 +3,23 @@
 #include "engine/io/csv_reader.hpp"
 
 #include <gtest/gtest.h>
-#include <unistd.h>
 
-#include <filesystem>
-#include <fstream>
 #include <string>
 #include <vector>
+
+#include "tests/support/temp_dir.hpp"
 
 namespace gradstream::engine {
 namespace {
 
 class CsvReaderTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-    dir_ = std::filesystem::temp_directory_path() /
-           ("gradstream_csv_" + std::string(info->name()) + "_" + std::to_string(getpid()));
-    std::filesystem::create_directories(dir_);
-  }
-  void TearDown() override { std::filesystem::remove_all(dir_); }
-
   std::string write(const std::string& text, const std::string& name = "data.csv") {
-    const std::string path = (dir_ / name).string();
-    std::ofstream(path, std::ios::binary) << text;
-    return path;
+    return dir_.write(name, text);
   }
 
-  void expect_error(const Result<Dataset>& r, StatusCode code, const std::vector<std::string>& words) {
+  void expect_error(const Result<Dataset>& r, StatusCode code,
+                    const std::vector<std::string>& words) {
     ASSERT_FALSE(r.ok());
     EXPECT_EQ(r.status().code(), code) << r.status().message();
     for (const std::string& w : words)
@@ -37,7 +27,7 @@ class CsvReaderTest : public ::testing::Test {
           << "'" << w << "' not in: " << r.status().message();
   }
 
-  std::filesystem::path dir_;
+  test_support::TempDir dir_{"csv"};
 };
 
 TEST_F(CsvReaderTest, ReadsLastColumnLabelsWithHeader) {
@@ -59,7 +49,9 @@ TEST_F(CsvReaderTest, ReadsFirstColumnLabelsWithCrlfAndBlankLines) {
 }
 
 TEST_F(CsvReaderTest, SkipsUtf8ByteOrderMark) {
-  auto r = read_csv(write("\xEF\xBB\xBF" "1.25,3\n"), -1, false);
+  auto r = read_csv(write("\xEF\xBB\xBF"
+                          "1.25,3\n"),
+                    -1, false);
   ASSERT_TRUE(r.ok()) << r.status().message();
   EXPECT_EQ(r->features, (std::vector<float>{1.25f}));
   EXPECT_EQ(r->labels, (std::vector<int32_t>{3}));
@@ -76,7 +68,7 @@ TEST_F(CsvReaderTest, MiddleLabelColumnAndIntegralFloatLabels) {
 }
 
 TEST_F(CsvReaderTest, MissingFileIsNotFound) {
-  const std::string path = (dir_ / "missing.csv").string();
+  const std::string path = dir_.file("missing.csv");
   expect_error(read_csv(path, -1, false), StatusCode::kNotFound, {path});
 }
 
@@ -93,7 +85,8 @@ TEST_F(CsvReaderTest, EmptyCellIsNotANumber) {
 
 TEST_F(CsvReaderTest, PartlyNumericCellIsRejected) {
   const std::string path = write("1,2,0\n1.5x,2,0\n");
-  expect_error(read_csv(path, -1, false), StatusCode::kDataLoss, {path, "line 2", "column 1", "'1.5x'"});
+  expect_error(read_csv(path, -1, false), StatusCode::kDataLoss,
+               {path, "line 2", "column 1", "'1.5x'"});
 }
 
 TEST_F(CsvReaderTest, NanFeatureIsInvalidArgument) {
@@ -104,7 +97,8 @@ TEST_F(CsvReaderTest, NanFeatureIsInvalidArgument) {
 
 TEST_F(CsvReaderTest, InfiniteFeatureIsInvalidArgument) {
   const std::string path = write("-inf,2,0\n");
-  expect_error(read_csv(path, -1, false), StatusCode::kInvalidArgument, {path, "line 1", "column 1"});
+  expect_error(read_csv(path, -1, false), StatusCode::kInvalidArgument,
+               {path, "line 1", "column 1"});
 }
 
 TEST_F(CsvReaderTest, NegativeOrFractionalLabelIsInvalidArgument) {
@@ -141,7 +135,8 @@ TEST_F(CsvReaderTest, LabelColumnOutOfRangeIsInvalidArgument) {
 
 TEST_F(CsvReaderTest, SingleColumnHasNoFeatures) {
   const std::string path = write("1\n2\n");
-  expect_error(read_csv(path, 0, false), StatusCode::kInvalidArgument, {path, "at least one feature"});
+  expect_error(read_csv(path, 0, false), StatusCode::kInvalidArgument,
+               {path, "at least one feature"});
 }
 
 }  // namespace

@@ -3,15 +3,14 @@
 #include "engine/io/idx_reader.hpp"
 
 #include <gtest/gtest.h>
-#include <unistd.h>
 #include <zlib.h>
 
 #include <cmath>
 #include <cstring>
-#include <filesystem>
-#include <fstream>
 #include <string>
 #include <vector>
+
+#include "tests/support/temp_dir.hpp"
 
 namespace gradstream::engine {
 namespace {
@@ -41,22 +40,11 @@ Bytes be_floats(const std::vector<float>& values) {
 
 class IdxReaderTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-    dir_ = std::filesystem::temp_directory_path() /
-           ("gradstream_idx_" + std::string(info->name()) + "_" + std::to_string(getpid()));
-    std::filesystem::create_directories(dir_);
-  }
-  void TearDown() override { std::filesystem::remove_all(dir_); }
-
   std::string write_raw(const std::string& name, const Bytes& bytes) {
-    const std::string path = (dir_ / name).string();
-    std::ofstream(path, std::ios::binary)
-        .write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
-    return path;
+    return dir_.write(name, {reinterpret_cast<const char*>(bytes.data()), bytes.size()});
   }
   std::string write_gz(const std::string& name, const Bytes& bytes) {
-    const std::string path = (dir_ / name).string();
+    const std::string path = dir_.file(name);
     gzFile f = gzopen(path.c_str(), "wb");
     gzwrite(f, bytes.data(), static_cast<unsigned>(bytes.size()));
     gzclose(f);
@@ -64,7 +52,9 @@ class IdxReaderTest : public ::testing::Test {
   }
 
   // Three 2x2 images 0..11 (255 in the last pixel) and labels 1, 0, 9.
-  Bytes images() const { return idx_file(0x08, {3, 2, 2}, {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 255}); }
+  Bytes images() const {
+    return idx_file(0x08, {3, 2, 2}, {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 255});
+  }
   Bytes labels() const { return idx_file(0x08, {3}, {1, 0, 9}); }
 
   void expect_error(const Result<Dataset>& r, StatusCode code, const std::string& path,
@@ -75,11 +65,12 @@ class IdxReaderTest : public ::testing::Test {
     EXPECT_NE(r.status().message().find(words), std::string::npos) << r.status().message();
   }
 
-  std::filesystem::path dir_;
+  test_support::TempDir dir_{"idx"};
 };
 
 TEST_F(IdxReaderTest, ReadsRawUbyteImagesAndLabels) {
-  auto r = read_idx(write_raw("images-idx3-ubyte", images()), write_raw("labels-idx1-ubyte", labels()));
+  auto r =
+      read_idx(write_raw("images-idx3-ubyte", images()), write_raw("labels-idx1-ubyte", labels()));
   ASSERT_TRUE(r.ok()) << r.status().message();
   EXPECT_EQ(r->count, 3);
   EXPECT_EQ(r->sample_shape, (std::vector<int64_t>{2, 2}));
@@ -125,9 +116,11 @@ TEST_F(IdxReaderTest, OneDimensionalFeaturesAreScalarSamples) {
 }
 
 TEST_F(IdxReaderTest, MissingFileIsNotFound) {
-  const std::string missing = (dir_ / "nope-idx3-ubyte").string();
-  expect_error(read_idx(missing, write_raw("l", labels())), StatusCode::kNotFound, missing, "no such");
-  expect_error(read_idx(write_raw("f", images()), missing), StatusCode::kNotFound, missing, "no such");
+  const std::string missing = dir_.file("nope-idx3-ubyte");
+  expect_error(read_idx(missing, write_raw("l", labels())), StatusCode::kNotFound, missing,
+               "no such");
+  expect_error(read_idx(write_raw("f", images()), missing), StatusCode::kNotFound, missing,
+               "no such");
 }
 
 TEST_F(IdxReaderTest, WrongFeatureMagicIsDataLoss) {
@@ -145,7 +138,8 @@ TEST_F(IdxReaderTest, WrongLabelMagicIsDataLoss) {
 
 TEST_F(IdxReaderTest, UnsupportedElementTypeIsInvalidArgument) {
   const std::string path = write_raw("f", idx_file(0x0B, {3, 1}, {0, 1, 0, 2, 0, 3}));
-  expect_error(read_idx(path, write_raw("l", labels())), StatusCode::kInvalidArgument, path, "0x0B");
+  expect_error(read_idx(path, write_raw("l", labels())), StatusCode::kInvalidArgument, path,
+               "0x0B");
 }
 
 TEST_F(IdxReaderTest, TruncatedHeaderIsDataLoss) {
@@ -208,8 +202,7 @@ TEST_F(IdxReaderTest, ZeroDimensionIsInvalidArgument) {
 }
 
 TEST_F(IdxReaderTest, NanInFloatFeaturesIsInvalidArgument) {
-  const std::string path =
-      write_raw("f", idx_file(0x0D, {2, 1}, be_floats({1.0f, std::nanf("")})));
+  const std::string path = write_raw("f", idx_file(0x0D, {2, 1}, be_floats({1.0f, std::nanf("")})));
   expect_error(read_idx(path, write_raw("l", idx_file(0x08, {2}, {0, 1}))),
                StatusCode::kInvalidArgument, path, "element 1 is NaN");
 }

@@ -3,14 +3,13 @@
 #include "engine/io/npy_reader.hpp"
 
 #include <gtest/gtest.h>
-#include <unistd.h>
 
 #include <cmath>
 #include <cstring>
-#include <filesystem>
-#include <fstream>
 #include <string>
 #include <vector>
+
+#include "tests/support/temp_dir.hpp"
 
 namespace gradstream::engine {
 namespace {
@@ -21,13 +20,14 @@ using Bytes = std::vector<uint8_t>;
 // and ended by '\n' so the data starts on a 64-byte boundary.
 Bytes npy_file(const std::string& descr, const std::string& shape, const Bytes& payload,
                int major = 1, const std::string& fortran = "False") {
-  std::string dict = "{'descr': '" + descr + "', 'fortran_order': " + fortran +
-                     ", 'shape': " + shape + ", }";
+  std::string dict =
+      "{'descr': '" + descr + "', 'fortran_order': " + fortran + ", 'shape': " + shape + ", }";
   const size_t preamble = 6 + 2 + (major == 1 ? 2 : 4);
   while ((preamble + dict.size() + 1) % 64 != 0) dict += ' ';
   dict += '\n';
   Bytes out = {0x93, 'N', 'U', 'M', 'P', 'Y', static_cast<uint8_t>(major), 0};
-  for (size_t i = 0; i < (major == 1 ? 2u : 4u); ++i) out.push_back(static_cast<uint8_t>(dict.size() >> (8 * i)));
+  for (size_t i = 0; i < (major == 1 ? 2u : 4u); ++i)
+    out.push_back(static_cast<uint8_t>(dict.size() >> (8 * i)));
   out.insert(out.end(), dict.begin(), dict.end());
   out.insert(out.end(), payload.begin(), payload.end());
   return out;
@@ -42,19 +42,8 @@ Bytes le_bytes(const std::vector<T>& values) {
 
 class NpyReaderTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-    dir_ = std::filesystem::temp_directory_path() /
-           ("gradstream_npy_" + std::string(info->name()) + "_" + std::to_string(getpid()));
-    std::filesystem::create_directories(dir_);
-  }
-  void TearDown() override { std::filesystem::remove_all(dir_); }
-
   std::string write(const std::string& name, const Bytes& bytes) {
-    const std::string path = (dir_ / name).string();
-    std::ofstream(path, std::ios::binary)
-        .write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
-    return path;
+    return dir_.write(name, {reinterpret_cast<const char*>(bytes.data()), bytes.size()});
   }
   // Three 2x2 float samples 0.5, 1.5, ... and their int64 labels 2, 0, 1.
   std::string features() {
@@ -62,7 +51,9 @@ class NpyReaderTest : public ::testing::Test {
                                    le_bytes<float>({0.5f, 1.5f, 2.5f, 3.5f, 4.5f, 5.5f, 6.5f, 7.5f,
                                                     8.5f, 9.5f, 10.5f, -11.5f})));
   }
-  std::string labels() { return write("y.npy", npy_file("<i8", "(3,)", le_bytes<int64_t>({2, 0, 1}))); }
+  std::string labels() {
+    return write("y.npy", npy_file("<i8", "(3,)", le_bytes<int64_t>({2, 0, 1})));
+  }
 
   void expect_error(const Result<Dataset>& r, StatusCode code, const std::string& path,
                     const std::string& words) {
@@ -72,7 +63,7 @@ class NpyReaderTest : public ::testing::Test {
     EXPECT_NE(r.status().message().find(words), std::string::npos) << r.status().message();
   }
 
-  std::filesystem::path dir_;
+  test_support::TempDir dir_{"npy"};
 };
 
 TEST_F(NpyReaderTest, ReadsFloat32FeaturesAndInt64Labels) {
@@ -105,7 +96,7 @@ TEST_F(NpyReaderTest, ReadsUint8Labels) {
 }
 
 TEST_F(NpyReaderTest, MissingFileIsNotFound) {
-  const std::string path = (dir_ / "none.npy").string();
+  const std::string path = dir_.file("none.npy");
   expect_error(read_npy(path, labels()), StatusCode::kNotFound, path, "no such file");
 }
 
@@ -132,7 +123,8 @@ TEST_F(NpyReaderTest, TrailingBytesAreDataLoss) {
 }
 
 TEST_F(NpyReaderTest, LyingShapeIsRejectedBeforeAllocating) {
-  const std::string huge = write("huge.npy", npy_file("<f4", "(100000, 100000, 100000)", Bytes(12, 0)));
+  const std::string huge =
+      write("huge.npy", npy_file("<f4", "(100000, 100000, 100000)", Bytes(12, 0)));
   expect_error(read_npy(huge, labels()), StatusCode::kInvalidArgument, huge, "more than");
   const std::string big = write("big.npy", npy_file("<f4", "(60000, 784)", Bytes(12, 0)));
   expect_error(read_npy(big, labels()), StatusCode::kDataLoss, big, "188160000");
@@ -145,7 +137,8 @@ TEST_F(NpyReaderTest, UnsupportedFeatureDtypeIsInvalidArgument) {
 
 TEST_F(NpyReaderTest, UnsupportedLabelDtypeIsInvalidArgument) {
   const std::string path = write("y.npy", npy_file("<f4", "(3,)", le_bytes<float>({0, 1, 2})));
-  expect_error(read_npy(features(), path), StatusCode::kInvalidArgument, path, "labels dtype '<f4'");
+  expect_error(read_npy(features(), path), StatusCode::kInvalidArgument, path,
+               "labels dtype '<f4'");
 }
 
 TEST_F(NpyReaderTest, FortranOrderIsInvalidArgument) {
@@ -154,10 +147,12 @@ TEST_F(NpyReaderTest, FortranOrderIsInvalidArgument) {
 }
 
 TEST_F(NpyReaderTest, LabelShapeMismatchIsInvalidArgument) {
-  const std::string short_labels = write("y2.npy", npy_file("<i8", "(2,)", le_bytes<int64_t>({0, 1})));
+  const std::string short_labels =
+      write("y2.npy", npy_file("<i8", "(2,)", le_bytes<int64_t>({0, 1})));
   expect_error(read_npy(features(), short_labels), StatusCode::kInvalidArgument, short_labels,
                "shape (3,)");
-  const std::string column = write("y3.npy", npy_file("<i8", "(3, 1)", le_bytes<int64_t>({0, 1, 2})));
+  const std::string column =
+      write("y3.npy", npy_file("<i8", "(3, 1)", le_bytes<int64_t>({0, 1, 2})));
   expect_error(read_npy(features(), column), StatusCode::kInvalidArgument, column, "shape (3,)");
 }
 

@@ -5,9 +5,10 @@
 #include <google/protobuf/util/message_differencer.h>
 #include <gtest/gtest.h>
 
-#include <filesystem>
 #include <fstream>
 #include <string>
+
+#include "tests/support/temp_dir.hpp"
 
 namespace gradstream::engine {
 namespace {
@@ -49,13 +50,6 @@ constexpr const char* kExampleText = R"pb(
   threads: 2
   reporting { step_every: 100 }
 )pb";
-
-// Writes `text` to a fresh file under the test temp dir and returns its path.
-std::string write_temp(const std::string& name, const std::string& text) {
-  const std::string path = ::testing::TempDir() + "/spec_io_test_" + name;
-  std::ofstream(path, std::ios::binary) << text;
-  return path;
-}
 
 v1::TrainingSpec example() {
   auto spec = read_spec_file(kExamplePath);
@@ -158,7 +152,8 @@ TEST(SpecIoTest, UnknownTextEnumValueRejected) {
 }
 
 TEST(SpecIoTest, MissingFileIsNotFound) {
-  const std::string path = ::testing::TempDir() + "/spec_io_test_does_not_exist.json";
+  const test_support::TempDir dir("spec_io");
+  const std::string path = dir.file("does_not_exist.json");
   auto spec = read_spec_file(path);
   ASSERT_FALSE(spec.ok());
   EXPECT_EQ(spec.status().code(), StatusCode::kNotFound);
@@ -166,7 +161,8 @@ TEST(SpecIoTest, MissingFileIsNotFound) {
 }
 
 TEST(SpecIoTest, FileErrorsNameThePath) {
-  const std::string path = write_temp("broken.json", "{ not json");
+  const test_support::TempDir dir("spec_io");
+  const std::string path = dir.write("broken.json", "{ not json");
   auto spec = read_spec_file(path);
   ASSERT_FALSE(spec.ok());
   EXPECT_EQ(spec.status().code(), StatusCode::kInvalidArgument);
@@ -175,8 +171,9 @@ TEST(SpecIoTest, FileErrorsNameThePath) {
 }
 
 TEST(SpecIoTest, TextExtensionsReadAsTextProto) {
+  const test_support::TempDir dir("spec_io");
   for (const char* ext : {".txtpb", ".textproto", ".pbtxt", ".txt", ".PBTXT"}) {
-    auto spec = read_spec_file(write_temp(std::string("ext") + ext, kExampleText));
+    auto spec = read_spec_file(dir.write(std::string("ext") + ext, kExampleText));
     ASSERT_TRUE(spec.ok()) << ext << ": " << spec.status().message();
     EXPECT_TRUE(MessageDifferencer::Equals(spec.value(), example())) << ext;
   }
@@ -186,11 +183,12 @@ TEST(SpecIoTest, OtherExtensionsSniffFirstCharacter) {
   std::ifstream in(kExamplePath);
   const std::string json((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
 
-  auto from_json = read_spec_file(write_temp("sniff_json.spec", "\n  " + json));
+  const test_support::TempDir dir("spec_io");
+  auto from_json = read_spec_file(dir.write("sniff_json.spec", "\n  " + json));
   ASSERT_TRUE(from_json.ok()) << from_json.status().message();
   EXPECT_TRUE(MessageDifferencer::Equals(from_json.value(), example()));
 
-  auto from_text = read_spec_file(write_temp("sniff_text", kExampleText));
+  auto from_text = read_spec_file(dir.write("sniff_text", kExampleText));
   ASSERT_TRUE(from_text.ok()) << from_text.status().message();
   EXPECT_TRUE(MessageDifferencer::Equals(from_text.value(), example()));
 }

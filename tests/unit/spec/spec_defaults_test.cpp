@@ -1,5 +1,10 @@
 // with_defaults: every defaulted field becomes explicit, explicit values and
 // fields whose 0 means something are kept, and a second pass changes nothing.
+// The expected defaults are the documented ones, written out: Adam's and
+// RMSprop's coefficients and the reporting defaults from the comments in
+// proto/gradstream/v1/spec.proto, threads and loss from spec_defaults.hpp's
+// contract, the learning rates from the optimizers' conventions
+// (optimizer.hpp: Adam and AdamW 1e-3, SGD and RMSprop 1e-2).
 #include "engine/spec/spec_defaults.hpp"
 
 #include <google/protobuf/util/message_differencer.h>
@@ -37,6 +42,8 @@ TEST(SpecDefaultsTest, FillsEveryDefaultOfAnEmptySpec) {
   EXPECT_EQ(spec.reporting().step_every(), 1u);
   EXPECT_EQ(spec.reporting().histogram_bins(), 16u);
   EXPECT_EQ(spec.reporting().max_tensor_elements(), 65536u);
+  EXPECT_EQ(spec.reporting().diagnostics_every(), 20u);  // README: default 20
+  EXPECT_FALSE(spec.reporting().no_diagnostics());       // diagnostics are on
 }
 
 TEST(SpecDefaultsTest, LeavesFieldsWhereZeroIsMeaningful) {
@@ -130,7 +137,8 @@ TEST(SpecDefaultsTest, DefaultedExampleStillValidates) {
 }
 
 TEST(SpecDefaultsTest, DefaultLearningRateTable) {
-  EXPECT_FLOAT_EQ(default_learning_rate(v1::OptimizerSpec::KIND_NOT_SET), kDefaultAdamLearningRate);
+  // An unset kind is Adam.
+  EXPECT_FLOAT_EQ(default_learning_rate(v1::OptimizerSpec::KIND_NOT_SET), 0.001f);
   EXPECT_FLOAT_EQ(default_learning_rate(v1::OptimizerSpec::kAdam), 0.001f);
   EXPECT_FLOAT_EQ(default_learning_rate(v1::OptimizerSpec::kAdamw), 0.001f);
   EXPECT_FLOAT_EQ(default_learning_rate(v1::OptimizerSpec::kSgd), 0.01f);

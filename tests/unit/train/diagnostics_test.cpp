@@ -15,8 +15,8 @@
 #include <string>
 #include <vector>
 
-#include "engine/spec/spec_defaults.hpp"
 #include "engine/io/spec_io.hpp"
+#include "engine/spec/spec_defaults.hpp"
 #include "engine/spec/spec_validator.hpp"
 #include "engine/train/trainer.hpp"
 
@@ -60,6 +60,13 @@ std::vector<v1::Warning> feed(Diagnostics& d, uint64_t first_step, int count,
   return all;
 }
 
+// README.md's Diagnostics section states the thresholds these tests check,
+// written here as it gives them: gradient checks average the last 5 checks,
+// vanishing is below 1e-3 of the last layer, exploding is a norm of 1000 or
+// growth of 100x to at least 1, dead_relu is 25% of units, saturation half
+// of the outputs.
+constexpr int kWindow = 5;
+
 bool contains(const std::string& text, const std::string& part) {
   return text.find(part) != std::string::npos;
 }
@@ -69,12 +76,12 @@ TEST(DiagnosticsTest, VanishingNeedsAFullWindowBelowTheRatio) {
   d.start_epoch();
   // dense_0 at 1e-4 of the last layer, dense_1 at 0.5: only dense_0 vanishes,
   // and only once the window is full.
-  EXPECT_TRUE(feed(d, 1, kDiagnosticsWindow - 1, {1e-4F, 0.5F, 1.0F}).empty());
-  const auto w = feed(d, kDiagnosticsWindow, 1, {1e-4F, 0.5F, 1.0F});
+  EXPECT_TRUE(feed(d, 1, kWindow - 1, {1e-4F, 0.5F, 1.0F}).empty());
+  const auto w = feed(d, kWindow, 1, {1e-4F, 0.5F, 1.0F});
   ASSERT_EQ(w.size(), 1U);
   EXPECT_EQ(w[0].kind(), "vanishing_gradient");
   EXPECT_EQ(w[0].layer(), "dense_0");
-  EXPECT_EQ(w[0].step(), kDiagnosticsWindow);
+  EXPECT_EQ(w[0].step(), 5U);
   EXPECT_NEAR(w[0].value(), 1e-4, 1e-9);
   EXPECT_TRUE(contains(w[0].message(), "dense_0: ")) << w[0].message();
   EXPECT_TRUE(contains(w[0].message(), "0.0001")) << w[0].message();
@@ -86,10 +93,10 @@ TEST(DiagnosticsTest, VanishingNeedsAFullWindowBelowTheRatio) {
 TEST(DiagnosticsTest, VanishingThresholdEdgeIsStrict) {
   Diagnostics above;
   above.start_epoch();
-  EXPECT_TRUE(feed(above, 1, 2 * kDiagnosticsWindow, {1.01e-3F, 1.0F}).empty());
+  EXPECT_TRUE(feed(above, 1, 2 * kWindow, {1.01e-3F, 1.0F}).empty());
   Diagnostics below;
   below.start_epoch();
-  EXPECT_EQ(feed(below, 1, kDiagnosticsWindow, {0.99e-3F, 1.0F}).size(), 1U);
+  EXPECT_EQ(feed(below, 1, kWindow, {0.99e-3F, 1.0F}).size(), 1U);
 }
 
 TEST(DiagnosticsTest, VanishingAveragesOverTheWindow) {
@@ -97,15 +104,15 @@ TEST(DiagnosticsTest, VanishingAveragesOverTheWindow) {
   d.start_epoch();
   // One healthy check among tiny ones lifts the mean above 1e-3: no warning.
   EXPECT_TRUE(feed(d, 1, 1, {0.1F, 1.0F}).empty());
-  EXPECT_TRUE(feed(d, 2, kDiagnosticsWindow - 1, {1e-5F, 1.0F}).empty());
+  EXPECT_TRUE(feed(d, 2, kWindow - 1, {1e-5F, 1.0F}).empty());
   // Once the healthy check leaves the window, the mean is 1e-5.
-  EXPECT_EQ(feed(d, kDiagnosticsWindow + 1, 1, {1e-5F, 1.0F}).size(), 1U);
+  EXPECT_EQ(feed(d, kWindow + 1, 1, {1e-5F, 1.0F}).size(), 1U);
 }
 
 TEST(DiagnosticsTest, EachKindWarnsOncePerLayerPerEpoch) {
   Diagnostics d;
   d.start_epoch();
-  const auto first = feed(d, 1, 3 * kDiagnosticsWindow, {1e-6F, 1e-6F, 1.0F});
+  const auto first = feed(d, 1, 3 * kWindow, {1e-6F, 1e-6F, 1.0F});
   ASSERT_EQ(first.size(), 2U);  // dense_0 and dense_1, once each
   EXPECT_EQ(first[0].layer(), "dense_0");
   EXPECT_EQ(first[1].layer(), "dense_1");
@@ -147,9 +154,9 @@ TEST(DiagnosticsTest, ExplodingByGrowthOverTheWindow) {
   Diagnostics d;
   d.start_epoch();
   // 0.01 -> 1.0 over the window: a factor of 100 to a norm of 1.
-  const float norms[kDiagnosticsWindow] = {0.01F, 0.02F, 0.05F, 0.2F, 1.0F};
+  const float norms[kWindow] = {0.01F, 0.02F, 0.05F, 0.2F, 1.0F};
   std::vector<v1::Warning> w;
-  for (size_t i = 0; i < kDiagnosticsWindow; ++i) {
+  for (int i = 0; i < kWindow; ++i) {
     auto out = d.on_gradients(norms_report(i + 1, {norms[i], 1.0F}));
     w.insert(w.end(), out.begin(), out.end());
   }
@@ -157,10 +164,10 @@ TEST(DiagnosticsTest, ExplodingByGrowthOverTheWindow) {
   EXPECT_EQ(w[0].kind(), "exploding_gradient");
   EXPECT_NEAR(w[0].value(), 100.0F, 1e-3F);
   EXPECT_TRUE(contains(w[0].message(), "grew 100x")) << w[0].message();
-  // The same factor ending below kExplodingGrowthMinNorm is harmless.
+  // The same factor ending at 0.5, below a norm of 1, is harmless.
   Diagnostics small;
   small.start_epoch();
-  for (size_t i = 0; i < kDiagnosticsWindow; ++i) {
+  for (int i = 0; i < kWindow; ++i) {
     EXPECT_TRUE(small.on_gradients(norms_report(i + 1, {norms[i] * 0.5F, 1.0F})).empty());
   }
 }
@@ -169,7 +176,7 @@ TEST(DiagnosticsTest, SaturationAtTheShareOncePerEpoch) {
   Diagnostics d;
   d.start_epoch();
   EXPECT_TRUE(d.on_activations(saturation_report(1, 0.49F)).empty());
-  const auto w = d.on_activations(saturation_report(2, kSaturationWarningFraction));
+  const auto w = d.on_activations(saturation_report(2, 0.5F));
   ASSERT_EQ(w.size(), 1U);
   EXPECT_EQ(w[0].kind(), "saturation");
   EXPECT_EQ(w[0].layer(), "dense_0/sigmoid");
@@ -277,15 +284,18 @@ v1::TrainingSpec mlp(int hidden, uint32_t units, const std::string& activation,
                      const std::string& optimizer_json) {
   std::string layers;
   for (int i = 0; i < hidden; ++i) {
-    layers += R"({"dense": {"units": )" + std::to_string(units) +
-              R"(, "activation": {"name": ")" + activation + R"("}}},)";
+    layers += R"({"dense": {"units": )" + std::to_string(units) + R"(, "activation": {"name": ")" +
+              activation + R"("}}},)";
   }
   auto spec = parse_spec_json(R"({
-    "model": {"inputShape": [2], "layers": [)" + layers + R"({"dense": {"units": 2}}]},
-    "optimizer": )" + optimizer_json + R"(,
+    "model": {"inputShape": [2], "layers": [)" +
+                                  layers + R"({"dense": {"units": 2}}]},
+    "optimizer": )" + optimizer_json +
+                                  R"(,
     "data": {"builtin": "in-memory"},
     "epochs": 3, "batchSize": 32, "seed": 3, "threads": 1,
-    "reporting": {"stepEvery": 100, "diagnosticsEvery": 1}})", "diagnostics spec");
+    "reporting": {"stepEvery": 100, "diagnosticsEvery": 1}})",
+                              "diagnostics spec");
   EXPECT_TRUE(spec.ok()) << spec.status().message();
   EXPECT_TRUE(validate_spec(*spec).ok()) << validate_spec(*spec).message();
   return *spec;
@@ -324,7 +334,7 @@ TEST(DiagnosticsTrainingTest, DeepSigmoidNetworkHasVanishingGradients) {
   const auto vanishing = log.of_kind("vanishing_gradient");
   ASSERT_FALSE(vanishing.empty()) << describe(log.warnings);
   EXPECT_EQ(vanishing[0].layer(), "dense_0");  // the earliest layer, first
-  EXPECT_LT(vanishing[0].value(), kVanishingGradientRatio);
+  EXPECT_LT(vanishing[0].value(), 1e-3F);
   EXPECT_GT(vanishing[0].value(), 0.0F);
   EXPECT_TRUE(contains(vanishing[0].message(), "dense_0: weight-gradient norm is "))
       << vanishing[0].message();
@@ -352,7 +362,6 @@ TEST(DiagnosticsTrainingTest, NegativeBiasKillsReluUnits) {
   const auto dead = log.of_kind("dead_relu");
   ASSERT_EQ(dead.size(), 2U) << describe(log.warnings);  // once per epoch
   EXPECT_EQ(dead[0].layer(), "dense_0/relu");
-  EXPECT_GE(dead[0].value(), kDeadUnitWarningFraction);
   EXPECT_EQ(dead[0].value(), 1.0F);
   EXPECT_EQ(dead[0].step(), 13U);  // the epoch's last step: 400 / 32 = 13 batches
   EXPECT_TRUE(contains(dead[0].message(), "100% of units (64 of 64)")) << dead[0].message();
