@@ -12,11 +12,10 @@
 
 #include <cstdint>
 #include <memory>
+#include <oneapi/dnnl/dnnl.hpp>
 #include <optional>
 #include <string>
 #include <vector>
-
-#include <oneapi/dnnl/dnnl.hpp>
 
 #include "engine/core/layout_conversion.hpp"
 #include "engine/core/parameter.hpp"
@@ -68,9 +67,9 @@ class Layer {
 // How a pipeline instantiates a node.
 struct LayerOptions {
   bool training = false;
-  uint64_t seed = 0;                // per layer and model (dropout masks)
-  std::optional<PostOp> post_op;    // apply the next node's activation as a post-op
-  bool fused_upstream = false;      // this activation was applied by the node below
+  uint64_t seed = 0;              // per layer and model (dropout masks)
+  std::optional<PostOp> post_op;  // apply the next node's activation as a post-op
+  bool fused_upstream = false;    // this activation was applied by the node below
 };
 
 class LayerNode {

@@ -8,10 +8,9 @@
 #pragma once
 
 #include <cstdint>
+#include <oneapi/dnnl/dnnl.hpp>
 #include <string>
 #include <vector>
-
-#include <oneapi/dnnl/dnnl.hpp>
 
 #include "engine/core/primitive_call.hpp"
 #include "engine/core/shape.hpp"

@@ -3,8 +3,7 @@
 
 namespace gradstream::engine {
 
-PrimitiveCall::PrimitiveCall(dnnl::primitive primitive,
-                             std::unordered_map<int, dnnl::memory> args)
+PrimitiveCall::PrimitiveCall(dnnl::primitive primitive, std::unordered_map<int, dnnl::memory> args)
     : primitive_(std::move(primitive)), memories_(std::move(args)) {
   args_.reserve(memories_.size());
   for (const auto& [arg, mem] : memories_) args_.push_back({arg, mem.get()});

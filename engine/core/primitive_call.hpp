@@ -2,10 +2,9 @@
 // loop executes it without building argument maps or allocating.
 #pragma once
 
+#include <oneapi/dnnl/dnnl.hpp>
 #include <unordered_map>
 #include <vector>
-
-#include <oneapi/dnnl/dnnl.hpp>
 
 namespace gradstream::engine {
 

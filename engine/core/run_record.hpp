@@ -3,11 +3,11 @@
 // promised bit for bit per (spec, seed, threads, ISA); throughput depends on all.
 #pragma once
 
+#include <oneapi/dnnl/dnnl.h>
+
 #include <cstdint>
 #include <istream>
 #include <string>
-
-#include <oneapi/dnnl/dnnl.h>
 
 #include "gradstream/v1/report.pb.h"
 

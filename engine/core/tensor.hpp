@@ -5,7 +5,6 @@
 #pragma once
 
 #include <cstdint>
-
 #include <oneapi/dnnl/dnnl.hpp>
 
 #include "engine/core/shape.hpp"

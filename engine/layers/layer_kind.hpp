@@ -7,11 +7,10 @@
 #include <cstdint>
 #include <deque>
 #include <memory>
+#include <oneapi/dnnl/dnnl.hpp>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <oneapi/dnnl/dnnl.hpp>
 
 #include "engine/base/status.hpp"
 #include "engine/core/layer.hpp"
@@ -50,11 +49,11 @@ class LayerBuildContext {
 
   const v1::LayerSpec& spec;
   const std::string name;
-  const Shape input;               // one sample in ...
-  const Shape output;              // ... and out, as validate inferred them
-  const v1::LayerSpec* const next; // the following entry, null for the last
+  const Shape input;                // one sample in ...
+  const Shape output;               // ... and out, as validate inferred them
+  const v1::LayerSpec* const next;  // the following entry, null for the last
   const v1::Initializer model_init;
-  const uint64_t seed;             // this layer's initializer seed
+  const uint64_t seed;  // this layer's initializer seed
   const dnnl::engine& eng;
 
   // A zeroed parameter in the plain layout, owned by the model.

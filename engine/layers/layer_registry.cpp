@@ -14,11 +14,8 @@ namespace gradstream::engine {
 namespace {
 
 const std::array<const LayerKind*, 5> kKinds = {
-    &dense_layer_kind(),
-    &activation_layer_kind(),
-    &dropout_layer_kind(),
-    &flatten_layer_kind(),
-    &reshape_layer_kind(),
+    &dense_layer_kind(),   &activation_layer_kind(), &dropout_layer_kind(),
+    &flatten_layer_kind(), &reshape_layer_kind(),
 };
 
 }  // namespace

@@ -6,10 +6,9 @@
 
 #include <deque>
 #include <memory>
+#include <oneapi/dnnl/dnnl.hpp>
 #include <string>
 #include <vector>
-
-#include <oneapi/dnnl/dnnl.hpp>
 
 #include "engine/base/status.hpp"
 #include "engine/core/layer.hpp"
@@ -30,8 +29,8 @@ struct LayoutHint {
 class Model {
  public:
   // Builds from a validated spec; the seed drives the initializers.
-  static Result<std::unique_ptr<Model>> build(const v1::TrainingSpec& spec,
-                                              const dnnl::engine& eng, LayoutHint hint = {});
+  static Result<std::unique_ptr<Model>> build(const v1::TrainingSpec& spec, const dnnl::engine& eng,
+                                              LayoutHint hint = {});
 
   // One sample in and out, without the batch dimension. The output is [units].
   const Shape& input_shape() const { return input_shape_; }

@@ -9,8 +9,8 @@
 #include <oneapi/dnnl/dnnl.hpp>
 #include <string>
 
-#include "engine/model/model.hpp"
 #include "engine/base/status.hpp"
+#include "engine/model/model.hpp"
 #include "gradstream/v1/spec.pb.h"
 
 namespace gradstream::engine {

@@ -6,9 +6,8 @@
 #pragma once
 
 #include <memory>
-#include <vector>
-
 #include <oneapi/dnnl/dnnl.hpp>
+#include <vector>
 
 #include "engine/core/layer.hpp"
 #include "engine/core/layout_conversion.hpp"

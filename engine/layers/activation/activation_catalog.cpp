@@ -17,8 +17,8 @@ constexpr float kSeluAlpha = 1.6732632423543772F;
 constexpr float kSeluScale = 1.0507009873554805F;
 
 const std::array kCatalog = {
-    ActivationInfo{"identity", P::kEltwise, alg::eltwise_linear, alg::eltwise_linear,
-                   std::nullopt, 1.0F, 0.0F, 1.0F, F::kLinear, "f(x) = x"},
+    ActivationInfo{"identity", P::kEltwise, alg::eltwise_linear, alg::eltwise_linear, std::nullopt,
+                   1.0F, 0.0F, 1.0F, F::kLinear, "f(x) = x"},
     ActivationInfo{"sigmoid", P::kEltwise, alg::eltwise_logistic,
                    alg::eltwise_logistic_use_dst_for_bwd, std::nullopt, 0.0F, 0.0F, 1.0F,
                    F::kSaturating, "f(x) = 1 / (1 + e^-x)", false, 0.0F},
@@ -26,8 +26,7 @@ const std::array kCatalog = {
                    std::nullopt, 0.0F, 0.0F, 1.0F, F::kSaturating, "f(x) = tanh(x)"},
     ActivationInfo{"relu", P::kEltwise, alg::eltwise_relu, alg::eltwise_relu_use_dst_for_bwd,
                    std::nullopt, 0.0F, 0.0F, 1.0F, F::kReluFamily, "f(x) = max(0, x)", true},
-    ActivationInfo{"leaky_relu", P::kEltwise, alg::eltwise_relu,
-                   alg::eltwise_relu_use_dst_for_bwd,
+    ActivationInfo{"leaky_relu", P::kEltwise, alg::eltwise_relu, alg::eltwise_relu_use_dst_for_bwd,
                    ActivationParameter{"alpha", 0.01F, 0.0F, 1.0F, DnnlSlot::kAlpha}, 0.0F, 0.0F,
                    1.0F, F::kReluFamily, "f(x) = x if x > 0 else alpha * x"},
     ActivationInfo{"elu", P::kEltwise, alg::eltwise_elu, alg::eltwise_elu_use_dst_for_bwd,
@@ -39,8 +38,8 @@ const std::array kCatalog = {
     ActivationInfo{"swish", P::kEltwise, alg::eltwise_swish, alg::eltwise_swish,
                    ActivationParameter{"beta", 1.0F, 0.01F, 10.0F, DnnlSlot::kAlpha}, 0.0F, 0.0F,
                    1.0F, F::kSmooth, "f(x) = x * sigmoid(beta * x)"},
-    ActivationInfo{"silu", P::kEltwise, alg::eltwise_swish, alg::eltwise_swish, std::nullopt,
-                   1.0F, 0.0F, 1.0F, F::kSmooth, "f(x) = x * sigmoid(x)"},
+    ActivationInfo{"silu", P::kEltwise, alg::eltwise_swish, alg::eltwise_swish, std::nullopt, 1.0F,
+                   0.0F, 1.0F, F::kSmooth, "f(x) = x * sigmoid(x)"},
     ActivationInfo{"mish", P::kEltwise, alg::eltwise_mish, alg::eltwise_mish, std::nullopt, 0.0F,
                    0.0F, 1.0F, F::kSmooth, "f(x) = x * tanh(softplus(x))"},
     ActivationInfo{"gelu_erf", P::kEltwise, alg::eltwise_gelu_erf, alg::eltwise_gelu_erf,
@@ -61,9 +60,8 @@ const std::array kCatalog = {
     ActivationInfo{"softmax", P::kSoftmax, alg::softmax_accurate, alg::softmax_accurate,
                    std::nullopt, 0.0F, 0.0F, 1.0F, F::kOutput,
                    "f(x)_i = e^x_i / sum_j e^x_j (output layer)"},
-    ActivationInfo{"log_softmax", P::kLogSoftmax, alg::softmax_log, alg::softmax_log,
-                   std::nullopt, 0.0F, 0.0F, 1.0F, F::kOutput,
-                   "f(x)_i = x_i - log sum_j e^x_j (output layer)"},
+    ActivationInfo{"log_softmax", P::kLogSoftmax, alg::softmax_log, alg::softmax_log, std::nullopt,
+                   0.0F, 0.0F, 1.0F, F::kOutput, "f(x)_i = x_i - log sum_j e^x_j (output layer)"},
 };
 
 std::string known_names() {
@@ -110,7 +108,8 @@ const ActivationInfo* find_activation(std::string_view name) {
 Status validate_activation(const v1::ActivationSpec& spec, const std::string& path) {
   const ActivationInfo* info = find_activation(spec.name());
   if (info == nullptr) {
-    if (spec.name().empty()) return invalid_argument(path + ".name: must be set (one of " + known_names() + ")");
+    if (spec.name().empty())
+      return invalid_argument(path + ".name: must be set (one of " + known_names() + ")");
     return invalid_argument(path + ".name: unknown activation \"" + spec.name() +
                             "\" (known: " + known_names() + ")");
   }
@@ -119,8 +118,8 @@ Status validate_activation(const v1::ActivationSpec& spec, const std::string& pa
                                   std::tuple{"beta", spec.has_beta(), spec.beta()}}) {
     if (!has) continue;
     if (!param || param->name != name) {
-      return invalid_argument(path + "." + name + ": " + std::string(info->name) +
-                              " takes no " + name + " parameter");
+      return invalid_argument(path + "." + name + ": " + std::string(info->name) + " takes no " +
+                              name + " parameter");
     }
     Status s = check_value(path, name, value, param->min, param->max);
     if (!s.ok()) return s;

@@ -3,12 +3,11 @@
 // their defaults and valid ranges. Adding an activation is adding one entry.
 #pragma once
 
+#include <oneapi/dnnl/dnnl.hpp>
 #include <optional>
 #include <span>
 #include <string>
 #include <string_view>
-
-#include <oneapi/dnnl/dnnl.hpp>
 
 #include "engine/base/status.hpp"
 #include "gradstream/v1/spec.pb.h"
@@ -32,22 +31,22 @@ enum class DnnlSlot { kAlpha, kBeta };
 struct ActivationParameter {
   std::string_view name;  // as written in the spec: "alpha" or "beta"
   float default_value;
-  float min;              // inclusive
-  float max;              // inclusive
+  float min;  // inclusive
+  float max;  // inclusive
   DnnlSlot slot;
 };
 
 struct ActivationInfo {
   std::string_view name;
   ActivationPrimitive primitive;
-  dnnl::algorithm forward_algorithm;   // eltwise only
-  dnnl::algorithm backward_algorithm;  // the *_use_dst_for_bwd form where oneDNN has one
+  dnnl::algorithm forward_algorithm;             // eltwise only
+  dnnl::algorithm backward_algorithm;            // the *_use_dst_for_bwd form where oneDNN has one
   std::optional<ActivationParameter> parameter;  // at most one user parameter
-  float fixed_alpha = 0.0F;            // oneDNN alpha/beta when not set by the user
+  float fixed_alpha = 0.0F;                      // oneDNN alpha/beta when not set by the user
   float fixed_beta = 0.0F;
-  float output_scale = 1.0F;           // SELU's lambda, applied by a second eltwise
+  float output_scale = 1.0F;  // SELU's lambda, applied by a second eltwise
   ActivationFamily family;
-  std::string_view formula;            // for docs and error messages
+  std::string_view formula;  // for docs and error messages
   // A unit whose output is 0 for every input passes no gradient (plain relu:
   // leaky_relu, elu, selu and prelu pass some on their negative side).
   bool can_die = false;

@@ -66,8 +66,8 @@ class SoftmaxNode : public LayerNode {
 };
 
 Result<Shape> validate(const LayerSpecContext& ctx) {
-  if (Status s = validate_layer_activation(ctx.spec.activation(), ctx.path + ".activation",
-                                           ctx.last);
+  if (Status s =
+          validate_layer_activation(ctx.spec.activation(), ctx.path + ".activation", ctx.last);
       !s.ok()) {
     return s;
   }
@@ -88,7 +88,7 @@ std::string default_name_stem(const v1::LayerSpec& spec) { return spec.activatio
 
 const LayerKind& activation_layer_kind() {
   static const LayerKind kind{v1::LayerSpec::kActivation, "activation", validate,
-                              count_parameters, build, default_name_stem};
+                              count_parameters,           build,        default_name_stem};
   return kind;
 }
 

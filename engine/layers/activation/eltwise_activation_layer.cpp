@@ -5,8 +5,7 @@ namespace gradstream::engine {
 
 EltwiseActivationLayer::EltwiseActivationLayer(std::string name, const Tensor& src,
                                                const ActivationInfo& info, EltwiseArgs args,
-                                               const LayerOptions& options,
-                                               const dnnl::engine& eng)
+                                               const LayerOptions& options, const dnnl::engine& eng)
     : Layer(std::move(name)),
       fused_upstream_(options.fused_upstream),
       eng_(eng),
@@ -31,11 +30,12 @@ EltwiseActivationLayer::EltwiseActivationLayer(std::string name, const Tensor& s
   forward_ = PrimitiveCall(dnnl::eltwise_forward(forward_pd_),
                            {{DNNL_ARG_SRC, src_.memory()}, {DNNL_ARG_DST, inner_.memory()}});
   if (scaled()) {
-    dnnl::eltwise_forward::desc scale(prop, dnnl::algorithm::eltwise_linear, md,
-                                      info.output_scale, 0.0F);
+    dnnl::eltwise_forward::desc scale(prop, dnnl::algorithm::eltwise_linear, md, info.output_scale,
+                                      0.0F);
     scale_pd_ = dnnl::eltwise_forward::primitive_desc(scale, eng);
-    scale_forward_ = PrimitiveCall(dnnl::eltwise_forward(scale_pd_),
-                                   {{DNNL_ARG_SRC, inner_.memory()}, {DNNL_ARG_DST, dst_.memory()}});
+    scale_forward_ =
+        PrimitiveCall(dnnl::eltwise_forward(scale_pd_),
+                      {{DNNL_ARG_SRC, inner_.memory()}, {DNNL_ARG_DST, dst_.memory()}});
   }
 }
 
@@ -46,13 +46,13 @@ Tensor EltwiseActivationLayer::bind_backward(const Tensor& diff_dst, bool needs_
   Tensor diff_inner = diff_dst_.tensor();
   if (scaled()) {
     diff_inner = Tensor::allocate(md, eng_);
-    dnnl::eltwise_backward::desc desc(dnnl::algorithm::eltwise_linear, md, md,
-                                      info_.output_scale, 0.0F);
+    dnnl::eltwise_backward::desc desc(dnnl::algorithm::eltwise_linear, md, md, info_.output_scale,
+                                      0.0F);
     dnnl::eltwise_backward::primitive_desc pd(desc, eng_, scale_pd_);
-    scale_backward_ = PrimitiveCall(dnnl::eltwise_backward(pd),
-                                    {{DNNL_ARG_SRC, inner_.memory()},
-                                     {DNNL_ARG_DIFF_DST, diff_dst_.tensor().memory()},
-                                     {DNNL_ARG_DIFF_SRC, diff_inner.memory()}});
+    scale_backward_ =
+        PrimitiveCall(dnnl::eltwise_backward(pd), {{DNNL_ARG_SRC, inner_.memory()},
+                                                   {DNNL_ARG_DIFF_DST, diff_dst_.tensor().memory()},
+                                                   {DNNL_ARG_DIFF_SRC, diff_inner.memory()}});
   }
   const Tensor diff_src = Tensor::allocate(md, eng_);
   dnnl::eltwise_backward::desc desc(info_.backward_algorithm, md, md, args_.alpha, args_.beta);

@@ -19,8 +19,8 @@ PreluLayer::PreluLayer(std::string name, const Tensor& src, const ActivationInfo
   forward_pd_ = dnnl::prelu_forward::primitive_desc(desc, eng);
   dst_ = Tensor::allocate(md, eng);
   forward_ = PrimitiveCall(dnnl::prelu_forward(forward_pd_), {{DNNL_ARG_SRC, src_.memory()},
-                                                               {DNNL_ARG_WEIGHTS, slope.value()},
-                                                               {DNNL_ARG_DST, dst_.memory()}});
+                                                              {DNNL_ARG_WEIGHTS, slope.value()},
+                                                              {DNNL_ARG_DST, dst_.memory()}});
 }
 
 Tensor PreluLayer::bind_backward(const Tensor& diff_dst, bool /*needs_diff_src*/) {
@@ -30,12 +30,12 @@ Tensor PreluLayer::bind_backward(const Tensor& diff_dst, bool /*needs_diff_src*/
   dnnl::prelu_backward::desc desc(md, slope_.value().get_desc(), md, slope_.grad().get_desc());
   dnnl::prelu_backward::primitive_desc pd(desc, eng_, forward_pd_);
   const Tensor diff_src = Tensor::allocate(md, eng_);
-  backward_ = PrimitiveCall(dnnl::prelu_backward(pd),
-                            {{DNNL_ARG_SRC, src_.memory()},
-                             {DNNL_ARG_WEIGHTS, slope_.value()},
-                             {DNNL_ARG_DIFF_DST, diff_dst_.tensor().memory()},
-                             {DNNL_ARG_DIFF_SRC, diff_src.memory()},
-                             {DNNL_ARG_DIFF_WEIGHTS, slope_.grad()}});
+  backward_ =
+      PrimitiveCall(dnnl::prelu_backward(pd), {{DNNL_ARG_SRC, src_.memory()},
+                                               {DNNL_ARG_WEIGHTS, slope_.value()},
+                                               {DNNL_ARG_DIFF_DST, diff_dst_.tensor().memory()},
+                                               {DNNL_ARG_DIFF_SRC, diff_src.memory()},
+                                               {DNNL_ARG_DIFF_WEIGHTS, slope_.grad()}});
   return diff_src;
 }
 

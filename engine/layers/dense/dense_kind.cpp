@@ -147,8 +147,9 @@ void clear_initial_values(v1::LayerSpec& spec) {
 }  // namespace
 
 const LayerKind& dense_layer_kind() {
-  static const LayerKind kind{v1::LayerSpec::kDense, "dense", validate, count_parameters, build,
-                              nullptr, clear_initial_values};
+  static const LayerKind kind{v1::LayerSpec::kDense, "dense", validate,
+                              count_parameters,      build,   nullptr,
+                              clear_initial_values};
   return kind;
 }
 

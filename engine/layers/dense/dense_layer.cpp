@@ -19,7 +19,8 @@ dnnl::inner_product_forward::primitive_desc DenseLayer::forward_pd(
   const int64_t units = weights_dims[0];
   const dnnl::memory::desc src_md = plain_desc({batch, weights_dims[1]});
   const dnnl::memory::desc dst_md = any_desc({batch, units});
-  const auto prop = training ? dnnl::prop_kind::forward_training : dnnl::prop_kind::forward_inference;
+  const auto prop =
+      training ? dnnl::prop_kind::forward_training : dnnl::prop_kind::forward_inference;
   using ip = dnnl::inner_product_forward;
   ip::desc desc = has_bias ? ip::desc(prop, src_md, weights_md, plain_desc({units}), dst_md)
                            : ip::desc(prop, src_md, weights_md, dst_md);
@@ -61,9 +62,10 @@ Tensor DenseLayer::bind_backward(const Tensor& diff_dst, bool needs_diff_src) {
     ip_data::primitive_desc pd(desc, eng_, forward_pd_);
     diff_dst_for_data_ = LayoutConversion(diff_dst, pd.diff_dst_desc(), eng_);
     const Tensor diff_rows = Tensor::allocate(src_rows.desc(), eng_);
-    backward_data_ = PrimitiveCall(ip_data(pd), {{DNNL_ARG_DIFF_DST, diff_dst_for_data_.tensor().memory()},
-                                                 {DNNL_ARG_WEIGHTS, weights_.value()},
-                                                 {DNNL_ARG_DIFF_SRC, diff_rows.memory()}});
+    backward_data_ =
+        PrimitiveCall(ip_data(pd), {{DNNL_ARG_DIFF_DST, diff_dst_for_data_.tensor().memory()},
+                                    {DNNL_ARG_WEIGHTS, weights_.value()},
+                                    {DNNL_ARG_DIFF_SRC, diff_rows.memory()}});
     diff_src = diff_rows.reshaped(src_shape_);
   }
   ip_weights::desc desc =
@@ -76,9 +78,10 @@ Tensor DenseLayer::bind_backward(const Tensor& diff_dst, bool needs_diff_src) {
   } else {
     diff_dst_for_weights_ = LayoutConversion(diff_dst, pd.diff_dst_desc(), eng_);
   }
-  std::unordered_map<int, dnnl::memory> args{{DNNL_ARG_SRC, src_rows.memory()},
-                                             {DNNL_ARG_DIFF_DST, diff_dst_for_weights_.tensor().memory()},
-                                             {DNNL_ARG_DIFF_WEIGHTS, weights_.grad()}};
+  std::unordered_map<int, dnnl::memory> args{
+      {DNNL_ARG_SRC, src_rows.memory()},
+      {DNNL_ARG_DIFF_DST, diff_dst_for_weights_.tensor().memory()},
+      {DNNL_ARG_DIFF_WEIGHTS, weights_.grad()}};
   if (bias_) args.insert({DNNL_ARG_DIFF_BIAS, bias_->grad()});
   backward_weights_ = PrimitiveCall(ip_weights(pd), std::move(args));
   return diff_src;

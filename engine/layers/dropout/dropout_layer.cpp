@@ -41,10 +41,10 @@ Tensor DropoutLayer::bind_backward(const Tensor& diff_dst, bool needs_diff_src) 
   const dnnl::memory::desc md = mask_.desc();
   diff_dst_ = LayoutConversion(diff_dst, md, eng_);
   const Tensor diff_src = Tensor::allocate(md, eng_);
-  backward_ = PrimitiveCall(dnnl::binary(mul_pd(md, eng_)),
-                            {{DNNL_ARG_SRC_0, diff_dst_.tensor().memory()},
-                             {DNNL_ARG_SRC_1, mask_.memory()},
-                             {DNNL_ARG_DST, diff_src.memory()}});
+  backward_ =
+      PrimitiveCall(dnnl::binary(mul_pd(md, eng_)), {{DNNL_ARG_SRC_0, diff_dst_.tensor().memory()},
+                                                     {DNNL_ARG_SRC_1, mask_.memory()},
+                                                     {DNNL_ARG_DST, diff_src.memory()}});
   return diff_src;
 }
 

@@ -17,12 +17,13 @@ Result<Shape> validate(const LayerSpecContext& ctx) {
   const std::string path = ctx.path + ".reshape.shape";
   if (dims.empty()) return invalid_argument(path + ": must have at least one dimension");
   if (dims.size() > kMaxSampleRank) {
-    return invalid_argument(path + ": " + std::to_string(dims.size()) +
-                            " dimensions, at most " + std::to_string(kMaxSampleRank));
+    return invalid_argument(path + ": " + std::to_string(dims.size()) + " dimensions, at most " +
+                            std::to_string(kMaxSampleRank));
   }
   Shape out;
   for (int i = 0; i < dims.size(); ++i) {
-    if (Status s = check_count(path + "[" + std::to_string(i) + "]", dims[i], 1, kMaxDim); !s.ok()) {
+    if (Status s = check_count(path + "[" + std::to_string(i) + "]", dims[i], 1, kMaxDim);
+        !s.ok()) {
       return s;
     }
     out.push_back(dims[i]);

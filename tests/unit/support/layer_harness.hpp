@@ -27,8 +27,8 @@ class LayerHarness {
  public:
   // One or more entries of model.layers over samples of `sample`, MSE loss (no
   // softmax is folded into it). With `training`, backward reaches the input.
-  LayerHarness(std::vector<v1::LayerSpec> layers, Shape sample, int64_t batch,
-               bool training = true, uint64_t seed = 7)
+  LayerHarness(std::vector<v1::LayerSpec> layers, Shape sample, int64_t batch, bool training = true,
+               uint64_t seed = 7)
       : batch_(batch), sample_(std::move(sample)) {
     v1::TrainingSpec spec;
     spec.set_seed(seed);
@@ -96,8 +96,9 @@ struct GradientCheck {
 // and every parameter gradient as described at the top of this file; returns
 // diff_src for further checks.
 inline std::vector<float> check_layer_gradients(LayerHarness& h, const LayerReference& reference,
-                                  const std::vector<float>& src, const std::vector<float>& diff_dst,
-                                  const GradientCheck& check = {}) {
+                                                const std::vector<float>& src,
+                                                const std::vector<float>& diff_dst,
+                                                const GradientCheck& check = {}) {
   std::vector<std::vector<double>> params;
   for (Parameter* p : h.model().parameters()) params.push_back(to_double(p->value_values()));
   const std::vector<double> x = to_double(src);

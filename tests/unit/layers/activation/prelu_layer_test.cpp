@@ -13,8 +13,8 @@
 namespace gradstream::engine {
 namespace {
 
-using testing::LayerHarness;
 using testing::layer_spec;
+using testing::LayerHarness;
 
 // PReLU is exact in float apart from one rounding of a[c] x; diff_slope sums
 // up to 16 float products of magnitude <= 3, so its error is bounded by about

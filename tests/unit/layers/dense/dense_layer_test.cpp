@@ -17,8 +17,8 @@ namespace {
 
 using testing::check_layer_gradients;
 using testing::GradientCheck;
-using testing::LayerHarness;
 using testing::layer_spec;
+using testing::LayerHarness;
 
 // Sums of 5 to 12 float products of magnitude <= 1: a few ulp of the terms,
 // well under 1e-6.
@@ -102,7 +102,8 @@ TEST(DenseLayerTest, FusedReluMatchesTheReferenceAwayFromTheKink) {
   const std::vector<float> x = testing::uniform_values(kBatch * 5, -1, 1, 9);
   const std::vector<float> y = h.forward(x);
   std::vector<std::vector<double>> params;
-  for (Parameter* p : h.model().parameters()) params.push_back(testing::to_double(p->value_values()));
+  for (Parameter* p : h.model().parameters())
+    params.push_back(testing::to_double(p->value_values()));
   const std::vector<double> pre = matmul_plus_bias(testing::to_double(x), params[0], params[1], 4);
   for (double v : pre) ASSERT_GT(std::abs(v), 1e-3) << "an output on the kink: pick other values";
   check_layer_gradients(h, reference, x, testing::uniform_values(kBatch * 4, -1, 1, 10),

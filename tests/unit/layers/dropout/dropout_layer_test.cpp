@@ -60,7 +60,8 @@ TEST_F(DropoutLayerTest, TrainingMaskIsZeroOrInverseKeepProbability) {
 
 TEST_F(DropoutLayerTest, ExpectedOutputEqualsInput) {
   // The point of inverted dropout: E[dst] = src. All-ones src, mean of dst ~ 1.
-  const Tensor src = testing::plain_tensor(eng_, {kRows, kCols}, std::vector<float>(kRows * kCols, 1.0F));
+  const Tensor src =
+      testing::plain_tensor(eng_, {kRows, kCols}, std::vector<float>(kRows * kCols, 1.0F));
   DropoutLayer layer("dropout_0", src, 0.5F, options(true, kSeed), eng_);
 
   layer.forward(stream_);

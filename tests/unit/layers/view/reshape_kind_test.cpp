@@ -42,8 +42,9 @@ TEST(ReshapeKindTest, AnotherValueCountNamesBothShapes) {
 TEST(ReshapeKindTest, EmptyZeroAndTooManyDimensionsAreRefused) {
   EXPECT_EQ(infer(reshape_layer_kind(), R"({"reshape": {}})", {4}).status().message(),
             "model.layers[2].reshape.shape: must have at least one dimension");
-  EXPECT_EQ(infer(reshape_layer_kind(), R"({"reshape": {"shape": [4, 0]}})", {4}).status().message(),
-            "model.layers[2].reshape.shape[1]: 0 is out of range [1, 16777216]");
+  EXPECT_EQ(
+      infer(reshape_layer_kind(), R"({"reshape": {"shape": [4, 0]}})", {4}).status().message(),
+      "model.layers[2].reshape.shape[1]: 0 is out of range [1, 16777216]");
   EXPECT_EQ(infer(reshape_layer_kind(),
                   R"({"reshape": {"shape": [1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 4]}})", {4})
                 .status()

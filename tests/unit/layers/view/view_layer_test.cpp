@@ -13,17 +13,17 @@
 namespace gradstream::engine {
 namespace {
 
-using testing::LayerHarness;
 using testing::layer_spec;
+using testing::LayerHarness;
 
 testing::LayerReference identity() {
   return [](const std::vector<double>& x, const std::vector<std::vector<double>>&) { return x; };
 }
 
 TEST(ViewLayerTest, ReshapeThenFlattenIsTheIdentityWithGradients) {
-  LayerHarness h({layer_spec(R"({"reshape": {"shape": [2, 3, 2]}})"),
-                  layer_spec(R"({"flatten": {}})")},
-                 {12}, 3);
+  LayerHarness h(
+      {layer_spec(R"({"reshape": {"shape": [2, 3, 2]}})"), layer_spec(R"({"flatten": {}})")}, {12},
+      3);
   EXPECT_EQ(h.layer(0).dst().shape(), (Shape{3, 2, 3, 2}));
   EXPECT_EQ(h.layer(1).dst().shape(), (Shape{3, 12}));
   testing::check_layer_gradients(h, identity(), testing::uniform_values(36, -1, 1, 1),
@@ -31,9 +31,9 @@ TEST(ViewLayerTest, ReshapeThenFlattenIsTheIdentityWithGradients) {
 }
 
 TEST(ViewLayerTest, APlainSrcIsOnlyRedescribed) {
-  LayerHarness h({layer_spec(R"({"reshape": {"shape": [4, 3]}})"),
-                  layer_spec(R"({"flatten": {}})")},
-                 {12}, 2, /*training=*/false);
+  LayerHarness h(
+      {layer_spec(R"({"reshape": {"shape": [4, 3]}})"), layer_spec(R"({"flatten": {}})")}, {12}, 2,
+      /*training=*/false);
   std::vector<float> x(24);
   std::iota(x.begin(), x.end(), 0.0F);
   EXPECT_EQ(h.forward(x), x);
@@ -44,9 +44,9 @@ TEST(ViewLayerTest, APlainSrcIsOnlyRedescribed) {
 TEST(ViewLayerTest, DenseAfterAReshapeSeesTheSameFeatures) {
   // [6] -> [2, 3] -> dense reads the same 6 features as [6] -> [6] -> dense:
   // same weights (same seed and layer index), same outputs.
-  LayerHarness reshaped({layer_spec(R"({"reshape": {"shape": [2, 3]}})"),
-                         layer_spec(R"({"dense": {"units": 4}})")},
-                        {6}, 2, false);
+  LayerHarness reshaped(
+      {layer_spec(R"({"reshape": {"shape": [2, 3]}})"), layer_spec(R"({"dense": {"units": 4}})")},
+      {6}, 2, false);
   LayerHarness flat({layer_spec(R"({"flatten": {}})"), layer_spec(R"({"dense": {"units": 4}})")},
                     {6}, 2, false);
   const std::vector<float> x = testing::uniform_values(12, -1, 1, 3);
