@@ -1,6 +1,7 @@
 // Trainer: runs one training spec to completion, failure or cancellation on the
 // calling thread, with exactly the spec's thread budget, reporting through a
-// TrainingObserver. Same spec + seed + threads gives the same losses, bit for bit.
+// TrainingObserver. Same spec + seed + threads on the same oneDNN ISA gives the
+// same losses, bit for bit.
 #pragma once
 
 #include <atomic>
