@@ -84,4 +84,7 @@ struct LayerKind {
   void (*clear_initial_values)(v1::LayerSpec& spec) = nullptr;
 };
 
+// count_parameters of the kinds that have none.
+inline int64_t no_parameters(const v1::LayerSpec& /*spec*/, const Shape& /*input*/) { return 0; }
+
 }  // namespace gradstream::engine

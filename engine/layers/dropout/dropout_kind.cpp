@@ -32,8 +32,6 @@ Result<Shape> validate(const LayerSpecContext& ctx) {
   return ctx.input;
 }
 
-int64_t count_parameters(const v1::LayerSpec& /*spec*/, const Shape& /*input*/) { return 0; }
-
 Status build(LayerBuildContext& ctx) {
   ctx.add_node(std::make_unique<DropoutNode>(ctx.name, ctx.input, ctx.spec.dropout().rate()));
   return ok_status();
@@ -42,7 +40,7 @@ Status build(LayerBuildContext& ctx) {
 }  // namespace
 
 const LayerKind& dropout_layer_kind() {
-  static const LayerKind kind{v1::LayerSpec::kDropout, "dropout", validate, count_parameters,
+  static const LayerKind kind{v1::LayerSpec::kDropout, "dropout", validate, no_parameters,
                               build};
   return kind;
 }

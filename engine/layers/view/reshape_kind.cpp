@@ -37,18 +37,11 @@ Result<Shape> validate(const LayerSpecContext& ctx) {
   return out;
 }
 
-int64_t count_parameters(const v1::LayerSpec& /*spec*/, const Shape& /*input*/) { return 0; }
-
-Status build(LayerBuildContext& ctx) {
-  ctx.add_node(std::make_unique<ViewNode>(ctx.name, ctx.input, ctx.output));
-  return ok_status();
-}
-
 }  // namespace
 
 const LayerKind& reshape_layer_kind() {
-  static const LayerKind kind{v1::LayerSpec::kReshape, "reshape", validate, count_parameters,
-                              build};
+  static const LayerKind kind{v1::LayerSpec::kReshape, "reshape", validate, no_parameters,
+                              build_view};
   return kind;
 }
 

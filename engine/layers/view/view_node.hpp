@@ -1,9 +1,10 @@
-// ViewNode: the model node of flatten and reshape (no parameters).
+// ViewNode: the model node of flatten and reshape (no parameters), and their build.
 #pragma once
 
 #include <memory>
 
 #include "engine/core/layer.hpp"
+#include "engine/layers/layer_kind.hpp"
 #include "engine/layers/view/view_layer.hpp"
 
 namespace gradstream::engine {
@@ -18,5 +19,11 @@ class ViewNode : public LayerNode {
     return std::make_unique<ViewLayer>(name(), src, output_shape(), eng);
   }
 };
+
+// The build of flatten and reshape: one view node from the inferred shapes.
+inline Status build_view(LayerBuildContext& ctx) {
+  ctx.add_node(std::make_unique<ViewNode>(ctx.name, ctx.input, ctx.output));
+  return ok_status();
+}
 
 }  // namespace gradstream::engine

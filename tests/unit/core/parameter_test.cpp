@@ -26,15 +26,6 @@ int64_t nonzero(const float* values, int64_t count) {
   return n;
 }
 
-// Writes row-major gradient values into the parameter's gradient, whatever its layout.
-void write_grad(Parameter& p, const std::vector<float>& values) {
-  dnnl::memory plain(plain_desc(p.shape()), p.value().get_engine(),
-                     const_cast<float*>(values.data()));
-  dnnl::stream stream(p.value().get_engine());
-  dnnl::reorder(plain, p.grad()).execute(stream, plain, const_cast<dnnl::memory&>(p.grad()));
-  stream.wait();
-}
-
 class ParameterTest : public ::testing::Test {
  protected:
   dnnl::engine eng_{dnnl::engine::kind::cpu, 0};
@@ -70,7 +61,7 @@ TEST_F(ParameterTest, ValuesRoundTripThroughABlockedLayoutExactly) {
 TEST_F(ParameterTest, GradientsReadBackInRowMajorOrder) {
   Parameter p(eng_, "dense_0", "weights", kShape, true);
   p.set_layout(kBlocked);
-  write_grad(p, values_);
+  testing::write_grad(p, values_);
   EXPECT_EQ(p.grad_values(), values_);
   EXPECT_EQ(std::vector<float>(p.plain_grad(), p.plain_grad() + 190), values_);
   // The two plain views have buffers of their own.
@@ -105,8 +96,8 @@ void expect_blocked_matches_plain(const std::string& kind, const dnnl::engine& e
   for (int step = 0; step < 100; ++step) {
     const std::vector<float> grad =
         testing::uniform_values(190, -1.0F, 1.0F, static_cast<uint32_t>(100 + step));
-    write_grad(plain, grad);
-    write_grad(blocked, grad);
+    testing::write_grad(plain, grad);
+    testing::write_grad(blocked, grad);
     (*plain_opt)->step(0.01F);
     (*blocked_opt)->step(0.01F);
   }

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "engine/core/layer.hpp"
+#include "engine/core/parameter.hpp"
 #include "engine/core/tensor.hpp"
 
 namespace gradstream::engine::testing {
@@ -121,6 +122,16 @@ inline std::vector<float> read(const Tensor& t) {
 }
 
 inline std::vector<float> read(const dnnl::memory& mem) { return read(Tensor(mem)); }
+
+// Writes row-major values into a parameter's gradient, whatever its layout
+// (as a backward pass would leave them).
+inline void write_grad(Parameter& p, const std::vector<float>& values) {
+  dnnl::memory plain(plain_desc(p.shape()), p.value().get_engine(),
+                     const_cast<float*>(values.data()));
+  dnnl::stream stream(p.value().get_engine());
+  dnnl::reorder(plain, p.grad()).execute(stream, plain, const_cast<dnnl::memory&>(p.grad()));
+  stream.wait();
+}
 
 inline std::vector<float> uniform_values(size_t count, float lo, float hi, uint32_t seed) {
   std::mt19937 gen(seed);

@@ -14,14 +14,6 @@
 namespace gradstream::engine {
 namespace {
 
-void write_grad(Parameter& p, const std::vector<float>& values) {
-  dnnl::memory plain(plain_desc(p.shape()), p.value().get_engine(),
-                     const_cast<float*>(values.data()));
-  dnnl::stream stream(p.value().get_engine());
-  dnnl::reorder(plain, p.grad()).execute(stream, plain, const_cast<dnnl::memory&>(p.grad()));
-  stream.wait();
-}
-
 TEST(TrainingStatsTest, NormsByHand) {
   const std::vector<float> v = {3.0F, -4.0F, 0.0F, 12.0F, 0.0F};
   EXPECT_DOUBLE_EQ(l2_norm(v.data(), 5), 13.0);  // sqrt(9 + 16 + 144)
@@ -36,7 +28,7 @@ TEST(TrainingStatsTest, ParameterReportByHand) {
   const std::vector<float> previous = {3.0F, 0.0F, 0.0F, 3.0F};  // moved by 1
   const std::vector<float> grad = {-1.0F, 0.0F, 0.5F, 1.0F};
   p.write_value(value.data());
-  write_grad(p, grad);
+  testing::write_grad(p, grad);
   v1::ParameterReport r;
   fill_parameter_report(p, previous.data(), 4, true, 4, &r);
   EXPECT_EQ(r.layer(), "dense_0");
@@ -65,7 +57,7 @@ TEST(TrainingStatsTest, BlockedStorageReportsExactlyWhatPlainStorageDoes) {
   ASSERT_FALSE(blocked.plain());
   for (Parameter* p : {&plain, &blocked}) {
     p->write_value(value.data());
-    write_grad(*p, grad);
+    testing::write_grad(*p, grad);
   }
   v1::ParameterReport from_plain;
   v1::ParameterReport from_blocked;
