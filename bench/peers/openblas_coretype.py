@@ -1,4 +1,5 @@
-"""Picks the OpenBLAS kernel set (OPENBLAS_CORETYPE) the PyTorch peer trains with.
+"""Picks the OpenBLAS kernel set (OPENBLAS_CORETYPE) the PyTorch peer trains with:
+choose() applies torch_mlp.py's --coretype, by default through calibrate().
 
 OpenBLAS reads OPENBLAS_CORETYPE once, when it is loaded, so each candidate is timed
 in a process of its own: a worker (torch_mlp.py --time-steps N) that builds the model,
@@ -6,7 +7,10 @@ prints one JSON line {"core": ...} when ready, then for each line it reads times
 training steps and answers {"us_per_step": ...}. The workers start together and are
 asked in turn, the order reversed on every other pass: this VM's speed drifts from
 minute to minute, and this way every candidate's passes sit within a second of the
-others'. A candidate's figure is the median of its passes; the lowest wins.
+others'. A candidate's figure is its fastest pass, and the lowest figure wins: other
+work on the machine only ever slows a pass down (a busy core stalls libgomp's
+barriers, up to 30x), so the fastest pass is the least disturbed one, where a
+median is lost once half the passes are disturbed.
 """
 import collections
 import json
@@ -27,12 +31,12 @@ CANDIDATES = {
     "Zen": _AVX2,
     "Cooperlake": _AVX512 | {"avx512_bf16"},
 }
-PASSES = 5
+PASSES = 10
 READY_TIMEOUT_S = 300   # torch import, model and warm-up; minutes on a busy machine
 ANSWER_TIMEOUT_S = 120  # one pass of one candidate
 
-# winner: the fastest name, None if none could be timed; us_per_step: name -> median;
-# passes: name -> every pass's figure; skipped: name -> why it was not timed.
+# winner: the fastest name, None if none could be timed; us_per_step: name -> fastest
+# pass; passes: name -> every pass's figure; skipped: name -> why it was not timed.
 Calibration = collections.namedtuple("Calibration", "winner us_per_step passes skipped")
 NOT_CALIBRATED = Calibration(None, {}, {}, {})
 
@@ -133,6 +137,45 @@ def calibrate(worker_cmd, candidates, passes=PASSES, env=None):
     finally:
         for w in workers:
             w.close()
-    medians = {name: round(statistics.median(f), 1) for name, f in figures.items() if f}
-    winner = min(medians, key=medians.get) if medians else None
-    return Calibration(winner, medians, figures, skipped)
+    fastest = {name: min(f) for name, f in figures.items() if f}
+    winner = min(fastest, key=fastest.get) if fastest else None
+    return Calibration(winner, fastest, figures, skipped)
+
+
+def describe(candidates, calibration):
+    """Log lines: what was skipped and why, each candidate's figure, the winner."""
+    lines = ["OpenBLAS kernel %s skipped: %s" % kv for kv in calibration.skipped.items()]
+    if not calibration.us_per_step:
+        return lines + ["no OpenBLAS kernel could be timed (candidates: %s); OpenBLAS detects"
+                        % (", ".join(candidates) or "none for this CPU")]
+    passes = len(next(iter(calibration.passes.values())))
+    return lines + ["OpenBLAS kernels, us/step (fastest of %d passes; median): %s -> %s"
+                    % (passes,
+                       ", ".join("%s %.0f (%.0f)"
+                                 % (name, us, statistics.median(calibration.passes[name]))
+                                 for name, us in calibration.us_per_step.items()),
+                       calibration.winner)]
+
+
+def choose(mode, worker_cmd, log, flags=None):
+    """Sets OPENBLAS_CORETYPE in this process's environment for `mode`: "calibrate"
+    (the fastest candidate `flags`, by default this CPU's, allow; worker_cmd times
+    one), "auto" (unset: OpenBLAS detects), "env" (as the environment has it) or a
+    kernel set's name. Returns the value ("auto" when unset) and the Calibration."""
+    calibration = NOT_CALIBRATED
+    if mode == "env":
+        name = os.environ.get("OPENBLAS_CORETYPE") or "auto"
+    elif mode == "calibrate":
+        candidates = runnable(cpu_flags() if flags is None else flags)
+        if candidates:
+            calibration = calibrate(worker_cmd, candidates)
+        for line in describe(candidates, calibration):
+            log(line)
+        name = calibration.winner or "auto"
+    else:
+        name = mode
+    if name.lower() == "auto":
+        os.environ.pop("OPENBLAS_CORETYPE", None)
+        return "auto", calibration
+    os.environ["OPENBLAS_CORETYPE"] = name
+    return name, calibration

@@ -16,7 +16,8 @@ OpenBLAS kernel set (OPENBLAS_CORETYPE, read by OpenBLAS once, when torch loads 
   --coretype calibrate  (default) time one training step under each kernel set this
       CPU can run (openblas_coretype.py: Haswell, SkylakeX, Zen, Cooperlake, by the
       /proc/cpuinfo flags), each in a worker process of its own (this script with
-      --time-steps), in alternating passes; train with the fastest.
+      --time-steps), in alternating passes; train with the fastest (by its
+      fastest pass: other work only slows a pass down).
   --coretype NAME       use NAME, no calibration (e.g. the winner of a calibration
       run earlier: bench-peers.sh calibrates once and passes it to every round).
   --coretype auto       leave OPENBLAS_CORETYPE unset: OpenBLAS's own detection.
@@ -36,8 +37,9 @@ OpenBLAS 0.3.21, a 2-vCPU AMD EPYC KVM guest):
     reference BLAS unless --allow-reference-blas is given.
   * OPENBLAS_CORETYPE is calibrated (above); OMP_NUM_THREADS is set to --threads
     unless the caller set it, both before torch (and so OpenBLAS) is loaded.
-    OpenBLAS 0.3.21 detects "Zen" on these EPYCs, and "Zen" was the slowest
-    kernel set on the Zen 3 host, the second on the Zen 4 host (figures below).
+    On the Zen 3 host OpenBLAS 0.3.21 detected "Zen", ~15% slower there than
+    "Haswell"; on the Zen 4 host it detects "Cooperlake", and the four candidates
+    are within a few per cent of each other (figures at the end).
   * nn.Linear for fp32 on CPU goes F.linear -> aten::addmm/mm -> BLAS sgemm in 1.13,
     forward and backward (the profiler shows addmm/mm, DNNL_VERBOSE shows no oneDNN
     primitive, while a Conv2d does use oneDNN). torch.utils.mkldnn.to_mkldnn() is
@@ -80,10 +82,23 @@ median of 3 epochs, threads 2, batch 128, fashion-mnist-mlp.json):
     OMP_WAIT_POLICY: unset 2635-2729, ACTIVE 3029-3126, PASSIVE 4452-8371 us/step -> unset
     per-epoch shuffle: index_select into a new tensor 98-128 ms, into a kept buffer 26 ms
   15 epochs (the spec as is): test accuracy 0.8893, 42975 samples/s (epochs 1.13-1.65 s).
+
+Kernel sets on the Zen 4 host (AVX-512 with BF16, so all four candidates run), idle
+machine, threads 2, batch 128:
+  calibration (--calibrate-only; us/step, fastest of 10 passes of 20 steps), 13 runs
+  within 15 minutes: Cooperlake won 6, Haswell 4, SkylakeX 2, Zen 1; in each run
+  the four lay within 1-10%, e.g. Haswell 1378 SkylakeX 1435 Zen 1389 Cooperlake
+  1349; Haswell 1482 SkylakeX 1337 Zen 1407 Cooperlake 1410; Haswell 1400
+  SkylakeX 1355 Zen 1397 Cooperlake 1373. The whole-run view agrees: 3 epochs,
+  SkylakeX and Cooperlake alternating, 4 pairs: 84363/89037, 90788/88668,
+  86654/77795, 69835/62615 samples/s (SkylakeX ahead in 3 of 4, the drift larger
+  than the gap). No set is reliably fastest here; calibrating on every machine
+  costs ~5 s and keeps the peer off a clearly slower one where one exists (Zen 3).
 """
 
 import argparse
 import gzip
+import itertools
 import json
 import math
 import os
@@ -95,9 +110,13 @@ import time
 import openblas_coretype
 
 # A calibration worker's timing: warm-up steps before each pass (the other workers ran
-# in between), then this many timed steps: ~50 ms a pass at ~1.5 ms a step.
-CALIBRATION_WARMUP_STEPS = 5
-CALIBRATION_STEPS = 30
+# in between), then this many timed steps: ~30 ms a pass at ~1.5 ms a step, short
+# enough that some passes of each candidate fall between other work's bursts.
+CALIBRATION_WARMUP_STEPS = 3
+CALIBRATION_STEPS = 20
+# Distinct random batches a worker cycles through (51 MB at 128 x 784 floats): more
+# than the caches hold, so each batch comes from memory as in training.
+CALIBRATION_BATCHES = 128
 
 
 def parse_args(argv):
@@ -159,46 +178,11 @@ def worker_command():
     return cmd + (["--allow-reference-blas"] if args.allow_reference_blas else [])
 
 
-def choose_coretype():
-    """Sets OPENBLAS_CORETYPE as --coretype says; returns its value ("auto": unset,
-    OpenBLAS detects) and the calibration behind it."""
-    calibration = openblas_coretype.NOT_CALIBRATED
-    if args.coretype == "env":
-        name = os.environ.get("OPENBLAS_CORETYPE") or "auto"
-    elif args.coretype == "calibrate":
-        candidates = openblas_coretype.runnable(openblas_coretype.cpu_flags())
-        if candidates:
-            calibration = openblas_coretype.calibrate(worker_command(), candidates)
-        log_calibration(candidates, calibration)
-        name = calibration.winner or "auto"
-    else:
-        name = args.coretype
-    if name.lower() == "auto":
-        os.environ.pop("OPENBLAS_CORETYPE", None)
-        return "auto", calibration
-    os.environ["OPENBLAS_CORETYPE"] = name
-    return name, calibration
-
-
-def log_calibration(candidates, calibration):
-    for name, why in calibration.skipped.items():
-        log("torch_mlp: OpenBLAS kernel %s skipped: %s" % (name, why))
-    if not calibration.us_per_step:
-        log("torch_mlp: no OpenBLAS kernel could be timed (candidates: %s); OpenBLAS detects"
-            % (", ".join(candidates) or "none for this CPU"))
-        return
-    log("torch_mlp: OpenBLAS kernels, us/step (median of %d passes of %d steps, range): %s -> %s"
-        % (openblas_coretype.PASSES, CALIBRATION_STEPS,
-           ", ".join("%s %.0f (%.0f-%.0f)" % (name, us, min(calibration.passes[name]),
-                                              max(calibration.passes[name]))
-                     for name, us in calibration.us_per_step.items()),
-           calibration.winner))
-
-
 # Must happen before torch is imported: OpenBLAS reads these when it is loaded (the
 # calibration's workers inherit OMP_NUM_THREADS).
 os.environ.setdefault("OMP_NUM_THREADS", str(threads))
-coretype, calibration = choose_coretype()
+coretype, calibration = openblas_coretype.choose(args.coretype, worker_command(),
+                                                 lambda line: log("torch_mlp: " + line))
 if args.calibrate_only:
     print(json.dumps({"openblas_coretype": coretype,
                       "coretype_calibration": calibration.us_per_step,
@@ -460,18 +444,21 @@ def serve_step_timings(steps):
     trains on random batches of the data's shape: a step's cost does not depend on
     the values, and loading the data set would slow every worker's start."""
     gen = torch.Generator().manual_seed(seed)
-    xb = torch.rand(batch, in_features, generator=gen)
-    yb = torch.randint(0, features, (batch,), generator=gen)
+    xs = torch.rand(CALIBRATION_BATCHES * batch, in_features, generator=gen)
+    ys = torch.randint(0, features, (CALIBRATION_BATCHES * batch,), generator=gen)
+    batches = itertools.cycle(range(0, CALIBRATION_BATCHES * batch, batch))
+
+    def train(count):
+        for start in itertools.islice(batches, count):
+            train_step(xs[start:start + batch], ys[start:start + batch])
+
     model.train()
-    for _ in range(CALIBRATION_WARMUP_STEPS):
-        train_step(xb, yb)
+    train(CALIBRATION_WARMUP_STEPS)
     print(json.dumps({"core": blas.get("core", blas["name"])}), flush=True)
     for _ in sys.stdin:
-        for _ in range(CALIBRATION_WARMUP_STEPS):
-            train_step(xb, yb)
+        train(CALIBRATION_WARMUP_STEPS)
         t0 = time.perf_counter()
-        for _ in range(steps):
-            train_step(xb, yb)
+        train(steps)
         us = (time.perf_counter() - t0) / steps * 1e6
         print(json.dumps({"us_per_step": round(us, 1)}), flush=True)
 
