@@ -4,18 +4,23 @@
 # the other on the same settings, for a number of rounds, and prints a table and, as
 # the last line (bench/peers/summarize.py),
 #   {"gradstream_samples_per_s":..., "pytorch_samples_per_s":..., "ratio":...,
-#    "ratio_min":..., "ratio_max":..., "rounds": [...], "threads":..., "cpu": "..."}
+#    "ratio_min":..., "ratio_max":..., "rounds": [...], "threads":..., "cpu": "...",
+#    "peer_coretype": "...", "isa": "..."}
 # where ratio = the median over rounds of gradstream / pytorch samples per second
 # (> 1: gradstream is faster).
 #
 # usage: scripts/bench-peers.sh [SPEC] [--epochs N] [--threads N] [--batch N]
-#                               [--rounds N] [--no-setup]
+#                               [--rounds N] [--peer-coretype NAME] [--no-setup]
 #   SPEC defaults to examples/fashion-mnist-mlp.json; epochs 3, threads 2, batch 128,
 #   rounds 3 (each round runs both, back to back).
+#   --peer-coretype NAME  the peer's OpenBLAS kernel set, passed to torch_mlp.py
+#       --coretype (a name such as SkylakeX, auto or env). By default the peer
+#       calibrates once, before the rounds (torch_mlp.py --calibrate-only times each
+#       kernel set this CPU can run), and every round uses the winner.
 #   --no-setup skips install-deps.sh and build.sh (use an existing build/).
 # Environment:
-#   OPENBLAS_CORETYPE        kernel set for the peer's OpenBLAS (default: the one
-#                            torch_mlp.py picked as fastest on this machine)
+#   OPENBLAS_CORETYPE        ignored unless --peer-coretype env (the machine's own
+#                            setting is no choice of kernel for this benchmark)
 #   GRADSTREAM_BENCH_BIN     the gradstream-bench to run (default build/bin/gradstream-bench)
 #   GRADSTREAM_PEER_SCRIPT   the peer to run (default bench/peers/torch_mlp.py)
 #   GRADSTREAM_BENCH_QUIET_WAIT  seconds to wait, before each run, for the machine
@@ -31,8 +36,9 @@ batch=128
 rounds=3
 setup=1
 
-usage() { sed -n '11,23s/^# \{0,1\}//p' "${BASH_SOURCE[0]}" >&2; exit "${1:-2}"; }
+usage() { sed -n '12,28s/^# \{0,1\}//p' "${BASH_SOURCE[0]}" >&2; exit "${1:-2}"; }
 need_value() { [[ $# -ge 2 && $2 =~ ^[0-9]+$ && $2 -ge 1 ]] || { echo "bench-peers: $1 needs a positive integer" >&2; exit 2; }; }
+peer_coretype=
 spec_set=0
 while (($#)); do
   case $1 in
@@ -40,7 +46,10 @@ while (($#)); do
     --threads) need_value "$@"; threads=$2; shift 2 ;;
     --batch) need_value "$@"; batch=$2; shift 2 ;;
     --rounds) need_value "$@"; rounds=$2; shift 2 ;;
-    --epochs=*|--threads=*|--batch=*|--rounds=*) set -- "${1%%=*}" "${1#*=}" "${@:2}" ;;
+    --peer-coretype)
+      [[ $# -ge 2 && -n $2 ]] || { echo "bench-peers: --peer-coretype needs a name" >&2; exit 2; }
+      peer_coretype=$2; shift 2 ;;
+    --epochs=*|--threads=*|--batch=*|--rounds=*|--peer-coretype=*) set -- "${1%%=*}" "${1#*=}" "${@:2}" ;;
     --no-setup) setup=0; shift ;;
     -h|--help) usage 0 ;;
     -*) echo "bench-peers: unknown option $1" >&2; usage ;;
@@ -103,14 +112,28 @@ run() {
 }
 
 # OMP_NUM_THREADS is set for both: gradstream (oneDNN, OpenMP) and the peer (torch and
-# OpenBLAS share one libgomp pool). The peer's OPENBLAS_CORETYPE default is in torch_mlp.py.
+# OpenBLAS share one libgomp pool).
+export OMP_NUM_THREADS=$threads
+peer_settings=("$spec" --epochs "$epochs" --threads "$threads" --batch "$batch")
+
+# The peer's OpenBLAS kernel is calibrated once, so that every round runs the same one.
+calibration=()
+if [[ -z $peer_coretype ]]; then
+  run calibration "$py" "$peer" "${peer_settings[@]}" --calibrate-only
+  calibration=(--calibration "$work/calibration.log")
+  last=$(tail -n1 "$work/calibration.log")
+  peer_coretype=$("$py" -c 'import json, sys; print(json.loads(sys.argv[1])["openblas_coretype"])' \
+    "$last" 2>/dev/null) ||
+    { echo "bench-peers: the peer's calibration printed no winner: ${last:0:200}" >&2; exit 1; }
+fi
+echo "bench-peers: peer OpenBLAS kernel: $peer_coretype" >&2
+
 # Odd rounds run gradstream first, even rounds the peer first, so a machine that
 # speeds up or slows down during the rounds favours neither.
-export OMP_NUM_THREADS=$threads
 logs=()
 for ((r = 1; r <= rounds; r++)); do
   g=(run "gradstream.$r" "$bench" "$spec" --epochs "$epochs" --threads "$threads" --batch "$batch")
-  p=(run "pytorch.$r" "$py" "$peer" "$spec" --epochs "$epochs" --threads "$threads" --batch "$batch")
+  p=(run "pytorch.$r" "$py" "$peer" "${peer_settings[@]}" --coretype "$peer_coretype")
   if ((r % 2)); then "${g[@]}"; "${p[@]}"; else "${p[@]}"; "${g[@]}"; fi
   logs+=("$work/gradstream.$r.log" "$work/pytorch.$r.log")
 done
@@ -118,4 +141,4 @@ done
 cpu=$(LC_ALL=C lscpu | sed -n 's/^Model name:[[:space:]]*//p' | head -n1)
 busy=(); [[ $quiet == true ]] || busy=(--busy)
 "$py" "$root/bench/peers/summarize.py" --threads "$threads" --batch "$batch" --epochs "$epochs" \
-  --cpu "$cpu" --spec "$spec" "${busy[@]}" "${logs[@]}"
+  --cpu "$cpu" --spec "$spec" "${busy[@]}" "${calibration[@]}" "${logs[@]}"

@@ -9,8 +9,13 @@ two runs seconds apart: on a machine whose speed drifts from minute to minute,
 the spread of the per-round ratios shows how far one figure can be trusted.
 
 usage: summarize.py --threads N --batch N --epochs N --cpu NAME --spec PATH [--busy]
-                    GRADSTREAM_LOG PEER_LOG [GRADSTREAM_LOG PEER_LOG ...]
+                    [--calibration LOG] GRADSTREAM_LOG PEER_LOG [GRADSTREAM_LOG PEER_LOG ...]
   --busy: the machine was not idle before some run (the figures get a warning)
+  --calibration: the log of the peer's --calibrate-only run (its figures are kept)
+
+Beside the figures it names what each side computed with: gradstream's ISA (the
+"isa" of the "run" object in gradstream-bench's JSON, when there is one) and the
+OpenBLAS kernel set the peer ran ("openblas_coretype" in its JSON).
 """
 import argparse
 import json
@@ -18,7 +23,7 @@ import statistics
 import sys
 
 
-def last_json(path, who):
+def last_json(path, who, key="samples_per_s"):
     lines = [l.strip() for l in open(path, errors="replace") if l.strip()]
     if not lines:
         sys.exit("bench-peers: %s printed nothing (%s)" % (who, path))
@@ -26,9 +31,20 @@ def last_json(path, who):
         obj = json.loads(lines[-1])
     except ValueError:
         sys.exit("bench-peers: last line of %s is not JSON: %s" % (who, lines[-1][:200]))
-    if not isinstance(obj, dict) or "samples_per_s" not in obj:
-        sys.exit("bench-peers: %s's last line has no samples_per_s: %s" % (who, lines[-1][:200]))
+    if not isinstance(obj, dict) or key not in obj:
+        sys.exit("bench-peers: %s's last line has no %s: %s" % (who, key, lines[-1][:200]))
     return obj
+
+
+def gradstream_isa(obj):
+    run = obj.get("run")
+    return run.get("isa") if isinstance(run, dict) else None
+
+
+def distinct(values):
+    """The one value all rounds share, else all of them (which should not happen)."""
+    values = list(dict.fromkeys(values))
+    return values[0] if len(values) == 1 else values
 
 
 def median_epoch(obj):
@@ -50,6 +66,7 @@ def parse_args(argv):
     parser.add_argument("--cpu", required=True)
     parser.add_argument("--spec", required=True)
     parser.add_argument("--busy", action="store_true")
+    parser.add_argument("--calibration")
     parser.add_argument("logs", nargs="+", help="gradstream and peer log of each round")
     args = parser.parse_args(argv)
     if len(args.logs) % 2:
@@ -63,9 +80,18 @@ def main(argv):
     pairs = [(last_json(logs[i], "gradstream-bench"), last_json(logs[i + 1], "the peer"))
              for i in range(0, len(logs), 2)]
     peer = pairs[0][1].get("peer", "pytorch")
+    isa = distinct(gradstream_isa(g) for g, _ in pairs)
+    coretype = distinct(p.get("openblas_coretype") for _, p in pairs)
+    calibration = (last_json(options.calibration, "the peer's calibration", "openblas_coretype")
+                   if options.calibration else {})
 
-    rounds = []
+    figures = ", ".join("%s %.0f" % kv for kv in
+                        (calibration.get("coretype_calibration") or {}).items())
+    print("gradstream ISA: %s; peer OpenBLAS kernel: %s%s"
+          % (isa or "not reported", coretype or "not reported",
+             " (calibrated, us/step: %s)" % figures if figures else ""))
     print("%-6s %-22s %12s %14s %9s" % ("round", "", "samples/s", "epoch s (med)", "test acc"))
+    rounds = []
     for n, (g, p) in enumerate(pairs, 1):
         gs, ps = float(g["samples_per_s"]), float(p["samples_per_s"])
         ratio = gs / ps if ps > 0 else None
@@ -107,6 +133,9 @@ def main(argv):
         "spec": options.spec,
         "peer": peer,
         "peer_blas": last_p.get("blas"),
+        "peer_coretype": coretype,
+        "peer_coretype_calibration": calibration.get("coretype_calibration"),
+        "isa": isa,
         "quiet": not options.busy,
     }))
 

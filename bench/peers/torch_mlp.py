@@ -3,23 +3,43 @@
 with stock PyTorch (nn.Linear, CrossEntropyLoss, torch.optim) on the same data and
 hyper-parameters, and prints as its LAST line one JSON object with the keys of
 gradstream-bench (samples_per_s, epoch_seconds, test_accuracy, epochs, threads, batch)
-plus "peer" and "blas".
+plus "peer", "blas", and the OpenBLAS kernel set it ran with: "openblas_coretype"
+(with "coretype_calibration", the calibration's us/step per candidate, when it
+calibrated).
 
 Run it with Debian's interpreter (python3-torch 1.13 from apt), not a pyenv python:
     /usr/bin/python3 bench/peers/torch_mlp.py examples/fashion-mnist-mlp.json \
         --epochs 3 --threads 2 --batch 128
 scripts/bench-peers.sh runs it right after gradstream-bench.
 
-How it is made as fast as it fairly can be on this machine (AMD EPYC Zen 3, 2 cores,
-AVX2, no AVX-512; Debian 12, torch 1.13.1+dfsg, OpenBLAS 0.3.21):
+OpenBLAS kernel set (OPENBLAS_CORETYPE, read by OpenBLAS once, when torch loads it):
+  --coretype calibrate  (default) time one training step under each kernel set this
+      CPU can run (openblas_coretype.py: Haswell, SkylakeX, Zen, Cooperlake, by the
+      /proc/cpuinfo flags), each in a worker process of its own (this script with
+      --time-steps), in alternating passes; train with the fastest (by its
+      fastest pass: other work only slows a pass down).
+  --coretype NAME       use NAME, no calibration (e.g. the winner of a calibration
+      run earlier: bench-peers.sh calibrates once and passes it to every round).
+  --coretype auto       leave OPENBLAS_CORETYPE unset: OpenBLAS's own detection.
+  --coretype env        take OPENBLAS_CORETYPE from the environment as it is.
+  --calibrate-only      calibrate, print {"openblas_coretype": WINNER,
+      "coretype_calibration": {...}} and exit.
+  OPENBLAS_CORETYPE in the environment is ignored unless --coretype env: a machine
+  may set it for reasons of its own, and it is no choice made for this benchmark.
+
+How it is made as fast as it fairly can be (Debian 12, torch 1.13.1+dfsg,
+OpenBLAS 0.3.21, a 2-vCPU AMD EPYC KVM guest):
   * BLAS: Debian's torch calls sgemm_ through libblas.so.3; that must be the
     OpenMP build of OpenBLAS (libopenblas0-openmp, then
     `update-alternatives --display libblas.so.3-x86_64-linux-gnu` points at
     .../openblas-openmp/libblas.so.3). With the reference libblas3 instead the
     peer is several times slower (see figures below); the script refuses to run on
     reference BLAS unless --allow-reference-blas is given.
-  * OPENBLAS_CORETYPE and OMP_NUM_THREADS are set below, before torch (and so
-    OpenBLAS) is loaded, unless the caller already set them.
+  * OPENBLAS_CORETYPE is calibrated (above); OMP_NUM_THREADS is set to --threads
+    unless the caller set it, both before torch (and so OpenBLAS) is loaded.
+    On the Zen 3 host OpenBLAS 0.3.21 detected "Zen", ~15% slower there than
+    "Haswell"; on the Zen 4 host it detects "Cooperlake", and the four candidates
+    are within a few per cent of each other (figures at the end).
   * nn.Linear for fp32 on CPU goes F.linear -> aten::addmm/mm -> BLAS sgemm in 1.13,
     forward and backward (the profiler shows addmm/mm, DNNL_VERBOSE shows no oneDNN
     primitive, while a Conv2d does use oneDNN). torch.utils.mkldnn.to_mkldnn() is
@@ -33,8 +53,8 @@ AVX2, no AVX-512; Debian 12, torch 1.13.1+dfsg, OpenBLAS 0.3.21):
     an epoch, ~25 ms), then contiguous slice views per batch: no DataLoader, no
     per-batch copies. The last, partial batch (60000 = 468*128 + 96) is trained too.
 
-Figures measured on this machine (samples/s, median of 3 epochs, threads 2, batch 128,
-fashion-mnist-mlp.json; the machine is a 2-vCPU KVM guest):
+Figures measured when this VM ran on a Zen 3 host (AVX2, no AVX-512) (samples/s,
+median of 3 epochs, threads 2, batch 128, fashion-mnist-mlp.json):
   This VM's speed drifts by +-15-25% from minute to minute (the same step took 2.0 ms
   at one time and 3.0 ms at another), so whole runs could not separate the variants;
   the decisions rest on interleaved micro-benchmarks (same process or alternating
@@ -62,10 +82,23 @@ fashion-mnist-mlp.json; the machine is a 2-vCPU KVM guest):
     OMP_WAIT_POLICY: unset 2635-2729, ACTIVE 3029-3126, PASSIVE 4452-8371 us/step -> unset
     per-epoch shuffle: index_select into a new tensor 98-128 ms, into a kept buffer 26 ms
   15 epochs (the spec as is): test accuracy 0.8893, 42975 samples/s (epochs 1.13-1.65 s).
+
+Kernel sets on the Zen 4 host (AVX-512 with BF16, so all four candidates run), idle
+machine, threads 2, batch 128:
+  calibration (--calibrate-only; us/step, fastest of 10 passes of 20 steps), 13 runs
+  within 15 minutes: Cooperlake won 6, Haswell 4, SkylakeX 2, Zen 1; in each run
+  the four lay within 1-10%, e.g. Haswell 1378 SkylakeX 1435 Zen 1389 Cooperlake
+  1349; Haswell 1482 SkylakeX 1337 Zen 1407 Cooperlake 1410; Haswell 1400
+  SkylakeX 1355 Zen 1397 Cooperlake 1373. The whole-run view agrees: 3 epochs,
+  SkylakeX and Cooperlake alternating, 4 pairs: 84363/89037, 90788/88668,
+  86654/77795, 69835/62615 samples/s (SkylakeX ahead in 3 of 4, the drift larger
+  than the gap). No set is reliably fastest here; calibrating on every machine
+  costs ~5 s and keeps the peer off a clearly slower one where one exists (Zen 3).
 """
 
 import argparse
 import gzip
+import itertools
 import json
 import math
 import os
@@ -74,9 +107,16 @@ import struct
 import sys
 import time
 
-# OpenBLAS kernel set: "Haswell" beat "Zen" (which 0.3.21 picks on this EPYC by itself)
-# on this step's sgemm shapes by ~15%; see the figures in the docstring.
-DEFAULT_OPENBLAS_CORETYPE = "Haswell"
+import openblas_coretype
+
+# A calibration worker's timing: warm-up steps before each pass (the other workers ran
+# in between), then this many timed steps: ~30 ms a pass at ~1.5 ms a step, short
+# enough that some passes of each candidate fall between other work's bursts.
+CALIBRATION_WARMUP_STEPS = 3
+CALIBRATION_STEPS = 20
+# Distinct random batches a worker cycles through (51 MB at 128 x 784 floats): more
+# than the caches hold, so each batch comes from memory as in training.
+CALIBRATION_BATCHES = 128
 
 
 def parse_args(argv):
@@ -94,8 +134,21 @@ def parse_args(argv):
                    help="torch.backends.mkldnn.enabled (does not affect fp32 nn.Linear)")
     p.add_argument("--allow-reference-blas", action="store_true",
                    help="run even when libblas.so.3 is not OpenBLAS")
+    p.add_argument("--coretype", default="calibrate", metavar="NAME",
+                   help="OpenBLAS kernel set: calibrate (default: the fastest here), "
+                        "auto (OpenBLAS's own detection), env (OPENBLAS_CORETYPE as set), "
+                        "or a name such as SkylakeX")
+    p.add_argument("--calibrate-only", action="store_true",
+                   help="calibrate, print the winner as one JSON line, and exit")
+    # The calibration's worker (see openblas_coretype.py): one timing per line read.
+    p.add_argument("--time-steps", type=int, help=argparse.SUPPRESS)
     p.add_argument("--quiet", action="store_true", help="only print the JSON line")
-    return p.parse_args(argv)
+    args = p.parse_args(argv)
+    if args.calibrate_only and args.coretype != "calibrate":
+        p.error("--calibrate-only calibrates; it takes no --coretype")
+    if args.time_steps is not None and (args.time_steps < 1 or args.coretype == "calibrate"):
+        p.error("--time-steps N (N >= 1) times one kernel set: --coretype NAME or env")
+    return args
 
 
 args = parse_args(sys.argv[1:])
@@ -109,21 +162,36 @@ seed = args.seed if args.seed is not None else int(spec.get("seed", 0))
 if epochs < 1 or threads < 1 or batch < 1:
     sys.exit("torch_mlp: epochs, threads and batch must be >= 1")
 
-# Must happen before torch is imported: OpenBLAS reads these when it is loaded.
-# OPENBLAS_CORETYPE=auto (or empty) leaves the choice to OpenBLAS's own detection.
-os.environ.setdefault("OPENBLAS_CORETYPE", DEFAULT_OPENBLAS_CORETYPE)
-if os.environ["OPENBLAS_CORETYPE"].lower() in ("", "auto"):
-    del os.environ["OPENBLAS_CORETYPE"]
-os.environ.setdefault("OMP_NUM_THREADS", str(threads))
-
-import numpy as np  # noqa: E402
-import torch  # noqa: E402
-import torch.nn as nn  # noqa: E402
-
 
 def log(*a):
     if not args.quiet:
         print(*a, flush=True)
+
+
+def worker_command():
+    """This script as a calibration worker on the same spec and settings."""
+    cmd = [sys.executable, os.path.abspath(__file__), os.path.abspath(args.spec),
+           "--epochs", str(epochs), "--threads", str(threads), "--batch", str(batch),
+           "--seed", str(seed), "--data-dir", args.data_dir, "--foreach", args.foreach,
+           "--mkldnn", args.mkldnn, "--coretype", "env",
+           "--time-steps", str(CALIBRATION_STEPS), "--quiet"]
+    return cmd + (["--allow-reference-blas"] if args.allow_reference_blas else [])
+
+
+# Must happen before torch is imported: OpenBLAS reads these when it is loaded (the
+# calibration's workers inherit OMP_NUM_THREADS).
+os.environ.setdefault("OMP_NUM_THREADS", str(threads))
+coretype, calibration = openblas_coretype.choose(args.coretype, worker_command(),
+                                                 lambda line: log("torch_mlp: " + line))
+if args.calibrate_only:
+    print(json.dumps({"openblas_coretype": coretype,
+                      "coretype_calibration": calibration.us_per_step,
+                      "coretype_skipped": calibration.skipped}), flush=True)
+    sys.exit(0)
+
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+import torch.nn as nn  # noqa: E402
 
 
 # ---------------------------------------------------------------- BLAS in use
@@ -186,22 +254,34 @@ torch.manual_seed(seed)
 
 
 # ---------------------------------------------------------------- data
-def read_idx(path):
-    with gzip.open(path, "rb") as f:
-        raw = f.read()
+IDX_HEADER_MAX = 4 + 4 * 255  # magic, then up to 255 big-endian dimensions
+
+
+def idx_dims(raw, path):
+    """(dims, data offset) from the start of an unsigned-byte IDX file."""
     magic, = struct.unpack(">I", raw[:4])
     ndim = magic & 0xFF
     dtype_code = (magic >> 8) & 0xFF
     if dtype_code != 0x08:
         raise ValueError("%s: only unsigned-byte IDX files are supported" % path)
-    dims = struct.unpack(">" + "I" * ndim, raw[4:4 + 4 * ndim])
-    return np.frombuffer(raw, dtype=np.uint8, offset=4 + 4 * ndim).reshape(dims)
+    return struct.unpack(">" + "I" * ndim, raw[4:4 + 4 * ndim]), 4 + 4 * ndim
+
+
+def read_idx(path):
+    with gzip.open(path, "rb") as f:
+        raw = f.read()
+    dims, offset = idx_dims(raw, path)
+    return np.frombuffer(raw, dtype=np.uint8, offset=offset).reshape(dims)
+
+
+def split_path(prefix, kind):
+    name = "%s-%s-idx%d-ubyte.gz" % (prefix, kind, 3 if kind == "images" else 1)
+    return os.path.join(args.data_dir, name)
 
 
 def load_split(prefix):
-    d = args.data_dir
-    x = read_idx(os.path.join(d, prefix + "-images-idx3-ubyte.gz"))
-    y = read_idx(os.path.join(d, prefix + "-labels-idx1-ubyte.gz"))
+    x = read_idx(split_path(prefix, "images"))
+    y = read_idx(split_path(prefix, "labels"))
     x = x.reshape(x.shape[0], -1).astype(np.float32)
     preprocess = str(spec.get("data", {}).get("preprocess", "SCALE")).upper()
     if preprocess == "SCALE":
@@ -214,8 +294,12 @@ def load_split(prefix):
 builtin = spec.get("data", {}).get("builtin", "fashion-mnist")
 if builtin not in ("fashion-mnist", "FASHION_MNIST"):
     sys.exit("torch_mlp: only the fashion-mnist builtin data set is supported, got %r" % builtin)
-x_train, y_train = load_split("train")
-x_test, y_test = load_split("t10k")
+# The training set's shape from its header: the model and the calibration's workers
+# need no more, so only a training run loads the data.
+with gzip.open(split_path("train", "images"), "rb") as f:
+    train_dims = idx_dims(f.read(IDX_HEADER_MAX), f.name)[0]
+n = train_dims[0]
+data_features = math.prod(train_dims[1:])
 
 
 # ---------------------------------------------------------------- model
@@ -257,11 +341,11 @@ def activation(a):
 
 model_spec = spec["model"]
 in_features = 1
-for d in model_spec.get("inputShape", [x_train.shape[1]]):
+for d in model_spec.get("inputShape", [data_features]):
     in_features *= int(d)
-if in_features != x_train.shape[1]:
+if in_features != data_features:
     sys.exit("torch_mlp: inputShape %s does not match the data (%d features)"
-             % (model_spec.get("inputShape"), x_train.shape[1]))
+             % (model_spec.get("inputShape"), data_features))
 
 modules = []
 features = in_features
@@ -317,7 +401,7 @@ else:
 
 # The learning-rate schedule, the same closed form gradstream's LrSchedule uses
 # (engine/lr_schedule.hpp), as a LambdaLR factor of the 0-based global step.
-steps_per_epoch = (x_train.shape[0] + batch - 1) // batch
+steps_per_epoch = (n + batch - 1) // batch
 total_steps = steps_per_epoch * epochs
 schedule = opt_spec.get("schedule", {}) or {}
 warmup = int(schedule.get("warmupSteps", schedule.get("warmup_steps", 0)))
@@ -345,14 +429,59 @@ def lr_factor(step):
 
 scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lr_factor)
 
-log("torch_mlp: torch %s, %s, threads %d (omp %s, coretype %s), batch %d, epochs %d"
+
+def train_step(xb, yb):
+    optimizer.zero_grad(set_to_none=True)
+    loss = criterion(model(xb), yb)
+    loss.backward()
+    optimizer.step()
+    scheduler.step()
+    return loss.detach()
+
+
+def serve_step_timings(steps):
+    """--time-steps: the calibration's worker (protocol in openblas_coretype.py). It
+    trains on random batches of the data's shape: a step's cost does not depend on
+    the values, and loading the data set would slow every worker's start."""
+    gen = torch.Generator().manual_seed(seed)
+    xs = torch.rand(CALIBRATION_BATCHES * batch, in_features, generator=gen)
+    ys = torch.randint(0, features, (CALIBRATION_BATCHES * batch,), generator=gen)
+    batches = itertools.cycle(range(0, CALIBRATION_BATCHES * batch, batch))
+
+    def train(count):
+        for start in itertools.islice(batches, count):
+            train_step(xs[start:start + batch], ys[start:start + batch])
+
+    model.train()
+    train(CALIBRATION_WARMUP_STEPS)
+    print(json.dumps({"core": blas.get("core", blas["name"])}), flush=True)
+    for _ in sys.stdin:
+        train(CALIBRATION_WARMUP_STEPS)
+        t0 = time.perf_counter()
+        train(steps)
+        us = (time.perf_counter() - t0) / steps * 1e6
+        print(json.dumps({"us_per_step": round(us, 1)}), flush=True)
+
+
+if args.time_steps is not None:
+    serve_step_timings(args.time_steps)
+    sys.exit(0)
+
+coretype_mode = args.coretype if args.coretype in ("calibrate", "auto", "env") else "forced"
+log("torch_mlp: torch %s, %s, threads %d (omp %s), batch %d, epochs %d"
     % (torch.__version__, blas_label, torch.get_num_threads(), os.environ.get("OMP_NUM_THREADS"),
-       os.environ.get("OPENBLAS_CORETYPE", "auto"), batch, epochs))
+       batch, epochs))
+log("torch_mlp: OpenBLAS kernel: OPENBLAS_CORETYPE %s (--coretype %s), running %s"
+    % (coretype, args.coretype, blas.get("core", "?")))
+if coretype != "auto" and "core" in blas and blas["core"].lower() != coretype.lower():
+    print("torch_mlp: warning: OpenBLAS does not know OPENBLAS_CORETYPE %s and runs %s"
+          % (coretype, blas["core"]), file=sys.stderr, flush=True)
 log("torch_mlp: %s" % model)
+x_train, y_train = load_split("train")
+x_test, y_test = load_split("t10k")
 
 
 # ---------------------------------------------------------------- train
-n = x_train.shape[0]
 gen = torch.Generator().manual_seed(seed)
 # Shuffled copies are written into buffers allocated once, so that an epoch does not
 # page-fault a fresh 188 MB tensor in (that alone cost ~0.1 s an epoch).
@@ -370,12 +499,7 @@ for epoch in range(epochs):
     for start in range(0, n, batch):
         xb = xs[start:start + batch]
         yb = ys[start:start + batch]
-        optimizer.zero_grad(set_to_none=True)
-        loss = criterion(model(xb), yb)
-        loss.backward()
-        optimizer.step()
-        scheduler.step()
-        loss_sum += loss.detach() * xb.shape[0]
+        loss_sum += train_step(xb, yb) * xb.shape[0]
     last_loss = loss_sum.item() / n  # the only sync point, once per epoch
     dt = time.perf_counter() - t0
     epoch_seconds.append(dt)
@@ -414,7 +538,11 @@ result = {
     "threads": threads,
     "batch": batch,
     "train_samples": n,
-    "openblas_coretype": os.environ.get("OPENBLAS_CORETYPE", "auto"),
+    "openblas_coretype": coretype,
+    "openblas_core": blas.get("core"),
+    "coretype_mode": coretype_mode,
+    "coretype_calibration": calibration.us_per_step,
+    "coretype_skipped": calibration.skipped,
     "omp_num_threads": os.environ.get("OMP_NUM_THREADS"),
     "foreach": args.foreach,
     "mkldnn_enabled": torch.backends.mkldnn.enabled,
