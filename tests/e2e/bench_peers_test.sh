@@ -69,7 +69,9 @@ jq -e '.rounds | all((.ratio - .gradstream_samples_per_s / .pytorch_samples_per_
   <<<"$result" >/dev/null || fail "a round's ratio is not gradstream / peer: $result"
 jq -e '(.ratio - ([.rounds[].ratio] | sort | .[1])) | fabs < 0.002' <<<"$result" >/dev/null ||
   fail "ratio is not the median of the rounds: $result"
-jq -e '(.ratio - ([.rounds[].ratio] | add / 3)) | fabs > 0.1' <<<"$result" >/dev/null ||
+# With gradstream at any steady speed G the ratios are G/40k, G/80k, G/10k: the
+# mean exceeds the median by 83% of it, whatever G a loaded machine gives.
+jq -e '(.ratio - ([.rounds[].ratio] | add / 3)) | fabs > 0.3 * .ratio' <<<"$result" >/dev/null ||
   fail "the rounds did not separate median from mean: $result"
 jq -e '.ratio_min == ([.rounds[].ratio] | min) and .ratio_max == ([.rounds[].ratio] | max)' \
   <<<"$result" >/dev/null || fail "spread does not match the rounds: $result"
