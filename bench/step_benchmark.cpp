@@ -11,6 +11,7 @@
 #include <omp.h>
 
 #include <cstdio>
+#include <chrono>
 #include <cstdlib>
 #include <memory>
 #include <string>
@@ -171,16 +172,64 @@ void BM_OptimizerStep(benchmark::State& state) {
   for (auto _ : state) f.optimizer->step(1e-6F);
 }
 
+// One training step as the trainer runs it; the counters say where its time
+// went (microseconds per step, each stage timed inside the step, so with the
+// caches as the step leaves them: the optimizer, for one, runs on moments no
+// pass has touched since the last step).
 void BM_WholeStep(benchmark::State& state) {
   StepFixture& f = fixture();
+  using Clock = std::chrono::steady_clock;
+  constexpr int kStages = 5;
+  double spent[kStages] = {};
+  Clock::time_point marks[kStages + 1];
   for (auto _ : state) {
+    marks[0] = Clock::now();
     f.next_batch();
+    marks[1] = Clock::now();
     f.pipeline->forward(f.stream);
+    marks[2] = Clock::now();
     f.loss->compute(f.pipeline->output(), f.batch.labels, f.pipeline->diff_output_data(), f.stream);
+    marks[3] = Clock::now();
     f.pipeline->backward(f.stream);
+    marks[4] = Clock::now();
     f.optimizer->step(1e-4F);
+    marks[5] = Clock::now();
+    for (int i = 0; i < kStages; ++i) {
+      spent[i] += std::chrono::duration<double, std::micro>(marks[i + 1] - marks[i]).count();
+    }
   }
   state.SetItemsProcessed(state.iterations() * f.spec.batch_size());
+  const char* names[kStages] = {"gather_us", "forward_us", "loss_us", "backward_us", "optimizer_us"};
+  for (int i = 0; i < kStages; ++i) {
+    state.counters[names[i]] = spent[i] / static_cast<double>(state.iterations());
+  }
+}
+
+// Each layer's forward and backward on its own (range(0): the layer's index),
+// labelled with its name.
+void BM_LayerForward(benchmark::State& state) {
+  StepFixture& f = fixture();
+  Layer& layer = *f.pipeline->layers().at(static_cast<size_t>(state.range(0)));
+  for (auto _ : state) layer.forward(f.stream);
+  state.SetLabel(layer.name());
+}
+
+void BM_LayerBackward(benchmark::State& state) {
+  StepFixture& f = fixture();
+  f.pipeline->forward(f.stream);
+  f.loss->compute(f.pipeline->output(), f.batch.labels, f.pipeline->diff_output_data(), f.stream);
+  Layer& layer = *f.pipeline->layers().at(static_cast<size_t>(state.range(0)));
+  for (auto _ : state) layer.backward(f.stream);
+  state.SetLabel(layer.name());
+}
+
+// The row-major copies of every gradient the diagnostics' norms read (a
+// reorder for each parameter kept in a blocked layout).
+void BM_RowMajorGradients(benchmark::State& state) {
+  StepFixture& f = fixture();
+  for (auto _ : state) {
+    for (Parameter* p : f.model->parameters()) benchmark::DoNotOptimize(p->plain_grad());
+  }
 }
 
 // state.range(0): the vector width in bits, 256 (AVX2) or 512 (AVX-512).
@@ -212,6 +261,7 @@ BENCHMARK(BM_Loss)->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_Backward)->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_OptimizerStep)->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_WholeStep)->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_RowMajorGradients)->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_FmaPeak)->Arg(256)->Arg(512)->Unit(benchmark::kMicrosecond)->UseRealTime();
 
 // The record of the run, in the context printed before the timings.
@@ -232,6 +282,14 @@ int main(int argc, char** argv) {
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
   add_run_context();
+  // One forward and one backward benchmark per layer of the spec's network.
+  const int64_t layers = static_cast<int64_t>(fixture().pipeline->layers().size());
+  benchmark::RegisterBenchmark("BM_LayerForward", BM_LayerForward)
+      ->DenseRange(0, layers - 1)
+      ->Unit(benchmark::kMicrosecond);
+  benchmark::RegisterBenchmark("BM_LayerBackward", BM_LayerBackward)
+      ->DenseRange(0, layers - 1)
+      ->Unit(benchmark::kMicrosecond);
   benchmark::RunSpecifiedBenchmarks();
   benchmark::Shutdown();
   return 0;
