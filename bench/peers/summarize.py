@@ -13,6 +13,11 @@ usage: summarize.py --threads N --batch N --epochs N --cpu NAME --spec PATH [--b
   --busy: the machine was not idle before some run (the figures get a warning)
   --calibration: the log of the peer's --calibrate-only run (its figures are kept)
 
+It also gives the ratio of the two fastest epochs seen (each side's best epoch
+over all rounds): a shared machine only ever slows a run down, so each side's
+fastest epoch is its least disturbed one. When the machine's speed swings
+within a round, that ratio is the steadier of the two.
+
 Beside the figures it names what each side computed with: gradstream's ISA (the
 "isa" of the "run" object in gradstream-bench's JSON, when there is one) and the
 OpenBLAS kernel set the peer ran ("openblas_coretype" in its JSON).
@@ -52,6 +57,15 @@ def median_epoch(obj):
     if isinstance(e, list) and e:
         return statistics.median(float(x) for x in e)
     return float(e) if isinstance(e, (int, float)) else float("nan")
+
+
+def fastest_epoch_rate(obj):
+    """Samples/s of the run's fastest epoch (samples_per_s is over the median one)."""
+    e = obj.get("epoch_seconds")
+    rate = float(obj["samples_per_s"])
+    if isinstance(e, list) and e and min(e) > 0:
+        return rate * median_epoch(obj) / min(float(x) for x in e)
+    return rate
 
 
 def accuracy(obj):
@@ -112,6 +126,11 @@ def main(argv):
           % ("n/a" if median is None else "%.2f" % median, len(rounds),
              "" if len(rounds) == 1 else "s", spread, options.epochs, options.threads,
              options.batch, options.cpu, pairs[0][1].get("blas", "?")))
+    g_best = max(fastest_epoch_rate(g) for g, _ in pairs)
+    p_best = max(fastest_epoch_rate(p) for _, p in pairs)
+    best_ratio = g_best / p_best if p_best > 0 else None
+    print("fastest epochs: gradstream %.0f, %s %.0f samples/s, ratio %s"
+          % (g_best, peer, p_best, "n/a" if best_ratio is None else "%.2f" % best_ratio))
     if options.busy:
         print("warning: the machine was busy before a run; do not trust these figures")
 
@@ -123,6 +142,9 @@ def main(argv):
         "ratio": None if median is None else round(median, 3),
         "ratio_min": min(ratios) if ratios else None,
         "ratio_max": max(ratios) if ratios else None,
+        "fastest": {"gradstream_samples_per_s": round(g_best, 1),
+                    "pytorch_samples_per_s": round(p_best, 1),
+                    "ratio": None if best_ratio is None else round(best_ratio, 3)},
         "rounds": rounds,
         "gradstream_test_accuracy": last_g.get("test_accuracy"),
         "pytorch_test_accuracy": last_p.get("test_accuracy"),
