@@ -82,6 +82,9 @@ struct LayerKind {
   // Drops the initial values a model file does not keep (its tensors hold the
   // trained ones); null when the kind has none.
   void (*clear_initial_values)(v1::LayerSpec& spec) = nullptr;
+  // The field that sets the size of its output ("dense.units"), which errors
+  // about the network's output name; empty when the output follows the input.
+  std::string_view size_field = {};
 };
 
 // count_parameters of the kinds that have none.

@@ -29,8 +29,8 @@ std::string layer_path(int index) { return "model.layers[" + std::to_string(inde
 
 // What the layer walk learns about the network, for the checks that follow it.
 struct ModelShape {
-  Shape output;         // one sample out of the network
-  int last_dense = -1;  // index into model.layers, -1 without a Dense layer
+  Shape output;            // one sample out of the network
+  std::string size_field;  // the last field that set the output's size, if any
 };
 
 Status validate_input_shape(const v1::ModelSpec& model) {
@@ -68,7 +68,7 @@ Status validate_layer(const v1::ModelSpec& model, int index, Shape& shape, Model
   Result<Shape> output = kind->validate({layer, path, shape, index + 1 == model.layers_size()});
   if (!output.ok()) return output.status();
   shape = std::move(output).value();
-  if (layer.has_dense()) walk.last_dense = index;
+  if (!kind->size_field.empty()) walk.size_field = path + "." + std::string(kind->size_field);
   return ok_status();
 }
 
@@ -107,8 +107,7 @@ Status validate_loss(const v1::TrainingSpec& spec, const ModelShape& walk) {
       spec.loss() == v1::LOSS_UNSPECIFIED || spec.loss() == v1::SOFTMAX_CROSS_ENTROPY;
   const int64_t units = element_count(walk.output);
   if (cross_entropy && units < kMinClasses) {
-    const std::string path = walk.last_dense >= 0 ? layer_path(walk.last_dense) + ".dense.units"
-                                                  : std::string("model.input_shape");
+    const std::string path = walk.size_field.empty() ? "model.input_shape" : walk.size_field;
     return invalid_argument(path + ": " + std::to_string(units) +
                             " output unit(s), but SOFTMAX_CROSS_ENTROPY needs at least " +
                             std::to_string(kMinClasses) +

@@ -149,7 +149,7 @@ void clear_initial_values(v1::LayerSpec& spec) {
 const LayerKind& dense_layer_kind() {
   static const LayerKind kind{v1::LayerSpec::kDense, "dense", validate,
                               count_parameters,      build,   nullptr,
-                              clear_initial_values};
+                              clear_initial_values, "dense.units"};
   return kind;
 }
 
