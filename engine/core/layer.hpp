@@ -92,9 +92,15 @@ class LayerNode {
   // keeps backward exact (nothing needs the activation's input afterwards).
   virtual std::optional<PostOp> as_post_op(bool /*training*/) const { return std::nullopt; }
   virtual bool accepts_post_op() const { return false; }
-  // Moves the parameters into the layouts this node's primitives prefer for
-  // `batch`; the model calls it once, before any pipeline exists.
-  virtual void choose_layouts(int64_t /*batch*/, bool /*training*/, const dnnl::engine& /*eng*/) {}
+  // The layout pass, run once by the model before any pipeline exists: given
+  // the layout its src will have (the producer's plan, for the model's
+  // layout batch), moves the parameters into the layouts this node's
+  // primitives prefer for it, and returns the layout its dst will have. A
+  // node whose dst keeps its src's layout returns `src`.
+  virtual dnnl::memory::desc plan_layouts(const dnnl::memory::desc& src, bool /*training*/,
+                                          const dnnl::engine& /*eng*/) {
+    return src;
+  }
 
   // The node built for one pipeline, reading `src` ([batch, input_shape()...]).
   virtual std::unique_ptr<Layer> instantiate(const Tensor& src, const LayerOptions& options,

@@ -3,6 +3,7 @@
 #include "engine/model/model.hpp"
 
 #include "engine/layers/activation/activation_catalog.hpp"
+#include "engine/core/tensor.hpp"
 #include "engine/layers/layer_registry.hpp"
 
 namespace gradstream::engine {
@@ -45,7 +46,9 @@ Result<std::unique_ptr<Model>> Model::build(const v1::TrainingSpec& spec, const 
       model->softmax_fused_ = true;
     }
   }
-  for (auto& node : model->nodes_) node->choose_layouts(hint.batch, hint.training, eng);
+  // The layout pass: each node plans for the layout its producer will write.
+  dnnl::memory::desc layout = plain_desc(with_batch(hint.batch, model->input_shape_));
+  for (auto& node : model->nodes_) layout = node->plan_layouts(layout, hint.training, eng);
   return model;
 }
 

@@ -29,12 +29,16 @@ class DenseNode : public LayerNode {
   }
   bool accepts_post_op() const override { return true; }
 
-  void choose_layouts(int64_t batch, bool training, const dnnl::engine& eng) override {
+  // The inner product reads its src as plain rows, whatever the producer
+  // wrote (DenseLayer converts), so only the batch matters here.
+  dnnl::memory::desc plan_layouts(const dnnl::memory::desc& src, bool training,
+                                  const dnnl::engine& eng) override {
     const dnnl::memory::desc any(weights_.shape(), dnnl::memory::data_type::f32,
                                  dnnl::memory::format_tag::any);
-    weights_.set_layout(
-        DenseLayer::forward_pd(batch, any, bias_ != nullptr, training, std::nullopt, eng)
-            .weights_desc());
+    const auto pd = DenseLayer::forward_pd(src.data.dims[0], any, bias_ != nullptr, training,
+                                           std::nullopt, eng);
+    weights_.set_layout(pd.weights_desc());
+    return pd.dst_desc();
   }
 
   std::unique_ptr<Layer> instantiate(const Tensor& src, const LayerOptions& options,

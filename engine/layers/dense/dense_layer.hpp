@@ -3,7 +3,7 @@
 //   dst[n, o] = sum_i src[n, i] * weights[o, i] + bias[o]
 //   diff_src = diff_dst * weights;  diff_weights = diff_dst^T * src;  diff_bias = sum_n diff_dst
 // The weights are used in the layout the model chose for them (DenseNode::
-// choose_layouts: the one oneDNN prefers, blocked on AVX-512); dst and
+// plan_layouts: the one oneDNN prefers, blocked on AVX-512); dst and
 // diff_src in the layouts oneDNN picks.
 #pragma once
 

@@ -14,6 +14,11 @@ class ViewNode : public LayerNode {
   ViewNode(std::string name, Shape input, Shape output)
       : LayerNode(std::move(name), std::move(input), std::move(output)) {}
 
+  dnnl::memory::desc plan_layouts(const dnnl::memory::desc& src, bool /*training*/,
+                                  const dnnl::engine& /*eng*/) override {
+    return plain_desc(with_batch(src.data.dims[0], output_shape()));
+  }
+
   std::unique_ptr<Layer> instantiate(const Tensor& src, const LayerOptions& /*options*/,
                                      const dnnl::engine& eng) const override {
     return std::make_unique<ViewLayer>(name(), src, output_shape(), eng);
