@@ -85,8 +85,12 @@ class LayerNode {
   const Shape& input_shape() const { return input_; }
   const Shape& output_shape() const { return output_; }
 
-  // The parameters this node owns, in model-file order.
+  // The parameters this node owns and trains, in model-file order.
   virtual std::vector<Parameter*> parameters() const { return {}; }
+  // Tensors it keeps without training them (batch normalization's running
+  // statistics): exported and restored with the parameters, in model-file
+  // order after them, never given to the optimizer.
+  virtual std::vector<Parameter*> state() const { return {}; }
   virtual const ActivationInfo* activation() const { return nullptr; }
   // This node's activation as a post-op of the node below, when the fusion
   // keeps backward exact (nothing needs the activation's input afterwards).

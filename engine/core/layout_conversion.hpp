@@ -32,7 +32,7 @@ class LayoutConversion {
 // A plain tensor seen with other dims (a flatten or a reshape): the same
 // buffer, so nothing moves. The source's buffer can be swapped between steps
 // (the pipeline points its input at each batch), so `sync` re-reads it; call
-// it before each use.
+// it before each use (a view never made syncs nothing).
 class PlainView {
  public:
   PlainView() = default;
@@ -40,7 +40,7 @@ class PlainView {
 
   const Tensor& tensor() const { return view_; }
   void sync() const {
-    if (view_.data() != source_.data()) view_.memory().set_data_handle(source_.data());
+    if (view_ && view_.data() != source_.data()) view_.memory().set_data_handle(source_.data());
   }
 
  private:

@@ -4,8 +4,11 @@
 #include <array>
 
 #include "engine/layers/activation/activation_kind.hpp"
+#include "engine/layers/batch_norm/batch_norm_kind.hpp"
+#include "engine/layers/conv/conv_kind.hpp"
 #include "engine/layers/dense/dense_kind.hpp"
 #include "engine/layers/dropout/dropout_kind.hpp"
+#include "engine/layers/pool/pool_kind.hpp"
 #include "engine/layers/view/flatten_kind.hpp"
 #include "engine/layers/view/reshape_kind.hpp"
 
@@ -13,10 +16,21 @@ namespace gradstream::engine {
 
 namespace {
 
-const std::array<const LayerKind*, 5> kKinds = {
-    &dense_layer_kind(),   &activation_layer_kind(), &dropout_layer_kind(),
-    &flatten_layer_kind(), &reshape_layer_kind(),
+// One line per kind, in the order error messages list them.
+// clang-format off
+const std::array kKinds = {
+    &dense_layer_kind(),
+    &activation_layer_kind(),
+    &dropout_layer_kind(),
+    &flatten_layer_kind(),
+    &reshape_layer_kind(),
+    &conv2d_layer_kind(),
+    &max_pool2d_layer_kind(),
+    &avg_pool2d_layer_kind(),
+    &global_avg_pool_layer_kind(),
+    &batch_norm_layer_kind(),
 };
+// clang-format on
 
 }  // namespace
 

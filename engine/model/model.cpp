@@ -60,4 +60,13 @@ std::vector<Parameter*> Model::parameters() {
   return out;
 }
 
+std::vector<Parameter*> Model::tensors() {
+  std::vector<Parameter*> out;
+  for (const auto& node : nodes_) {
+    for (Parameter* p : node->parameters()) out.push_back(p);
+    for (Parameter* p : node->state()) out.push_back(p);
+  }
+  return out;
+}
+
 }  // namespace gradstream::engine

@@ -37,8 +37,10 @@ class Model {
   int64_t input_features() const { return element_count(input_shape_); }
   int64_t output_units() const { return output_units_; }
   const std::vector<std::unique_ptr<LayerNode>>& nodes() const { return nodes_; }
-  // Every parameter, in model-file order.
+  // Every trained parameter, in model-file order.
   std::vector<Parameter*> parameters();
+  // Everything a model file holds: each node's parameters, then its state.
+  std::vector<Parameter*> tensors();
   uint64_t seed() const { return seed_; }
   // True when the spec ends in softmax and the loss (softmax cross-entropy)
   // applies it itself: the training network then stops at the logits.

@@ -60,7 +60,7 @@ Result<std::string> serialize_model(const v1::TrainingSpec& spec, Model& model) 
     const LayerKind* kind = find_layer_kind(layer.kind_case());
     if (kind != nullptr && kind->clear_initial_values != nullptr) kind->clear_initial_values(layer);
   }
-  for (const Parameter* p : model.parameters()) {
+  for (const Parameter* p : model.tensors()) {
     v1::Tensor* tensor = file.add_tensors();
     tensor->set_layer(p->layer());
     tensor->set_name(p->name());
@@ -102,7 +102,7 @@ Result<std::unique_ptr<Model>> load_model(const std::string& bytes, const dnnl::
   } catch (const std::exception& e) {
     return internal_error(std::string(kPrefix) + "could not build the model: " + e.what());
   }
-  const std::vector<Parameter*> parameters = model->parameters();
+  const std::vector<Parameter*> parameters = model->tensors();
   if (static_cast<size_t>(file->tensors_size()) != parameters.size()) {
     return data_loss(std::string(kPrefix) + "has " + std::to_string(file->tensors_size()) +
                      " tensors, the spec's model has " + std::to_string(parameters.size()) +

@@ -40,8 +40,7 @@ Status build(LayerBuildContext& ctx) {
 }  // namespace
 
 const LayerKind& dropout_layer_kind() {
-  static const LayerKind kind{v1::LayerSpec::kDropout, "dropout", validate, no_parameters,
-                              build};
+  static const LayerKind kind{v1::LayerSpec::kDropout, "dropout", validate, no_parameters, build};
   return kind;
 }
 

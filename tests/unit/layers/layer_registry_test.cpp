@@ -27,7 +27,9 @@ TEST(LayerRegistryTest, EveryLayerSpecKindHasExactlyOneEntryNamedAfterItsField) 
   }
   EXPECT_EQ(layer_kinds().size(), names.size());
   EXPECT_EQ(find_layer_kind(v1::LayerSpec::KIND_NOT_SET), nullptr);
-  EXPECT_EQ(layer_kind_names(), "dense, activation, dropout, flatten, reshape");
+  EXPECT_EQ(layer_kind_names(),
+            "dense, activation, dropout, flatten, reshape, conv2d, max_pool2d, avg_pool2d, "
+            "global_avg_pool, batch_norm");
 }
 
 TEST(LayerRegistryTest, DefaultNamesAreTheKindOrActivationWithTheIndex) {

@@ -171,7 +171,8 @@ const BadCase kBadCases[] = {
      },
      "model.layers: "},
     {"layer_kind_unset", [](auto& s) { insert_layer(s, 1); },
-     "model.layers[1]: layer kind must be set (dense, activation, dropout, flatten, reshape)"},
+     "model.layers[1]: layer kind must be set (dense, activation, dropout, flatten, reshape, "
+     "conv2d, max_pool2d, avg_pool2d, global_avg_pool, batch_norm)"},
     {"zero_units", [](auto& s) { dense(s, 0).set_units(0); },
      "model.layers[0].dense.units: 0 is out of range [1, 65536]"},
     {"too_many_units", [](auto& s) { dense(s, 1).set_units(kMaxUnits + 1); },

@@ -20,6 +20,18 @@ namespace gradstream::engine {
 // Fills dst[0, count) with draws for `kind`. INITIALIZER_UNSPECIFIED depends on
 // the layer's activation and is resolved by the caller; here it (and any value
 // outside the enum) is treated as GLOROT_UNIFORM. Fans below 1 are read as 1.
+// The initializer for weights followed by `next_activation` (null: none) when
+// neither the layer nor the model names one: He normal before the ReLU family
+// (its derivation assumes half the units off), Glorot uniform otherwise (its
+// derivation assumes an activation linear around zero).
+v1::Initializer default_initializer(const v1::ActivationSpec* next_activation);
+
+// The initializer a layer uses: its own, else the model's, else the default
+// for the activation that follows it: `own` (the layer's activation field,
+// null when unset), else the next entry of model.layers when that is one.
+v1::Initializer resolve_initializer(v1::Initializer layer, v1::Initializer model,
+                                    const v1::ActivationSpec* own, const v1::LayerSpec* next);
+
 void initialize_weights(v1::Initializer kind, int64_t fan_in, int64_t fan_out, std::mt19937_64& rng,
                         float* dst, int64_t count);
 

@@ -1,10 +1,12 @@
 // Weight initializers: one table of (kind -> distribution, fan, numerator) and
 // two samplers that read the raw engine output. Formulas in initializer.hpp.
-#include "engine/layers/dense/initializer.hpp"
+#include "engine/layers/initializer.hpp"
 
 #include <algorithm>
 #include <cmath>
 #include <numbers>
+
+#include "engine/layers/activation/activation_catalog.hpp"
 
 namespace gradstream::engine {
 
@@ -85,6 +87,22 @@ void initialize_weights(v1::Initializer kind, int64_t fan_in, int64_t fan_out, s
   } else {
     fill_normal(scale, rng, dst, count);
   }
+}
+
+v1::Initializer default_initializer(const v1::ActivationSpec* next_activation) {
+  if (next_activation != nullptr) {
+    const ActivationInfo* info = find_activation(next_activation->name());
+    if (info != nullptr && info->family == ActivationFamily::kReluFamily) return v1::HE_NORMAL;
+  }
+  return v1::GLOROT_UNIFORM;
+}
+
+v1::Initializer resolve_initializer(v1::Initializer layer, v1::Initializer model,
+                                    const v1::ActivationSpec* own, const v1::LayerSpec* next) {
+  if (layer != v1::INITIALIZER_UNSPECIFIED) return layer;
+  if (model != v1::INITIALIZER_UNSPECIFIED) return model;
+  if (own == nullptr && next != nullptr && next->has_activation()) own = &next->activation();
+  return default_initializer(own);
 }
 
 }  // namespace gradstream::engine

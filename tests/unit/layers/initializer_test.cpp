@@ -1,7 +1,7 @@
 // initialize_weights: each kind's bound and variance over many draws, the exact
 // mapping from raw engine output (what makes results library-independent), and
 // determinism for a seed.
-#include "engine/layers/dense/initializer.hpp"
+#include "engine/layers/initializer.hpp"
 
 #include <gtest/gtest.h>
 

@@ -1,0 +1,68 @@
+// validate_weighted_fields and initialize_weighted, for DenseSpec and Conv2DSpec.
+#include "engine/layers/weighted_fields.hpp"
+
+#include <random>
+#include <vector>
+
+#include "engine/base/field_checks.hpp"
+#include "engine/layers/activation/activation_kind.hpp"
+#include "engine/layers/initializer.hpp"
+
+namespace gradstream::engine {
+
+template <class Spec>
+Status validate_weighted_fields(const WeightedFields<Spec>& f, bool ends_network) {
+  const Spec& spec = f.spec;
+  if (spec.has_activation()) {
+    if (Status s =
+            validate_layer_activation(spec.activation(), f.path + ".activation", ends_network);
+        !s.ok()) {
+      return s;
+    }
+  }
+  if (Status s = check_enum(f.path + ".init", spec.init(), v1::Initializer_descriptor()); !s.ok()) {
+    return s;
+  }
+  if (spec.initial_weights_size() > 0 && spec.initial_weights_size() != f.weights) {
+    return invalid_argument(f.path + ".initial_weights: has " +
+                            std::to_string(spec.initial_weights_size()) + " values, expected " +
+                            std::to_string(f.weights) + " (" + f.weights_text + ")");
+  }
+  if (spec.initial_bias_size() > 0 && spec.no_bias()) {
+    return invalid_argument(f.path + ".initial_bias: given, but no_bias is set");
+  }
+  if (spec.initial_bias_size() > 0 && spec.initial_bias_size() != f.bias) {
+    return invalid_argument(f.path + ".initial_bias: has " +
+                            std::to_string(spec.initial_bias_size()) + " values, expected " +
+                            std::to_string(f.bias) + " (" + f.bias_text + ")");
+  }
+  return ok_status();
+}
+
+template <class Spec>
+void initialize_weighted(const WeightedFields<Spec>& f, const LayerBuildContext& ctx,
+                         int64_t fan_in, int64_t fan_out, Parameter& weights, Parameter* bias) {
+  const Spec& spec = f.spec;
+  if (spec.initial_weights_size() > 0) {
+    weights.write_value(spec.initial_weights().data());
+  } else {
+    const v1::Initializer kind =
+        resolve_initializer(spec.init(), ctx.model_init,
+                            spec.has_activation() ? &spec.activation() : nullptr, ctx.next);
+    std::vector<float> values(static_cast<size_t>(weights.size()));
+    std::mt19937_64 rng(ctx.seed);
+    initialize_weights(kind, fan_in, fan_out, rng, values.data(), weights.size());
+    weights.write_value(values.data());
+  }
+  if (bias != nullptr && spec.initial_bias_size() > 0)
+    bias->write_value(spec.initial_bias().data());
+}
+
+template Status validate_weighted_fields(const WeightedFields<v1::DenseSpec>&, bool);
+template Status validate_weighted_fields(const WeightedFields<v1::Conv2DSpec>&, bool);
+template void initialize_weighted(const WeightedFields<v1::DenseSpec>&, const LayerBuildContext&,
+                                  int64_t, int64_t, Parameter&, Parameter*);
+template void initialize_weighted(const WeightedFields<v1::Conv2DSpec>&, const LayerBuildContext&,
+                                  int64_t, int64_t, Parameter&, Parameter*);
+
+}  // namespace gradstream::engine
