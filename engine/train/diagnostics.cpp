@@ -179,6 +179,15 @@ void Diagnostics::observe_relu_output(const std::string& layer, const float* dst
   }
 }
 
+void Diagnostics::observe_channel_maxima(const std::string& layer, const float* maxima,
+                                         int64_t channels) {
+  std::vector<float>& max = relu_max_[layer];
+  if (max.size() != static_cast<size_t>(channels)) {
+    max.assign(static_cast<size_t>(channels), -std::numeric_limits<float>::infinity());
+  }
+  for (int64_t c = 0; c < channels; ++c) max[c] = std::max(max[c], maxima[c]);
+}
+
 std::vector<v1::Warning> Diagnostics::end_epoch(uint64_t step) {
   std::vector<v1::Warning> out;
   for (const auto& [layer, max] : relu_max_) {

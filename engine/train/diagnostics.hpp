@@ -68,6 +68,8 @@ class Diagnostics {
   // cheap enough for every step.
   void observe_relu_output(const std::string& layer, const float* dst, int64_t batch,
                            int64_t channels, int64_t positions = 1);
+  // The same from the step's per-channel maxima already taken ([channels]).
+  void observe_channel_maxima(const std::string& layer, const float* maxima, int64_t channels);
 
   // After the epoch's last step: dead_relu warnings for the layers whose units
   // never output > 0 during the epoch.

@@ -7,9 +7,9 @@
 #include <cmath>
 #include <cstring>
 
+#include "engine/base/parallel.hpp"
 #include "engine/data/batcher.hpp"
 #include "engine/layers/activation/activation_catalog.hpp"
-#include "engine/base/parallel.hpp"
 #include "engine/spec/spec_defaults.hpp"
 #include "engine/train/training_stats.hpp"
 
@@ -38,8 +38,10 @@ Status check_data_fits_model(const v1::TrainingSpec& spec, const DataSplits& dat
                             " classes");
   }
   if (spec.loss() == v1::BCE_WITH_LOGITS && one_unit && data.num_classes > 2) {
-    return invalid_argument("loss: BCE_WITH_LOGITS with one output unit needs labels 0 and 1, "
-                            "the data has " + std::to_string(data.num_classes) + " classes");
+    return invalid_argument(
+        "loss: BCE_WITH_LOGITS with one output unit needs labels 0 and 1, "
+        "the data has " +
+        std::to_string(data.num_classes) + " classes");
   }
   if (!one_unit && spec.loss() != v1::SOFTMAX_CROSS_ENTROPY && data.num_classes > output_units) {
     return invalid_argument("model.layers: the output has " + std::to_string(output_units) +
@@ -85,9 +87,9 @@ Result<std::unique_ptr<Trainer>> Trainer::create(const v1::TrainingSpec& user_sp
     trainer->optimizer_ = std::move(optimizer).value();
     const auto steps_per_epoch =
         static_cast<uint64_t>((trainer->data_.train.count + batch - 1) / batch);
-    trainer->schedule_ = std::make_unique<LrSchedule>(
-        s.optimizer().schedule(), s.optimizer().learning_rate(), steps_per_epoch * s.epochs(),
-        steps_per_epoch);
+    trainer->schedule_ =
+        std::make_unique<LrSchedule>(s.optimizer().schedule(), s.optimizer().learning_rate(),
+                                     steps_per_epoch * s.epochs(), steps_per_epoch);
     // A prefetch thread only pays where a core is left over: on a core that an
     // OpenMP thread of this job also uses, it stalls the team at its barriers
     // (2 threads on 2 cores: 85-96k samples/s with it, 109-110k gathering on
@@ -114,7 +116,14 @@ Trainer::TrainInstance& Trainer::instance_for(int64_t batch) {
   auto it = instances_.find(batch);
   if (it == instances_.end()) {
     TrainInstance instance{std::make_unique<Pipeline>(*model_, batch, /*training=*/true, eng_),
-                           make_loss(spec_.loss(), batch, model_->output_units())};
+                           make_loss(spec_.loss(), batch, model_->output_units()),
+                           {}};
+    if (!spec_.reporting().no_diagnostics()) {
+      for (const auto& layer : instance.pipeline->layers()) {
+        const ActivationInfo* info = layer->activation();
+        if (info != nullptr && can_die(*info)) instance.dead_unit_probes.emplace_back(*layer, eng_);
+      }
+    }
     it = instances_.emplace(batch, std::move(instance)).first;
   }
   return it->second;
@@ -153,14 +162,8 @@ v1::ActivationReport Trainer::report_activations(TrainingObserver& observer,
   return report;
 }
 
-void Trainer::observe_dead_units(const Pipeline& pipeline) {
-  for (const auto& layer : pipeline.layers()) {
-    const ActivationInfo* info = layer->activation();
-    if (info == nullptr || !can_die(*info)) continue;
-    const Tensor& dst = layer->dst();
-    diagnostics_->observe_relu_output(layer->name(), layer->plain_dst(stream_), dst.batch(),
-                                      dst.channels(), dst.positions());
-  }
+void Trainer::observe_dead_units(TrainInstance& instance) {
+  for (ChannelMaxima& probe : instance.dead_unit_probes) probe.observe(*diagnostics_, stream_);
 }
 
 void Trainer::diagnose_gradients(TrainingObserver& observer, uint64_t step, uint32_t epoch) {
@@ -193,7 +196,8 @@ v1::DoneReport Trainer::fail_non_finite(TrainingObserver& observer, const Pipeli
   std::string layer;
   if (const Parameter* param = first_non_finite_parameter(parameters_)) {
     layer = param->layer();
-    where = "the " + param->layer() + " " + param->name() + " are not finite (the updates diverged)";
+    where =
+        "the " + param->layer() + " " + param->name() + " are not finite (the updates diverged)";
   } else if (auto name = first_non_finite_layer(pipeline)) {
     layer = *name;
     where = "the first non-finite values appear in the output of layer " + *name;
@@ -254,7 +258,7 @@ v1::DoneReport Trainer::run(TrainingObserver& observer, const std::atomic<bool>&
         const double loss = instance.loss->compute(pipeline.output(), view->labels,
                                                    pipeline.diff_output_data(), stream_);
         if (!std::isfinite(loss)) return finish(fail_non_finite(observer, pipeline, loss, step));
-        if (diagnostics_) observe_dead_units(pipeline);
+        if (diagnostics_) observe_dead_units(instance);
         correct += instance.loss->count_correct(pipeline.output(), view->labels);
         loss_sum += loss * static_cast<double>(view->size);
         seen += view->size;

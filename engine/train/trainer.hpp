@@ -10,15 +10,16 @@
 #include <memory>
 #include <vector>
 
+#include "engine/base/status.hpp"
 #include "engine/data/data_loader.hpp"
+#include "engine/losses/loss.hpp"
+#include "engine/model/model.hpp"
+#include "engine/model/pipeline.hpp"
+#include "engine/optim/lr_schedule.hpp"
+#include "engine/optim/optimizer.hpp"
+#include "engine/train/channel_maxima.hpp"
 #include "engine/train/diagnostics.hpp"
 #include "engine/train/evaluator.hpp"
-#include "engine/losses/loss.hpp"
-#include "engine/optim/lr_schedule.hpp"
-#include "engine/model/model.hpp"
-#include "engine/optim/optimizer.hpp"
-#include "engine/model/pipeline.hpp"
-#include "engine/base/status.hpp"
 #include "engine/train/training_observer.hpp"
 #include "gradstream/v1/spec.pb.h"
 
@@ -45,6 +46,7 @@ class Trainer {
   struct TrainInstance {
     std::unique_ptr<Pipeline> pipeline;
     std::unique_ptr<Loss> loss;
+    std::vector<ChannelMaxima> dead_unit_probes;  // one per layer that can die
   };
 
   Trainer(v1::TrainingSpec spec, DataSplits data);
@@ -53,8 +55,8 @@ class Trainer {
   v1::GradientReport report_gradients(TrainingObserver& observer, uint64_t step, uint32_t epoch);
   v1::ActivationReport report_activations(TrainingObserver& observer, const Pipeline& pipeline,
                                           uint64_t step, uint32_t epoch);
-  // Diagnostics on every step: dead ReLU units (one pass over their outputs).
-  void observe_dead_units(const Pipeline& pipeline);
+  // Diagnostics on every step: dead ReLU units (each channel's maximum).
+  void observe_dead_units(TrainInstance& instance);
   // Diagnostics on diagnostics_every steps without a full report of the kind.
   void diagnose_gradients(TrainingObserver& observer, uint64_t step, uint32_t epoch);
   void diagnose_activations(TrainingObserver& observer, const Pipeline& pipeline, uint64_t step,
