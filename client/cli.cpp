@@ -112,7 +112,9 @@ int run_cli(int argc, char** argv) {
   predict_cmd->add_option("job", predict.job_id, "Job id")->required();
   predict_cmd->add_option("--shape", predict.shape, "[count, features...]")->delimiter(',');
   predict_cmd->add_option("--inputs", predict.inputs, "Input values, row-major")->delimiter(',');
-  predict_cmd->add_option("--input", predict.input_path, "CSV file, one sample per line")
+  predict_cmd
+      ->add_option("--input", predict.input_path,
+                   "CSV file (one sample per line) or .npy array (one sample per first-axis entry)")
       ->excludes("--inputs");
   predict_cmd->add_flag("--json", predict.json, "The response as one JSON line");
   predict_cmd->callback(

@@ -8,6 +8,7 @@
 #include "client/feature_csv.hpp"
 #include "client/job_format.hpp"
 #include "client/status_report.hpp"
+#include "engine/io/npy_reader.hpp"
 
 namespace gradstream::client {
 
@@ -19,6 +20,10 @@ int report(const grpc::Status& status, const char* command, Terminal& terminal) 
     return kExitUsage;
   }
   return report_failure(status, terminal.err);
+}
+
+bool is_npy(const std::string& path) {
+  return path.size() > 4 && path.compare(path.size() - 4, 4, ".npy") == 0;
 }
 
 }  // namespace
@@ -50,7 +55,19 @@ int run_export(Connection& connection, const ExportOptions& options, Terminal& t
 int run_predict(Connection& connection, const PredictOptions& options, Terminal& terminal) {
   gradstream::v1::PredictRequest request;
   request.set_job_id(options.job_id);
-  if (!options.input_path.empty()) {
+  if (is_npy(options.input_path)) {
+    // One sample per first-axis entry, of any shape: rows or images.
+    auto array = engine::read_npy_features(options.input_path);
+    if (!array.ok()) {
+      terminal.err << "gradstream: " << array.status().message() << "\n";
+      return kExitUsage;
+    }
+    if (options.shape.empty()) {
+      request.add_shape(static_cast<uint32_t>(array->count));
+      for (int64_t d : array->sample_shape) request.add_shape(static_cast<uint32_t>(d));
+    }
+    request.mutable_inputs()->Add(array->features.begin(), array->features.end());
+  } else if (!options.input_path.empty()) {
     std::ifstream file(options.input_path);
     if (!file) {
       terminal.err << "gradstream: " << options.input_path << ": cannot read\n";

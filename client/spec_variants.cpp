@@ -38,6 +38,9 @@ size_t replace_hidden_activations(const std::string& activation,
     if (layer->has_dense() && layer->dense().has_activation() &&
         !layer->dense().activation().name().empty()) {
       replaced += replace(activation, layer->mutable_dense()->mutable_activation()) ? 1 : 0;
+    } else if (layer->has_conv2d() && layer->conv2d().has_activation() &&
+               !layer->conv2d().activation().name().empty()) {
+      replaced += replace(activation, layer->mutable_conv2d()->mutable_activation()) ? 1 : 0;
     } else if (layer->has_activation()) {
       replaced += replace(activation, layer->mutable_activation()) ? 1 : 0;
     }

@@ -298,4 +298,14 @@ Result<Dataset> read_npy(const std::string& features_path, const std::string& la
   return out;
 }
 
+Result<Dataset> read_npy_features(const std::string& path) {
+  NpyFile features;
+  if (Status s = open_npy(path, features); !s.ok()) return s;
+  auto feature_bytes = check_features(features);
+  if (!feature_bytes.ok()) return feature_bytes.status();
+  Dataset out;
+  if (Status s = read_features(features, *feature_bytes, out); !s.ok()) return s;
+  return out;
+}
+
 }  // namespace gradstream::engine

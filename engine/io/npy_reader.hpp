@@ -33,4 +33,7 @@ inline constexpr int64_t kMaxNpyLabel = std::numeric_limits<int32_t>::max() - 1;
 //                    two files, NaN or infinite features, labels out of range.
 Result<Dataset> read_npy(const std::string& features_path, const std::string& labels_path);
 
+// The features array alone, checked as above (for inputs to predict: no labels).
+Result<Dataset> read_npy_features(const std::string& path);
+
 }  // namespace gradstream::engine

@@ -43,6 +43,24 @@ TEST(SpecVariantsTest, ReplacesDenseActivationsBeforeTheLastDenseAndDropsParamet
   EXPECT_EQ(original.model().layers(1).dense().activation().alpha(), 0.1f);
 }
 
+TEST(SpecVariantsTest, ReplacesConvolutionActivationsToo) {
+  auto spec = parse(R"({"model": {"inputShape": [1, 8, 8], "layers": [
+      {"conv2d": {"filters": 4, "kernel": [3], "activation": {"name": "relu"}}},
+      {"maxPool2d": {"kernel": [2]}},
+      {"conv2d": {"filters": 4, "kernel": [3]}},
+      {"activation": {"name": "elu", "alpha": 0.5}},
+      {"flatten": {}},
+      {"dense": {"units": 3}}]},
+    "data": {"builtin": "fashion-mnist"}, "epochs": 1, "batchSize": 16})");
+
+  EXPECT_EQ(replace_hidden_activations("swish", &spec), 2u);
+
+  EXPECT_EQ(spec.model().layers(0).conv2d().activation().name(), "swish");
+  EXPECT_FALSE(spec.model().layers(2).conv2d().has_activation());  // none to replace
+  EXPECT_EQ(spec.model().layers(3).activation().name(), "swish");
+  EXPECT_FALSE(spec.model().layers(3).activation().has_alpha());
+}
+
 TEST(SpecVariantsTest, KeepsTheLastDenseLayersActivationEvenWhenItIsNotSoftmax) {
   auto spec = parse(R"({"model": {"inputShape": [4], "layers": [
       {"dense": {"units": 8, "activation": {"name": "relu"}}},
