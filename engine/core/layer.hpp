@@ -70,6 +70,7 @@ struct LayerOptions {
   uint64_t seed = 0;              // per layer and model (dropout masks)
   std::optional<PostOp> post_op;  // apply the next node's activation as a post-op
   bool fused_upstream = false;    // this activation was applied by the node below
+  bool fused_backward = false;    // ... whose backward also applies its derivative
 };
 
 class LayerNode {
@@ -95,7 +96,11 @@ class LayerNode {
   // This node's activation as a post-op of the node below, when the fusion
   // keeps backward exact (nothing needs the activation's input afterwards).
   virtual std::optional<PostOp> as_post_op(bool /*training*/) const { return std::nullopt; }
-  virtual bool accepts_post_op() const { return false; }
+  // Whether this node can apply `op` to its own output.
+  virtual bool accepts_post_op(const PostOp& /*op*/) const { return false; }
+  // Whether its backward then also applies the post-op's derivative (batch
+  // normalization's fused ReLU does), so the activation's backward must not.
+  virtual bool post_op_in_backward() const { return false; }
   // The layout pass, run once by the model before any pipeline exists: given
   // the layout its src will have (the producer's plan, for the model's
   // layout batch), moves the parameters into the layouts this node's

@@ -12,7 +12,8 @@ Pipeline::Pipeline(const Model& model, int64_t batch, bool training, const dnnl:
   const auto& nodes = model.nodes();
   std::vector<std::optional<PostOp>> post_ops(nodes.size());
   for (size_t i = 0; i + 1 < nodes.size(); ++i) {
-    if (nodes[i]->accepts_post_op()) post_ops[i] = nodes[i + 1]->as_post_op(training);
+    const std::optional<PostOp> op = nodes[i + 1]->as_post_op(training);
+    if (op && nodes[i]->accepts_post_op(*op)) post_ops[i] = op;
   }
   Tensor src = input_;
   for (size_t i = 0; i < nodes.size(); ++i) {
@@ -21,6 +22,7 @@ Pipeline::Pipeline(const Model& model, int64_t batch, bool training, const dnnl:
     options.seed = model.seed() ^ (static_cast<uint64_t>(i + 1) << 32);
     options.post_op = post_ops[i];
     options.fused_upstream = i > 0 && post_ops[i - 1].has_value();
+    options.fused_backward = options.fused_upstream && nodes[i - 1]->post_op_in_backward();
     layers_.push_back(nodes[i]->instantiate(src, options, eng));
     src = layers_.back()->dst();
   }

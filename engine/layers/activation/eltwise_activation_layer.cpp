@@ -8,6 +8,7 @@ EltwiseActivationLayer::EltwiseActivationLayer(std::string name, const Tensor& s
                                                const LayerOptions& options, const dnnl::engine& eng)
     : Layer(std::move(name)),
       fused_upstream_(options.fused_upstream),
+      fused_backward_(options.fused_backward),
       eng_(eng),
       src_(src),
       info_(info),
@@ -41,6 +42,7 @@ EltwiseActivationLayer::EltwiseActivationLayer(std::string name, const Tensor& s
 
 Tensor EltwiseActivationLayer::bind_backward(const Tensor& diff_dst, bool needs_diff_src) {
   if (!needs_diff_src) return {};
+  if (fused_backward_) return diff_dst;  // the layer below applies the derivative
   const dnnl::memory::desc md = src_.desc();
   diff_dst_ = LayoutConversion(diff_dst, md, eng_);
   Tensor diff_inner = diff_dst_.tensor();

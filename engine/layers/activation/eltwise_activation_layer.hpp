@@ -17,7 +17,9 @@ class EltwiseActivationLayer : public Layer {
  public:
   // options.fused_upstream: the layer below already applied this activation as
   // a post-op, so `src` holds the activation's output. Forward then does
-  // nothing and dst is src; backward (dst-based, or none in inference) is unchanged.
+  // nothing and dst is src; backward (dst-based, or none in inference) is
+  // unchanged, unless options.fused_backward says the layer below applies the
+  // derivative in its own backward too: then diff passes through untouched.
   EltwiseActivationLayer(std::string name, const Tensor& src, const ActivationInfo& info,
                          EltwiseArgs args, const LayerOptions& options, const dnnl::engine& eng);
 
@@ -34,6 +36,7 @@ class EltwiseActivationLayer : public Layer {
   bool scaled() const { return info_.output_scale != 1.0F; }
 
   bool fused_upstream_;
+  bool fused_backward_;
   dnnl::engine eng_;
   Tensor src_;
   const ActivationInfo& info_;

@@ -25,6 +25,11 @@ class BatchNormNode : public LayerNode {
     if (state_.shift != nullptr) out.push_back(state_.shift);
     return out;
   }
+  // ReLU (not its leaky forms) as oneDNN's fused norm-ReLU, backward included.
+  bool accepts_post_op(const PostOp& op) const override {
+    return op.algorithm == dnnl::algorithm::eltwise_relu && op.alpha == 0.0F;
+  }
+  bool post_op_in_backward() const override { return true; }
   std::vector<Parameter*> state() const override {
     return {state_.running_mean, state_.running_var};
   }

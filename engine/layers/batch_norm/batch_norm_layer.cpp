@@ -9,12 +9,18 @@ dnnl::normalization_flags BatchNormLayer::flags(bool training) const {
   if (state_.scale != nullptr) f = f | dnnl::normalization_flags::use_scale;
   if (state_.shift != nullptr) f = f | dnnl::normalization_flags::use_shift;
   if (!training) f = f | dnnl::normalization_flags::use_global_stats;
+  if (fused_relu_) f = f | dnnl::normalization_flags::fuse_norm_relu;
   return f;
 }
 
 BatchNormLayer::BatchNormLayer(std::string name, const Tensor& src, const BatchNormState& state,
                                const LayerOptions& options, const dnnl::engine& eng)
-    : Layer(std::move(name)), eng_(eng), src_(src), state_(state), training_(options.training) {
+    : Layer(std::move(name)),
+      fused_relu_(options.post_op.has_value()),
+      eng_(eng),
+      src_(src),
+      state_(state),
+      training_(options.training) {
   const auto prop =
       training_ ? dnnl::prop_kind::forward_training : dnnl::prop_kind::forward_inference;
   const dnnl::batch_normalization_forward::desc desc(prop, src.desc(), state.epsilon,
@@ -34,6 +40,10 @@ BatchNormLayer::BatchNormLayer(std::string name, const Tensor& src, const BatchN
   }
   args.insert({DNNL_ARG_MEAN, mean_});
   args.insert({DNNL_ARG_VARIANCE, variance_});
+  if (training_ && fused_relu_) {
+    workspace_ = dnnl::memory(forward_pd_.workspace_desc(), eng);
+    args.insert({DNNL_ARG_WORKSPACE, workspace_});
+  }
   forward_ = PrimitiveCall(dnnl::batch_normalization_forward(forward_pd_), std::move(args));
 }
 
@@ -51,6 +61,7 @@ Tensor BatchNormLayer::bind_backward(const Tensor& diff_dst, bool /*needs_diff_s
                                              {DNNL_ARG_VARIANCE, variance_},
                                              {DNNL_ARG_DIFF_DST, diff_dst_.tensor().memory()},
                                              {DNNL_ARG_DIFF_SRC, diff_src.memory()}};
+  if (workspace_) args.insert({DNNL_ARG_WORKSPACE, workspace_});
   if (state_.scale != nullptr) {
     args.insert({DNNL_ARG_SCALE, state_.scale->value()});
     args.insert({DNNL_ARG_DIFF_SCALE, state_.scale->grad()});

@@ -5,7 +5,9 @@
 //               then running = (1 - momentum) * running + momentum * batch stat
 //               (the variance unbiased: var_B * n / (n - 1)), as PyTorch
 //   evaluation: the same with the running mean and variance
-// Backward gives diff_src and the scale and shift gradients.
+// Backward gives diff_src and the scale and shift gradients. With a ReLU
+// post-op (LayerOptions::post_op) it runs oneDNN's fused norm-ReLU: y =
+// max(BN(x), 0), its backward masking diff_dst where y was 0 (from a workspace).
 #pragma once
 
 #include "engine/core/layer.hpp"
@@ -34,6 +36,7 @@ class BatchNormLayer : public Layer {
 
  private:
   dnnl::normalization_flags flags(bool training) const;
+  bool fused_relu_;
   void update_running_statistics();
 
   dnnl::engine eng_;
@@ -41,7 +44,8 @@ class BatchNormLayer : public Layer {
   BatchNormState state_;
   bool training_;
   dnnl::batch_normalization_forward::primitive_desc forward_pd_;
-  dnnl::memory mean_;  // training: this batch's statistics
+  dnnl::memory workspace_;  // fused ReLU in training: where y was 0
+  dnnl::memory mean_;       // training: this batch's statistics
   dnnl::memory variance_;
   PrimitiveCall forward_;
   LayoutConversion diff_dst_;

@@ -81,7 +81,7 @@ class Conv2DNode : public LayerNode {
     if (bias_ == nullptr) return {&weights_};
     return {&weights_, bias_};
   }
-  bool accepts_post_op() const override { return true; }
+  bool accepts_post_op(const PostOp& /*op*/) const override { return true; }
 
   dnnl::memory::desc plan_layouts(const dnnl::memory::desc& src, bool training,
                                   const dnnl::engine& eng) override {

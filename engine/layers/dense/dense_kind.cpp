@@ -26,7 +26,7 @@ class DenseNode : public LayerNode {
     if (bias_ == nullptr) return {&weights_};
     return {&weights_, bias_};
   }
-  bool accepts_post_op() const override { return true; }
+  bool accepts_post_op(const PostOp& /*op*/) const override { return true; }
 
   // The inner product reads its src as plain rows, whatever the producer
   // wrote (DenseLayer converts), so only the batch matters here.

@@ -194,9 +194,9 @@ TEST(TrainerTest, ACnnWithBatchNormAndDropoutRepeatsBitForBit) {
   const auto [losses, model, accuracy] = run(*spec);
   const auto [again, again_model, again_accuracy] = run(*spec);
   ASSERT_EQ(losses.size(), 3U * 8U);
-  EXPECT_EQ(losses, again);         // bit for bit
-  EXPECT_EQ(model, again_model);    // weights and running statistics too
-  EXPECT_GT(accuracy, 0.9F);        // and it learned the corners
+  EXPECT_EQ(losses, again);       // bit for bit
+  EXPECT_EQ(model, again_model);  // weights and running statistics too
+  EXPECT_GT(accuracy, 0.9F);      // and it learned the corners
   v1::TrainingSpec other = *spec;
   other.set_seed(6);
   EXPECT_NE(std::get<0>(run(other)), losses);

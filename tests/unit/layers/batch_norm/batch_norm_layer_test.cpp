@@ -81,6 +81,33 @@ TEST(BatchNormLayerTest, TrainingNormalizesImagesPerChannelWithExactGradients) {
                                  testing::uniform_values(48, -1, 1, 2), {kForward, kBackward});
 }
 
+TEST(BatchNormLayerTest, AFollowingReluRunsAsOneDnnsFusedNormRelu) {
+  // y = max(BN(x), 0); its gradient is zero wherever y is, through the
+  // statistics elsewhere. Inputs whose normalised value sits near 0 would put
+  // the finite differences across the kink: none here (checked below).
+  LayerHarness h(
+      {layer_spec(R"({"batchNorm": {}})"), layer_spec(R"({"activation": {"name": "relu"}})"),
+       layer_spec(R"({"flatten": {}})")},
+      {3, 2, 2}, 4);
+  set_values(h.parameter(0), {0.5F, -1.5F, 2.0F});
+  set_values(h.parameter(1), {0.1F, 0.0F, -0.3F});
+  const std::vector<float> x = testing::uniform_values(48, -1, 1, 7);
+  const auto bn = training_reference(4, 3, 4, true, true);
+  for (double y : bn(testing::to_double(x), {testing::to_double(h.parameter(0).value_values()),
+                                             testing::to_double(h.parameter(1).value_values())})) {
+    // A 1e-4 step in x moves y by at most |scale| / std * 1e-4 < 4e-4.
+    ASSERT_GT(std::abs(y), 1e-3) << "a normalised value on relu's kink: pick other values";
+  }
+  testing::check_layer_gradients(
+      h,
+      [&](const std::vector<double>& xs, const std::vector<std::vector<double>>& params) {
+        std::vector<double> y = bn(xs, params);
+        for (double& v : y) v = v > 0 ? v : 0;
+        return y;
+      },
+      x, testing::uniform_values(48, -1, 1, 8), {kForward, kBackward});
+}
+
 TEST(BatchNormLayerTest, AfterADenseLayerAndWithoutScaleOrShift) {
   for (const std::string& spec :
        {std::string(R"({"batchNorm": {"noScale": true}})"),
