@@ -2,15 +2,16 @@
 choose() applies torch_mlp.py's --coretype, by default through calibrate().
 
 OpenBLAS reads OPENBLAS_CORETYPE once, when it is loaded, so each candidate is timed
-in a process of its own: a worker (torch_mlp.py --time-steps N) that builds the model,
-prints one JSON line {"core": ...} when ready, then for each line it reads times N
-training steps and answers {"us_per_step": ...}. The workers start together and are
-asked in turn, the order reversed on every other pass: this VM's speed drifts from
-minute to minute, and this way every candidate's passes sit within a second of the
-others'. A candidate's figure is its fastest pass, and the lowest figure wins: other
-work on the machine only ever slows a pass down (a busy core stalls libgomp's
-barriers, up to 30x), so the fastest pass is the least disturbed one, where a
-median is lost once half the passes are disturbed.
+in a process of its own: a worker (torch_mlp.py --time-steps N) that builds the
+spec's model (an MLP or a CNN alike), prints one JSON line {"core": ...} when ready,
+then for each line it reads times up to N training steps (as many as take ~0.1 s,
+at least one: a CNN step takes ~40 ms) and answers {"us_per_step": ...}. The workers
+start together and are asked in turn, the order reversed on every other pass: this
+VM's speed drifts from minute to minute, and this way every candidate's passes sit
+within a second of the others'. A candidate's figure is its fastest pass, and the
+lowest figure wins: other work on the machine only ever slows a pass down (a busy
+core stalls libgomp's barriers, up to 30x), so the fastest pass is the least
+disturbed one, where a median is lost once half the passes are disturbed.
 """
 import collections
 import json

@@ -1,6 +1,7 @@
 #!/usr/bin/python3
 """PyTorch peer for gradstream-bench: trains the network of a gradstream JSON spec
-with stock PyTorch (nn.Linear, CrossEntropyLoss, torch.optim) on the same data and
+with stock PyTorch (the nn.Sequential torch_model.py builds from the spec: nn.Linear,
+nn.Conv2d, pooling, batch norm...; CrossEntropyLoss, torch.optim) on the same data and
 hyper-parameters, and prints as its LAST line one JSON object with the keys of
 gradstream-bench (samples_per_s, epoch_seconds, test_accuracy, epochs, threads, batch)
 plus "peer", "blas", and the OpenBLAS kernel set it ran with: "openblas_coretype"
@@ -45,6 +46,13 @@ OpenBLAS 0.3.21, a 2-vCPU AMD EPYC KVM guest):
     primitive, while a Conv2d does use oneDNN). torch.utils.mkldnn.to_mkldnn() is
     inference-only, and the torch.backends.mkldnn flags made no measurable
     difference, so the peer is stock nn.Linear on OpenBLAS.
+  * nn.Conv2d runs on oneDNN (aten::mkldnn_convolution and convolution_backward; Debian's
+    torch links the system libdnnl.so.2, the oneDNN 2.6.3 gradstream runs). A model
+    with [C, H, W] stages is trained in channels_last (--memory-format; the model's
+    weights and the input images): oneDNN then computes on NHWC tensors as they are,
+    where with NCHW ones it reorders every activation to its blocked layout and back
+    around each convolution (DNNL_VERBOSE: ~5.8 ms of reorders a step). The
+    fully connected layers are on OpenBLAS either way.
   * Adam runs with foreach=True (multi-tensor; a documented torch.optim argument,
     though 1.13 defaults to the per-tensor loop on CPU): ~3% faster per step.
     --foreach auto gives torch's default.
@@ -52,6 +60,8 @@ OpenBLAS 0.3.21, a 2-vCPU AMD EPYC KVM guest):
     epoch into buffers allocated once (inside the timed region: shuffling is part of
     an epoch, ~25 ms), then contiguous slice views per batch: no DataLoader, no
     per-batch copies. The last, partial batch (60000 = 468*128 + 96) is trained too.
+    The rows are reshaped to the spec's inputShape (and channels_last) once, before
+    the epochs.
 
 Figures measured when this VM ran on a Zen 3 host (AVX2, no AVX-512) (samples/s,
 median of 3 epochs, threads 2, batch 128, fashion-mnist-mlp.json):
@@ -94,6 +104,29 @@ machine, threads 2, batch 128:
   86654/77795, 69835/62615 samples/s (SkylakeX ahead in 3 of 4, the drift larger
   than the gap). No set is reliably fastest here; calibrating on every machine
   costs ~5 s and keeps the peer off a clearly slower one where one exists (Zen 3).
+
+The CNN (fashion-mnist-cnn.json: conv 32 + relu, max pool, conv 64 + relu, max pool,
+dense 128, dense 10) on the Zen 4 host, threads 2, batch 128, the machine otherwise
+idle (other work ran before these, not during):
+  micro-benchmarks, the same process, blocks of 25 steps alternating, ms/step:
+    channels_last vs contiguous (NCHW), two runs of 300 steps each: median 34.4 vs
+      40.8, and 36.5 vs 41.8; channels_last faster in 23 of 24 block pairs -> default
+    torch.backends.mkldnn.enabled=False (im2col + OpenBLAS sgemm), 60 steps each:
+      contiguous 53.6, channels_last 49.2, against 35.5 with oneDNN -> left on
+    ATEN_CPU_CAPABILITY=avx512 (1.13 runs its own kernels, relu, pooling, Adam, as
+      AVX2 on this CPU), 4 alternating process pairs of 100 steps: 37.0 40.6 41.4 37.4
+      vs 40.1 35.3 37.5 40.7 with the default: no effect -> not set
+  where a step goes (torch.profiler, 20 steps, channels_last): convolution backward
+    36%, forward 18%, relu forward and backward 14%, max pooling 8%, copies 8%, the
+    dense layers' mm/addmm (OpenBLAS) 6%. So the kernel set hardly matters here, and
+    the calibration's winner is whichever pass was least disturbed: Haswell 37.7 ms
+    SkylakeX 38.3 Zen 46.1 Cooperlake 45.9 in one run, Haswell 45.5 SkylakeX 45.6
+    Zen 46.2 Cooperlake 40.0 four minutes later (~10 s a calibration).
+  whole runs, 1 epoch, contiguous / channels_last alternating (Haswell): 2948 / 2790,
+    2428 / 3289 samples/s: the drift is larger than the gap; test accuracy 0.8697 /
+    0.8683 (the same network; the two layouts round differently).
+  1 epoch as bench-peers.sh runs it (calibrated: Haswell): 2914 samples/s (20.6 s),
+    test accuracy 0.8683.
 """
 
 import argparse
@@ -109,11 +142,15 @@ import time
 
 import openblas_coretype
 
-# A calibration worker's timing: warm-up steps before each pass (the other workers ran
-# in between), then this many timed steps: ~30 ms a pass at ~1.5 ms a step, short
-# enough that some passes of each candidate fall between other work's bursts.
-CALIBRATION_WARMUP_STEPS = 3
+# A calibration worker's timing (see serve_step_timings): before each pass it warms up
+# (the other workers ran in between) for this long, then times about this long of
+# steps, at most CALIBRATION_STEPS of them: 3 + 20 steps of ~1.5 ms for the MLP
+# example, 1 + 2 or 3 of 35-45 ms for the CNN one. Short passes let some of each candidate's
+# fall between other work's bursts; the step time comes from the first steps.
+CALIBRATION_WARMUP_SECONDS = 0.005
+CALIBRATION_PASS_SECONDS = 0.1
 CALIBRATION_STEPS = 20
+CALIBRATION_SIZING_STEPS = 3
 # Distinct random batches a worker cycles through (51 MB at 128 x 784 floats): more
 # than the caches hold, so each batch comes from memory as in training.
 CALIBRATION_BATCHES = 128
@@ -131,7 +168,12 @@ def parse_args(argv):
     p.add_argument("--foreach", choices=["auto", "on", "off"], default="on",
                    help="torch.optim multi-tensor (foreach) implementation")
     p.add_argument("--mkldnn", choices=["default", "on", "off"], default="default",
-                   help="torch.backends.mkldnn.enabled (does not affect fp32 nn.Linear)")
+                   help="torch.backends.mkldnn.enabled (nn.Conv2d's oneDNN; does not affect "
+                        "fp32 nn.Linear)")
+    p.add_argument("--memory-format", choices=["channels_last", "contiguous"],
+                   default="channels_last",
+                   help="layout of the model's images (conv weights, activations, inputs); "
+                        "no effect on a model without [C, H, W] stages")
     p.add_argument("--allow-reference-blas", action="store_true",
                    help="run even when libblas.so.3 is not OpenBLAS")
     p.add_argument("--coretype", default="calibrate", metavar="NAME",
@@ -173,7 +215,7 @@ def worker_command():
     cmd = [sys.executable, os.path.abspath(__file__), os.path.abspath(args.spec),
            "--epochs", str(epochs), "--threads", str(threads), "--batch", str(batch),
            "--seed", str(seed), "--data-dir", args.data_dir, "--foreach", args.foreach,
-           "--mkldnn", args.mkldnn, "--coretype", "env",
+           "--mkldnn", args.mkldnn, "--memory-format", args.memory_format, "--coretype", "env",
            "--time-steps", str(CALIBRATION_STEPS), "--quiet"]
     return cmd + (["--allow-reference-blas"] if args.allow_reference_blas else [])
 
@@ -192,6 +234,8 @@ if args.calibrate_only:
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 import torch.nn as nn  # noqa: E402
+
+import torch_model  # noqa: E402
 
 
 # ---------------------------------------------------------------- BLAS in use
@@ -303,81 +347,45 @@ data_features = math.prod(train_dims[1:])
 
 
 # ---------------------------------------------------------------- model
-def activation(a):
-    if a is None:
-        return None
-    if isinstance(a, str):
-        name, params = a, {}
-    else:
-        name, params = a.get("name", ""), a
-    name = name.lower().replace("-", "_")
-    alpha = params.get("alpha", params.get("negativeSlope", params.get("negative_slope")))
-    if name in ("", "none", "linear", "identity"):
-        return None
-    if name == "relu":
-        return nn.ReLU()
-    if name == "tanh":
-        return nn.Tanh()
-    if name == "sigmoid":
-        return nn.Sigmoid()
-    if name in ("leaky_relu", "leakyrelu"):
-        return nn.LeakyReLU(0.01 if alpha is None else float(alpha))
-    if name == "elu":
-        return nn.ELU(1.0 if alpha is None else float(alpha))
-    if name == "gelu":
-        approx = params.get("approximate", "none")
-        if approx is True or str(approx).lower() == "tanh":
-            return nn.GELU(approximate="tanh")
-        return nn.GELU()
-    if name == "softplus":
-        return nn.Softplus()
-    if name in ("swish", "silu"):
-        return nn.SiLU()
-    if name == "softmax":
-        # Softmax in front of SOFTMAX_CROSS_ENTROPY is folded into the loss.
-        return None
-    raise ValueError("torch_mlp: unsupported activation %r" % name)
-
-
-model_spec = spec["model"]
-in_features = 1
-for d in model_spec.get("inputShape", [data_features]):
-    in_features *= int(d)
-if in_features != data_features:
-    sys.exit("torch_mlp: inputShape %s does not match the data (%d features)"
-             % (model_spec.get("inputShape"), data_features))
-
-modules = []
-features = in_features
-for layer in model_spec["layers"]:
-    if "dense" in layer:
-        d = layer["dense"]
-        units = int(d["units"])
-        modules.append(nn.Linear(features, units, bias=d.get("useBias", d.get("bias", True))))
-        act = activation(d.get("activation"))
-        if act is not None:
-            modules.append(act)
-        features = units
-    elif "dropout" in layer:
-        modules.append(nn.Dropout(float(layer["dropout"].get("rate", 0.5))))
-    elif "activation" in layer:
-        act = activation(layer["activation"])
-        if act is not None:
-            modules.append(act)
-    else:
-        sys.exit("torch_mlp: unsupported layer %s" % json.dumps(layer))
-model = nn.Sequential(*modules)
-
 loss_name = str(spec.get("loss", "SOFTMAX_CROSS_ENTROPY")).upper()
 if loss_name not in ("SOFTMAX_CROSS_ENTROPY", "CROSS_ENTROPY", "SPARSE_SOFTMAX_CROSS_ENTROPY"):
     sys.exit("torch_mlp: unsupported loss %r" % loss_name)
 criterion = nn.CrossEntropyLoss()
 
+try:
+    built = torch_model.build(spec["model"], loss_name)
+except torch_model.SpecError as e:
+    sys.exit("torch_mlp: %s" % e)
+input_shape = built.input_shape
+if math.prod(input_shape) != data_features:
+    sys.exit("torch_mlp: inputShape %s does not match the data (%d features)"
+             % (list(input_shape), data_features))
+model = built.model
+# Channels-last pays only where a stage holds images (see the figures above).
+memory_format = torch.contiguous_format
+if args.memory_format == "channels_last" and torch_model.has_images(built):
+    memory_format = torch.channels_last
+    model = model.to(memory_format=memory_format)
+
+
+def as_model_input(x):
+    """Rows of data_features values as (N, *input_shape) samples in the model's layout."""
+    x = x.reshape(x.shape[0], *input_shape)
+    return x.contiguous(memory_format=memory_format) if x.dim() == 4 else x
+
+
 opt_spec = spec.get("optimizer", {"adam": {}})
 lr = float(opt_spec.get("learningRate", opt_spec.get("learning_rate", 1e-3)))
 foreach = {"auto": None, "on": True, "off": False}[args.foreach]
-# Weight decay sits on the optimizer spec, beside the learning rate, for every kind.
+# Weight decay sits on the optimizer spec, beside the learning rate, for every kind;
+# gradstream applies it to dense and conv weights only (not to biases, batch norm's
+# scale and shift or PReLU slopes), hence two parameter groups when it is on.
 weight_decay = float(opt_spec.get("weightDecay", opt_spec.get("weight_decay", 0.0)))
+trained = [p for p in model.parameters() if p.requires_grad]
+if weight_decay > 0:
+    decayed = {id(p) for p in built.decayed}
+    trained = [{"params": [p for p in trained if id(p) in decayed]},
+               {"params": [p for p in trained if id(p) not in decayed], "weight_decay": 0.0}]
 if "adam" in opt_spec or "adamw" in opt_spec:
     key = "adam" if "adam" in opt_spec else "adamw"
     o = opt_spec[key] or {}
@@ -386,15 +394,15 @@ if "adam" in opt_spec or "adamw" in opt_spec:
               eps=float(o.get("epsilon", o.get("eps", 1e-8))),
               foreach=foreach)
     if key == "adamw":
-        optimizer = torch.optim.AdamW(model.parameters(), weight_decay=weight_decay, **kw)
+        optimizer = torch.optim.AdamW(trained, weight_decay=weight_decay, **kw)
     else:
-        optimizer = torch.optim.Adam(model.parameters(), weight_decay=weight_decay, **kw)
+        optimizer = torch.optim.Adam(trained, weight_decay=weight_decay, **kw)
 elif "sgd" in opt_spec:
     o = opt_spec["sgd"] or {}
-    optimizer = torch.optim.SGD(model.parameters(), lr=lr,
+    optimizer = torch.optim.SGD(trained, lr=lr,
                                 momentum=float(o.get("momentum", 0.0)),
                                 nesterov=bool(o.get("nesterov", False)),
-                                                weight_decay=weight_decay,
+                                weight_decay=weight_decay,
                                 foreach=foreach)
 else:
     sys.exit("torch_mlp: unsupported optimizer %s" % json.dumps(opt_spec))
@@ -439,27 +447,33 @@ def train_step(xb, yb):
     return loss.detach()
 
 
-def serve_step_timings(steps):
+def serve_step_timings(max_steps):
     """--time-steps: the calibration's worker (protocol in openblas_coretype.py). It
     trains on random batches of the data's shape: a step's cost does not depend on
-    the values, and loading the data set would slow every worker's start."""
+    the values, and loading the data set would slow every worker's start. A pass
+    warms up for ~CALIBRATION_WARMUP_SECONDS and times ~CALIBRATION_PASS_SECONDS of
+    steps (at least one each, at most max_steps timed), by the step time of its
+    first steps: 3 + 20 steps of the MLP example, 1 + 2 or 3 of the CNN one."""
     gen = torch.Generator().manual_seed(seed)
-    xs = torch.rand(CALIBRATION_BATCHES * batch, in_features, generator=gen)
-    ys = torch.randint(0, features, (CALIBRATION_BATCHES * batch,), generator=gen)
+    xs = as_model_input(torch.rand(CALIBRATION_BATCHES * batch, data_features, generator=gen))
+    ys = torch.randint(0, built.output_shape[0], (CALIBRATION_BATCHES * batch,), generator=gen)
     batches = itertools.cycle(range(0, CALIBRATION_BATCHES * batch, batch))
 
     def train(count):
+        t0 = time.perf_counter()
         for start in itertools.islice(batches, count):
             train_step(xs[start:start + batch], ys[start:start + batch])
+        return (time.perf_counter() - t0) / count
 
     model.train()
-    train(CALIBRATION_WARMUP_STEPS)
+    train(1)  # builds the primitives and allocates: not a step's cost
+    step_s = train(CALIBRATION_SIZING_STEPS)
+    warmup = max(1, round(CALIBRATION_WARMUP_SECONDS / step_s))
+    steps = max(1, min(max_steps, round(CALIBRATION_PASS_SECONDS / step_s)))
     print(json.dumps({"core": blas.get("core", blas["name"])}), flush=True)
     for _ in sys.stdin:
-        train(CALIBRATION_WARMUP_STEPS)
-        t0 = time.perf_counter()
-        train(steps)
-        us = (time.perf_counter() - t0) / steps * 1e6
+        train(warmup)
+        us = train(steps) * 1e6
         print(json.dumps({"us_per_step": round(us, 1)}), flush=True)
 
 
@@ -479,6 +493,8 @@ if coretype != "auto" and "core" in blas and blas["core"].lower() != coretype.lo
 log("torch_mlp: %s" % model)
 x_train, y_train = load_split("train")
 x_test, y_test = load_split("t10k")
+# Samples of the model's input shape and layout, once, before the timed epochs.
+x_train, x_test = as_model_input(x_train), as_model_input(x_test)
 
 
 # ---------------------------------------------------------------- train
@@ -546,5 +562,6 @@ result = {
     "omp_num_threads": os.environ.get("OMP_NUM_THREADS"),
     "foreach": args.foreach,
     "mkldnn_enabled": torch.backends.mkldnn.enabled,
+    "memory_format": "channels_last" if memory_format == torch.channels_last else "contiguous",
 }
 print(json.dumps(result), flush=True)
