@@ -58,6 +58,22 @@ void initialize_weighted(const WeightedFields<Spec>& f, const LayerBuildContext&
     bias->write_value(spec.initial_bias().data());
 }
 
+template <class Spec>
+Status add_own_activation(LayerBuildContext& ctx, const Spec& spec, const Shape& output) {
+  if (!spec.has_activation()) return ok_status();
+  return add_activation(ctx, spec.activation(), ctx.name + "/" + spec.activation().name(), output);
+}
+
+template <class Spec>
+void clear_weighted_initial_values(Spec& spec) {
+  spec.clear_initial_weights();
+  spec.clear_initial_bias();
+}
+
+template Status add_own_activation(LayerBuildContext&, const v1::DenseSpec&, const Shape&);
+template Status add_own_activation(LayerBuildContext&, const v1::Conv2DSpec&, const Shape&);
+template void clear_weighted_initial_values(v1::DenseSpec&);
+template void clear_weighted_initial_values(v1::Conv2DSpec&);
 template Status validate_weighted_fields(const WeightedFields<v1::DenseSpec>&, bool);
 template Status validate_weighted_fields(const WeightedFields<v1::Conv2DSpec>&, bool);
 template void initialize_weighted(const WeightedFields<v1::DenseSpec>&, const LayerBuildContext&,

@@ -33,4 +33,13 @@ template <class Spec>
 void initialize_weighted(const WeightedFields<Spec>& f, const LayerBuildContext& ctx,
                          int64_t fan_in, int64_t fan_out, Parameter& weights, Parameter* bias);
 
+// Adds the spec's own activation (when set) as the node after the layer's,
+// named "<layer>/<activation>", over samples of `output`.
+template <class Spec>
+Status add_own_activation(LayerBuildContext& ctx, const Spec& spec, const Shape& output);
+
+// Drops the given initial values (model files keep the trained tensors).
+template <class Spec>
+void clear_weighted_initial_values(Spec& spec);
+
 }  // namespace gradstream::engine

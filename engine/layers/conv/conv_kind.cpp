@@ -141,16 +141,11 @@ Status build(LayerBuildContext& ctx) {
   const Shape output = g->output;
   ctx.add_node(
       std::make_unique<Conv2DNode>(ctx.name, ctx.input, std::move(g).value(), weights, bias));
-  if (conv.has_activation()) {
-    return add_activation(ctx, conv.activation(), ctx.name + "/" + conv.activation().name(),
-                          output);
-  }
-  return ok_status();
+  return add_own_activation(ctx, conv, output);
 }
 
 void clear_initial_values(v1::LayerSpec& spec) {
-  spec.mutable_conv2d()->clear_initial_weights();
-  spec.mutable_conv2d()->clear_initial_bias();
+  clear_weighted_initial_values(*spec.mutable_conv2d());
 }
 
 }  // namespace

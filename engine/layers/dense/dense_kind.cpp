@@ -92,16 +92,11 @@ Status build(LayerBuildContext& ctx) {
       dense.no_bias() ? nullptr : &ctx.add_parameter(ctx.name, "bias", {units}, /*decay=*/false);
   initialize_weighted(weighted(dense, "", ctx.input), ctx, inputs, units, weights, bias);
   ctx.add_node(std::make_unique<DenseNode>(ctx.name, ctx.input, weights, bias));
-  if (dense.has_activation()) {
-    return add_activation(ctx, dense.activation(), ctx.name + "/" + dense.activation().name(),
-                          ctx.output);
-  }
-  return ok_status();
+  return add_own_activation(ctx, dense, ctx.output);
 }
 
 void clear_initial_values(v1::LayerSpec& spec) {
-  spec.mutable_dense()->clear_initial_weights();
-  spec.mutable_dense()->clear_initial_bias();
+  clear_weighted_initial_values(*spec.mutable_dense());
 }
 
 }  // namespace
