@@ -2,6 +2,7 @@
 #include "engine/optim/adam_optimizer.hpp"
 
 #include <cmath>
+#include <string>
 #include <utility>
 
 #include "engine/base/parallel.hpp"
@@ -16,9 +17,11 @@ struct AdamStep {
 
 // Cloned for AVX2 and the x86-64 baseline, picked at load time: the same
 // IEEE operations in each (no FMA contraction), so the same bits either way.
-__attribute__((target_clones("avx2", "default"))) void adam_update(
-    const AdamStep& s, float* __restrict w, const float* __restrict grad, float* __restrict m,
-    float* __restrict v, int64_t n) {
+__attribute__((target_clones("avx2", "default"))) void adam_update(const AdamStep& s,
+                                                                   float* __restrict w,
+                                                                   const float* __restrict grad,
+                                                                   float* __restrict m,
+                                                                   float* __restrict v, int64_t n) {
   for (int64_t i = 0; i < n; ++i) {
     w[i] *= s.shrink;
     const float g = grad[i] + s.l2 * w[i];
@@ -76,6 +79,58 @@ void AdamOptimizer::step(float learning_rate) {
       adam_update(step, w + begin, grad + begin, m + begin, v + begin, end - begin);
     });
   }
+}
+
+namespace {
+
+// Adam and AdamW read the same AdamSpec from different oneof members.
+const v1::AdamSpec& adam_fields(const v1::OptimizerSpec& spec) {
+  // spec.adam() is the default instance when the oneof is unset: all defaults.
+  return spec.kind_case() == v1::OptimizerSpec::kAdamw ? spec.adamw() : spec.adam();
+}
+
+Status validate_adam(const v1::OptimizerSpec& spec) {
+  const v1::AdamSpec& adam = adam_fields(spec);
+  const std::string path =
+      spec.kind_case() == v1::OptimizerSpec::kAdamw ? "optimizer.adamw" : "optimizer.adam";
+  return first_error(
+      {check_optional(path + ".beta1", adam.has_beta1(), adam.beta1(), kFactorRange),
+       check_optional(path + ".beta2", adam.has_beta2(), adam.beta2(), kFactorRange),
+       check_optional(path + ".epsilon", adam.has_epsilon(), adam.epsilon(), kEpsilonRange)});
+}
+
+void fill_adam(v1::OptimizerSpec& spec) {
+  v1::AdamSpec& adam =
+      spec.kind_case() == v1::OptimizerSpec::kAdamw ? *spec.mutable_adamw() : *spec.mutable_adam();
+  if (!adam.has_beta1()) adam.set_beta1(kDefaultAdamBeta1);
+  if (!adam.has_beta2()) adam.set_beta2(kDefaultAdamBeta2);
+  if (!adam.has_epsilon()) adam.set_epsilon(kDefaultAdamEpsilon);
+}
+
+std::unique_ptr<Optimizer> build_adam(const v1::OptimizerSpec& spec,
+                                      std::vector<Parameter*> params) {
+  const v1::AdamSpec& adam = adam_fields(spec);
+  AdamOptions options;
+  if (adam.has_beta1()) options.beta1 = adam.beta1();
+  if (adam.has_beta2()) options.beta2 = adam.beta2();
+  if (adam.has_epsilon()) options.epsilon = adam.epsilon();
+  options.weight_decay = spec.weight_decay();
+  options.decoupled = spec.kind_case() == v1::OptimizerSpec::kAdamw;
+  return std::make_unique<AdamOptimizer>(options, std::move(params));
+}
+
+}  // namespace
+
+const OptimizerKind& adam_optimizer_kind() {
+  static const OptimizerKind kind{v1::OptimizerSpec::kAdam, kDefaultAdamLearningRate, validate_adam,
+                                  fill_adam, build_adam};
+  return kind;
+}
+
+const OptimizerKind& adamw_optimizer_kind() {
+  static const OptimizerKind kind{v1::OptimizerSpec::kAdamw, kDefaultAdamLearningRate,
+                                  validate_adam, fill_adam, build_adam};
+  return kind;
 }
 
 }  // namespace gradstream::engine

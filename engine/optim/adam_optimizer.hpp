@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "engine/optim/optimizer.hpp"
+#include "engine/optim/optimizer_kind.hpp"
 
 namespace gradstream::engine {
 
@@ -42,5 +43,9 @@ class AdamOptimizer final : public Optimizer {
   std::vector<std::vector<float>> v_;  // second moment, one per parameter
   uint64_t t_ = 0;                     // steps taken; the bias correction uses t after ++t_
 };
+
+// optimizer.adam and optimizer.adamw: beta1, beta2 in [0, 1), epsilon in (0, 1].
+const OptimizerKind& adam_optimizer_kind();
+const OptimizerKind& adamw_optimizer_kind();
 
 }  // namespace gradstream::engine

@@ -6,8 +6,8 @@
 #include <memory>
 #include <vector>
 
-#include "engine/core/parameter.hpp"
 #include "engine/base/status.hpp"
+#include "engine/core/parameter.hpp"
 #include "gradstream/v1/spec.pb.h"
 
 namespace gradstream::engine {

@@ -1,5 +1,5 @@
 // The optimizer checks, in field order: learning_rate, weight_decay, the
-// chosen kind's fields (SGD, Adam, AdamW, RMSprop), then the schedule.
+// chosen kind's fields (its OptimizerKind's validate), then the schedule.
 // Floats are compared as !(lo <= x <= hi) so NaN never passes.
 #include "engine/optim/optimizer_validator.hpp"
 
@@ -8,53 +8,16 @@
 #include "engine/base/field_checks.hpp"
 #include "engine/base/run_limits.hpp"
 #include "engine/optim/optimizer.hpp"
+#include "engine/optim/optimizer_kind.hpp"
 
 namespace gradstream::engine {
 
 namespace {
 
-// Decay factors and momenta: 1 would never forget, so it is excluded.
-constexpr Range kFactorRange{0.0f, 1.0f, false, true};  // [0, 1)
-// Epsilon guards a division, so it must be positive.
-constexpr Range kEpsilonRange{0.0f, 1.0f, true, false};  // (0, 1]
 // A multiplier on the rate: 0 would stop training, above 1 would grow it.
 constexpr Range kGammaRange{0.0f, 1.0f, true, false};        // (0, 1]
 constexpr Range kWeightDecayRange{0.0f, 1.0f, false, true};  // [0, 1)
 constexpr Range kLearningRateRange{0.0f, kMaxLearningRate, true, false};
-
-Status validate_adam(const v1::AdamSpec& adam, const std::string& path) {
-  return first_error(
-      {check_optional(path + ".beta1", adam.has_beta1(), adam.beta1(), kFactorRange),
-       check_optional(path + ".beta2", adam.has_beta2(), adam.beta2(), kFactorRange),
-       check_optional(path + ".epsilon", adam.has_epsilon(), adam.epsilon(), kEpsilonRange)});
-}
-
-Status validate_optimizer_kind(const v1::OptimizerSpec& opt) {
-  switch (opt.kind_case()) {
-    case v1::OptimizerSpec::kSgd: {
-      const v1::SgdSpec& sgd = opt.sgd();
-      if (Status s = check_float("optimizer.sgd.momentum", sgd.momentum(), kFactorRange); !s.ok()) {
-        return s;
-      }
-      // Nesterov without momentum would silently be plain SGD.
-      if (sgd.nesterov() && !(sgd.momentum() > 0.0f)) {
-        return invalid_argument("optimizer.sgd.nesterov: needs momentum > 0");
-      }
-      return ok_status();
-    }
-    case v1::OptimizerSpec::kAdam: return validate_adam(opt.adam(), "optimizer.adam");
-    case v1::OptimizerSpec::kAdamw: return validate_adam(opt.adamw(), "optimizer.adamw");
-    case v1::OptimizerSpec::kRmsprop: {
-      const v1::RmspropSpec& rms = opt.rmsprop();
-      const std::string path = "optimizer.rmsprop";
-      return first_error(
-          {check_optional(path + ".rho", rms.has_rho(), rms.rho(), kFactorRange),
-           check_optional(path + ".epsilon", rms.has_epsilon(), rms.epsilon(), kEpsilonRange),
-           check_float(path + ".momentum", rms.momentum(), kFactorRange)});
-    }
-    default: return ok_status();  // unset: Adam with its defaults
-  }
-}
 
 Status validate_schedule(const v1::ScheduleSpec& schedule, float learning_rate) {
   const std::string path = "optimizer.schedule";
@@ -86,7 +49,8 @@ Status validate_schedule(const v1::ScheduleSpec& schedule, float learning_rate) 
       }
       break;
     }
-    default: break;  // constant, or unset = constant
+    default:
+      break;  // constant, or unset = constant
   }
   return check_count(path + ".warmup_steps", schedule.warmup_steps(), 0, kMaxWarmupSteps);
 }
@@ -104,7 +68,12 @@ Status validate_optimizer(const v1::OptimizerSpec& spec) {
       !s.ok()) {
     return s;
   }
-  if (Status s = validate_optimizer_kind(spec); !s.ok()) return s;
+  const OptimizerKind* kind = find_optimizer_kind(spec.kind_case());
+  if (kind == nullptr) {
+    return invalid_argument("optimizer.kind: unknown optimizer (oneof case " +
+                            std::to_string(static_cast<int>(spec.kind_case())) + ")");
+  }
+  if (Status s = kind->validate(spec); !s.ok()) return s;
   const float learning_rate =
       spec.learning_rate() != 0.0f ? spec.learning_rate() : default_learning_rate(spec.kind_case());
   return validate_schedule(spec.schedule(), learning_rate);

@@ -2,10 +2,11 @@
 #include "engine/optim/rmsprop_optimizer.hpp"
 
 #include <cmath>
+#include <cstdint>
+#include <string>
+#include <utility>
 
 #include "engine/base/parallel.hpp"
-#include <cstdint>
-#include <utility>
 
 namespace gradstream::engine {
 
@@ -38,7 +39,8 @@ __attribute__((target_clones("avx2", "default"))) void rmsprop_momentum_update(
 RmspropOptimizer::RmspropOptimizer(const RmspropOptions& options, std::vector<Parameter*> params)
     : options_(options), params_(std::move(params)) {
   square_avg_.reserve(params_.size());
-  for (const Parameter* p : params_) square_avg_.emplace_back(static_cast<size_t>(p->stored()), 0.0f);
+  for (const Parameter* p : params_)
+    square_avg_.emplace_back(static_cast<size_t>(p->stored()), 0.0f);
   if (options_.momentum > 0.0f) {
     buffer_.reserve(params_.size());
     for (const Parameter* p : params_) buffer_.emplace_back(static_cast<size_t>(p->stored()), 0.0f);
@@ -84,6 +86,42 @@ void RmspropOptimizer::step_momentum(Parameter& p, std::vector<float>& square_av
     rmsprop_momentum_update(learning_rate, wd, rho, eps, mu, w + begin, grad + begin, sq + begin,
                             buf + begin, end - begin);
   });
+}
+
+namespace {
+
+Status validate_rmsprop(const v1::OptimizerSpec& spec) {
+  const v1::RmspropSpec& rms = spec.rmsprop();
+  const std::string path = "optimizer.rmsprop";
+  return first_error(
+      {check_optional(path + ".rho", rms.has_rho(), rms.rho(), kFactorRange),
+       check_optional(path + ".epsilon", rms.has_epsilon(), rms.epsilon(), kEpsilonRange),
+       check_float(path + ".momentum", rms.momentum(), kFactorRange)});
+}
+
+void fill_rmsprop(v1::OptimizerSpec& spec) {
+  v1::RmspropSpec& rms = *spec.mutable_rmsprop();
+  if (!rms.has_rho()) rms.set_rho(kDefaultRmspropRho);
+  if (!rms.has_epsilon()) rms.set_epsilon(kDefaultRmspropEpsilon);
+}
+
+std::unique_ptr<Optimizer> build_rmsprop(const v1::OptimizerSpec& spec,
+                                         std::vector<Parameter*> params) {
+  const v1::RmspropSpec& rms = spec.rmsprop();
+  RmspropOptions options;
+  if (rms.has_rho()) options.rho = rms.rho();
+  if (rms.has_epsilon()) options.epsilon = rms.epsilon();
+  options.momentum = rms.momentum();
+  options.weight_decay = spec.weight_decay();
+  return std::make_unique<RmspropOptimizer>(options, std::move(params));
+}
+
+}  // namespace
+
+const OptimizerKind& rmsprop_optimizer_kind() {
+  static const OptimizerKind kind{v1::OptimizerSpec::kRmsprop, kDefaultRmspropLearningRate,
+                                  validate_rmsprop, fill_rmsprop, build_rmsprop};
+  return kind;
 }
 
 }  // namespace gradstream::engine

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "engine/optim/optimizer.hpp"
+#include "engine/optim/optimizer_kind.hpp"
 
 namespace gradstream::engine {
 
@@ -39,5 +40,8 @@ class RmspropOptimizer final : public Optimizer {
   std::vector<std::vector<float>> square_avg_;  // one per parameter
   std::vector<std::vector<float>> buffer_;      // one per parameter; empty without momentum
 };
+
+// optimizer.rmsprop: rho and momentum in [0, 1), epsilon in (0, 1].
+const OptimizerKind& rmsprop_optimizer_kind();
 
 }  // namespace gradstream::engine

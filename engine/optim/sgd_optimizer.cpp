@@ -10,8 +10,10 @@ namespace gradstream::engine {
 namespace {
 
 // Cloned for AVX2 and the x86-64 baseline (same IEEE operations, same bits).
-__attribute__((target_clones("avx2", "default"))) void sgd_update(
-    float lr, float wd, float* __restrict w, const float* __restrict grad, int64_t n) {
+__attribute__((target_clones("avx2", "default"))) void sgd_update(float lr, float wd,
+                                                                  float* __restrict w,
+                                                                  const float* __restrict grad,
+                                                                  int64_t n) {
   for (int64_t i = 0; i < n; ++i) {
     const float g = grad[i] + wd * w[i];
     w[i] -= lr * g;
@@ -35,7 +37,8 @@ SgdOptimizer::SgdOptimizer(const SgdOptions& options, std::vector<Parameter*> pa
     : options_(options), params_(std::move(params)) {
   if (options_.momentum > 0.0f) {
     velocity_.reserve(params_.size());
-    for (const Parameter* p : params_) velocity_.emplace_back(static_cast<size_t>(p->stored()), 0.0f);
+    for (const Parameter* p : params_)
+      velocity_.emplace_back(static_cast<size_t>(p->stored()), 0.0f);
   }
 }
 
@@ -74,9 +77,43 @@ void SgdOptimizer::step_momentum(Parameter& p, std::vector<float>& velocity,
   float* v = velocity.data();
   const int64_t n = p.stored();
   parallel_chunks(n, [&](int64_t begin, int64_t end) {
-    sgd_momentum_update(learning_rate, wd, mu, first, nesterov, w + begin, grad + begin,
-                        v + begin, end - begin);
+    sgd_momentum_update(learning_rate, wd, mu, first, nesterov, w + begin, grad + begin, v + begin,
+                        end - begin);
   });
+}
+
+namespace {
+
+Status validate_sgd(const v1::OptimizerSpec& spec) {
+  const v1::SgdSpec& sgd = spec.sgd();
+  if (Status s = check_float("optimizer.sgd.momentum", sgd.momentum(), kFactorRange); !s.ok()) {
+    return s;
+  }
+  // Nesterov without momentum would silently be plain SGD.
+  if (sgd.nesterov() && !(sgd.momentum() > 0.0f)) {
+    return invalid_argument("optimizer.sgd.nesterov: needs momentum > 0");
+  }
+  return ok_status();
+}
+
+// Momentum and nesterov default to 0 and false, which proto3 has already.
+void fill_sgd(v1::OptimizerSpec& /*spec*/) {}
+
+std::unique_ptr<Optimizer> build_sgd(const v1::OptimizerSpec& spec,
+                                     std::vector<Parameter*> params) {
+  SgdOptions options;
+  options.momentum = spec.sgd().momentum();
+  options.nesterov = spec.sgd().nesterov();
+  options.weight_decay = spec.weight_decay();
+  return std::make_unique<SgdOptimizer>(options, std::move(params));
+}
+
+}  // namespace
+
+const OptimizerKind& sgd_optimizer_kind() {
+  static const OptimizerKind kind{v1::OptimizerSpec::kSgd, kDefaultSgdLearningRate, validate_sgd,
+                                  fill_sgd, build_sgd};
+  return kind;
 }
 
 }  // namespace gradstream::engine

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "engine/optim/optimizer.hpp"
+#include "engine/optim/optimizer_kind.hpp"
 
 namespace gradstream::engine {
 
@@ -35,5 +36,8 @@ class SgdOptimizer final : public Optimizer {
   std::vector<std::vector<float>> velocity_;  // one per parameter; empty without momentum
   uint64_t steps_taken_ = 0;
 };
+
+// optimizer.sgd: momentum in [0, 1), nesterov only with momentum.
+const OptimizerKind& sgd_optimizer_kind();
 
 }  // namespace gradstream::engine

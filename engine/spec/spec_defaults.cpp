@@ -1,35 +1,18 @@
 // Filling in a TrainingSpec's defaults; the values are in spec_defaults.hpp and
-// the optimizers' headers.
+// the optimizers' headers (each OptimizerKind fills its own).
 #include "engine/spec/spec_defaults.hpp"
 
-#include "engine/optim/adam_optimizer.hpp"
-#include "engine/optim/rmsprop_optimizer.hpp"
+#include "engine/optim/optimizer_kind.hpp"
 
 namespace gradstream::engine {
 
 namespace {
 
-void fill_adam(v1::AdamSpec& adam) {
-  if (!adam.has_beta1()) adam.set_beta1(kDefaultAdamBeta1);
-  if (!adam.has_beta2()) adam.set_beta2(kDefaultAdamBeta2);
-  if (!adam.has_epsilon()) adam.set_epsilon(kDefaultAdamEpsilon);
-}
-
 void fill_optimizer(v1::OptimizerSpec& opt) {
   if (opt.kind_case() == v1::OptimizerSpec::KIND_NOT_SET) opt.mutable_adam();
   // Before the kind is known the default rate would be Adam's; after, it is the kind's.
   if (opt.learning_rate() == 0.0f) opt.set_learning_rate(default_learning_rate(opt.kind_case()));
-  switch (opt.kind_case()) {
-    case v1::OptimizerSpec::kAdam: fill_adam(*opt.mutable_adam()); break;
-    case v1::OptimizerSpec::kAdamw: fill_adam(*opt.mutable_adamw()); break;
-    case v1::OptimizerSpec::kRmsprop: {
-      v1::RmspropSpec& rms = *opt.mutable_rmsprop();
-      if (!rms.has_rho()) rms.set_rho(kDefaultRmspropRho);
-      if (!rms.has_epsilon()) rms.set_epsilon(kDefaultRmspropEpsilon);
-      break;
-    }
-    default: break;  // SGD's momentum and nesterov default to 0 / false, which proto3 has
-  }
+  if (const OptimizerKind* kind = find_optimizer_kind(opt.kind_case())) kind->fill_defaults(opt);
   v1::ScheduleSpec& schedule = *opt.mutable_schedule();
   if (schedule.kind_case() == v1::ScheduleSpec::KIND_NOT_SET) schedule.mutable_constant();
 }
