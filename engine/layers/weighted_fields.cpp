@@ -61,7 +61,8 @@ void initialize_weighted(const WeightedFields<Spec>& f, const LayerBuildContext&
 template <class Spec>
 Status add_own_activation(LayerBuildContext& ctx, const Spec& spec, const Shape& output) {
   if (!spec.has_activation()) return ok_status();
-  return add_activation(ctx, spec.activation(), ctx.name + "/" + spec.activation().name(), output);
+  return add_activation(ctx, spec.activation(),
+                        ctx.name + "/" + activation_name_stem(spec.activation()), output);
 }
 
 template <class Spec>

@@ -21,6 +21,10 @@ constexpr const char* kExplodingAdvice = "lower the learning rate or clip gradie
 constexpr const char* kDeadReluAdvice =
     "try leaky_relu or elu, lower the learning rate, use He init";
 constexpr const char* kSaturationAdvice = "standardize inputs, use Glorot init, or relu";
+constexpr const char* kFormulaSaturationAdvice =
+    "standardize inputs, or give the formula a slope away from 0 (e.g. add a small multiple of x)";
+constexpr const char* kDeadUnitsAdvice =
+    "lower the learning rate, or give the formula a slope where it is flat (a leaky side)";
 constexpr const char* kNonFiniteAdvice = "lower the learning rate or clip gradients";
 
 void push_window(std::deque<double>& window, double value) {
@@ -143,13 +147,27 @@ std::vector<v1::Warning> Diagnostics::on_gradients(const v1::GradientReport& rep
 std::vector<v1::Warning> Diagnostics::on_activations(const v1::ActivationReport& report) {
   std::vector<v1::Warning> out;
   for (const v1::ActivationLayerReport& layer : report.layers()) {
+    const bool formula = !layer.expression().empty();
     const float share = layer.saturated_fraction();
     if (share >= kSaturationWarningFraction && first_this_epoch(kSaturation, layer.layer())) {
-      const std::string what = percent(share) + " of " + layer.activation() +
-                               " outputs are within 1% of a bound, where the gradient vanishes "
-                               "(saturation)";
+      const std::string what =
+          percent(share) + " of " + layer.activation() +
+          (formula ? " outputs are where its derivative is below 0.01, so the gradient vanishes "
+                     "(saturation)"
+                   : " outputs are within 1% of a bound, where the gradient vanishes "
+                     "(saturation)");
+      out.push_back(make_warning(report.step(), layer.layer(), kSaturation, share, what,
+                                 formula ? kFormulaSaturationAdvice : kSaturationAdvice));
+    }
+    const float dead = layer.dead_fraction();
+    if (formula && dead >= kDeadUnitWarningFraction &&
+        first_this_epoch(kDeadUnits, layer.layer())) {
+      const std::string what = percent(dead) + " of units pass no gradient (|" +
+                               layer.activation() +
+                               "'| < 0.01) for every sample of the batch "
+                               "(dead units)";
       out.push_back(
-          make_warning(report.step(), layer.layer(), kSaturation, share, what, kSaturationAdvice));
+          make_warning(report.step(), layer.layer(), kDeadUnits, dead, what, kDeadUnitsAdvice));
     }
   }
   return out;

@@ -25,6 +25,8 @@ inline constexpr std::string_view kVanishingGradient = "vanishing_gradient";
 inline constexpr std::string_view kExplodingGradient = "exploding_gradient";
 inline constexpr std::string_view kDeadRelu = "dead_relu";
 inline constexpr std::string_view kSaturation = "saturation";
+// A formula activation's units whose derivative is ~0 for a whole batch.
+inline constexpr std::string_view kDeadUnits = "dead_units";
 inline constexpr std::string_view kNonFinite = "non_finite";
 
 // Gradient checks look at the last kDiagnosticsWindow gradient observations of
@@ -40,7 +42,10 @@ inline constexpr double kExplodingGrowthFactor = 1e2;
 inline constexpr double kExplodingGrowthMinNorm = 1.0;
 // dead_relu: share of a ReLU layer's units never positive in a whole epoch.
 inline constexpr float kDeadUnitWarningFraction = 0.25F;
-// saturation: share of sigmoid/tanh outputs within kSaturationMargin of a bound.
+// saturation: share of sigmoid/tanh outputs within kSaturationMargin of a bound
+// (of a formula's outputs where |f'| < kFlatDerivative); dead_units: share of
+// a formula layer's units flat for every sample of a batch, the same bound as
+// dead_relu.
 inline constexpr float kSaturationWarningFraction = 0.5F;
 
 // Whether a unit of this activation stops learning once its output is <= 0 for
@@ -58,8 +63,9 @@ class Diagnostics {
   // Returns vanishing_gradient and exploding_gradient warnings.
   std::vector<v1::Warning> on_gradients(const v1::GradientReport& report);
 
-  // Activation statistics of one step (layer, activation, saturated_fraction
-  // are read). Returns saturation warnings.
+  // Activation statistics of one step (layer, activation, saturated_fraction,
+  // and for formulas expression and dead_fraction are read). Returns
+  // saturation and dead_units warnings.
   std::vector<v1::Warning> on_activations(const v1::ActivationReport& report);
 
   // One batch of a ReLU layer's output, row-major [batch, channels, positions]

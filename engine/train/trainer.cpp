@@ -181,11 +181,17 @@ void Trainer::diagnose_activations(TrainingObserver& observer, const Pipeline& p
   report.set_epoch(epoch);
   for (const auto& layer : pipeline.layers()) {
     const ActivationInfo* info = layer->activation();
-    if (info == nullptr || info->family != ActivationFamily::kSaturating) continue;
+    if (info == nullptr) continue;
+    const bool formula = info->family == ActivationFamily::kFormula;
+    if (info->family != ActivationFamily::kSaturating && !formula) continue;
     v1::ActivationLayerReport* out = report.add_layers();
     out->set_layer(layer->name());
     out->set_activation(std::string(info->name));
-    out->set_saturated_fraction(saturated_fraction(*layer, stream_));
+    if (formula) {
+      fill_formula_flatness(*layer, stream_, out);
+    } else {
+      out->set_saturated_fraction(saturated_fraction(*layer, stream_));
+    }
   }
   if (report.layers_size() > 0) send_warnings(observer, diagnostics_->on_activations(report));
 }

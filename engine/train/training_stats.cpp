@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "engine/layers/activation/activation_catalog.hpp"
+#include "engine/layers/activation/formula_activation_layer.hpp"
 
 namespace gradstream::engine {
 
@@ -141,6 +142,19 @@ void fill_activation_report(const Layer& layer, const dnnl::stream& stream,
   if (info != nullptr && info->family == ActivationFamily::kSaturating) {
     out->set_saturated_fraction(saturated_fraction(layer, stream));
   }
+  if (info != nullptr && info->family == ActivationFamily::kFormula) {
+    fill_formula_flatness(layer, stream, out);
+  }
+}
+
+void fill_formula_flatness(const Layer& layer, const dnnl::stream& stream,
+                           v1::ActivationLayerReport* out) {
+  const auto* formula = dynamic_cast<const FormulaActivationLayer*>(&layer);
+  if (formula == nullptr) return;
+  const DerivativeFlatness flat = formula->flatness(stream);
+  out->set_saturated_fraction(flat.flat_outputs);
+  out->set_dead_fraction(flat.flat_units);
+  out->set_expression(formula->expression());
 }
 
 std::optional<std::string> first_non_finite_layer(const Pipeline& pipeline) {

@@ -46,6 +46,11 @@ void fill_activation_report(const Layer& layer, const dnnl::stream& stream,
                             v1::ActivationLayerReport* out);
 
 // The first layer whose output holds a NaN or Inf, if any.
+// A formula activation's share of outputs (saturated_fraction) and of units
+// (dead_fraction) where its derivative is ~0, and its expression.
+void fill_formula_flatness(const Layer& layer, const dnnl::stream& stream,
+                           v1::ActivationLayerReport* out);
+
 std::optional<std::string> first_non_finite_layer(const Pipeline& pipeline);
 // The first parameter holding a NaN or Inf, nullptr if none.
 const Parameter* first_non_finite_parameter(const std::vector<Parameter*>& parameters);

@@ -109,7 +109,8 @@ Status validate_activation(const v1::ActivationSpec& spec, const std::string& pa
   const ActivationInfo* info = find_activation(spec.name());
   if (info == nullptr) {
     if (spec.name().empty())
-      return invalid_argument(path + ".name: must be set (one of " + known_names() + ")");
+      return invalid_argument(path + ".name: must be set (one of " + known_names() +
+                              "), or give an expression");
     return invalid_argument(path + ".name: unknown activation \"" + spec.name() +
                             "\" (known: " + known_names() + ")");
   }

@@ -14,7 +14,9 @@
 
 namespace gradstream::engine {
 
-enum class ActivationPrimitive { kEltwise, kPrelu, kSoftmax, kLogSoftmax };
+// kFormula: a formula from the spec (formula_activation.hpp), not a catalog
+// entry; its ActivationInfo is made per layer.
+enum class ActivationPrimitive { kEltwise, kPrelu, kSoftmax, kLogSoftmax, kFormula };
 
 // How the diagnostics read an activation's output.
 enum class ActivationFamily {
@@ -23,6 +25,7 @@ enum class ActivationFamily {
   kSaturating,  // sigmoid / tanh: outputs near a bound count as "saturated"
   kSmooth,      // everything else
   kOutput,      // softmax / log_softmax
+  kFormula,     // through its derivative: ~0 counts as saturated (or dead, for a unit)
 };
 
 // oneDNN's eltwise takes two scalars, alpha and beta; a user parameter feeds one.

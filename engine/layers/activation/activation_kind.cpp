@@ -6,6 +6,8 @@
 
 #include "engine/layers/activation/activation_catalog.hpp"
 #include "engine/layers/activation/eltwise_activation_layer.hpp"
+#include "engine/layers/activation/formula_activation.hpp"
+#include "engine/layers/activation/formula_activation_layer.hpp"
 #include "engine/layers/activation/prelu_layer.hpp"
 #include "engine/layers/activation/softmax_layer.hpp"
 
@@ -65,6 +67,61 @@ class SoftmaxNode : public LayerNode {
   const ActivationInfo& info_;
 };
 
+class FormulaNode : public LayerNode {
+ public:
+  FormulaNode(std::string name, Shape shape, std::string shown,
+              std::shared_ptr<const formula::Formula> formula, std::vector<Parameter*> parameters)
+      : LayerNode(std::move(name), shape, shape),
+        shown_(std::move(shown)),
+        formula_(std::move(formula)),
+        parameters_(std::move(parameters)),
+        info_{shown_,
+              ActivationPrimitive::kFormula,
+              dnnl::algorithm::undef,
+              dnnl::algorithm::undef,
+              std::nullopt,
+              0.0F,
+              0.0F,
+              1.0F,
+              ActivationFamily::kFormula,
+              "formula"} {}
+
+  std::vector<Parameter*> parameters() const override { return parameters_; }
+  const ActivationInfo* activation() const override { return &info_; }
+  dnnl::memory::desc plan_layouts(const dnnl::memory::desc& src, bool /*training*/,
+                                  const dnnl::engine& /*eng*/) override {
+    if (formula_runs_in(src)) return src;
+    const dnnl::memory::dims dims = src.dims();
+    return plain_desc(Shape(dims.begin(), dims.end()));
+  }
+  std::unique_ptr<Layer> instantiate(const Tensor& src, const LayerOptions& options,
+                                     const dnnl::engine& eng) const override {
+    return std::make_unique<FormulaActivationLayer>(name(), src, info_, formula_, parameters_,
+                                                    options, eng);
+  }
+
+ private:
+  std::string shown_;  // info_.name views it
+  std::shared_ptr<const formula::Formula> formula_;
+  std::vector<Parameter*> parameters_;
+  ActivationInfo info_;
+};
+
+Status add_formula(LayerBuildContext& ctx, const v1::ActivationSpec& spec, const std::string& name,
+                   const Shape& shape) {
+  Result<std::shared_ptr<const formula::Formula>> compiled = compile_formula_activation(spec);
+  if (!compiled.ok()) return compiled.status();
+  std::vector<Parameter*> parameters;
+  for (const auto& [param, initial] : formula_parameters(spec)) {
+    Parameter& p = ctx.add_parameter(name, param, Shape{1}, false);
+    p.write_value(&initial);
+    parameters.push_back(&p);
+  }
+  ctx.add_node(std::make_unique<FormulaNode>(name, shape, formula_display_name(spec),
+                                             std::move(*compiled), std::move(parameters)));
+  return ok_status();
+}
+
 Result<Shape> validate(const LayerSpecContext& ctx) {
   if (Status s =
           validate_layer_activation(ctx.spec.activation(), ctx.path + ".activation", ctx.last);
@@ -82,7 +139,9 @@ Status build(LayerBuildContext& ctx) {
   return add_activation(ctx, ctx.spec.activation(), ctx.name, ctx.input);
 }
 
-std::string default_name_stem(const v1::LayerSpec& spec) { return spec.activation().name(); }
+std::string default_name_stem(const v1::LayerSpec& spec) {
+  return activation_name_stem(spec.activation());
+}
 
 }  // namespace
 
@@ -92,8 +151,17 @@ const LayerKind& activation_layer_kind() {
   return kind;
 }
 
+std::string activation_name_stem(const v1::ActivationSpec& spec) {
+  return is_formula(spec) ? formula_name_stem(spec) : spec.name();
+}
+
 Status validate_layer_activation(const v1::ActivationSpec& spec, const std::string& path,
                                  bool ends_network) {
+  if (is_formula(spec)) return validate_formula_activation(spec, path);
+  if (spec.constants_size() > 0 || spec.parameters_size() > 0) {
+    return invalid_argument(path + (spec.constants_size() > 0 ? ".constants" : ".parameters") +
+                            ": only a formula (expression) takes constants or parameters");
+  }
   if (Status s = validate_activation(spec, path); !s.ok()) return s;
   const ActivationInfo* info = find_activation(spec.name());
   if (info->family == ActivationFamily::kOutput && !ends_network) {
@@ -104,6 +172,7 @@ Status validate_layer_activation(const v1::ActivationSpec& spec, const std::stri
 }
 
 int64_t activation_parameter_count(const v1::ActivationSpec& spec, const Shape& input) {
+  if (is_formula(spec)) return spec.parameters_size();  // one scalar each
   const ActivationInfo* info = find_activation(spec.name());
   if (info == nullptr || info->primitive != ActivationPrimitive::kPrelu) return 0;
   return element_count(prelu_slope_shape(input));  // one learned slope per channel
@@ -111,6 +180,7 @@ int64_t activation_parameter_count(const v1::ActivationSpec& spec, const Shape& 
 
 Status add_activation(LayerBuildContext& ctx, const v1::ActivationSpec& spec,
                       const std::string& name, const Shape& shape) {
+  if (is_formula(spec)) return add_formula(ctx, spec, name, shape);
   const ActivationInfo& info = *find_activation(spec.name());
   const EltwiseArgs args = resolve_eltwise_args(info, spec);
   switch (info.primitive) {
@@ -128,6 +198,8 @@ Status add_activation(LayerBuildContext& ctx, const v1::ActivationSpec& spec,
     case ActivationPrimitive::kEltwise:
       ctx.add_node(std::make_unique<EltwiseNode>(name, shape, info, args));
       break;
+    case ActivationPrimitive::kFormula:
+      break;  // never a catalog entry
   }
   return ok_status();
 }

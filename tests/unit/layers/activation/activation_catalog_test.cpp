@@ -271,7 +271,7 @@ TEST(ActivationCatalogTest, ValidateRejectsUnknownAndMissingNames) {
   EXPECT_EQ(missing.code(), StatusCode::kInvalidArgument);
   EXPECT_EQ(
       missing.message(),
-      std::string("model.layers[0].activation.name: must be set (one of ") + kKnownNames + ")");
+      std::string("model.layers[0].activation.name: must be set (one of ") + kKnownNames + "), or give an expression");
 }
 
 TEST(ActivationCatalogTest, ResolveFillsDefaults) {
