@@ -124,9 +124,11 @@ int run_cli(int argc, char** argv) {
   auto* compare_cmd =
       app.add_subcommand("compare", "Train one spec once per hidden activation, side by side");
   compare_cmd->add_option("spec", compare.spec_path, "Spec file (.json, .txtpb, ...)")->required();
-  compare_cmd->add_option("--activations", compare.activations, "e.g. relu,tanh,sigmoid,elu")
-      ->required()
-      ->delimiter(',');
+  compare_cmd
+      ->add_option("--activations", compare.activation_list,
+                   "Catalog names or formulas of x, comma-separated (commas inside a formula's "
+                   "parentheses stay): e.g. relu,tanh,x*sigmoid(x),relu(x)+0.1*cos(x)")
+      ->required();
   auto* compare_json = compare_cmd->add_flag("--json", compare.json, "One JSON array of rows");
   compare_cmd->add_flag("--csv", compare.csv, "CSV: a header, then one line per activation")
       ->excludes(compare_json);

@@ -56,15 +56,18 @@ struct PredictOptions {
   std::string job_id;
   std::vector<uint32_t> shape;  // with input_path: optional, must match the file's values
   std::vector<float> inputs;
-  std::string input_path;       // CSV feature rows (client/feature_csv.hpp) instead of inputs
-  bool json = false;            // the response as one JSON line instead of one row per line
+  std::string input_path;  // CSV feature rows (client/feature_csv.hpp) instead of inputs
+  bool json = false;       // the response as one JSON line instead of one row per line
 };
 
 struct CompareOptions {
   std::string spec_path;
-  std::vector<std::string> activations;  // one job per name, hidden activations replaced
-  bool json = false;                     // one JSON array of rows
-  bool csv = false;                      // a header line and one line per row
+  // One job per catalog name or formula, hidden activations replaced; the
+  // text of --activations (split by split_activation_list) fills it.
+  std::vector<std::string> activations;
+  std::string activation_list;
+  bool json = false;  // one JSON array of rows
+  bool csv = false;   // a header line and one line per row
 };
 
 struct HealthOptions {

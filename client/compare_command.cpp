@@ -62,7 +62,11 @@ void watch_into(Connection& connection, ComparedJob& job, std::mutex& err_mutex,
 
 }  // namespace
 
-int run_compare(Connection& connection, const CompareOptions& options, Terminal& terminal) {
+int run_compare(Connection& connection, const CompareOptions& given, Terminal& terminal) {
+  CompareOptions options = given;
+  if (!options.activation_list.empty()) {
+    options.activations = split_activation_list(options.activation_list);
+  }
   if (const std::string error = activation_list_error(options.activations); !error.empty()) {
     terminal.err << "gradstream: " << error << "\n";
     return kExitUsage;

@@ -54,6 +54,11 @@ std::string explain_warnings(const ComparisonRow& row, const ComparisonRow& best
       out += "dying ReLU" + counted;
       if (row.mean_dead_fraction)
         out += ": " + fixed(*row.mean_dead_fraction, 3) + " of units dead";
+    } else if (kind == "dead_units") {
+      out += "dead units" + counted;
+      if (row.mean_dead_fraction) {
+        out += ": " + fixed(*row.mean_dead_fraction, 3) + " of units without slope";
+      }
     } else if (kind == "saturation") {
       out += "saturation" + counted;
       if (row.mean_saturated_fraction) {

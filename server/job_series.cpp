@@ -183,21 +183,31 @@ void JobSeries::on_gradients(const v1::GradientReport& report) {
 }
 
 void JobSeries::on_activations(const v1::ActivationReport& report) {
-  // The engine fills dead_fraction for the ReLU family and saturated_fraction
-  // for sigmoid/tanh only, so a layer gets only the series that means something.
+  // The engine fills dead_fraction for the ReLU family, saturated_fraction for
+  // sigmoid/tanh, and both for formulas (through their derivative), so a layer
+  // gets only the series that mean something.
   for (const v1::ActivationLayerReport& layer : report.layers()) {
+    const bool formula = !layer.expression().empty();
     const engine::ActivationInfo* info = engine::find_activation(layer.activation());
-    if (info == nullptr) continue;
-    const bool saturating = info->family == engine::ActivationFamily::kSaturating;
-    if (!saturating && info->family != engine::ActivationFamily::kReluFamily) continue;
-    auto& table = saturating ? saturated_fraction_ : dead_fraction_;
-    auto it = table.find(layer.layer());
-    if (it == table.end()) {
-      auto& family = saturating ? families_.saturated_fraction : families_.dead_fraction;
-      it = table.emplace(layer.layer(), &add(family, {{"layer", layer.layer()}})).first;
+    if (info == nullptr && !formula) continue;
+    const bool saturating = formula || info->family == engine::ActivationFamily::kSaturating;
+    const bool dying = formula || info->family == engine::ActivationFamily::kReluFamily;
+    if (saturating)
+      set_layer_series(saturated_fraction_, families_.saturated_fraction, layer.layer(),
+                       layer.saturated_fraction());
+    if (dying) {
+      set_layer_series(dead_fraction_, families_.dead_fraction, layer.layer(),
+                       layer.dead_fraction());
     }
-    it->second->Set(saturating ? layer.saturated_fraction() : layer.dead_fraction());
   }
+}
+
+void JobSeries::set_layer_series(std::map<std::string, prometheus::Gauge*>& table,
+                                 prometheus::Family<prometheus::Gauge>& family,
+                                 const std::string& layer, double value) {
+  auto it = table.find(layer);
+  if (it == table.end()) it = table.emplace(layer, &add(family, {{"layer", layer}})).first;
+  it->second->Set(value);
 }
 
 void JobSeries::on_warning(const v1::Warning& warning) {

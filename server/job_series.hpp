@@ -91,6 +91,10 @@ class JobSeries {
   // Family::Add with job_id + `labels`, remembered for remove().
   template <typename T, typename... Args>
   T& add(prometheus::Family<T>& family, prometheus::Labels labels, Args&&... args);
+  // Sets the layer's gauge in `table`, adding it to `family` the first time.
+  void set_layer_series(std::map<std::string, prometheus::Gauge*>& table,
+                        prometheus::Family<prometheus::Gauge>& family, const std::string& layer,
+                        double value);
   // Counts steps and samples up to `step`; returns the samples added.
   uint64_t advance_to(uint64_t step);
 

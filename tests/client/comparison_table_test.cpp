@@ -144,12 +144,13 @@ TEST(ComparisonRowBuilderTest, WithoutDoneTheStateIsTheLastStateEvent) {
 }
 
 TEST(ComparisonTableTest, CsvHasAHeaderAndOneLinePerRow) {
-  EXPECT_EQ(comparison_csv({succeeded_row(), failed_row()}),
-            "activation,job_id,state,final_train_loss,train_accuracy,test_accuracy,seconds,"
-            "samples_per_second,mean_dead_fraction,mean_saturated_fraction,"
-            "first_layer_gradient_norm,warnings,reason\n"
-            "relu,job-1,SUCCEEDED,0.5,0.8,0.75,4.5,1750,0.5,0.25,2.5,dead_relu:2 vanishing_gradient:1,\n"
-            "sigmoid,job-2,FAILED,,,,0.25,,,,,,\"loss is NaN, at step 3\"\n");
+  EXPECT_EQ(
+      comparison_csv({succeeded_row(), failed_row()}),
+      "activation,job_id,state,final_train_loss,train_accuracy,test_accuracy,seconds,"
+      "samples_per_second,mean_dead_fraction,mean_saturated_fraction,"
+      "first_layer_gradient_norm,warnings,reason\n"
+      "relu,job-1,SUCCEEDED,0.5,0.8,0.75,4.5,1750,0.5,0.25,2.5,dead_relu:2 vanishing_gradient:1,\n"
+      "sigmoid,job-2,FAILED,,,,0.25,,,,,,\"loss is NaN, at step 3\"\n");
 }
 
 TEST(ComparisonTableTest, JsonIsOneArrayWithNullForMissingValues) {

@@ -111,5 +111,35 @@ TEST(SpecVariantsTest, PassesUnknownNamesThroughForTheServerToReject) {
   EXPECT_EQ(dense_activation(spec, 0).name(), "swishy");
 }
 
+TEST(SpecVariantsTest, FormulasReplaceLikeNamesAndAreReplacedThemselves) {
+  auto spec = parse(R"j({"model": {"inputShape": [4], "layers": [
+      {"dense": {"units": 8, "activation": {"expression": "x * sigmoid(b * x)",
+                                            "parameters": {"b": 1}}}},
+      {"activation": {"name": "elu", "alpha": 0.5}},
+      {"dense": {"units": 3}}]},
+    "data": {"builtin": "fashion-mnist"}, "epochs": 2, "batchSize": 16, "seed": 7})j");
+  EXPECT_EQ(replace_hidden_activations("relu(x) + 0.1 * cos(x)", &spec), 2u);
+  EXPECT_EQ(dense_activation(spec, 0).expression(), "relu(x) + 0.1 * cos(x)");
+  EXPECT_EQ(dense_activation(spec, 0).name(), "");
+  EXPECT_TRUE(dense_activation(spec, 0).parameters().empty());  // b belonged to the old one
+  EXPECT_EQ(spec.model().layers(1).activation().expression(), "relu(x) + 0.1 * cos(x)");
+  EXPECT_FALSE(spec.model().layers(1).activation().has_alpha());
+  // A plain name is a catalog entry; x alone is the identity formula.
+  EXPECT_EQ(replace_hidden_activations("leaky_relu", &spec), 2u);
+  EXPECT_EQ(dense_activation(spec, 0).name(), "leaky_relu");
+  EXPECT_EQ(dense_activation(spec, 0).expression(), "");
+  EXPECT_EQ(replace_hidden_activations("x", &spec), 2u);
+  EXPECT_EQ(dense_activation(spec, 0).expression(), "x");
+}
+
+TEST(SpecVariantsTest, ActivationListsSplitOutsideParentheses) {
+  EXPECT_EQ(split_activation_list("relu,x*sigmoid(x),relu(x)+0.1*cos(x)"),
+            (std::vector<std::string>{"relu", "x*sigmoid(x)", "relu(x)+0.1*cos(x)"}));
+  EXPECT_EQ(split_activation_list(" tanh , where(x > 0, x, 0.1 * x), max(x, min(x, 1))"),
+            (std::vector<std::string>{"tanh", "where(x > 0, x, 0.1 * x)", "max(x, min(x, 1))"}));
+  EXPECT_EQ(split_activation_list("relu,,elu"), (std::vector<std::string>{"relu", "", "elu"}));
+  EXPECT_EQ(split_activation_list("relu"), (std::vector<std::string>{"relu"}));
+}
+
 }  // namespace
 }  // namespace gradstream::client

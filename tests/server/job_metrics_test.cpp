@@ -160,6 +160,12 @@ TEST_F(JobMetricsTest, GradientAndActivationReportsSetPerLayerSeries) {
   v1::ActivationLayerReport* softmax = activations.add_layers();
   softmax->set_layer("softmax_4");
   softmax->set_activation("softmax");
+  v1::ActivationLayerReport* formula = activations.add_layers();
+  formula->set_layer("dense_5/formula");
+  formula->set_activation("x*sigmoid(b*x)");
+  formula->set_expression("x * sigmoid(b * x)");
+  formula->set_saturated_fraction(0.5F);
+  formula->set_dead_fraction(0.125F);
   job->on_activations(activations);
 
   const auto s = scrape(registry_);
@@ -181,6 +187,13 @@ TEST_F(JobMetricsTest, GradientAndActivationReportsSetPerLayerSeries) {
   EXPECT_EQ(find_value(s, "gradstream_layer_saturated_fraction",
                        {{"job_id", "job-a"}, {"layer", "sigmoid_3"}}),
             0.75);
+  // A formula has both, through its derivative.
+  EXPECT_EQ(find_value(s, "gradstream_layer_saturated_fraction",
+                       {{"job_id", "job-a"}, {"layer", "dense_5/formula"}}),
+            0.5);
+  EXPECT_EQ(find_value(s, "gradstream_layer_dead_fraction",
+                       {{"job_id", "job-a"}, {"layer", "dense_5/formula"}}),
+            0.125);
   // Neither fraction means anything for softmax, and relu has no saturation.
   EXPECT_EQ(find_value(s, "gradstream_layer_dead_fraction", {{"layer", "softmax_4"}}),
             std::nullopt);

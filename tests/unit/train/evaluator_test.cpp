@@ -17,7 +17,8 @@ v1::TrainingSpec identity_spec() {
   auto spec = parse_spec_json(R"({
     "model": {"inputShape": [2], "layers": [
       {"dense": {"units": 2, "noBias": true, "initialWeights": [1, 0, 0, 1]}}]},
-    "data": {"builtin": "in-memory"}, "epochs": 1, "batchSize": 1})", "identity spec");
+    "data": {"builtin": "in-memory"}, "epochs": 1, "batchSize": 1})",
+                              "identity spec");
   EXPECT_TRUE(spec.ok()) << spec.status().message();
   return *spec;
 }
@@ -40,7 +41,8 @@ TEST(EvaluatorTest, CountsEverySampleIncludingThePartialBatch) {
     data.labels.push_back(label);
     expected_correct += label == predicted ? 1 : 0;
     const double chosen = label == 0 ? a : b;
-    expected_loss += std::log(std::exp(static_cast<double>(a)) + std::exp(static_cast<double>(b))) - chosen;
+    expected_loss +=
+        std::log(std::exp(static_cast<double>(a)) + std::exp(static_cast<double>(b))) - chosen;
   }
   expected_loss /= kCount;
 

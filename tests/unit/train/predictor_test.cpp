@@ -8,8 +8,8 @@
 #include <numeric>
 #include <vector>
 
-#include "engine/spec/spec_defaults.hpp"
 #include "engine/io/spec_io.hpp"
+#include "engine/spec/spec_defaults.hpp"
 
 namespace gradstream::engine {
 namespace {
