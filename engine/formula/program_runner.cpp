@@ -42,8 +42,10 @@ ProgramRunner::ProgramRunner(const Program& program, BlockKernel kernel, int64_t
 void ProgramRunner::run(int64_t n, std::span<const InputBinding> inputs,
                         std::span<float* const> outputs, double* sums) {
   const int64_t blocks = (n + kBlockFloats - 1) / kBlockFloats;
-  if (blocks >= kParallelMinBlocks && threads_ > 1) {
-#pragma omp parallel num_threads(threads_)
+  // The caller's team (the job's thread budget), within the scratch made.
+  const int threads = std::min(threads_, omp_get_max_threads());
+  if (blocks >= kParallelMinBlocks && threads > 1) {
+#pragma omp parallel num_threads(threads)
     {
       const int64_t team = omp_get_num_threads();
       const int64_t t = omp_get_thread_num();

@@ -8,6 +8,14 @@
 
 namespace gradstream::engine {
 
+namespace {
+
+// Scratch for as many threads as a job may be given: the pipeline may be built
+// before the job's thread budget is set, and runs use the team of the moment.
+int team_limit() { return std::max(omp_get_max_threads(), omp_get_num_procs()); }
+
+}  // namespace
+
 bool formula_runs_in(const dnnl::memory::desc& md) {
   const dnnl::memory::dims dims = md.dims();
   return stored_floats(md) == element_count(Shape(dims.begin(), dims.end()));
@@ -28,8 +36,7 @@ FormulaActivationLayer::FormulaActivationLayer(std::string name, const Tensor& s
   src_ = LayoutConversion(src, md, eng);
   dst_ = Tensor::allocate(md, eng);
   stored_ = dst_.stored();
-  const int threads = omp_get_max_threads();
-  forward_ = formula::ProgramRunner(formula_->forward(), formula_->kernel(), stored_, threads);
+  forward_ = formula::ProgramRunner(formula_->forward(), formula_->kernel(), stored_, team_limit());
   forward_inputs_.resize(static_cast<size_t>(formula_->forward().inputs));
 }
 
@@ -53,7 +60,7 @@ Tensor FormulaActivationLayer::bind_backward(const Tensor& diff_dst, bool needs_
   diff_dst_ = LayoutConversion(diff_dst, md, eng_);
   diff_src_ = Tensor::allocate(md, eng_);
   const formula::Program& program = formula_->backward();
-  backward_ = formula::ProgramRunner(program, formula_->kernel(), stored_, omp_get_max_threads());
+  backward_ = formula::ProgramRunner(program, formula_->kernel(), stored_, team_limit());
   backward_inputs_.resize(static_cast<size_t>(program.inputs));
   backward_outputs_.assign(program.outputs.size(), nullptr);  // parameters: summed
   backward_outputs_[0] = diff_src_.data();
