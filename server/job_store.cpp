@@ -10,6 +10,8 @@
 #include <system_error>
 #include <utility>
 
+#include "server/sqlite_statement.hpp"
+
 namespace gradstream::server {
 
 namespace {
@@ -24,45 +26,23 @@ constexpr const char* kSchema = R"(
     id TEXT NOT NULL UNIQUE,
     idempotency_key TEXT NOT NULL,
     job BLOB NOT NULL,     -- gradstream.v1.Job
-    events BLOB NOT NULL,  -- length-delimited gradstream.v1.TrainingEvent
+    events BLOB NOT NULL,  -- a store's first version kept events here (length-delimited)
     model BLOB             -- the engine model file of a SUCCEEDED job
-  );)";
-
-// A prepared statement, finalized on every path.
-class Statement {
- public:
-  Statement(sqlite3* db, const char* sql) {
-    rc_ = sqlite3_prepare_v2(db, sql, -1, &stmt_, nullptr);
-  }
-  ~Statement() { sqlite3_finalize(stmt_); }
-  Statement(const Statement&) = delete;
-  Statement& operator=(const Statement&) = delete;
-
-  bool ok() const { return rc_ == SQLITE_OK; }
-  sqlite3_stmt* get() const { return stmt_; }
-  // Binds bytes that outlive the statement's step (no copy).
-  void bind(int index, const std::string& bytes) {
-    sqlite3_bind_blob64(stmt_, index, bytes.data(), bytes.size(), SQLITE_STATIC);
-  }
-  std::string column(int index) const {
-    const void* data = sqlite3_column_blob(stmt_, index);
-    const int size = sqlite3_column_bytes(stmt_, index);
-    return data == nullptr ? std::string() : std::string(static_cast<const char*>(data), size);
-  }
-
- private:
-  sqlite3_stmt* stmt_ = nullptr;
-  int rc_;
-};
-
-std::string serialize_events(const std::vector<v1::TrainingEvent>& events) {
-  std::string out;
-  google::protobuf::io::StringOutputStream stream(&out);
-  for (const v1::TrainingEvent& event : events) {
-    google::protobuf::util::SerializeDelimitedToZeroCopyStream(event, &stream);
-  }
-  return out;
-}
+  );
+  CREATE TABLE IF NOT EXISTS events (
+    job_id TEXT NOT NULL,
+    sequence INTEGER NOT NULL,
+    event BLOB NOT NULL,   -- gradstream.v1.TrainingEvent
+    PRIMARY KEY (job_id, sequence)
+  ) WITHOUT ROWID;
+  CREATE TABLE IF NOT EXISTS checkpoints (
+    job_id TEXT NOT NULL,
+    step INTEGER NOT NULL,
+    event_sequence INTEGER NOT NULL,
+    sha256 BLOB NOT NULL,  -- of data
+    data BLOB NOT NULL,    -- gradstream.v1.TrainingCheckpoint
+    PRIMARY KEY (job_id, step)
+  ) WITHOUT ROWID;)";
 
 bool parse_events(const std::string& bytes, std::vector<v1::TrainingEvent>* events) {
   google::protobuf::io::ArrayInputStream stream(bytes.data(), static_cast<int>(bytes.size()));
@@ -126,34 +106,47 @@ engine::Status JobStore::error(const std::string& doing) const {
                                      sqlite3_errmsg(db_));
 }
 
-engine::Status JobStore::insert_new(const StoredJob& job) { return write(job, false); }
-engine::Status JobStore::save(const StoredJob& job) { return write(job, true); }
+engine::Status JobStore::insert_new(const StoredJob& job) {
+  std::lock_guard lock(mutex_);
+  return transaction("saving job " + job.job.id(), [&] { return write(job, false); });
+}
+
+engine::Status JobStore::save(const StoredJob& job) {
+  std::lock_guard lock(mutex_);
+  return transaction("saving job " + job.job.id(), [&] {
+    if (engine::Status s = write(job, true); !s.ok()) return s;
+    const v1::JobState state = job.job.state();
+    if (state == v1::SUCCEEDED || state == v1::FAILED || state == v1::CANCELLED) {
+      return delete_rows("checkpoints", job.job.id());
+    }
+    return engine::ok_status();
+  });
+}
 
 engine::Status JobStore::write(const StoredJob& job, bool replace) {
   const char* sql = replace
                         ? "INSERT INTO jobs (id, idempotency_key, job, events, model) "
-                          "VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (id) DO UPDATE SET "
-                          "idempotency_key = ?2, job = ?3, events = ?4, model = ?5"
+                          "VALUES (?1, ?2, ?3, x'', ?4) ON CONFLICT (id) DO UPDATE SET "
+                          "idempotency_key = ?2, job = ?3, model = ?4"
                         : "INSERT OR IGNORE INTO jobs (id, idempotency_key, job, events, model) "
-                          "VALUES (?1, ?2, ?3, ?4, ?5)";
+                          "VALUES (?1, ?2, ?3, x'', ?4)";
   Statement statement(db_, sql);
   if (!statement.ok()) return error("preparing a save");
   const std::string job_bytes = job.job.SerializeAsString();
-  const std::string event_bytes = serialize_events(job.events);
   sqlite3_bind_text(statement.get(), 1, job.job.id().c_str(), -1, SQLITE_STATIC);
   sqlite3_bind_text(statement.get(), 2, job.idempotency_key.c_str(), -1, SQLITE_STATIC);
   statement.bind(3, job_bytes);
-  statement.bind(4, event_bytes);
   if (job.model) {
-    statement.bind(5, *job.model);
+    statement.bind(4, *job.model);
   } else {
-    sqlite3_bind_null(statement.get(), 5);
+    sqlite3_bind_null(statement.get(), 4);
   }
   if (sqlite3_step(statement.get()) != SQLITE_DONE) return error("saving job " + job.job.id());
-  return engine::ok_status();
+  return insert_events(job.job.id(), job.events);
 }
 
 engine::Status JobStore::save_progress(const v1::Job& job) {
+  std::lock_guard lock(mutex_);
   Statement statement(db_, "UPDATE jobs SET job = ?2 WHERE id = ?1");
   if (!statement.ok()) return error("preparing a progress save");
   const std::string job_bytes = job.SerializeAsString();
@@ -164,14 +157,17 @@ engine::Status JobStore::save_progress(const v1::Job& job) {
 }
 
 engine::Status JobStore::forget(const std::string& id) {
-  Statement statement(db_, "DELETE FROM jobs WHERE id = ?1");
-  if (!statement.ok()) return error("preparing a delete");
-  sqlite3_bind_text(statement.get(), 1, id.c_str(), -1, SQLITE_STATIC);
-  if (sqlite3_step(statement.get()) != SQLITE_DONE) return error("deleting job " + id);
-  return engine::ok_status();
+  std::lock_guard lock(mutex_);
+  return transaction("deleting job " + id, [&] {
+    for (const char* table : {"jobs", "events", "checkpoints"}) {
+      if (engine::Status s = delete_rows(table, id); !s.ok()) return s;
+    }
+    return engine::ok_status();
+  });
 }
 
 engine::Result<std::vector<StoredJob>> JobStore::load_all() const {
+  std::lock_guard lock(mutex_);
   Statement statement(db_, "SELECT id, idempotency_key, job, events, model FROM jobs ORDER BY seq");
   if (!statement.ok()) return error("reading jobs");
   std::vector<StoredJob> out;
@@ -180,13 +176,20 @@ engine::Result<std::vector<StoredJob>> JobStore::load_all() const {
     const std::string id = statement.column(0);
     StoredJob stored;
     stored.idempotency_key = statement.column(1);
+    const std::string damaged = "job store " + path_ + ": the row of job \"" + id +
+                                "\" is damaged; move the file away to start afresh";
+    // A row of the store's first version holds its events itself.
     if (!stored.job.ParseFromString(statement.column(2)) || stored.job.id() != id ||
         !parse_events(statement.column(3), &stored.events)) {
-      return engine::failed_precondition("job store " + path_ + ": the row of job \"" + id +
-                                         "\" is damaged; move the file away to start afresh");
+      return engine::failed_precondition(damaged);
     }
     if (sqlite3_column_type(statement.get(), 4) != SQLITE_NULL) {
       stored.model = std::make_shared<const std::string>(statement.column(4));
+    }
+    if (stored.events.empty()) {
+      auto events = stored_events(id);
+      if (!events.ok()) return events.status();
+      stored.events = std::move(events).value();
     }
     out.push_back(std::move(stored));
   }

@@ -1,16 +1,22 @@
 // JobStore: the server's jobs on disk, so a restart (a new container, a
-// rescheduled pod) keeps every finished job with its events and trained model.
-// One SQLite database, <data_dir>/jobs.sqlite, one row per job: the Job
-// message, its event log (length-delimited TrainingEvents) and the model file.
-//
-// The JobManager writes a row when a job is queued, its Job message after each
-// epoch, the whole row again when the job ends, and deletes it when the job is
-// forgotten. A row still QUEUED or RUNNING when the
-// server starts belongs to a job the previous process never finished (it was
-// killed): the manager restores it as FAILED, saying so.
+// rescheduled pod, a kill -9) keeps every job: finished ones with their events
+// and trained model, unfinished ones with their events so far and their
+// checkpoints to resume from. One SQLite database, <data_dir>/jobs.sqlite:
+//   jobs         one row per job: the Job message and the model file
+//   events       every event of every job by (job, sequence), appended as the
+//                job goes (with each checkpoint, and the rest when it ends)
+//   checkpoints  a running job's newest kKeptCheckpoints checkpoints, each
+//                with the sha256 of its bytes and the last event it covers
+// Each write is one transaction, so a kill at any moment leaves the store as
+// it was before the write or after it. The JobManager writes a row when a job
+// is queued, its Job message after each epoch, checkpoints while it runs, the
+// whole row when it ends, and deletes everything of a job it forgets.
 #pragma once
 
+#include <cstdint>
+#include <functional>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -24,16 +30,28 @@ namespace gradstream::server {
 
 inline constexpr const char* kJobStoreFile = "jobs.sqlite";
 
+// Checkpoints kept per job: a damaged newest one falls back to the one before.
+inline constexpr size_t kKeptCheckpoints = 3;
+
+// A checkpoint as stored: the engine's TrainingCheckpoint bytes, its step, and
+// the sequence of the last event of the job when it was taken (the resumed job
+// continues numbering after it).
+struct StoredCheckpoint {
+  uint64_t step = 0;
+  uint64_t event_sequence = 0;
+  std::string bytes;
+};
+
 struct StoredJob {
   v1::Job job;  // as Get returns it: id, state, times, reason, spec, progress
   std::string idempotency_key;
-  std::vector<v1::TrainingEvent> events;
+  std::vector<v1::TrainingEvent> events;     // by sequence, from 1
   std::shared_ptr<const std::string> model;  // the model file; null unless SUCCEEDED
 };
 
-// Thread-safe: SQLite serialises the calls (the connection is opened in its
-// serialized mode). Calls block on disk; callers make them without holding
-// their own locks.
+// Thread-safe: one call at a time (a mutex around each, since a transaction
+// spans several SQLite calls). Calls block on disk; callers make them without
+// holding their own locks.
 class JobStore {
  public:
   // Opens (creating it and data_dir if needed) <data_dir>/jobs.sqlite.
@@ -48,11 +66,24 @@ class JobStore {
   // The job's row for the first time; a row already there (the job may have
   // ended and been saved first) is left as it is.
   engine::Status insert_new(const StoredJob& job);
-  // Writes the job's row, replacing what was there.
+  // Writes the job's row, replacing what was there, and adds the events the
+  // store does not have yet. A job in a final state loses its checkpoints.
   engine::Status save(const StoredJob& job);
+  // Adds the events the store does not have yet (by sequence).
+  engine::Status append_events(const std::string& job_id,
+                               const std::vector<v1::TrainingEvent>& events);
+  // The checkpoint and the events up to it, in one transaction; then only the
+  // newest kKeptCheckpoints of the job stay.
+  engine::Status save_checkpoint(const std::string& job_id, const StoredCheckpoint& checkpoint,
+                                 const std::vector<v1::TrainingEvent>& events);
+  // The job's checkpoints whose sha256 still matches, newest first; `damaged`
+  // (optional) receives how many did not (skipped, so the one before is used).
+  engine::Result<std::vector<StoredCheckpoint>> checkpoints(const std::string& job_id,
+                                                            size_t* damaged = nullptr) const;
   // Replaces only the Job message of an existing row (a running job's
   // progress); nothing when the row is not there yet.
   engine::Status save_progress(const v1::Job& job);
+  // Deletes the job's row, events and checkpoints.
   engine::Status forget(const std::string& id);
   // Every stored job, oldest first. A row that does not parse is an error
   // naming the job and the file: the store is not silently half-read.
@@ -63,10 +94,18 @@ class JobStore {
  private:
   JobStore(sqlite3* db, std::string path) : db_(db), path_(std::move(path)) {}
   engine::Status write(const StoredJob& job, bool replace);
+  engine::Status insert_events(const std::string& job_id,
+                               const std::vector<v1::TrainingEvent>& events);
+  engine::Status delete_rows(const char* table, const std::string& job_id);
+  // Runs `body` between BEGIN and COMMIT (ROLLBACK when it fails); the caller
+  // holds mutex_.
+  engine::Status transaction(const std::string& doing, const std::function<engine::Status()>& body);
+  engine::Result<std::vector<v1::TrainingEvent>> stored_events(const std::string& job_id) const;
   engine::Status error(const std::string& doing) const;
 
   sqlite3* db_;
   std::string path_;
+  mutable std::mutex mutex_;
 };
 
 }  // namespace gradstream::server

@@ -1,8 +1,10 @@
 // JobStore: rows round-trip (job, key, events, model) across reopening; a
 // first insert never overwrites a saved row; saves keep creation order; a
-// progress save touches only the Job message of an existing row;
-// forget deletes; a foreign SQLite file, a file that is not SQLite and a
-// damaged row are refused with errors naming the file or the job.
+// progress save touches only the Job message of an existing row; events are
+// added once each and read in order; checkpoints keep the newest few and skip
+// damaged ones; forget deletes everything of a job; a foreign SQLite file, a
+// file that is not SQLite and a damaged row or event are refused with errors
+// naming the file or the job.
 #include "server/job_store.hpp"
 
 #include <gtest/gtest.h>
@@ -185,29 +187,111 @@ TEST_F(JobStoreTest, AFileThatIsNotSqliteIsRefused) {
       << store.status().message();
 }
 
-TEST_F(JobStoreTest, ADamagedRowIsAnErrorNamingTheJob) {
+TEST_F(JobStoreTest, ADamagedRowOrEventIsAnErrorNamingTheJob) {
   {
     auto store = open();
     ASSERT_TRUE(store);
     ASSERT_TRUE(store->save(stored_job("job-good", v1::SUCCEEDED, 2)).ok());
-    ASSERT_TRUE(store->save(stored_job("job-bad", v1::SUCCEEDED, 2)).ok());
+    ASSERT_TRUE(store->save(stored_job("job-bad", v1::SUCCEEDED, 3)).ok());
   }
-  // Truncate the second row's event stream in the middle of an event.
-  exec("UPDATE jobs SET events = substr(events, 1, length(events) - 3) WHERE id = 'job-bad';");
+  // Cut an event short in the middle.
+  exec(
+      "UPDATE events SET event = substr(event, 1, length(event) - 3) "
+      "WHERE job_id = 'job-bad' AND sequence = 2;");
   auto store = open();
   ASSERT_TRUE(store);
   auto loaded = store->load_all();
   ASSERT_FALSE(loaded.ok());
   EXPECT_EQ(loaded.status().code(), engine::StatusCode::kFailedPrecondition);
-  const std::string damaged = "job store " + (dir_ / "jobs.sqlite").string() +
-                              ": the row of job \"job-bad\" is damaged; move the file away to "
-                              "start afresh";
-  EXPECT_EQ(loaded.status().message(), damaged);
-
-  exec("UPDATE jobs SET events = X'', job = X'0a0378797a' WHERE id = 'job-bad';");  // id "xyz"
+  const std::string file = (dir_ / "jobs.sqlite").string();
+  EXPECT_EQ(loaded.status().message(),
+            "job store " + file +
+                ": the events of job \"job-bad\" are damaged at sequence 2; move the file away "
+                "to start afresh");
+  // A hole in the sequence is damage too.
+  exec("DELETE FROM events WHERE job_id = 'job-bad' AND sequence = 2;");
   loaded = store->load_all();
   ASSERT_FALSE(loaded.ok());
-  EXPECT_EQ(loaded.status().message(), damaged);
+  EXPECT_NE(loaded.status().message().find("damaged at sequence 3"), std::string::npos);
+
+  exec("DELETE FROM events WHERE job_id = 'job-bad';");
+  exec("UPDATE jobs SET job = X'0a0378797a' WHERE id = 'job-bad';");  // id "xyz"
+  loaded = store->load_all();
+  ASSERT_FALSE(loaded.ok());
+  EXPECT_EQ(loaded.status().message(), "job store " + file +
+                                           ": the row of job \"job-bad\" is damaged; move the "
+                                           "file away to start afresh");
+}
+
+TEST_F(JobStoreTest, EventsAreAddedOnceAndReadInOrder) {
+  auto store = open();
+  ASSERT_TRUE(store);
+  StoredJob job = stored_job("job-a", v1::RUNNING, 5);
+  const std::vector<v1::TrainingEvent> all = job.events;
+  job.events.resize(1);
+  ASSERT_TRUE(store->insert_new(job).ok());
+  ASSERT_TRUE(store->append_events("job-a", {all[1], all[2]}).ok());
+  // An append that repeats stored events keeps the stored ones.
+  v1::TrainingEvent changed = all[2];
+  changed.mutable_step()->set_loss(99.0F);
+  ASSERT_TRUE(store->append_events("job-a", {changed, all[3], all[4]}).ok());
+  auto loaded = store->load_all();
+  ASSERT_TRUE(loaded.ok()) << loaded.status().message();
+  ASSERT_EQ(loaded->size(), 1U);
+  ASSERT_EQ((*loaded)[0].events.size(), 5U);
+  for (size_t i = 0; i < 5; ++i) {
+    EXPECT_EQ((*loaded)[0].events[i].SerializeAsString(), all[i].SerializeAsString()) << i;
+  }
+}
+
+TEST_F(JobStoreTest, CheckpointsKeepTheNewestAndSkipDamagedOnes) {
+  auto store = open();
+  ASSERT_TRUE(store);
+  const StoredJob job = stored_job("job-a", v1::RUNNING, 6);
+  ASSERT_TRUE(store->insert_new(stored_job("job-a", v1::RUNNING, 1)).ok());
+  for (uint64_t step = 1; step <= 5; ++step) {
+    const StoredCheckpoint checkpoint{step * 10, step, "state at " + std::to_string(step * 10)};
+    // Each checkpoint brings the events up to its own.
+    ASSERT_TRUE(store->save_checkpoint("job-a", checkpoint, {job.events[step - 1]}).ok());
+  }
+  size_t damaged = 99;
+  auto kept = store->checkpoints("job-a", &damaged);
+  ASSERT_TRUE(kept.ok()) << kept.status().message();
+  EXPECT_EQ(damaged, 0U);
+  ASSERT_EQ(kept->size(), kKeptCheckpoints);
+  EXPECT_EQ((*kept)[0].step, 50U);  // newest first
+  EXPECT_EQ((*kept)[0].event_sequence, 5U);
+  EXPECT_EQ((*kept)[0].bytes, "state at 50");
+  EXPECT_EQ((*kept)[2].step, 30U);
+  // A flipped byte in the newest: it is skipped for the one before it.
+  exec("UPDATE checkpoints SET data = CAST('state at 5X' AS BLOB) WHERE step = 50;");
+  kept = store->checkpoints("job-a", &damaged);
+  ASSERT_TRUE(kept.ok());
+  EXPECT_EQ(damaged, 1U);
+  ASSERT_EQ(kept->size(), 2U);
+  EXPECT_EQ((*kept)[0].step, 40U);
+  EXPECT_EQ((*kept)[0].bytes, "state at 40");
+  auto loaded = store->load_all();
+  ASSERT_TRUE(loaded.ok());
+  EXPECT_EQ((*loaded)[0].events.size(), 5U);
+
+  // A final save drops the job's checkpoints; forget drops everything.
+  ASSERT_TRUE(store->save(stored_job("job-a", v1::SUCCEEDED, 6)).ok());
+  kept = store->checkpoints("job-a");
+  ASSERT_TRUE(kept.ok());
+  EXPECT_TRUE(kept->empty());
+  ASSERT_TRUE(store->save_checkpoint("job-a", {70, 6, "late"}, {}).ok());
+  ASSERT_TRUE(store->forget("job-a").ok());
+  kept = store->checkpoints("job-a");
+  ASSERT_TRUE(kept.ok());
+  EXPECT_TRUE(kept->empty());
+  loaded = store->load_all();
+  ASSERT_TRUE(loaded.ok());
+  EXPECT_TRUE(loaded->empty());
+  ASSERT_TRUE(store->insert_new(stored_job("job-a", v1::QUEUED, 1)).ok());
+  loaded = store->load_all();
+  ASSERT_TRUE(loaded.ok());
+  EXPECT_EQ((*loaded)[0].events.size(), 1U);  // no event of the forgotten job came back
 }
 
 }  // namespace
