@@ -36,11 +36,14 @@ uint64_t EventLog::append(v1::TrainingEvent event) {
   {
     std::lock_guard lock(mutex_);
     if (closed_) return 0;
-    if (event.has_step() && events_.size() >= max_events_) {
+    // next_ - 1 events were sent so far by this run's count, which a resumed
+    // run repeats: it drops the same steps the first run dropped.
+    if (event.has_step() && next_ - 1 >= max_events_) {
       ++dropped_steps_;
       return 0;
     }
-    sequence = events_.size() + 1;
+    sequence = next_++;
+    if (sequence <= events_.size()) return sequence;  // stored before a resume
     event.set_sequence(sequence);
     events_.push_back(std::move(event));
   }
@@ -81,6 +84,25 @@ void EventLog::close() {
     closed_ = true;
   }
   changed_.notify_all();
+}
+
+void EventLog::interrupt() {
+  {
+    std::lock_guard lock(mutex_);
+    interrupted_ = true;
+  }
+  changed_.notify_all();
+}
+
+bool EventLog::interrupted() const {
+  std::lock_guard lock(mutex_);
+  return interrupted_;
+}
+
+void EventLog::resume_after(uint64_t sequence) {
+  std::lock_guard lock(mutex_);
+  next_ = std::min<uint64_t>(sequence, events_.size()) + 1;
+  interrupted_ = false;
 }
 
 bool EventLog::closed() const {

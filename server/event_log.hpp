@@ -66,6 +66,19 @@ class EventLog {
   // The job ended: later appends are ignored and every waiter wakes. Idempotent.
   void close();
 
+  // The server is shutting down while the job has not ended: it resumes
+  // after the restart, so the log is not closed, but watchers end (with a
+  // status that tells them to reconnect) once they have read everything.
+  void interrupt();
+  bool interrupted() const;
+
+  // For a job resumed from a checkpoint: the log holds the events stored
+  // before (1..size()), and the resumed run sends again what it sent after
+  // `sequence`. Appends are numbered from sequence + 1 again; one whose number
+  // is already stored is not stored twice (the stored event is what watchers
+  // may have seen). sequence <= size().
+  void resume_after(uint64_t sequence);
+
   bool closed() const;
   uint64_t last_sequence() const;  // 0 while empty
   size_t size() const;             // events stored
@@ -82,8 +95,10 @@ class EventLog {
   // A deque grows without moving stored events, so an append never copies the
   // whole log under the lock the way a vector's reallocation would.
   std::deque<v1::TrainingEvent> events_;  // events_[i].sequence() == i + 1
+  uint64_t next_ = 1;                     // the number the next append gets
   uint64_t dropped_steps_ = 0;
   bool closed_ = false;
+  bool interrupted_ = false;
 };
 
 }  // namespace gradstream::server

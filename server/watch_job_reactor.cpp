@@ -78,7 +78,8 @@ void WatchJobReactor::OnCancel() { cancelled_.store(true); }
 void WatchJobReactor::OnDone() { delete this; }
 
 bool WatchJobReactor::ready() const {
-  return cancelled_.load() || log_->closed() || log_->last_sequence() >= next_sequence_;
+  return cancelled_.load() || log_->closed() || log_->interrupted() ||
+         log_->last_sequence() >= next_sequence_;
 }
 
 void WatchJobReactor::resume() { advance(); }
@@ -92,12 +93,18 @@ void WatchJobReactor::advance() {
     // closed() is read before the log: when it was already closed, an empty
     // read means everything has been sent.
     const bool closed = log_->closed();
+    const bool interrupted = log_->interrupted();
     std::vector<v1::TrainingEvent> events =
         log_->read(next_sequence_, kWatchBatchEvents, step_every_, &next_sequence_);
     for (v1::TrainingEvent& e : events) batch_.push_back(std::move(e));
     if (batch_.empty()) {
       if (closed) {
         finish(grpc::Status::OK);
+      } else if (interrupted) {
+        // The job goes on after the restart, numbering its events on.
+        finish(grpc::Status(grpc::StatusCode::UNAVAILABLE,
+                            "server shutting down; reconnect with from_sequence " +
+                                std::to_string(next_sequence_)));
       } else {
         pump_->park(this);  // the pump owns us now; touch nothing after this
       }

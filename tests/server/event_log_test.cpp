@@ -271,5 +271,56 @@ TEST(EventLogTest, AppendAfterCloseIsIgnored) {
   EXPECT_EQ(log.dropped_steps(), 0u);
 }
 
+TEST(EventLogTest, AResumedRunIsNumberedOnAndNeverReplacesStoredEvents) {
+  EventLog log("j");
+  for (uint64_t step = 1; step <= 10; ++step) {
+    v1::TrainingEvent event = step_event(step);
+    event.mutable_step()->set_loss(1.0F);  // as the first run reported them
+    ASSERT_EQ(log.append(std::move(event)), step);
+  }
+  log.interrupt();
+  EXPECT_TRUE(log.interrupted());
+  EXPECT_FALSE(log.closed());
+  // The checkpoint covered events 1..6: the resumed run sends 7.. again.
+  log.resume_after(6);
+  EXPECT_FALSE(log.interrupted());
+  for (uint64_t step = 7; step <= 12; ++step) {
+    v1::TrainingEvent event = step_event(step);
+    event.mutable_step()->set_loss(2.0F);  // the resumed run's wall clock differs, say
+    EXPECT_EQ(log.append(std::move(event)), step);
+  }
+  EXPECT_EQ(log.size(), 12U);
+  EXPECT_EQ(log.last_sequence(), 12U);
+  const auto events = log.read(1, 100);
+  ASSERT_EQ(sequences(events),
+            (std::vector<uint64_t>{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12}));
+  for (const auto& event : events) {
+    // Stored events stay as they were; only the new ones are the resumed run's.
+    EXPECT_EQ(event.step().loss(), event.sequence() <= 10 ? 1.0F : 2.0F) << event.sequence();
+    EXPECT_EQ(event.step().step(), event.sequence());
+  }
+}
+
+TEST(EventLogTest, AResumedFullLogDropsTheSameStepsAsTheFirstRun) {
+  // The first run: 5 steps fill a log of 5, an epoch is kept, 2 steps dropped.
+  EventLog first("j", 5);
+  std::vector<uint64_t> numbers;
+  const auto run = [&](EventLog& log, uint64_t from_step) {
+    for (uint64_t step = from_step; step <= 7; ++step) {
+      numbers.push_back(log.append(step_event(step)));
+      if (step == 5) numbers.push_back(log.append(epoch_event(1)));
+    }
+  };
+  run(first, 1);
+  const std::vector<uint64_t> uninterrupted = numbers;
+  EXPECT_EQ(uninterrupted, (std::vector<uint64_t>{1, 2, 3, 4, 5, 6, 0, 0}));
+  // Resumed after step 3 (sequence 3) with everything stored: same numbers.
+  numbers.clear();
+  first.resume_after(3);
+  run(first, 4);
+  EXPECT_EQ(numbers, (std::vector<uint64_t>{4, 5, 6, 0, 0}));
+  EXPECT_EQ(first.size(), 6U);
+}
+
 }  // namespace
 }  // namespace gradstream::server
