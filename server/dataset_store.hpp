@@ -25,8 +25,8 @@
 #include <string>
 #include <string_view>
 
-#include "engine/io/dataset.hpp"
 #include "engine/base/status.hpp"
+#include "engine/io/dataset.hpp"
 #include "gradstream/v1/trainer.pb.h"
 #include "server/dataset_header.hpp"
 

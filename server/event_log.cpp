@@ -61,7 +61,8 @@ std::vector<v1::TrainingEvent> EventLog::read(uint64_t from_sequence, size_t max
   {
     std::lock_guard lock(mutex_);
     // Sequence n is events_[n - 1]: numbering has no gaps and nothing is evicted.
-    for (; index < events_.size() && out.size() < max_count; ++index) {
+    const size_t shown = std::min(events_.size(), visible_);
+    for (; index < shown && out.size() < max_count; ++index) {
       if (!thinned_out(events_[index], step_every)) out.push_back(events_[index]);
     }
   }
@@ -73,8 +74,9 @@ std::vector<v1::TrainingEvent> EventLog::read(uint64_t from_sequence, size_t max
 EventLog::WaitResult EventLog::wait_for_events_after(uint64_t sequence,
                                                      std::chrono::milliseconds timeout) const {
   std::unique_lock lock(mutex_);
-  changed_.wait_for(lock, timeout, [&] { return events_.size() > sequence || closed_; });
-  if (events_.size() > sequence) return WaitResult::kNewEvents;
+  const auto shown = [&] { return std::min(events_.size(), visible_); };
+  changed_.wait_for(lock, timeout, [&] { return shown() > sequence || closed_; });
+  if (shown() > sequence) return WaitResult::kNewEvents;
   return closed_ ? WaitResult::kClosed : WaitResult::kTimeout;
 }
 
@@ -112,7 +114,31 @@ bool EventLog::closed() const {
 
 uint64_t EventLog::last_sequence() const {
   std::lock_guard lock(mutex_);
-  return events_.size();
+  return std::min(events_.size(), visible_);
+}
+
+void EventLog::hold() {
+  std::lock_guard lock(mutex_);
+  visible_ = std::min(visible_, events_.size());
+}
+
+void EventLog::release_and_close() {
+  {
+    std::lock_guard lock(mutex_);
+    visible_ = SIZE_MAX;
+    closed_ = true;
+  }
+  changed_.notify_all();
+}
+
+std::vector<v1::TrainingEvent> EventLog::read_all() const {
+  std::vector<v1::TrainingEvent> out;
+  {
+    std::lock_guard lock(mutex_);
+    out.assign(events_.begin(), events_.end());
+  }
+  for (auto& event : out) event.set_job_id(job_id_);
+  return out;
 }
 
 size_t EventLog::size() const {

@@ -66,6 +66,15 @@ class EventLog {
   // The job ended: later appends are ignored and every waiter wakes. Idempotent.
   void close();
 
+  // From the next append on, events are stored but not shown (read, waits and
+  // last_sequence stop before them) until release_and_close: a job's end is
+  // written to the store before any watcher hears of it. Idempotent.
+  void hold();
+  // Shows the held events and closes the log.
+  void release_and_close();
+  // Every event, held ones included (for the store).
+  std::vector<v1::TrainingEvent> read_all() const;
+
   // The server is shutting down while the job has not ended: it resumes
   // after the restart, so the log is not closed, but watchers end (with a
   // status that tells them to reconnect) once they have read everything.
@@ -96,6 +105,7 @@ class EventLog {
   // whole log under the lock the way a vector's reallocation would.
   std::deque<v1::TrainingEvent> events_;  // events_[i].sequence() == i + 1
   uint64_t next_ = 1;                     // the number the next append gets
+  size_t visible_ = SIZE_MAX;             // events shown (all unless held)
   uint64_t dropped_steps_ = 0;
   bool closed_ = false;
   bool interrupted_ = false;

@@ -147,9 +147,8 @@ std::vector<v1::Job> JobManager::list_jobs(v1::JobState filter) const {
   std::vector<v1::Job> out;
   std::lock_guard lock(mutex_);
   for (const auto& record : creation_order_) {
-    if (filter == v1::JOB_STATE_UNSPECIFIED || record->job.state() == filter) {
-      out.push_back(snapshot(*record));
-    }
+    v1::Job job = snapshot(*record);
+    if (filter == v1::JOB_STATE_UNSPECIFIED || job.state() == filter) out.push_back(std::move(job));
   }
   return out;
 }
@@ -189,7 +188,7 @@ engine::Result<std::string> JobManager::model_bytes(const std::string& id) const
     std::lock_guard lock(mutex_);
     auto it = jobs_.find(id);
     if (it == jobs_.end()) return engine::not_found("job \"" + id + "\" not found");
-    const v1::JobState state = it->second->job.state();
+    const v1::JobState state = snapshot(*it->second).state();
     if (state != v1::SUCCEEDED || !it->second->model) {
       return engine::failed_precondition("job \"" + id + "\" is " + v1::JobState_Name(state) +
                                          "; only a SUCCEEDED job has a trained model");
@@ -265,12 +264,15 @@ void JobManager::worker_loop() {
     const Ending ending = run_job(*record, std::move(load));
     finish_run(*record, ending);
     persist();
+    // Idle only once the end is stored and shown.
+    std::lock_guard lock(mutex_);
+    --running_;
+    idle_.notify_all();
   }
 }
 
 void JobManager::finish_run(JobRecord& record, const Ending& ending) {
   std::lock_guard lock(mutex_);
-  --running_;
   if (metrics_ != nullptr && ending.outcome == v1::DoneReport::FAILED &&
       record.progress->non_finite_loss.load(std::memory_order_relaxed)) {
     metrics_->count_nonfinite_loss();
@@ -309,6 +311,7 @@ void JobManager::cancel_queued(JobRecord& job, const std::string& why) {
   const std::string reason = why + " (before it started)";
   v1::TrainingEvent event;
   *event.mutable_done() = done_report(v1::DoneReport::CANCELLED, reason);
+  job.log->hold();
   job.log->append(std::move(event));
   end_job(job, v1::CANCELLED, reason);
 }
@@ -329,9 +332,15 @@ void JobManager::close_record(JobRecord& job, v1::JobState state, std::string re
   job.job.set_state(state);
   job.job.set_reason(std::move(reason));
   *job.job.mutable_finished() = TimeUtil::GetCurrentTime();
+  job.log->hold();  // the done event held it already, unless none came
   job.log->append(state_event(state));
-  job.log->close();
-  queue_store_op(StoreOp::Kind::kSave, job);
+  // What a client was told is never taken back: the end is shown (in the log
+  // and in snapshots) once the store has it; without a store, at once.
+  if (store_ == nullptr) {
+    job.log->release_and_close();
+  } else {
+    queue_store_op(StoreOp::Kind::kSave, job);
+  }
 }
 
 void JobManager::forget_oldest_finished() {
@@ -350,8 +359,14 @@ void JobManager::forget_oldest_finished() {
   }
 }
 
-v1::Job JobManager::snapshot(const JobRecord& job) const {
+v1::Job JobManager::snapshot(const JobRecord& job, bool as_stored) const {
   v1::Job out = job.job;
+  if (!as_stored && is_final(out.state()) && !job.log->closed()) {
+    // Ended, but not in the store yet: clients still see it running.
+    out.set_state(v1::RUNNING);
+    out.clear_reason();
+    out.clear_finished();
+  }
   out.set_epochs(job.progress->epochs.load(std::memory_order_acquire));
   out.set_steps(job.progress->steps.load(std::memory_order_relaxed));
   out.set_final_test_accuracy(job.progress->final_test_accuracy.load(std::memory_order_relaxed));

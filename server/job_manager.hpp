@@ -18,8 +18,8 @@
 #include <thread>
 #include <vector>
 
-#include "engine/data/data_loader.hpp"
 #include "engine/base/status.hpp"
+#include "engine/data/data_loader.hpp"
 #include "gradstream/v1/trainer.pb.h"
 #include "server/event_log.hpp"
 #include "server/job_store.hpp"
@@ -160,7 +160,9 @@ class JobManager {
   void close_record(JobRecord& job, v1::JobState state, std::string reason);
   // Forgets the jobs that ended first until at most max_finished_jobs_ remain.
   void forget_oldest_finished();
-  v1::Job snapshot(const JobRecord& job) const;
+  // The job as clients see it, or (as_stored) as the store gets it: an end
+  // that is not stored yet shows as RUNNING to clients.
+  v1::Job snapshot(const JobRecord& job, bool as_stored = false) const;
   void queue_store_op(StoreOp::Kind kind, const JobRecord& job);
   // Makes the queued store writes, in order. Called without the manager's lock.
   void persist();

@@ -25,7 +25,7 @@ void JobManager::queue_store_op(StoreOp::Kind kind, const JobRecord& job) {
   if (kind == StoreOp::Kind::kForget) {
     op.job.set_id(job.job.id());
   } else {
-    op.job = snapshot(job);
+    op.job = snapshot(job, /*as_stored=*/true);
     op.idempotency_key = job.idempotency_key;
     op.log = job.log;
     op.model = job.model;
@@ -46,7 +46,7 @@ void JobManager::save_progress(const JobRecord& job) {
   v1::Job now;
   {
     std::lock_guard lock(mutex_);
-    now = snapshot(job);
+    now = snapshot(job, /*as_stored=*/true);
   }
   // Not through the queued writes: only the job's own worker makes this write,
   // always before the job ends, so it cannot overtake the job's final save or
@@ -69,10 +69,14 @@ void JobManager::persist() {
     if (op.kind == StoreOp::Kind::kForget) {
       written = store_->forget(op.job.id());
     } else {
-      // Read now, without the manager's lock: an ended job's log is closed.
-      StoredJob stored{std::move(op.job), std::move(op.idempotency_key),
-                       op.log->read(1, op.log->size() + 1), std::move(op.model)};
+      // Read now, without the manager's lock; held events (a job's end) included.
+      const bool ended = is_final(op.job.state());
+      StoredJob stored{std::move(op.job), std::move(op.idempotency_key), op.log->read_all(),
+                       std::move(op.model)};
       written = op.kind == StoreOp::Kind::kSave ? store_->save(stored) : store_->insert_new(stored);
+      // Shown now that it is stored (or, if the write failed, anyway: the job
+      // lives on in memory, and the failure is counted and logged).
+      if (ended) op.log->release_and_close();
     }
     note_store_result(written);
   }
@@ -98,6 +102,7 @@ void JobManager::restore(std::vector<StoredJob> jobs) {
       if (!is_final(record->job.state())) {
         v1::TrainingEvent done;
         *done.mutable_done() = done_report(v1::DoneReport::FAILED, kInterrupted);
+        record->log->hold();
         record->log->append(std::move(done));
         close_record(*record, v1::FAILED, kInterrupted);
       } else {

@@ -83,6 +83,8 @@ void JobObserver::on_done(const v1::DoneReport& report) {
   v1::TrainingEvent event;
   *event.mutable_done() = report;
   if (run_ && !report.has_run()) *event.mutable_done()->mutable_run() = *run_;
+  // The end is shown only once the store has it (JobManager::persist).
+  log_->hold();
   log_->append(std::move(event));
 }
 

@@ -57,8 +57,9 @@ engine::Result<std::unique_ptr<GrpcServer>> GrpcServer::start(const ServerConfig
   self->data_dir_lock_ = std::move(lock).value();
   self->metrics_ = ServerMetrics::create(server_metrics_options(config));
   ServerMetrics* metrics = self->metrics_.get();  // declared before datasets_: outlives it
-  auto datasets = DatasetStore::open(config.data_dir, config.max_dataset_bytes,
-                                     [metrics](uint64_t bytes) { metrics->add_uploaded_bytes(bytes); });
+  auto datasets =
+      DatasetStore::open(config.data_dir, config.max_dataset_bytes,
+                         [metrics](uint64_t bytes) { metrics->add_uploaded_bytes(bytes); });
   if (!datasets.ok()) return datasets.status();
   self->datasets_ = std::move(datasets).value();
   auto job_store = JobStore::open(config.data_dir);
@@ -69,8 +70,8 @@ engine::Result<std::unique_ptr<GrpcServer>> GrpcServer::start(const ServerConfig
   self->jobs_ = std::make_unique<JobManager>(job_manager_options(config), self->metrics_.get(),
                                              self->job_store_.get());
   self->jobs_->restore(std::move(stored_jobs).value());
-  self->service_ = std::make_unique<TrainerService>(*self->jobs_, service_limits(config),
-                                                    self->datasets_.get());
+  self->service_ =
+      std::make_unique<TrainerService>(*self->jobs_, service_limits(config), self->datasets_.get());
 
   grpc::ServerBuilder builder;
   int port = 0;

@@ -59,7 +59,7 @@ class GrpcServer {
 
   const ServerConfig config_;
   // Declared in the order they are built; destroyed server first.
-  std::unique_ptr<ServerMetrics> metrics_;  // read by the jobs and the interceptor
+  std::unique_ptr<ServerMetrics> metrics_;      // read by the jobs and the interceptor
   std::unique_ptr<DataDirLock> data_dir_lock_;  // held while anything below uses data_dir
   // Before the jobs: a queued job's loader reads from the store.
   std::unique_ptr<DatasetStore> datasets_;  // <data_dir>/datasets

@@ -8,8 +8,8 @@
 #include <cstdint>
 #include <string>
 
-#include "engine/spec/spec_validator.hpp"
 #include "engine/base/status.hpp"
+#include "engine/spec/spec_validator.hpp"
 #include "server/job_manager.hpp"
 #include "server/server_metrics.hpp"
 

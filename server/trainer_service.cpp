@@ -2,6 +2,8 @@
 // an engine Status becomes a grpc::Status. Exceptions stop here as INTERNAL.
 #include "server/trainer_service.hpp"
 
+#include <omp.h>
+
 #include <algorithm>
 #include <charconv>
 #include <exception>
@@ -9,8 +11,6 @@
 #include <system_error>
 #include <utility>
 #include <vector>
-
-#include <omp.h>
 
 #include "engine/data/data_loader.hpp"
 #include "engine/model/model_file.hpp"
@@ -325,8 +325,7 @@ grpc::ServerWriteReactor<v1::ExportChunk>* TrainerService::ExportModel(
 grpc::ServerUnaryReactor* TrainerService::Predict(grpc::CallbackServerContext* context,
                                                   const v1::PredictRequest* request,
                                                   v1::PredictResponse* response) {
-  return finish_unary(context,
-                      guarded("Predict", [&] { return predict(*request, *response); }));
+  return finish_unary(context, guarded("Predict", [&] { return predict(*request, *response); }));
 }
 
 engine::Status TrainerService::predict(const v1::PredictRequest& request,
@@ -337,9 +336,8 @@ engine::Status TrainerService::predict(const v1::PredictRequest& request,
   }
   const uint32_t count = request.shape(0);
   if (count < 1 || count > kMaxPredictCount) {
-    return engine::invalid_argument("shape[0]: " + std::to_string(count) +
-                                    " is out of range [1, " + std::to_string(kMaxPredictCount) +
-                                    "]");
+    return engine::invalid_argument("shape[0]: " + std::to_string(count) + " is out of range [1, " +
+                                    std::to_string(kMaxPredictCount) + "]");
   }
   auto loaded = loaded_model(request.job_id());
   if (!loaded.ok()) return loaded.status();
@@ -361,8 +359,7 @@ engine::Status TrainerService::predict(const v1::PredictRequest& request,
   omp_set_num_threads(1);
   engine::Result<std::vector<float>> outputs = [&] {
     std::lock_guard lock(entry.run);
-    return engine::predict(*entry.model, request.inputs().data(), count, eng_,
-                           entry.probabilities);
+    return engine::predict(*entry.model, request.inputs().data(), count, eng_, entry.probabilities);
   }();
   if (!outputs.ok()) return outputs.status();
   response.add_shape(count);

@@ -10,13 +10,12 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <oneapi/dnnl/dnnl.hpp>
 #include <string>
 
-#include <oneapi/dnnl/dnnl.hpp>
-
+#include "engine/base/status.hpp"
 #include "engine/model/model.hpp"
 #include "engine/spec/spec_validator.hpp"
-#include "engine/base/status.hpp"
 #include "gradstream/v1/trainer.grpc.pb.h"
 #include "gradstream/v1/trainer.pb.h"
 #include "server/dataset_store.hpp"

@@ -292,8 +292,7 @@ TEST(EventLogTest, AResumedRunIsNumberedOnAndNeverReplacesStoredEvents) {
   EXPECT_EQ(log.size(), 12U);
   EXPECT_EQ(log.last_sequence(), 12U);
   const auto events = log.read(1, 100);
-  ASSERT_EQ(sequences(events),
-            (std::vector<uint64_t>{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12}));
+  ASSERT_EQ(sequences(events), (std::vector<uint64_t>{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12}));
   for (const auto& event : events) {
     // Stored events stay as they were; only the new ones are the resumed run's.
     EXPECT_EQ(event.step().loss(), event.sequence() <= 10 ? 1.0F : 2.0F) << event.sequence();

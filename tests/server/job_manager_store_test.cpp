@@ -324,5 +324,38 @@ TEST_F(JobManagerStoreTest, AFailingWriteIsCountedAndTheJobStillRuns) {
   EXPECT_EQ(testing::find_value(samples, "gradstream_job_store_errors_total"), 2.0);
 }
 
+// What a client was told is never taken back: when a watcher first sees a
+// job's done event, or GetJob first says SUCCEEDED, the store already has the
+// job SUCCEEDED with its model.
+TEST_F(JobManagerStoreTest, AnEndIsStoredBeforeAnyClientHearsOfIt) {
+  for (int trial = 0; trial < 5; ++trial) {
+    JobManager manager(JobManagerOptions{}, nullptr, store_.get());
+    auto created = manager.create_job(spec(2), "", loader());
+    ASSERT_TRUE(created.ok()) << created.status().message();
+    const std::string id = created->id();
+    std::shared_ptr<EventLog> log = manager.event_log(id);
+    bool saw_done = false;
+    bool saw_succeeded = false;
+    ASSERT_TRUE(eventually(
+        [&] {
+          if (!saw_done) {
+            for (const v1::TrainingEvent& e : log->read(1, 100000)) saw_done |= e.has_done();
+          }
+          if (!saw_succeeded) saw_succeeded = manager.get_job(id)->state() == v1::SUCCEEDED;
+          if (!saw_done && !saw_succeeded) return false;
+          // Heard of the end: the store must have it already.
+          for (const StoredJob& row : rows()) {
+            if (row.job.id() != id) continue;
+            EXPECT_EQ(row.job.state(), v1::SUCCEEDED) << "trial " << trial;
+            EXPECT_TRUE(row.model != nullptr);
+            EXPECT_TRUE(row.events.back().has_state());
+          }
+          return true;
+        },
+        kTimeout));
+    ASSERT_TRUE(manager.wait_idle(kTimeout));
+  }
+}
+
 }  // namespace
 }  // namespace gradstream::server
