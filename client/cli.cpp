@@ -58,6 +58,10 @@ int run_cli(int argc, char** argv) {
   watch_cmd->add_option("--from", watch.from_sequence, "First event sequence number (0: all)");
   watch_cmd->add_option("--step-every", watch.step_every, "Every Nth step event (0: all)");
   watch_cmd->add_flag("--json", watch.json, "One JSON object per event per line");
+  watch_cmd
+      ->add_option("--reconnect-seconds", watch.reconnect_seconds,
+                   "Keep reconnecting this long to a server that went away (0: never)")
+      ->capture_default_str();
   watch_cmd->callback(
       [&] { command = [&](Connection& c, Terminal& t) { return run_watch(c, watch, t); }; });
 

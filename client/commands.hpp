@@ -12,11 +12,16 @@
 
 namespace gradstream::client {
 
+// How long `watch` keeps reconnecting to a server that went away (a restart,
+// a reschedule) without receiving an event, before it gives up.
+inline constexpr uint32_t kDefaultReconnectSeconds = 120;
+
 struct WatchOptions {
   std::string job_id;
   uint64_t from_sequence = 0;
   uint32_t step_every = 0;
   bool json = false;
+  uint32_t reconnect_seconds = kDefaultReconnectSeconds;  // 0: never reconnect
 };
 
 struct SubmitOptions {

@@ -5,13 +5,29 @@
 
 namespace gradstream::client {
 
+namespace {
+
+constexpr int kReconnectBackoffMinMs = 100;
+constexpr int kReconnectBackoffMaxMs = 1000;
+
+}  // namespace
+
 Connection::Connection(const ConnectionOptions& options) : options_(options) {
   grpc::ChannelArguments arguments;
   arguments.SetMaxReceiveMessageSize(kMaxMessageBytes);
   arguments.SetMaxSendMessageSize(kMaxMessageBytes);
-  auto channel =
+  // A restarted server is found within a fraction of a second, not after
+  // gRPC's default backoff (up to two minutes between attempts).
+  arguments.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, kReconnectBackoffMinMs);
+  arguments.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, kReconnectBackoffMinMs);
+  arguments.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, kReconnectBackoffMaxMs);
+  channel_ =
       grpc::CreateCustomChannel(options_.server, grpc::InsecureChannelCredentials(), arguments);
-  stub_ = gradstream::v1::Trainer::NewStub(channel);
+  stub_ = gradstream::v1::Trainer::NewStub(channel_);
+}
+
+bool Connection::wait_for_server(std::chrono::system_clock::time_point deadline) const {
+  return channel_->WaitForConnected(deadline);
 }
 
 std::unique_ptr<grpc::ClientContext> Connection::unary_context() const {

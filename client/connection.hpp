@@ -3,6 +3,7 @@
 
 #include <grpcpp/grpcpp.h>
 
+#include <chrono>
 #include <memory>
 #include <string>
 
@@ -30,9 +31,13 @@ class Connection {
   std::unique_ptr<grpc::ClientContext> unary_context() const;
   // A context without a deadline, for streams that last as long as a job.
   std::unique_ptr<grpc::ClientContext> stream_context() const;
+  // Waits until the channel is connected (a restarted server listens again);
+  // false if `deadline` passed first.
+  bool wait_for_server(std::chrono::system_clock::time_point deadline) const;
 
  private:
   ConnectionOptions options_;
+  std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<gradstream::v1::Trainer::Stub> stub_;
 };
 

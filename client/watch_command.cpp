@@ -1,4 +1,8 @@
 // watch: follows a job's event stream until its done event.
+#include <algorithm>
+#include <chrono>
+#include <thread>
+
 #include "client/commands.hpp"
 #include "client/event_printer.hpp"
 #include "client/exit_codes.hpp"
@@ -7,6 +11,9 @@
 namespace gradstream::client {
 
 namespace {
+
+// Between attempts to reach a server that went away.
+constexpr std::chrono::milliseconds kReconnectPause{200};
 
 // The job's epoch count, for "epoch 3/15"; 0 when it cannot be had (the
 // stream then reports the real error, e.g. NOT_FOUND).
@@ -33,15 +40,40 @@ int run_watch(Connection& connection, const WatchOptions& options, Terminal& ter
 
   gradstream::v1::WatchJobRequest request;
   request.set_job_id(options.job_id);
-  request.set_from_sequence(options.from_sequence);
   request.set_step_every(options.step_every);
-  auto context = connection.stream_context();
-  auto reader = connection.stub().WatchJob(context.get(), request);
-  gradstream::v1::TrainingEvent event;
-  // The server ends the stream after the job's last event (the done report
-  // and the final state), so read to the end rather than stopping at done.
-  while (reader->Read(&event)) printer.print(event);
-  const grpc::Status status = reader->Finish();
+  // A server that goes away mid-stream (UNAVAILABLE: a restart, a reschedule,
+  // a shutdown) is waited for and the stream picks up at the next sequence
+  // number, so every event is printed exactly once; other errors end it.
+  uint64_t next_sequence = options.from_sequence;
+  auto last_event = std::chrono::steady_clock::now();
+  const auto patience = std::chrono::seconds(options.reconnect_seconds);
+  grpc::Status status;
+  for (;;) {
+    request.set_from_sequence(next_sequence);
+    auto context = connection.stream_context();
+    auto reader = connection.stub().WatchJob(context.get(), request);
+    gradstream::v1::TrainingEvent event;
+    // The server ends the stream after the job's last event (the done report
+    // and the final state), so read to the end rather than stopping at done.
+    while (reader->Read(&event)) {
+      printer.print(event);
+      next_sequence = event.sequence() + 1;
+      last_event = std::chrono::steady_clock::now();
+    }
+    status = reader->Finish();
+    if (status.ok() || printer.saw_done()) break;
+    const auto waited = std::chrono::steady_clock::now() - last_event;
+    if (status.error_code() != grpc::StatusCode::UNAVAILABLE || waited >= patience) break;
+    terminal.err << "gradstream: " << options.job_id << ": " << status.error_message()
+                 << "; reconnecting from sequence " << std::max<uint64_t>(next_sequence, 1) << "\n";
+    terminal.err.flush();
+    const auto deadline =
+        std::chrono::system_clock::now() +
+        std::chrono::duration_cast<std::chrono::system_clock::duration>(patience - waited);
+    // A refused attempt returns at once: pace them.
+    std::this_thread::sleep_for(kReconnectPause);
+    if (!connection.wait_for_server(deadline)) break;
+  }
   printer.finish();
 
   if (!status.ok() && !printer.saw_done()) return report_failure(status, terminal.err);

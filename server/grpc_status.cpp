@@ -26,6 +26,8 @@ grpc::StatusCode to_grpc_code(engine::StatusCode code) {
       return grpc::StatusCode::CANCELLED;
     case StatusCode::kInternal:
       return grpc::StatusCode::INTERNAL;
+    case StatusCode::kUnavailable:
+      return grpc::StatusCode::UNAVAILABLE;
   }
   return grpc::StatusCode::UNKNOWN;
 }

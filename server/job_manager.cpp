@@ -106,7 +106,8 @@ engine::Result<v1::Job> JobManager::enqueue(v1::TrainingSpec job_spec,
       return snapshot(*jobs_.at(it->second));
     }
   }
-  if (stopping_) return engine::failed_precondition("server is shutting down");
+  // Retryable: the next server (or this one after its restart) takes it.
+  if (stopping_) return engine::unavailable("server is shutting down; retry against its successor");
   forget_oldest_finished();  // jobs cancelled while queued end outside the workers
   if (queue_.size() >= max_queued_jobs_) {
     return engine::resource_exhausted("job queue is full: " + std::to_string(queue_.size()) +

@@ -83,7 +83,7 @@ class JobManager {
   // trainer's prefetch thread cannot land on another job's core.
   // A non-empty idempotency_key already used returns that job and drops `load`
   // (the spec is not compared), even once shutdown has begun.
-  // Errors: failed_precondition "server is shutting down", resource_exhausted
+  // Errors: unavailable "server is shutting down; ..." (retryable), resource_exhausted
   // when max_queued_jobs are queued, invalid_argument from validate_spec.
   engine::Result<v1::Job> create_job(const v1::TrainingSpec& spec,
                                      const std::string& idempotency_key, DataLoader load);

@@ -17,6 +17,7 @@ enum class StatusCode {
   kDataLoss,
   kCancelled,
   kInternal,
+  kUnavailable,  // retry later: the server is draining or restarting
 };
 
 class Status {
@@ -41,6 +42,7 @@ inline Status resource_exhausted(std::string m) { return {StatusCode::kResourceE
 inline Status data_loss(std::string m) { return {StatusCode::kDataLoss, std::move(m)}; }
 inline Status cancelled(std::string m) { return {StatusCode::kCancelled, std::move(m)}; }
 inline Status internal_error(std::string m) { return {StatusCode::kInternal, std::move(m)}; }
+inline Status unavailable(std::string m) { return {StatusCode::kUnavailable, std::move(m)}; }
 
 // A value or the Status that explains why there is none.
 template <class T>

@@ -18,6 +18,7 @@ TEST(GrpcStatusTest, MapsEveryCode) {
       {StatusCode::kDataLoss, grpc::StatusCode::DATA_LOSS},
       {StatusCode::kCancelled, grpc::StatusCode::CANCELLED},
       {StatusCode::kInternal, grpc::StatusCode::INTERNAL},
+      {StatusCode::kUnavailable, grpc::StatusCode::UNAVAILABLE},
   };
   for (const auto& [in, out] : cases) {
     const grpc::Status s = to_grpc_status(engine::Status(in, "epochs: 0 is out of range"));

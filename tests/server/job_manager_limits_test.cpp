@@ -126,8 +126,8 @@ TEST(JobManagerTest, ShutdownCancellingStopsEverythingAndRejectsNewJobs) {
 
   auto refused = manager.create_job(spec(1), "", loader());
   ASSERT_FALSE(refused.ok());
-  EXPECT_EQ(refused.status().code(), StatusCode::kFailedPrecondition);
-  EXPECT_EQ(refused.status().message(), "server is shutting down");
+  EXPECT_EQ(refused.status().code(), StatusCode::kUnavailable);
+  EXPECT_EQ(refused.status().message(), "server is shutting down; retry against its successor");
   EXPECT_TRUE(manager.wait_idle(0ms));
   manager.shutdown(/*cancel_running=*/true);  // idempotent
 }
