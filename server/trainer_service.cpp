@@ -17,6 +17,7 @@
 #include "engine/train/predictor.hpp"
 #include "gradstream/v1/spec.pb.h"
 #include "server/grpc_status.hpp"
+#include "server/job_data.hpp"
 #include "server/upload_dataset_reactor.hpp"
 
 namespace gradstream::server {
@@ -151,7 +152,7 @@ engine::Result<v1::Job> TrainerService::create_job(const v1::CreateJobRequest& r
     epoch_count = static_cast<int64_t>(header->count());
     load = [store = datasets_, id = spec.data().dataset_id(), data_spec = spec.data(),
             seed = spec.seed(), num_classes = header->num_classes()] {
-      return load_uploaded(*store, id, data_spec, seed, num_classes);
+      return load_uploaded_dataset(*store, id, data_spec, seed, num_classes);
     };
   } else {
     // Built-in sets and server-side files are loaded once here, so an unknown
@@ -206,23 +207,6 @@ engine::Result<v1::DatasetHeader> TrainerService::uploaded_header(const v1::Trai
                                     std::to_string(sample_values) + " values)");
   }
   return header;
-}
-
-engine::Result<engine::DataSplits> TrainerService::load_uploaded(DatasetStore& store,
-                                                                 const std::string& id,
-                                                                 const v1::DataSpec& data_spec,
-                                                                 uint64_t seed,
-                                                                 uint32_t num_classes) {
-  auto dataset = store.load(id);
-  if (!dataset.ok()) return dataset.status();
-  auto splits =
-      engine::split_and_preprocess(std::move(dataset).value(), std::nullopt, data_spec, seed);
-  // The header's class count, not the largest label seen: a class the
-  // uploader declared still needs an output unit.
-  if (splits.ok()) {
-    splits->num_classes = std::max<int32_t>(splits->num_classes, static_cast<int32_t>(num_classes));
-  }
-  return splits;
 }
 
 grpc::ServerUnaryReactor* TrainerService::GetJob(grpc::CallbackServerContext* context,

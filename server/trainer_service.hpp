@@ -102,11 +102,6 @@ class TrainerService final : public v1::Trainer::CallbackService {
   // data.dataset_id's header, once the id is known and its sample shape fits
   // model.input_shape (not_found / invalid_argument naming the field).
   engine::Result<v1::DatasetHeader> uploaded_header(const v1::TrainingSpec& spec);
-  // Reads and splits an uploaded data set; runs on the job's worker when it starts.
-  static engine::Result<engine::DataSplits> load_uploaded(DatasetStore& store,
-                                                          const std::string& id,
-                                                          const v1::DataSpec& data_spec,
-                                                          uint64_t seed, uint32_t num_classes);
   engine::Status list_jobs(const v1::ListJobsRequest& request, v1::ListJobsResponse& response);
   engine::Status predict(const v1::PredictRequest& request, v1::PredictResponse& response);
 
