@@ -56,6 +56,13 @@ class Layer {
   virtual void forward(const dnnl::stream& stream) = 0;
   virtual void backward(const dnnl::stream& stream) = 0;
 
+  // What this layer of this pipeline carries from one step to the next besides
+  // the model's tensors (dropout: how many masks it drew, which seeds the
+  // next), so a checkpoint can restore it; empty for most layers.
+  virtual std::vector<uint64_t> counters() const { return {}; }
+  // Takes back what counters() gave (the same length).
+  virtual void set_counters(const std::vector<uint64_t>& /*counters*/) {}
+
  protected:
   std::string name_;
   Tensor dst_;

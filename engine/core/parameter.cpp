@@ -53,29 +53,36 @@ void Parameter::copy(const dnnl::memory& from, const dnnl::memory& to) const {
   stream_.wait();
 }
 
-void Parameter::read_value(float* out) const {
-  if (plain_) {
-    std::memcpy(out, stored_value(), sizeof(float) * static_cast<size_t>(size_));
-    return;
-  }
-  copy(value_, dnnl::memory(plain_desc(shape_), eng_, out));
+dnnl::memory Parameter::plain_memory(const float* data) const {
+  return {plain_desc(shape_), eng_, const_cast<float*>(data)};
 }
 
-void Parameter::write_value(const float* in) {
-  if (plain_) {
-    std::memcpy(stored_value(), in, sizeof(float) * static_cast<size_t>(size_));
-    return;
-  }
-  copy(dnnl::memory(plain_desc(shape_), eng_, const_cast<float*>(in)), value_);
+dnnl::memory Parameter::stored_memory(const float* data) const {
+  return {value_.get_desc(), eng_, const_cast<float*>(data)};
 }
 
-void Parameter::read_grad(float* out) const {
+void Parameter::read_like_value(const float* stored, float* out) const {
   if (plain_) {
-    std::memcpy(out, stored_grad(), sizeof(float) * static_cast<size_t>(size_));
+    std::memcpy(out, stored, sizeof(float) * static_cast<size_t>(size_));
     return;
   }
-  copy(grad_, dnnl::memory(plain_desc(shape_), eng_, out));
+  copy(stored_memory(stored), plain_memory(out));
 }
+
+void Parameter::write_like_value(const float* in, float* stored) const {
+  if (plain_) {
+    std::memcpy(stored, in, sizeof(float) * static_cast<size_t>(size_));
+    return;
+  }
+  copy(plain_memory(in), stored_memory(stored));
+}
+
+void Parameter::read_value(float* out) const { read_like_value(stored_value(), out); }
+
+void Parameter::write_value(const float* in) { write_like_value(in, stored_value()); }
+
+// The gradient has the value's layout (set_layout gives both the same).
+void Parameter::read_grad(float* out) const { read_like_value(stored_grad(), out); }
 
 std::vector<float> Parameter::value_values() const {
   std::vector<float> out(static_cast<size_t>(size_));

@@ -46,6 +46,11 @@ class Parameter {
   void read_value(float* out) const;
   void write_value(const float* in);
   void read_grad(float* out) const;
+  // The same for a buffer of stored() floats laid out like the value (an
+  // optimizer's moments): checkpoints keep them row-major, so they can be
+  // restored where oneDNN picks another layout. Writing zeroes the padding.
+  void read_like_value(const float* stored, float* out) const;
+  void write_like_value(const float* in, float* stored) const;
   std::vector<float> value_values() const;
   std::vector<float> grad_values() const;
 
@@ -56,6 +61,8 @@ class Parameter {
 
  private:
   void copy(const dnnl::memory& from, const dnnl::memory& to) const;
+  dnnl::memory plain_memory(const float* data) const;
+  dnnl::memory stored_memory(const float* data) const;
 
   dnnl::engine eng_;
   std::string layer_;

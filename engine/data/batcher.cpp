@@ -65,7 +65,7 @@ Batcher::~Batcher() {
 
 int64_t Batcher::batches_per_epoch() const { return (data_.count + batch_size_ - 1) / batch_size_; }
 
-void Batcher::start_epoch(uint32_t epoch) {
+void Batcher::start_epoch(uint32_t epoch, int64_t first_batch) {
   std::unique_lock lock(mutex_);
   // The worker reads order_ while filling; let it finish the batch in hand.
   changed_.wait(lock, [this] {
@@ -79,8 +79,9 @@ void Batcher::start_epoch(uint32_t epoch) {
   }
   for (Slot& slot : slots_) slot.state = SlotState::kFree;
   batches_ = batches_per_epoch();
-  next_to_return_ = 0;
-  next_to_fill_ = 0;
+  // Batch b lives in slot b % slots whatever the first one is.
+  next_to_return_ = std::clamp<int64_t>(first_batch, 0, batches_);
+  next_to_fill_ = next_to_return_;
   lock.unlock();
   changed_.notify_all();
 }
@@ -110,7 +111,8 @@ void Batcher::gather(int64_t batch, Slot& slot) const {
   const size_t row_bytes = static_cast<size_t>(sample_size_) * sizeof(float);
   // Without a prefetch thread the training thread's OpenMP team (the job's
   // whole budget) gathers; the prefetch thread gathers alone.
-#pragma omp parallel for schedule(static) if (!prefetch_ && slot.size * sample_size_ >= kParallelMinElements)
+#pragma omp parallel for schedule(static) if (!prefetch_ && \
+                                              slot.size * sample_size_ >= kParallelMinElements)
   for (int64_t i = 0; i < slot.size; ++i) {
     const int64_t src = order_[static_cast<size_t>(first + i)];
     std::memcpy(slot.features.data() + i * sample_size_, data_.features.data() + src * sample_size_,

@@ -39,9 +39,11 @@ class Batcher {
   Batcher& operator=(const Batcher&) = delete;
 
   // Fixes this epoch's order: a permutation seeded by (seed, epoch) when
-  // shuffling, else 0..n-1; the worker starts gathering batch 0. Views from
+  // shuffling, else 0..n-1; the worker starts gathering batch `first_batch`.
+  // The batches before it are skipped without being gathered (a resumed run
+  // starts mid-epoch), so next() returns batch first_batch first. Views from
   // the previous epoch become invalid.
-  void start_epoch(uint32_t epoch);
+  void start_epoch(uint32_t epoch, int64_t first_batch = 0);
 
   // ceil(count / batch_size): the last, partial batch is kept.
   int64_t batches_per_epoch() const;
@@ -72,11 +74,11 @@ class Batcher {
   const uint64_t seed_;
   const bool prefetch_;
 
-  std::vector<int64_t> order_;      // this epoch's sample order
-  std::vector<Slot> slots_;         // two with prefetch, one without
-  int64_t batches_ = 0;             // in this epoch; 0 until start_epoch
-  int64_t next_to_return_ = 0;      // caller's cursor
-  int64_t next_to_fill_ = 0;        // worker's cursor
+  std::vector<int64_t> order_;  // this epoch's sample order
+  std::vector<Slot> slots_;     // two with prefetch, one without
+  int64_t batches_ = 0;         // in this epoch; 0 until start_epoch
+  int64_t next_to_return_ = 0;  // caller's cursor
+  int64_t next_to_fill_ = 0;    // worker's cursor
 
   std::mutex mutex_;
   std::condition_variable changed_;  // any slot state or cursor changed

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <exception>
 
+#include "engine/core/tensor_message.hpp"
 #include "engine/layers/layer_registry.hpp"
 #include "engine/spec/spec_validator.hpp"
 #include "gradstream/v1/model_file.pb.h"
@@ -14,27 +15,11 @@ namespace {
 
 constexpr const char* kPrefix = "model file: ";
 
-std::string tensor_name(const std::string& layer, const std::string& name) {
-  return layer + "/" + name;
-}
-
 Status check_tensor(const v1::Tensor& tensor, const Parameter& p, int index) {
-  const std::string expected = tensor_name(p.layer(), p.name());
-  const std::string found = tensor_name(tensor.layer(), tensor.name());
-  if (found != expected) {
-    return data_loss(std::string(kPrefix) + "tensors[" + std::to_string(index) + "] is \"" + found +
-                     "\", the spec's model expects \"" + expected + "\" there");
-  }
-  const Shape shape(tensor.shape().begin(), tensor.shape().end());
-  if (shape != p.shape()) {
-    return data_loss(std::string(kPrefix) + "tensor \"" + expected + "\": shape " +
-                     shape_text(shape) + " does not match the model's " + shape_text(p.shape()));
-  }
-  if (tensor.values_size() != p.size()) {
-    return data_loss(std::string(kPrefix) + "tensor \"" + expected + "\": has " +
-                     std::to_string(tensor.values_size()) + " values, its shape " +
-                     shape_text(p.shape()) + " needs " + std::to_string(p.size()));
-  }
+  std::optional<std::string> mismatch =
+      tensor_identity_mismatch(tensor, p, "tensors[" + std::to_string(index) + "]");
+  if (!mismatch) mismatch = tensor_size_mismatch(tensor, p);
+  if (mismatch) return data_loss(std::string(kPrefix) + *mismatch);
   return ok_status();
 }
 
@@ -60,14 +45,7 @@ Result<std::string> serialize_model(const v1::TrainingSpec& spec, Model& model) 
     const LayerKind* kind = find_layer_kind(layer.kind_case());
     if (kind != nullptr && kind->clear_initial_values != nullptr) kind->clear_initial_values(layer);
   }
-  for (const Parameter* p : model.tensors()) {
-    v1::Tensor* tensor = file.add_tensors();
-    tensor->set_layer(p->layer());
-    tensor->set_name(p->name());
-    for (int64_t d : p->shape()) tensor->add_shape(static_cast<uint32_t>(d));
-    tensor->mutable_values()->Resize(static_cast<int>(p->size()), 0.0F);
-    p->read_value(tensor->mutable_values()->mutable_data());
-  }
+  for (const Parameter* p : model.tensors()) write_tensor_message(*p, file.add_tensors());
   std::string bytes;
   if (!file.SerializeToString(&bytes)) {
     return internal_error("model file: the model is too large to encode (" +

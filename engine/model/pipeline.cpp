@@ -61,4 +61,58 @@ void Pipeline::backward(const dnnl::stream& stream) {
   diff_input_.run(stream);
 }
 
+v1::PipelineState Pipeline::counters_state() const {
+  v1::PipelineState state;
+  state.set_batch(batch_);
+  for (const auto& layer : layers_) {
+    const std::vector<uint64_t> counters = layer->counters();
+    if (counters.empty()) continue;
+    v1::LayerCounters* out = state.add_layers();
+    out->set_layer(layer->name());
+    out->mutable_counters()->Add(counters.begin(), counters.end());
+  }
+  return state;
+}
+
+Status Pipeline::check_counters_state(const v1::PipelineState& state,
+                                      const std::string& path) const {
+  if (state.batch() != batch_) {
+    return invalid_argument(path + ".batch: " + std::to_string(state.batch()) + ", expected " +
+                            std::to_string(batch_));
+  }
+  int found = 0;
+  for (const auto& layer : layers_) {
+    const size_t count = layer->counters().size();
+    if (count == 0) continue;
+    const std::string at = path + ".layers[" + std::to_string(found) + "]";
+    if (found == state.layers_size()) {
+      return invalid_argument(at + ": missing, layer \"" + layer->name() + "\" keeps counters");
+    }
+    const v1::LayerCounters& counters = state.layers(found++);
+    if (counters.layer() != layer->name()) {
+      return invalid_argument(at + ".layer: \"" + counters.layer() + "\", expected \"" +
+                              layer->name() + "\"");
+    }
+    if (counters.counters_size() != static_cast<int>(count)) {
+      return invalid_argument(at + ".counters: " + std::to_string(counters.counters_size()) +
+                              " values, layer \"" + layer->name() + "\" keeps " +
+                              std::to_string(count));
+    }
+  }
+  if (found != state.layers_size()) {
+    return invalid_argument(path + ".layers: " + std::to_string(state.layers_size()) +
+                            " layers keep counters, this pipeline has " + std::to_string(found));
+  }
+  return ok_status();
+}
+
+void Pipeline::restore_counters_state(const v1::PipelineState& state) {
+  int next = 0;
+  for (const auto& layer : layers_) {
+    if (layer->counters().empty()) continue;
+    const auto& counters = state.layers(next++).counters();
+    layer->set_counters(std::vector<uint64_t>(counters.begin(), counters.end()));
+  }
+}
+
 }  // namespace gradstream::engine

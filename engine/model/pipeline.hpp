@@ -7,11 +7,14 @@
 
 #include <memory>
 #include <oneapi/dnnl/dnnl.hpp>
+#include <string>
 #include <vector>
 
+#include "engine/base/status.hpp"
 #include "engine/core/layer.hpp"
 #include "engine/core/layout_conversion.hpp"
 #include "engine/model/model.hpp"
+#include "gradstream/v1/checkpoint.pb.h"
 
 namespace gradstream::engine {
 
@@ -38,6 +41,15 @@ class Pipeline {
   // only with input_gradient.
   const Tensor& diff_input() const { return diff_input_.tensor(); }
   const std::vector<std::unique_ptr<Layer>>& layers() const { return layers_; }
+
+  // Checkpoints: the counters its layers carry between steps (Layer::counters,
+  // dropout's), for the layers that keep any.
+  v1::PipelineState counters_state() const;
+  // OK when `state` is this pipeline's: its batch, the same layers with as
+  // many counters each; else invalid_argument naming the field under `path`.
+  Status check_counters_state(const v1::PipelineState& state, const std::string& path) const;
+  // Restores a state check_counters_state accepted.
+  void restore_counters_state(const v1::PipelineState& state);
 
  private:
   int64_t batch_;

@@ -35,23 +35,18 @@ __attribute__((target_clones("avx2", "default"))) void adam_update(const AdamSte
 }  // namespace
 
 AdamOptimizer::AdamOptimizer(const AdamOptions& options, std::vector<Parameter*> params)
-    : options_(options), params_(std::move(params)) {
-  m_.reserve(params_.size());
-  v_.reserve(params_.size());
-  for (const Parameter* p : params_) {
-    m_.emplace_back(static_cast<size_t>(p->stored()), 0.0f);
-    v_.emplace_back(static_cast<size_t>(p->stored()), 0.0f);
-  }
-}
+    : Optimizer(options.decoupled ? "adamw" : "adam", std::move(params)),
+      options_(options),
+      m_(add_slot("m")),
+      v_(add_slot("v")) {}
 
-void AdamOptimizer::step(float learning_rate) {
-  ++t_;
+void AdamOptimizer::update(float learning_rate) {
   const float b1 = options_.beta1;
   const float b2 = options_.beta2;
   const float eps = options_.epsilon;
   // Bias corrections in double, as PyTorch computes them on Python floats: b2^t
   // approaches 1 slowly and float powers would lose digits in 1 - b2^t.
-  const double t = static_cast<double>(t_);
+  const double t = static_cast<double>(steps());
   const double correction1 = 1.0 - std::pow(static_cast<double>(b1), t);
   const double correction2 = 1.0 - std::pow(static_cast<double>(b2), t);
   // lr * mhat / (sqrt(vhat) + eps) == (lr / c1) * m / (sqrt(v) / sqrt(c2) + eps),

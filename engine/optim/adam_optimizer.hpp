@@ -34,14 +34,13 @@ class AdamOptimizer final : public Optimizer {
   // `params` are borrowed and must outlive the optimizer.
   AdamOptimizer(const AdamOptions& options, std::vector<Parameter*> params);
 
-  void step(float learning_rate) override;
-
  private:
+  // The bias corrections use t = steps(), this step included.
+  void update(float learning_rate) override;
+
   AdamOptions options_;
-  std::vector<Parameter*> params_;
-  std::vector<std::vector<float>> m_;  // first moment, one per parameter
-  std::vector<std::vector<float>> v_;  // second moment, one per parameter
-  uint64_t t_ = 0;                     // steps taken; the bias correction uses t after ++t_
+  std::vector<std::vector<float>>& m_;  // first moment, one per parameter
+  std::vector<std::vector<float>>& v_;  // second moment, one per parameter
 };
 
 // optimizer.adam and optimizer.adamw: beta1, beta2 in [0, 1), epsilon in (0, 1].

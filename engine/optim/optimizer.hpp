@@ -1,13 +1,19 @@
-// The optimizer interface and the factory that builds one from an OptimizerSpec.
-// Each optimizer lives in its own file pair (sgd_, adam_, rmsprop_optimizer);
-// the factory in optimizer.cpp validates the spec and picks the class from one table.
+// The optimizer interface (with the slots every optimizer keeps per parameter,
+// and their checkpoint state) and the factory that builds one from an
+// OptimizerSpec. Each optimizer lives in its own file pair (sgd_, adam_,
+// rmsprop_optimizer); the factory in optimizer.cpp validates the spec and picks
+// the class from one table.
 #pragma once
 
+#include <cstdint>
+#include <deque>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "engine/base/status.hpp"
 #include "engine/core/parameter.hpp"
+#include "gradstream/v1/checkpoint.pb.h"
 #include "gradstream/v1/spec.pb.h"
 
 namespace gradstream::engine {
@@ -15,6 +21,8 @@ namespace gradstream::engine {
 class Optimizer {
  public:
   virtual ~Optimizer() = default;
+  Optimizer(const Optimizer&) = delete;
+  Optimizer& operator=(const Optimizer&) = delete;
 
   // Updates every parameter in place from its grad. The learning rate comes from
   // the caller (LrSchedule) so schedules stay out of the optimizers. Large
@@ -24,7 +32,45 @@ class Optimizer {
   // stored floats in whatever layout they have: padding of a blocked layout
   // has value 0 and gradient 0 and stays 0 under every rule here (decay
   // scales it, moments of a 0 gradient stay 0). Never allocates.
-  virtual void step(float learning_rate) = 0;
+  void step(float learning_rate) {
+    ++steps_;
+    update(learning_rate);
+  }
+  // Updates made so far (step() calls, and those of a restored state).
+  uint64_t steps() const { return steps_; }
+
+  // Checkpoints: everything the next step depends on (the update count and
+  // every slot, row-major per parameter whatever its layout). Allocates; call
+  // between steps.
+  v1::OptimizerState state() const;
+  // OK when `state` fits this optimizer (kind, slot names, parameter names,
+  // shapes and value counts), else invalid_argument naming the first field
+  // that does not, as "optimizer.slots[1].tensors[0]: ...".
+  Status check_state(const v1::OptimizerState& state) const;
+  // Restores a state check_state accepted.
+  void restore_state(const v1::OptimizerState& state);
+
+ protected:
+  // `kind` is OptimizerSpec's oneof field name ("adam"); `params` are borrowed.
+  Optimizer(std::string kind, std::vector<Parameter*> params);
+  // One buffer per parameter, laid out like its stored value and zeroed, kept
+  // under `name` in checkpoints. Call from the constructor; the reference
+  // stays valid for the optimizer's life.
+  std::vector<std::vector<float>>& add_slot(std::string name);
+
+  std::vector<Parameter*> params_;
+
+ private:
+  // One step on every parameter; steps() already counts it.
+  virtual void update(float learning_rate) = 0;
+
+  struct Slot {
+    std::string name;
+    std::vector<std::vector<float>> buffers;  // one per parameter
+  };
+  std::string kind_;
+  std::deque<Slot> slots_;  // a deque: add_slot's references stay valid
+  uint64_t steps_ = 0;
 };
 
 // Validates the optimizer fields of `spec` and builds the optimizer it names; an

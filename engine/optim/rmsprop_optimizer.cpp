@@ -37,22 +37,18 @@ __attribute__((target_clones("avx2", "default"))) void rmsprop_momentum_update(
 }  // namespace
 
 RmspropOptimizer::RmspropOptimizer(const RmspropOptions& options, std::vector<Parameter*> params)
-    : options_(options), params_(std::move(params)) {
-  square_avg_.reserve(params_.size());
-  for (const Parameter* p : params_)
-    square_avg_.emplace_back(static_cast<size_t>(p->stored()), 0.0f);
-  if (options_.momentum > 0.0f) {
-    buffer_.reserve(params_.size());
-    for (const Parameter* p : params_) buffer_.emplace_back(static_cast<size_t>(p->stored()), 0.0f);
-  }
+    : Optimizer("rmsprop", std::move(params)),
+      options_(options),
+      square_avg_(add_slot("square_avg")) {
+  if (options_.momentum > 0.0f) buffer_ = &add_slot("momentum_buffer");
 }
 
-void RmspropOptimizer::step(float learning_rate) {
+void RmspropOptimizer::update(float learning_rate) {
   for (size_t k = 0; k < params_.size(); ++k) {
-    if (buffer_.empty()) {
+    if (buffer_ == nullptr) {
       step_plain(*params_[k], square_avg_[k], learning_rate);
     } else {
-      step_momentum(*params_[k], square_avg_[k], buffer_[k], learning_rate);
+      step_momentum(*params_[k], square_avg_[k], (*buffer_)[k], learning_rate);
     }
   }
 }

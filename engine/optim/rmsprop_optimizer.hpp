@@ -28,17 +28,15 @@ class RmspropOptimizer final : public Optimizer {
   // `params` are borrowed and must outlive the optimizer.
   RmspropOptimizer(const RmspropOptions& options, std::vector<Parameter*> params);
 
-  void step(float learning_rate) override;
-
  private:
+  void update(float learning_rate) override;
   void step_plain(Parameter& p, std::vector<float>& square_avg, float learning_rate) const;
   void step_momentum(Parameter& p, std::vector<float>& square_avg, std::vector<float>& buffer,
                      float learning_rate) const;
 
   RmspropOptions options_;
-  std::vector<Parameter*> params_;
-  std::vector<std::vector<float>> square_avg_;  // one per parameter
-  std::vector<std::vector<float>> buffer_;      // one per parameter; empty without momentum
+  std::vector<std::vector<float>>& square_avg_;        // one per parameter
+  std::vector<std::vector<float>>* buffer_ = nullptr;  // one per parameter; only with momentum
 };
 
 // optimizer.rmsprop: rho and momentum in [0, 1), epsilon in (0, 1].

@@ -34,21 +34,16 @@ __attribute__((target_clones("avx2", "default"))) void sgd_momentum_update(
 }  // namespace
 
 SgdOptimizer::SgdOptimizer(const SgdOptions& options, std::vector<Parameter*> params)
-    : options_(options), params_(std::move(params)) {
-  if (options_.momentum > 0.0f) {
-    velocity_.reserve(params_.size());
-    for (const Parameter* p : params_)
-      velocity_.emplace_back(static_cast<size_t>(p->stored()), 0.0f);
-  }
+    : Optimizer("sgd", std::move(params)), options_(options) {
+  if (options_.momentum > 0.0f) velocity_ = &add_slot("velocity");
 }
 
-void SgdOptimizer::step(float learning_rate) {
-  ++steps_taken_;
+void SgdOptimizer::update(float learning_rate) {
   for (size_t i = 0; i < params_.size(); ++i) {
-    if (velocity_.empty()) {
+    if (velocity_ == nullptr) {
       step_plain(*params_[i], learning_rate);
     } else {
-      step_momentum(*params_[i], velocity_[i], learning_rate);
+      step_momentum(*params_[i], (*velocity_)[i], learning_rate);
     }
   }
 }
@@ -70,7 +65,7 @@ void SgdOptimizer::step_momentum(Parameter& p, std::vector<float>& velocity,
   const float mu = options_.momentum;
   // PyTorch starts the buffer at the first gradient (buf = g), not at mu * 0 + g;
   // the two agree with dampening 0, but keeping its form keeps the equivalence obvious.
-  const bool first = steps_taken_ == 1;
+  const bool first = steps() == 1;
   const bool nesterov = options_.nesterov;
   float* w = p.stored_value();
   const float* grad = p.stored_grad();

@@ -25,16 +25,13 @@ class SgdOptimizer final : public Optimizer {
   // `params` are borrowed and must outlive the optimizer.
   SgdOptimizer(const SgdOptions& options, std::vector<Parameter*> params);
 
-  void step(float learning_rate) override;
-
  private:
+  void update(float learning_rate) override;
   void step_plain(Parameter& p, float learning_rate) const;
   void step_momentum(Parameter& p, std::vector<float>& velocity, float learning_rate) const;
 
   SgdOptions options_;
-  std::vector<Parameter*> params_;
-  std::vector<std::vector<float>> velocity_;  // one per parameter; empty without momentum
-  uint64_t steps_taken_ = 0;
+  std::vector<std::vector<float>>* velocity_ = nullptr;  // one per parameter; only with momentum
 };
 
 // optimizer.sgd: momentum in [0, 1), nesterov only with momentum.

@@ -9,6 +9,7 @@
 
 #include <cstdint>
 #include <oneapi/dnnl/dnnl.hpp>
+#include <string>
 #include <vector>
 
 #include "engine/core/layer.hpp"
@@ -23,6 +24,10 @@ class ChannelMaxima {
 
   // Hands this step's per-channel maxima to `diagnostics`.
   void observe(Diagnostics& diagnostics, const dnnl::stream& stream);
+
+  // The layer watched, as it names itself to the diagnostics, and its channels.
+  const std::string& layer_name() const { return layer_.name(); }
+  int64_t channels() const { return channels_; }
 
  private:
   const Layer& layer_;

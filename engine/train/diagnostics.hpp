@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "engine/layers/activation/activation_catalog.hpp"
+#include "gradstream/v1/checkpoint.pb.h"
 #include "gradstream/v1/report.pb.h"
 
 namespace gradstream::engine {
@@ -80,6 +81,19 @@ class Diagnostics {
   // After the epoch's last step: dead_relu warnings for the layers whose units
   // never output > 0 during the epoch.
   std::vector<v1::Warning> end_epoch(uint64_t step);
+
+  // Checkpoints: the gradient windows, this epoch's ReLU maxima and the
+  // warnings given this epoch, so a resumed run warns exactly as the
+  // uninterrupted one.
+  v1::DiagnosticsState state() const;
+  // OK when `state` can be restored here: windows of at most
+  // kDiagnosticsWindow, maxima only for the ReLU layers of `relu_channels`
+  // (layer -> units) with that many values, no layer twice; else
+  // invalid_argument naming the entry ("diagnostics.relu_maxima[0]: ...").
+  static Status check_state(const v1::DiagnosticsState& state,
+                            const std::map<std::string, int64_t>& relu_channels);
+  // Restores a state check_state accepted, replacing everything kept.
+  void restore_state(const v1::DiagnosticsState& state);
 
  private:
   struct GradientHistory {

@@ -1,4 +1,6 @@
-// Trainer: the epoch and step loop, evaluation and reports.
+// Trainer: building the training pipelines, the epoch and step loop, and
+// evaluation at each epoch's end. Reports are trainer_reports.cpp, checkpoints
+// trainer_checkpoint.cpp.
 #include "engine/train/trainer.hpp"
 
 #include <omp.h>
@@ -21,6 +23,10 @@ using Clock = std::chrono::steady_clock;
 
 double seconds_since(Clock::time_point start) {
   return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+bool raised(const std::atomic<bool>* flag) {
+  return flag != nullptr && flag->load(std::memory_order_relaxed);
 }
 
 Status check_data_fits_model(const v1::TrainingSpec& spec, const DataSplits& data,
@@ -49,10 +55,6 @@ Status check_data_fits_model(const v1::TrainingSpec& spec, const DataSplits& dat
                             std::to_string(data.num_classes) + " classes");
   }
   return ok_status();
-}
-
-void send_warnings(TrainingObserver& observer, const std::vector<v1::Warning>& warnings) {
-  for (const v1::Warning& w : warnings) observer.on_warning(w);
 }
 
 }  // namespace
@@ -85,8 +87,9 @@ Result<std::unique_ptr<Trainer>> Trainer::create(const v1::TrainingSpec& user_sp
     auto optimizer = make_optimizer(s.optimizer(), trainer->parameters_);
     if (!optimizer.ok()) return optimizer.status();
     trainer->optimizer_ = std::move(optimizer).value();
-    const auto steps_per_epoch =
-        static_cast<uint64_t>((trainer->data_.train.count + batch - 1) / batch);
+    trainer->batch_size_ = batch;
+    trainer->batches_per_epoch_ = (trainer->data_.train.count + batch - 1) / batch;
+    const auto steps_per_epoch = static_cast<uint64_t>(trainer->batches_per_epoch_);
     trainer->schedule_ =
         std::make_unique<LrSchedule>(s.optimizer().schedule(), s.optimizer().learning_rate(),
                                      steps_per_epoch * s.epochs(), steps_per_epoch);
@@ -133,220 +136,169 @@ bool Trainer::report_due(uint32_t every, uint64_t step, bool last_of_epoch) cons
   return every == 0 ? last_of_epoch : step % every == 0;
 }
 
-v1::GradientReport Trainer::report_gradients(TrainingObserver& observer, uint64_t step,
-                                             uint32_t epoch) {
-  v1::GradientReport report;
-  report.set_step(step);
-  report.set_epoch(epoch);
-  const v1::ReportingSpec& r = spec_.reporting();
-  for (size_t i = 0; i < parameters_.size(); ++i) {
-    fill_parameter_report(*parameters_[i], previous_values_[i].data(), r.histogram_bins(),
-                          r.send_gradient_tensors(), r.max_tensor_elements(),
-                          report.add_parameters());
-  }
-  observer.on_gradients(report);
-  return report;
-}
-
-v1::ActivationReport Trainer::report_activations(TrainingObserver& observer,
-                                                 const Pipeline& pipeline, uint64_t step,
-                                                 uint32_t epoch) {
-  v1::ActivationReport report;
-  report.set_step(step);
-  report.set_epoch(epoch);
-  for (const auto& layer : pipeline.layers()) {
-    if (layer->activation() == nullptr) continue;
-    fill_activation_report(*layer, stream_, report.add_layers());
-  }
-  observer.on_activations(report);
-  return report;
-}
-
-void Trainer::observe_dead_units(TrainInstance& instance) {
-  for (ChannelMaxima& probe : instance.dead_unit_probes) probe.observe(*diagnostics_, stream_);
-}
-
-void Trainer::diagnose_gradients(TrainingObserver& observer, uint64_t step, uint32_t epoch) {
-  v1::GradientReport norms;
-  norms.set_step(step);
-  norms.set_epoch(epoch);
-  fill_gradient_norms(parameters_, &norms);
-  send_warnings(observer, diagnostics_->on_gradients(norms));
-}
-
-void Trainer::diagnose_activations(TrainingObserver& observer, const Pipeline& pipeline,
-                                   uint64_t step, uint32_t epoch) {
-  v1::ActivationReport report;
-  report.set_step(step);
-  report.set_epoch(epoch);
-  for (const auto& layer : pipeline.layers()) {
-    const ActivationInfo* info = layer->activation();
-    if (info == nullptr) continue;
-    const bool formula = info->family == ActivationFamily::kFormula;
-    if (info->family != ActivationFamily::kSaturating && !formula) continue;
-    v1::ActivationLayerReport* out = report.add_layers();
-    out->set_layer(layer->name());
-    out->set_activation(std::string(info->name));
-    if (formula) {
-      fill_formula_flatness(*layer, stream_, out);
-    } else {
-      out->set_saturated_fraction(saturated_fraction(*layer, stream_));
-    }
-  }
-  if (report.layers_size() > 0) send_warnings(observer, diagnostics_->on_activations(report));
-}
-
-v1::DoneReport Trainer::fail_non_finite(TrainingObserver& observer, const Pipeline& pipeline,
-                                        double loss, uint64_t step) {
-  std::string where;
-  std::string layer;
-  if (const Parameter* param = first_non_finite_parameter(parameters_)) {
-    layer = param->layer();
-    where =
-        "the " + param->layer() + " " + param->name() + " are not finite (the updates diverged)";
-  } else if (auto name = first_non_finite_layer(pipeline)) {
-    layer = *name;
-    where = "the first non-finite values appear in the output of layer " + *name;
-  } else {
-    where = "the network's outputs are finite, so the loss itself overflowed";
-  }
-  const v1::Warning warning = non_finite_warning(step, loss, layer, where);
-  observer.on_warning(warning);
-  v1::DoneReport done;
-  done.set_outcome(v1::DoneReport::FAILED);
-  done.set_reason(warning.message());
-  return done;
-}
-
 v1::DoneReport Trainer::run(TrainingObserver& observer, const std::atomic<bool>& cancel) {
+  RunControl control;
+  control.cancel = &cancel;
+  return run(observer, control);
+}
+
+v1::DoneReport Trainer::run(TrainingObserver& observer, const RunControl& control) {
   omp_set_num_threads(static_cast<int>(spec_.threads()));
   const auto run_start = Clock::now();
-  const v1::ReportingSpec& reporting = spec_.reporting();
-  const int64_t batch_size = std::min<int64_t>(spec_.batch_size(), data_.train.count);
-  Batcher batcher(data_.train, batch_size, !spec_.data().no_shuffle(), spec_.seed(),
+  auto run_seconds = [&] { return progress_.run_seconds + seconds_since(run_start); };
+  const auto every = std::chrono::duration_cast<Clock::duration>(
+      std::chrono::duration<double>(control.checkpoint_every_seconds));
+  auto next_checkpoint = run_start + every;
+  Batcher batcher(data_.train, batch_size_, !spec_.data().no_shuffle(), spec_.seed(),
                   prefetch_thread_);
   v1::DoneReport done;
-  uint64_t step = 0;
-  uint32_t epoch = 0;
   float last_train_loss = 0.0F;
-  auto finish = [&](v1::DoneReport report) {
-    report.set_steps(step);
-    report.set_epochs(epoch);
-    report.set_seconds(seconds_since(run_start));
+  auto finish = [&](v1::DoneReport report, uint32_t epochs) {
+    report.set_steps(progress_.step);
+    report.set_epochs(epochs);
+    progress_.run_seconds = run_seconds();  // a later run() goes on counting
+    report.set_seconds(progress_.run_seconds);
     observer.on_done(report);
     return report;
   };
   try {
-    for (epoch = 1; epoch <= spec_.epochs(); ++epoch) {
-      batcher.start_epoch(epoch);
-      if (diagnostics_) diagnostics_->start_epoch();
-      const int64_t batches = batcher.batches_per_epoch();
-      double loss_sum = 0.0;
-      int64_t correct = 0;
-      int64_t seen = 0;
-      auto window_start = Clock::now();
-      int64_t window_samples = 0;
-      double train_seconds = 0.0;
-      auto loop_start = Clock::now();
-      for (int64_t b = 0; b < batches; ++b) {
-        if (cancel.load(std::memory_order_relaxed)) {
+    for (; progress_.epoch <= spec_.epochs(); progress_.next_epoch()) {
+      // A run resumed mid-epoch starts at its next batch, with the diagnostics
+      // of the epoch so far restored.
+      batcher.start_epoch(progress_.epoch, progress_.batch);
+      if (diagnostics_ && progress_.batch == 0) diagnostics_->start_epoch();
+      StepTiming timing{Clock::now(), Clock::now(), 0};
+      while (progress_.batch < batches_per_epoch_) {
+        if (raised(control.cancel)) {
           v1::DoneReport cancelled;
           cancelled.set_outcome(v1::DoneReport::CANCELLED);
-          cancelled.set_reason("cancelled at step " + std::to_string(step));
-          return finish(cancelled);
+          cancelled.set_reason("cancelled at step " + std::to_string(progress_.step));
+          return finish(cancelled, progress_.epoch);
         }
-        const std::optional<BatchView> view = batcher.next();
-        ++step;
-        TrainInstance& instance = instance_for(view->size);
-        Pipeline& pipeline = *instance.pipeline;
-        pipeline.set_input(view->features);
-        pipeline.forward(stream_);
-        const double loss = instance.loss->compute(pipeline.output(), view->labels,
-                                                   pipeline.diff_output_data(), stream_);
-        if (!std::isfinite(loss)) return finish(fail_non_finite(observer, pipeline, loss, step));
-        if (diagnostics_) observe_dead_units(instance);
-        correct += instance.loss->count_correct(pipeline.output(), view->labels);
-        loss_sum += loss * static_cast<double>(view->size);
-        seen += view->size;
-        window_samples += view->size;
-        pipeline.backward(stream_);
-        const bool last = b + 1 == batches;
-        const bool gradients_due = report_due(reporting.gradient_every(), step, last);
-        if (gradients_due) {  // keep the values before the update for update ratios
-          for (size_t i = 0; i < parameters_.size(); ++i) {
-            std::memcpy(previous_values_[i].data(), parameters_[i]->plain_value(),
-                        sizeof(float) * previous_values_[i].size());
+        const bool interrupted = raised(control.interrupt);
+        if (interrupted || (every.count() > 0 && Clock::now() >= next_checkpoint)) {
+          // Checkpoints are not training: keep them out of the epoch's timing.
+          progress_.train_seconds += seconds_since(timing.loop_start);
+          observer.on_checkpoint(make_checkpoint(run_seconds()));
+          if (interrupted) {
+            v1::DoneReport report;
+            report.set_outcome(v1::DoneReport::INTERRUPTED);
+            report.set_reason("interrupted at step " + std::to_string(progress_.step));
+            return finish(report, progress_.epoch);
           }
+          timing.loop_start = Clock::now();
+          next_checkpoint = timing.loop_start + every;
         }
-        const float lr = schedule_->at(step - 1);
-        optimizer_->step(lr);
-        if (step % reporting.step_every() == 0 || last) {
-          const double window = seconds_since(window_start);
-          v1::StepReport report;
-          report.set_step(step);
-          report.set_epoch(epoch);
-          report.set_loss(static_cast<float>(loss));
-          report.set_learning_rate(lr);
-          report.set_samples_per_second(window > 0 ? window_samples / window : 0.0);
-          observer.on_step(report);
-          window_start = Clock::now();
-          window_samples = 0;
-        }
-        const bool activations_due = report_due(reporting.activation_every(), step, last);
-        if (gradients_due || activations_due) {
-          // Reports are not training: keep them out of the epoch's timing.
-          train_seconds += seconds_since(loop_start);
-          // Diagnostics read a full report when there is one (for free).
-          if (gradients_due) {
-            const v1::GradientReport g = report_gradients(observer, step, epoch);
-            if (diagnostics_) send_warnings(observer, diagnostics_->on_gradients(g));
-          }
-          if (activations_due) {
-            const v1::ActivationReport a = report_activations(observer, pipeline, step, epoch);
-            if (diagnostics_) send_warnings(observer, diagnostics_->on_activations(a));
-          }
-          loop_start = Clock::now();
-        }
-        // Diagnostics are part of training: their cost stays in the epoch's timing.
-        if (diagnostics_ && (step % reporting.diagnostics_every() == 0 || last)) {
-          if (!gradients_due) diagnose_gradients(observer, step, epoch);
-          if (!activations_due) diagnose_activations(observer, pipeline, step, epoch);
+        if (auto failed = train_step(observer, *batcher.next(), timing)) {
+          return finish(*failed, progress_.epoch);
         }
       }
-      if (diagnostics_) send_warnings(observer, diagnostics_->end_epoch(step));
-      train_seconds += seconds_since(loop_start);
-      last_train_loss = static_cast<float>(loss_sum / static_cast<double>(seen));
-      v1::EpochReport report;
-      report.set_epoch(epoch);
-      report.set_train_loss(last_train_loss);
-      report.set_train_accuracy(static_cast<float>(correct) / static_cast<float>(seen));
-      report.set_seconds(train_seconds);
-      report.set_samples_per_second(train_seconds > 0 ? seen / train_seconds : 0.0);
-      if (data_.has_validation) {
-        const Evaluation v = evaluator_->evaluate(data_.validation, stream_);
-        report.set_has_validation(true);
-        report.set_validation_loss(static_cast<float>(v.loss));
-        report.set_validation_accuracy(static_cast<float>(v.accuracy));
-      }
-      if (data_.has_test) {
-        const Evaluation t = evaluator_->evaluate(data_.test, stream_);
-        report.set_has_test(true);
-        report.set_test_loss(static_cast<float>(t.loss));
-        report.set_test_accuracy(static_cast<float>(t.accuracy));
-        done.set_has_test(true);
-        done.set_final_test_accuracy(static_cast<float>(t.accuracy));
-      }
-      observer.on_epoch(report);
+      last_train_loss = end_epoch(observer, done, timing);
     }
   } catch (const dnnl::error& e) {
     done.set_outcome(v1::DoneReport::FAILED);
-    done.set_reason(std::string("oneDNN failed at step ") + std::to_string(step) + ": " + e.what());
-    return finish(done);
+    done.set_reason(std::string("oneDNN failed at step ") + std::to_string(progress_.step) + ": " +
+                    e.what());
+    return finish(done, progress_.epoch);
   }
-  epoch = spec_.epochs();
   done.set_outcome(v1::DoneReport::SUCCEEDED);
   done.set_final_train_loss(last_train_loss);
-  return finish(done);
+  return finish(done, spec_.epochs());
+}
+
+std::optional<v1::DoneReport> Trainer::train_step(TrainingObserver& observer, const BatchView& view,
+                                                  StepTiming& timing) {
+  const v1::ReportingSpec& reporting = spec_.reporting();
+  const uint64_t step = ++progress_.step;
+  const uint32_t epoch = progress_.epoch;
+  TrainInstance& instance = instance_for(view.size);
+  Pipeline& pipeline = *instance.pipeline;
+  pipeline.set_input(view.features);
+  pipeline.forward(stream_);
+  const double loss =
+      instance.loss->compute(pipeline.output(), view.labels, pipeline.diff_output_data(), stream_);
+  if (!std::isfinite(loss)) return fail_non_finite(observer, pipeline, loss, step);
+  if (diagnostics_) observe_dead_units(instance);
+  progress_.correct += instance.loss->count_correct(pipeline.output(), view.labels);
+  progress_.loss_sum += loss * static_cast<double>(view.size);
+  progress_.seen += view.size;
+  timing.window_samples += view.size;
+  pipeline.backward(stream_);
+  const bool last = progress_.batch + 1 == batches_per_epoch_;
+  const bool gradients_due = report_due(reporting.gradient_every(), step, last);
+  if (gradients_due) {  // keep the values before the update for update ratios
+    for (size_t i = 0; i < parameters_.size(); ++i) {
+      std::memcpy(previous_values_[i].data(), parameters_[i]->plain_value(),
+                  sizeof(float) * previous_values_[i].size());
+    }
+  }
+  const float lr = schedule_->at(step - 1);
+  optimizer_->step(lr);
+  if (step % reporting.step_every() == 0 || last) {
+    const double window = seconds_since(timing.window_start);
+    v1::StepReport report;
+    report.set_step(step);
+    report.set_epoch(epoch);
+    report.set_loss(static_cast<float>(loss));
+    report.set_learning_rate(lr);
+    report.set_samples_per_second(window > 0 ? timing.window_samples / window : 0.0);
+    observer.on_step(report);
+    timing.window_start = Clock::now();
+    timing.window_samples = 0;
+  }
+  const bool activations_due = report_due(reporting.activation_every(), step, last);
+  if (gradients_due || activations_due) {
+    // Reports are not training: keep them out of the epoch's timing.
+    progress_.train_seconds += seconds_since(timing.loop_start);
+    // Diagnostics read a full report when there is one (for free).
+    if (gradients_due) {
+      const v1::GradientReport g = report_gradients(observer, step, epoch);
+      if (diagnostics_) send_warnings(observer, diagnostics_->on_gradients(g));
+    }
+    if (activations_due) {
+      const v1::ActivationReport a = report_activations(observer, pipeline, step, epoch);
+      if (diagnostics_) send_warnings(observer, diagnostics_->on_activations(a));
+    }
+    timing.loop_start = Clock::now();
+  }
+  // Diagnostics are part of training: their cost stays in the epoch's timing.
+  if (diagnostics_ && (step % reporting.diagnostics_every() == 0 || last)) {
+    if (!gradients_due) diagnose_gradients(observer, step, epoch);
+    if (!activations_due) diagnose_activations(observer, pipeline, step, epoch);
+  }
+  ++progress_.batch;
+  return std::nullopt;
+}
+
+float Trainer::end_epoch(TrainingObserver& observer, v1::DoneReport& done,
+                         const StepTiming& timing) {
+  if (diagnostics_) send_warnings(observer, diagnostics_->end_epoch(progress_.step));
+  progress_.train_seconds += seconds_since(timing.loop_start);
+  const double seconds = progress_.train_seconds;
+  const auto seen = static_cast<double>(progress_.seen);
+  const auto train_loss = static_cast<float>(progress_.loss_sum / seen);
+  v1::EpochReport report;
+  report.set_epoch(progress_.epoch);
+  report.set_train_loss(train_loss);
+  report.set_train_accuracy(static_cast<float>(progress_.correct) / static_cast<float>(seen));
+  report.set_seconds(seconds);
+  report.set_samples_per_second(seconds > 0 ? seen / seconds : 0.0);
+  if (data_.has_validation) {
+    const Evaluation v = evaluator_->evaluate(data_.validation, stream_);
+    report.set_has_validation(true);
+    report.set_validation_loss(static_cast<float>(v.loss));
+    report.set_validation_accuracy(static_cast<float>(v.accuracy));
+  }
+  if (data_.has_test) {
+    const Evaluation t = evaluator_->evaluate(data_.test, stream_);
+    report.set_has_test(true);
+    report.set_test_loss(static_cast<float>(t.loss));
+    report.set_test_accuracy(static_cast<float>(t.accuracy));
+    done.set_has_test(true);
+    done.set_final_test_accuracy(static_cast<float>(t.accuracy));
+  }
+  observer.on_epoch(report);
+  return train_loss;
 }
 
 }  // namespace gradstream::engine

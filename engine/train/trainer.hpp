@@ -8,9 +8,11 @@
 #include <chrono>
 #include <map>
 #include <memory>
+#include <optional>
 #include <vector>
 
 #include "engine/base/status.hpp"
+#include "engine/data/batcher.hpp"
 #include "engine/data/data_loader.hpp"
 #include "engine/losses/loss.hpp"
 #include "engine/model/model.hpp"
@@ -20,7 +22,9 @@
 #include "engine/train/channel_maxima.hpp"
 #include "engine/train/diagnostics.hpp"
 #include "engine/train/evaluator.hpp"
+#include "engine/train/run_control.hpp"
 #include "engine/train/training_observer.hpp"
+#include "gradstream/v1/checkpoint.pb.h"
 #include "gradstream/v1/spec.pb.h"
 
 namespace gradstream::engine {
@@ -33,9 +37,29 @@ class Trainer {
   static Result<std::unique_ptr<Trainer>> create(const v1::TrainingSpec& spec, DataSplits data);
   ~Trainer();
 
-  // Trains every epoch. Cancellation is checked between steps. The returned
-  // report is also passed to observer.on_done.
+  // Trains from where the trainer is (the start, the checkpoint given to
+  // resume_from, or where an interrupted run stopped) to the end of the last
+  // epoch, unless `control` stops it first (run_control.hpp). The returned
+  // report is also passed to observer.on_done; its seconds count the run's
+  // wall time, a resumed run's earlier part included.
+  v1::DoneReport run(TrainingObserver& observer, const RunControl& control);
+  // The same with cancellation only.
   v1::DoneReport run(TrainingObserver& observer, const std::atomic<bool>& cancel);
+
+  // Everything the next step depends on (checkpoint.proto), tensors row-major.
+  // Call between steps: before or after run, or from on_checkpoint (which run
+  // calls with this). Allocates; copies every tensor and optimizer slot.
+  v1::TrainingCheckpoint checkpoint() const;
+
+  // Restores a checkpoint taken from a trainer of the same spec and data, so
+  // that run continues with its next step exactly as the interrupted run
+  // would have. Call after create, before run. Checks everything first and
+  // changes nothing unless all of it fits: failed_precondition when it belongs
+  // to another spec or data (names and shapes of the tensors, then the
+  // fingerprint: seed, training set size, spec hash), invalid_argument when it
+  // does not hold together (a value count, the position, the optimizer's
+  // slots, the pipelines' counters, the diagnostics), naming the field.
+  Status resume_from(const v1::TrainingCheckpoint& checkpoint);
 
   Model& model() { return *model_; }
   const v1::TrainingSpec& spec() const { return spec_; }
@@ -43,6 +67,28 @@ class Trainer {
   bool prefetch_thread() const { return prefetch_thread_; }
 
  private:
+  // Where the run is, between steps, and what its epoch in progress summed.
+  struct Progress {
+    uint64_t step = 0;   // steps done
+    uint32_t epoch = 1;  // the epoch the next step belongs to
+    int64_t batch = 0;   // that epoch's batches done
+    double loss_sum = 0.0;
+    int64_t correct = 0;
+    int64_t seen = 0;
+    double train_seconds = 0.0;
+    double run_seconds = 0.0;  // wall time of the run before the current run() call
+
+    void next_epoch() { *this = Progress{step, epoch + 1, 0, 0.0, 0, 0, 0.0, run_seconds}; }
+  };
+
+  using Clock = std::chrono::steady_clock;
+  // run()'s wall-clock bookkeeping in an epoch; none of it changes training.
+  struct StepTiming {
+    Clock::time_point loop_start;    // training time since then is not yet in train_seconds
+    Clock::time_point window_start;  // the next step report's samples_per_second ...
+    int64_t window_samples = 0;      // ... over the samples since then
+  };
+
   struct TrainInstance {
     std::unique_ptr<Pipeline> pipeline;
     std::unique_ptr<Loss> loss;
@@ -63,6 +109,21 @@ class Trainer {
                             uint32_t epoch);
   v1::DoneReport fail_non_finite(TrainingObserver& observer, const Pipeline& pipeline, double loss,
                                  uint64_t step);
+  // One step on the epoch's next batch, its reports and diagnostics; a done
+  // report when the run must end (a non-finite loss).
+  std::optional<v1::DoneReport> train_step(TrainingObserver& observer, const BatchView& view,
+                                           StepTiming& timing);
+  // Ends the epoch: diagnostics, evaluation, the epoch report (its test
+  // accuracy also into `done`). Returns the epoch's training loss.
+  float end_epoch(TrainingObserver& observer, v1::DoneReport& done, const StepTiming& timing);
+  static void send_warnings(TrainingObserver& observer, const std::vector<v1::Warning>& warnings);
+  // checkpoint() with the run's wall time so far.
+  v1::TrainingCheckpoint make_checkpoint(double run_seconds) const;
+  // resume_from's checks, in its order; nothing changes.
+  Status check_checkpoint(const v1::TrainingCheckpoint& checkpoint) const;
+  Status check_position(const v1::TrainingCheckpoint& checkpoint) const;
+  Status check_pipelines(const v1::TrainingCheckpoint& checkpoint) const;
+  Status check_diagnostics(const v1::TrainingCheckpoint& checkpoint) const;
 
   v1::TrainingSpec spec_;
   DataSplits data_;
@@ -77,6 +138,9 @@ class Trainer {
   std::vector<std::vector<float>> previous_values_;  // for update ratios on report steps
   std::unique_ptr<Diagnostics> diagnostics_;         // null with reporting.no_diagnostics
   bool prefetch_thread_ = false;
+  int64_t batch_size_ = 0;         // the full batch (the spec's, at most the training set)
+  int64_t batches_per_epoch_ = 0;  // the last one partial when batch_size_ does not divide it
+  Progress progress_;
 };
 
 }  // namespace gradstream::engine

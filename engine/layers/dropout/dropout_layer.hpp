@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstdint>
+#include <vector>
 
 #include "engine/core/layer.hpp"
 #include "engine/core/layout_conversion.hpp"
@@ -24,6 +25,9 @@ class DropoutLayer : public Layer {
   Tensor bind_backward(const Tensor& diff_dst, bool needs_diff_src) override;
   void forward(const dnnl::stream& stream) override;
   void backward(const dnnl::stream& stream) override;
+  // {masks drawn}: the next mask is hashed from (seed, that count + 1).
+  std::vector<uint64_t> counters() const override { return {calls_}; }
+  void set_counters(const std::vector<uint64_t>& counters) override { calls_ = counters.at(0); }
 
   // The mask of the last forward step (training only), for tests.
   const Tensor& mask() const { return mask_; }

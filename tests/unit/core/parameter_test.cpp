@@ -1,10 +1,12 @@
-// Parameter: row-major values in and out of any layout, exactly; the padding
-// of a blocked layout stays zero under 100 Adam and AdamW steps with weight
-// decay, which give bit for bit the values they give on plain storage.
+// Parameter: row-major values (and buffers laid out like them) in and out of
+// any layout, exactly; the padding of a blocked layout stays zero under 100
+// Adam and AdamW steps with weight decay, which give bit for bit the values
+// they give on plain storage.
 #include "engine/core/parameter.hpp"
 
 #include <gtest/gtest.h>
 
+#include <limits>
 #include <vector>
 
 #include "engine/core/tensor.hpp"
@@ -66,6 +68,33 @@ TEST_F(ParameterTest, GradientsReadBackInRowMajorOrder) {
   EXPECT_EQ(std::vector<float>(p.plain_grad(), p.plain_grad() + 190), values_);
   // The two plain views have buffers of their own.
   EXPECT_NE(p.plain_grad(), p.plain_value());
+}
+
+TEST_F(ParameterTest, BuffersLaidOutLikeTheValueConvertToAndFromRowMajor) {
+  Parameter p(eng_, "dense_0", "weights", kShape, true);
+  p.set_layout(kBlocked);
+  // An optimizer's moment buffer: stored() floats in the value's layout, here
+  // dirty, as if reused.
+  std::vector<float> slot(512, std::numeric_limits<float>::quiet_NaN());
+  p.write_like_value(values_.data(), slot.data());
+  // The 190 values, and the 322 padded floats zeroed (NaN would count).
+  EXPECT_EQ(nonzero(slot.data(), 512), 190);
+  std::vector<float> back(190);
+  p.read_like_value(slot.data(), back.data());
+  EXPECT_EQ(back, values_);
+  // Laid out exactly as the value would be.
+  p.write_value(values_.data());
+  EXPECT_EQ(std::vector<float>(p.stored_value(), p.stored_value() + 512), slot);
+}
+
+TEST_F(ParameterTest, BuffersOfAPlainParameterAreRowMajorAlready) {
+  Parameter p(eng_, "dense_0", "weights", kShape, true);
+  std::vector<float> slot(190);
+  p.write_like_value(values_.data(), slot.data());
+  EXPECT_EQ(slot, values_);
+  std::vector<float> back(190);
+  p.read_like_value(slot.data(), back.data());
+  EXPECT_EQ(back, values_);
 }
 
 TEST_F(ParameterTest, ALayoutOfOtherDimsIsRefused) {

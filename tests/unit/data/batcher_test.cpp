@@ -29,9 +29,10 @@ struct Epoch {
   std::vector<float> features;
 };
 
-Epoch run_epoch(Batcher& b, uint32_t epoch) {
+// The epoch's batches from `first` on (start_epoch(epoch, first)).
+Epoch run_epoch_from(Batcher& b, uint32_t epoch, int64_t first) {
   Epoch out;
-  b.start_epoch(epoch);
+  b.start_epoch(epoch, first);
   while (auto batch = b.next()) {
     out.sizes.push_back(batch->size);
     out.labels.insert(out.labels.end(), batch->labels, batch->labels + batch->size);
@@ -39,6 +40,8 @@ Epoch run_epoch(Batcher& b, uint32_t epoch) {
   }
   return out;
 }
+
+Epoch run_epoch(Batcher& b, uint32_t epoch) { return run_epoch_from(b, epoch, 0); }
 
 TEST(BatcherTest, BatchesPerEpochKeepsPartialBatch) {
   const Dataset d = numbered(10);
@@ -141,6 +144,27 @@ TEST(BatcherTest, RestartingMidEpochStartsOver) {
     const Epoch replay = run_epoch(b, 2);
     EXPECT_EQ(replay.labels, full.labels);
     EXPECT_EQ(replay.features, full.features);
+  }
+}
+
+TEST(BatcherTest, StartingAtABatchGivesTheRestOfTheEpochUnchanged) {
+  // 103 samples in batches of 16: 6 full batches and one of 7.
+  const Dataset d = numbered(103);
+  for (bool prefetch : {false, true}) {
+    SCOPED_TRACE(prefetch ? "prefetch" : "synchronous");
+    Batcher b(d, 16, true, 42, prefetch);
+    const Epoch full = run_epoch(b, 2);
+    for (int64_t first : {1, 3, 6}) {  // an odd and an even slot, and the partial batch
+      const Epoch rest = run_epoch_from(b, 2, first);
+      EXPECT_EQ(rest.sizes, std::vector<int64_t>(full.sizes.begin() + first, full.sizes.end()));
+      EXPECT_EQ(rest.labels,
+                std::vector<int32_t>(full.labels.begin() + first * 16, full.labels.end()));
+      EXPECT_EQ(rest.features,
+                std::vector<float>(full.features.begin() + first * 16 * 3, full.features.end()));
+    }
+    // Past the last batch: nothing left; the next epoch starts whole again.
+    EXPECT_TRUE(run_epoch_from(b, 2, 7).sizes.empty());
+    EXPECT_EQ(run_epoch(b, 2).labels, full.labels);
   }
 }
 

@@ -1,6 +1,7 @@
 // Pipeline: layers wired front to back and back to front, including an
 // activation fused into the Dense below it as a post-op. Checked against a
-// double-precision forward and backward written out here.
+// double-precision forward and backward written out here. Its layers'
+// counters (dropout's) for checkpoints.
 #include "engine/model/pipeline.hpp"
 
 #include <gtest/gtest.h>
@@ -10,9 +11,8 @@
 #include <string>
 #include <vector>
 
-#include "engine/layers/activation/eltwise_activation_layer.hpp"
 #include "engine/io/spec_io.hpp"
-
+#include "engine/layers/activation/eltwise_activation_layer.hpp"
 #include "tests/unit/support/gradient_check.hpp"
 
 namespace gradstream::engine {
@@ -46,10 +46,14 @@ v1::TrainingSpec two_layer_spec(const std::string& activation) {
   for (int i = 0; i < kHidden * kIn; ++i) w1 << (i ? "," : "") << 0.37 * std::sin(i + 1.0);
   for (int i = 0; i < kOut * kHidden; ++i) w2 << (i ? "," : "") << 0.41 * std::cos(i + 2.0);
   auto spec = parse_spec_json(R"({"model": {"inputShape": [4], "layers": [
-      {"dense": {"units": 5, "activation": {"name": ")" + activation + R"("},
-                 "initialWeights": [)" + w1.str() + R"(], "initialBias": [0.1, -0.2, 0.3, -0.05, 0]}},
-      {"dense": {"units": 2, "initialWeights": [)" + w2.str() + R"(]}}]},
-      "data": {"builtin": "x"}, "epochs": 1, "batchSize": 3})", "pipeline spec");
+      {"dense": {"units": 5, "activation": {"name": ")" +
+                                  activation + R"("},
+                 "initialWeights": [)" +
+                                  w1.str() + R"(], "initialBias": [0.1, -0.2, 0.3, -0.05, 0]}},
+      {"dense": {"units": 2, "initialWeights": [)" +
+                                  w2.str() + R"(]}}]},
+      "data": {"builtin": "x"}, "epochs": 1, "batchSize": 3})",
+                              "pipeline spec");
   EXPECT_TRUE(spec.ok()) << spec.status().message();
   return *spec;
 }
@@ -69,8 +73,8 @@ TEST_P(PipelineTest, ForwardAndGradientsMatchDoubleReference) {
   const std::vector<float> w2 = params[2]->value_values();
   const std::vector<float> b2 = params[3]->value_values();
 
-  const std::vector<float> x = {0.5F, -1.0F, 2.0F, 0.25F, -0.3F, 0.8F, -1.5F, 1.1F,
-                                1.7F, 0.2F,  -0.6F, -2.0F};
+  const std::vector<float> x = {0.5F,  -1.0F, 2.0F, 0.25F, -0.3F, 0.8F,
+                                -1.5F, 1.1F,  1.7F, 0.2F,  -0.6F, -2.0F};
   const std::vector<float> diff_out = {0.3F, -0.7F, 1.1F, 0.4F, -0.2F, 0.9F};
 
   // Double reference: z = x W1^T + b1, h = f(z), y = h W2^T + b2.
@@ -78,7 +82,8 @@ TEST_P(PipelineTest, ForwardAndGradientsMatchDoubleReference) {
   for (int64_t n = 0; n < kBatch; ++n) {
     for (int64_t j = 0; j < kHidden; ++j) {
       double acc = b1[j];
-      for (int64_t i = 0; i < kIn; ++i) acc += static_cast<double>(x[n * kIn + i]) * w1[j * kIn + i];
+      for (int64_t i = 0; i < kIn; ++i)
+        acc += static_cast<double>(x[n * kIn + i]) * w1[j * kIn + i];
       z[n * kHidden + j] = acc;
       h[n * kHidden + j] = activate(activation, acc);
     }
@@ -139,6 +144,75 @@ TEST(PipelineFusionTest, FusesOnlyWhereTheInputIsNotNeededLater) {
   EXPECT_TRUE(EltwiseActivationLayer::can_fuse(*find_activation("swish"), false));
   EXPECT_FALSE(EltwiseActivationLayer::can_fuse(*find_activation("selu"), false));  // two stages
   EXPECT_FALSE(EltwiseActivationLayer::can_fuse(*find_activation("prelu"), false));
+}
+
+// Two dropout layers between three Dense layers, batch 3.
+std::unique_ptr<Model> dropout_model(const dnnl::engine& eng) {
+  auto spec = parse_spec_json(R"({"model": {"inputShape": [4], "layers": [
+      {"dense": {"units": 6}}, {"dropout": {"rate": 0.5}}, {"dense": {"units": 6}},
+      {"dropout": {"rate": 0.5}}, {"dense": {"units": 2}}]},
+      "data": {"builtin": "x"}, "epochs": 1, "batchSize": 3, "seed": 4})",
+                              "dropout spec");
+  EXPECT_TRUE(spec.ok()) << spec.status().message();
+  auto model = Model::build(*spec, eng);
+  EXPECT_TRUE(model.ok()) << model.status().message();
+  return std::move(model).value();
+}
+
+std::vector<float> forward(Pipeline& pipeline, const std::vector<float>& input,
+                           dnnl::stream& stream) {
+  pipeline.set_input(input.data());
+  pipeline.forward(stream);
+  stream.wait();
+  return std::vector<float>(pipeline.output_data(), pipeline.output_data() + kBatch * kOut);
+}
+
+TEST(PipelineCountersTest, RestoredCountersDrawTheMasksThatWouldHaveComeNext) {
+  dnnl::engine eng(dnnl::engine::kind::cpu, 0);
+  dnnl::stream stream(eng);
+  const std::unique_ptr<Model> model = dropout_model(eng);
+  const std::vector<float> input = testing::uniform_values(kBatch * kIn, -1.0F, 1.0F, 2);
+  Pipeline first(*model, kBatch, /*training=*/true, eng);
+  forward(first, input, stream);
+  forward(first, input, stream);
+  const v1::PipelineState state = first.counters_state();
+  EXPECT_EQ(state.ShortDebugString(),
+            "batch: 3 layers { layer: \"dropout_1\" counters: 2 } "
+            "layers { layer: \"dropout_3\" counters: 2 }");
+
+  Pipeline resumed(*model, kBatch, /*training=*/true, eng);
+  ASSERT_TRUE(resumed.check_counters_state(state, "pipelines[0]").ok());
+  resumed.restore_counters_state(state);
+  const std::vector<float> third = forward(first, input, stream);
+  EXPECT_EQ(forward(resumed, input, stream), third);
+  Pipeline fresh(*model, kBatch, /*training=*/true, eng);
+  EXPECT_NE(forward(fresh, input, stream), third);  // its first masks, not the third
+}
+
+TEST(PipelineCountersTest, CountersOfAnotherPipelineAreRefused) {
+  dnnl::engine eng(dnnl::engine::kind::cpu, 0);
+  const std::unique_ptr<Model> model = dropout_model(eng);
+  const Pipeline pipeline(*model, kBatch, /*training=*/true, eng);
+  const v1::PipelineState state = pipeline.counters_state();
+  const Pipeline other_batch(*model, kBatch + 1, /*training=*/true, eng);
+  EXPECT_EQ(other_batch.check_counters_state(state, "pipelines[1]").message(),
+            "pipelines[1].batch: 3, expected 4");
+  v1::PipelineState renamed = state;
+  renamed.mutable_layers(1)->set_layer("dropout_2");
+  EXPECT_EQ(pipeline.check_counters_state(renamed, "pipelines[1]").message(),
+            "pipelines[1].layers[1].layer: \"dropout_2\", expected \"dropout_3\"");
+  v1::PipelineState two_counters = state;
+  two_counters.mutable_layers(0)->add_counters(5);
+  EXPECT_EQ(pipeline.check_counters_state(two_counters, "pipelines[1]").message(),
+            "pipelines[1].layers[0].counters: 2 values, layer \"dropout_1\" keeps 1");
+  v1::PipelineState one_layer = state;
+  one_layer.mutable_layers()->RemoveLast();
+  EXPECT_EQ(pipeline.check_counters_state(one_layer, "pipelines[1]").message(),
+            "pipelines[1].layers[1]: missing, layer \"dropout_3\" keeps counters");
+  v1::PipelineState three_layers = state;
+  *three_layers.add_layers() = state.layers(0);
+  EXPECT_EQ(pipeline.check_counters_state(three_layers, "pipelines[1]").message(),
+            "pipelines[1].layers: 3 layers keep counters, this pipeline has 2");
 }
 
 }  // namespace

@@ -21,6 +21,7 @@
 namespace gradstream::engine {
 namespace {
 
+using testing::corner_images;
 using testing::Recorder;
 using testing::spiral_spec;
 using testing::spiral_splits;
@@ -79,29 +80,6 @@ TEST(TrainerTest, SameSpecSeedThreadsAndIsaGiveIdenticalLossesAndWeights) {
   // ... and so does another seed.
   spec.set_seed(8);
   EXPECT_NE(losses_and_model(spec).first.front(), first.front());
-}
-
-// 8 x 8 one-channel images of two classes: a bright square in the top-left
-// or the bottom-right corner, on noise.
-DataSplits corner_images(uint64_t seed) {
-  DataSplits splits;
-  Dataset& d = splits.train;
-  d.sample_shape = {8, 8};
-  d.count = 256;
-  std::mt19937_64 rng(seed);
-  for (int64_t i = 0; i < d.count; ++i) {
-    const int label = static_cast<int>(i % 2);
-    for (int y = 0; y < 8; ++y) {
-      for (int x = 0; x < 8; ++x) {
-        const bool lit = label == 0 ? (y < 3 && x < 3) : (y > 4 && x > 4);
-        const double noise = static_cast<double>(rng() >> 11) / 9007199254740992.0 * 0.3;
-        d.features.push_back(static_cast<float>((lit ? 0.7 : 0.0) + noise));
-      }
-    }
-    d.labels.push_back(label);
-  }
-  splits.num_classes = 2;
-  return splits;
 }
 
 TEST(TrainerTest, ACnnWithBatchNormAndDropoutRepeatsBitForBit) {

@@ -1,5 +1,5 @@
-// What the trainer's tests share: the two-spirals problem and its spec, and
-// an observer that records every report.
+// What the trainer's tests share: the two-spirals problem and its spec, tiny
+// images of two classes, and an observer that records every report.
 #pragma once
 
 #include <gtest/gtest.h>
@@ -41,6 +41,29 @@ inline DataSplits spiral_splits() {
   splits.train = two_spirals(200, 1);
   splits.test = two_spirals(50, 2);
   splits.has_test = true;
+  splits.num_classes = 2;
+  return splits;
+}
+
+// 8 x 8 one-channel images of two classes: a bright square in the top-left
+// or the bottom-right corner, on noise.
+inline DataSplits corner_images(uint64_t seed) {
+  DataSplits splits;
+  Dataset& d = splits.train;
+  d.sample_shape = {8, 8};
+  d.count = 256;
+  std::mt19937_64 rng(seed);
+  for (int64_t i = 0; i < d.count; ++i) {
+    const int label = static_cast<int>(i % 2);
+    for (int y = 0; y < 8; ++y) {
+      for (int x = 0; x < 8; ++x) {
+        const bool lit = label == 0 ? (y < 3 && x < 3) : (y > 4 && x > 4);
+        const double noise = static_cast<double>(rng() >> 11) / 9007199254740992.0 * 0.3;
+        d.features.push_back(static_cast<float>((lit ? 0.7 : 0.0) + noise));
+      }
+    }
+    d.labels.push_back(label);
+  }
   splits.num_classes = 2;
   return splits;
 }

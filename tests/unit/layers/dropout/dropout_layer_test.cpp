@@ -127,6 +127,26 @@ TEST_F(DropoutLayerTest, EachForwardDrawsAFreshMaskAndBackwardUsesTheLatest) {
   EXPECT_EQ(backward_mismatch, 0);
 }
 
+TEST_F(DropoutLayerTest, CountersRestoredGiveTheMasksThatWouldHaveComeNext) {
+  const Tensor src = testing::plain_tensor(eng_, {8, 64}, std::vector<float>(8 * 64, 1.0F));
+  DropoutLayer first("dropout_0", src, kRate, options(true, kSeed), eng_);
+  EXPECT_EQ(first.counters(), (std::vector<uint64_t>{0}));
+  for (int i = 0; i < 3; ++i) first.forward(stream_);
+  EXPECT_EQ(first.counters(), (std::vector<uint64_t>{3}));
+  // Another layer (another pipeline, another process) given the count draws
+  // the mask the first one draws next, not its own first mask.
+  DropoutLayer resumed("dropout_0", src, kRate, options(true, kSeed), eng_);
+  resumed.set_counters(first.counters());
+  first.forward(stream_);
+  resumed.forward(stream_);
+  stream_.wait();
+  EXPECT_EQ(testing::read(resumed.mask()), testing::read(first.mask()));
+  DropoutLayer fresh("dropout_0", src, kRate, options(true, kSeed), eng_);
+  fresh.forward(stream_);
+  stream_.wait();
+  EXPECT_NE(testing::read(fresh.mask()), testing::read(first.mask()));
+}
+
 TEST_F(DropoutLayerTest, SameSeedGivesSameMaskOtherSeedDoesNot) {
   const Tensor src = testing::plain_tensor(eng_, {kRows, kCols}, x_);
   DropoutLayer a("dropout_0", src, kRate, options(true, kSeed), eng_);
