@@ -117,6 +117,11 @@ uint64_t EventLog::last_sequence() const {
   return std::min(events_.size(), visible_);
 }
 
+uint64_t EventLog::sent() const {
+  std::lock_guard lock(mutex_);
+  return next_ - 1;
+}
+
 void EventLog::hold() {
   std::lock_guard lock(mutex_);
   visible_ = std::min(visible_, events_.size());

@@ -90,6 +90,9 @@ class EventLog {
 
   bool closed() const;
   uint64_t last_sequence() const;  // 0 while empty
+  // The sequence of the newest event this run sent (after resume_after, the
+  // resumed run's count, which may be below the events stored before).
+  uint64_t sent() const;
   size_t size() const;             // events stored
   uint64_t dropped_steps() const;  // step events refused because the log was full
   const std::string& job_id() const { return job_id_; }

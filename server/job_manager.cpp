@@ -64,6 +64,7 @@ JobManager::JobManager(JobManagerOptions options, ServerMetrics* metrics, JobSto
       core_share_(fair_share(max_concurrent_jobs_)),
       thread_budget_(std::min(
           core_share_, options.threads_per_job == 0 ? core_share_ : options.threads_per_job)),
+      checkpoint_every_seconds_(options.checkpoint_every_seconds),
       metrics_(metrics),
       store_(store),
       id_random_(std::random_device{}()) {
@@ -210,29 +211,46 @@ bool JobManager::wait_idle(std::chrono::milliseconds timeout) const {
   return idle_.wait_for(lock, timeout, [&] { return queue_.empty() && running_ == 0; });
 }
 
-void JobManager::shutdown(bool cancel_running) {
+void JobManager::shutdown(ShutdownMode mode) {
+  bool first = false;
   {
     std::lock_guard lock(mutex_);
+    // The first shutdown decides (the destructor's cancel after an interrupt
+    // must not cancel what the interrupt kept).
+    first = !stopping_;
     stopping_ = true;
-    while (!queue_.empty()) {
-      cancel_queued(*queue_.front(), kCancelledByShutdown);
-      queue_.pop_front();
+  }
+  if (first) stop_jobs(mode);
+  std::lock_guard join_lock(join_mutex_);
+  for (std::thread& worker : workers_) {
+    if (worker.joinable()) worker.join();
+  }
+}
+
+void JobManager::stop_jobs(ShutdownMode mode) {
+  {
+    std::lock_guard lock(mutex_);
+    if (mode == ShutdownMode::kInterrupt) {
+      // Queued jobs stay queued, in the store too; their watchers reconnect
+      // to the next server.
+      for (const auto& record : queue_) record->log->interrupt();
+    } else {
+      while (!queue_.empty()) {
+        cancel_queued(*queue_.front(), kCancelledByShutdown);
+        queue_.pop_front();
+      }
+      if (metrics_ != nullptr) metrics_->set_queue_length(0);
     }
-    if (metrics_ != nullptr) metrics_->set_queue_length(0);
-    if (cancel_running) {
-      for (const auto& record : creation_order_) {
-        if (record->job.state() == v1::RUNNING && !record->cancel.exchange(true)) {
-          record->cancel_reason = kCancelledByShutdown;
-        }
+    for (const auto& record : creation_order_) {
+      if (record->job.state() != v1::RUNNING) continue;
+      if (mode == ShutdownMode::kInterrupt) record->interrupt.store(true);
+      if (mode == ShutdownMode::kCancel && !record->cancel.exchange(true)) {
+        record->cancel_reason = kCancelledByShutdown;
       }
     }
   }
   work_ready_.notify_all();
   persist();  // the jobs cancelled while queued
-  std::lock_guard join_lock(join_mutex_);
-  for (std::thread& worker : workers_) {
-    if (worker.joinable()) worker.join();
-  }
 }
 
 void JobManager::worker_loop() {
@@ -242,20 +260,22 @@ void JobManager::worker_loop() {
     {
       std::unique_lock lock(mutex_);
       work_ready_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
-      // shutdown empties the queue, so a stopping worker only finishes its loop.
-      if (queue_.empty()) return;
+      // A stopping server starts nothing: what is still queued either was
+      // cancelled or waits for the next server.
+      if (stopping_) return;
       record = queue_.front();
       queue_.pop_front();
-      if (metrics_ != nullptr) {
-        metrics_->set_queue_length(queue_.size());
-        metrics_->job_state_changed(v1::QUEUED, v1::RUNNING);
-      }
-      record->job.set_state(v1::RUNNING);
-      *record->job.mutable_started() = TimeUtil::GetCurrentTime();
+      if (metrics_ != nullptr) metrics_->set_queue_length(queue_.size());
       // The spec's threads and seed are explicit (with_defaults, thread budget).
       *record->job.mutable_run() =
           engine::describe_run(record->job.spec().threads(), record->job.spec().seed());
-      record->log->append(state_event(v1::RUNNING));
+      // A resuming job is RUNNING already, its RUNNING event in its log.
+      if (!record->resuming) {
+        if (metrics_ != nullptr) metrics_->job_state_changed(v1::QUEUED, v1::RUNNING);
+        record->job.set_state(v1::RUNNING);
+        *record->job.mutable_started() = TimeUtil::GetCurrentTime();
+        record->running_sequence = record->log->append(state_event(v1::RUNNING));
+      }
       load = std::move(record->load);
       ++running_;
     }
@@ -279,6 +299,11 @@ void JobManager::finish_run(JobRecord& record, const Ending& ending) {
     metrics_->count_nonfinite_loss();
   }
   switch (ending.outcome) {
+    case v1::DoneReport::INTERRUPTED:
+      // Checkpointed for the next server: still RUNNING, in the store too.
+      if (metrics_ != nullptr) metrics_->jobs().end_job(record.job.id());
+      record.log->interrupt();
+      return;
     case v1::DoneReport::SUCCEEDED:
       record.model = ending.model;
       // DESIGN: every end has a reason, success included.

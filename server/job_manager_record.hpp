@@ -6,6 +6,7 @@
 #include <atomic>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "gradstream/v1/trainer.pb.h"
 #include "server/event_log.hpp"
@@ -29,6 +30,17 @@ struct JobManager::JobRecord {
   JobManager::DataLoader load;
   std::atomic<bool> cancel{false};
   std::string cancel_reason;  // set with `cancel`, under the manager's mutex
+  // Raised by a shutdown that keeps the job: it checkpoints and stops.
+  std::atomic<bool> interrupt{false};
+  // Taken back from the store after it had started (a killed or shut-down
+  // server): it resumes from the newest of `checkpoints` that restores
+  // (newest first; none: from the start), its log going on after the event
+  // the checkpoint covers (or after its RUNNING event).
+  bool resuming = false;
+  std::vector<StoredCheckpoint> checkpoints;
+  uint64_t running_sequence = 0;
+  // Events the store has; touched only by the job's worker while it runs.
+  uint64_t stored_events = 0;
   std::shared_ptr<JobProgress> progress = std::make_shared<JobProgress>();
   std::shared_ptr<EventLog> log;
   std::shared_ptr<const std::string> model;  // the model file, once SUCCEEDED

@@ -32,8 +32,8 @@ JobManager::Ending JobManager::run_job(JobRecord& job, DataLoader load) {
   }
   // Job.run, like the spec, was written before this worker took the job.
   JobObserver observer(
-      job.log, job.progress, std::move(series), [this, &job] { save_progress(job); },
-      job.job.run());
+      job.log, job.progress, std::move(series), [this, &job] { save_progress(job); }, job.job.run(),
+      [this, &job](const v1::TrainingCheckpoint& checkpoint) { save_checkpoint(job, checkpoint); });
   // What the manager reports itself when the engine could not produce a done report.
   auto fail = [&](const std::string& reason) {
     observer.on_done(done_report(v1::DoneReport::FAILED, reason));
@@ -44,7 +44,13 @@ JobManager::Ending JobManager::run_job(JobRecord& job, DataLoader load) {
   try {
     auto trainer = engine::Trainer::create(spec, std::move(data).value());
     if (!trainer.ok()) return fail(trainer.status().message());
-    const v1::DoneReport done = (*trainer)->run(observer, job.cancel);
+    if (job.resuming) resume(job, **trainer);
+    engine::RunControl control;
+    control.cancel = &job.cancel;
+    control.interrupt = &job.interrupt;
+    // Checkpoints go to the store; without one there is nothing to resume from.
+    control.checkpoint_every_seconds = store_ != nullptr ? checkpoint_every_seconds_ : 0.0;
+    const v1::DoneReport done = (*trainer)->run(observer, control);
     Ending ending{done.outcome(), done.reason(), done.steps(), done.epochs(), nullptr};
     if (done.outcome() == v1::DoneReport::SUCCEEDED) {
       // Kept so ExportModel and Predict can use the model after the trainer is gone.

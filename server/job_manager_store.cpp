@@ -15,7 +15,8 @@ namespace gradstream::server {
 namespace {
 
 constexpr const char* kInterrupted =
-    "the server stopped before the job ended (it was killed, not shut down); submit it again";
+    "the server stopped before the job ended, and this server does not resume jobs; submit it "
+    "again";
 
 }  // namespace
 
@@ -82,10 +83,72 @@ void JobManager::persist() {
   }
 }
 
-void JobManager::restore(std::vector<StoredJob> jobs) {
+void JobManager::save_checkpoint(JobRecord& job, const v1::TrainingCheckpoint& checkpoint) {
+  if (store_ == nullptr) return;
+  // Everything the run sent up to now goes with it, in the same transaction.
+  const uint64_t covered = job.log->sent();
+  std::vector<v1::TrainingEvent> events;
+  if (covered > job.stored_events) {
+    events = job.log->read(job.stored_events + 1, covered - job.stored_events);
+  }
+  const StoredCheckpoint stored{checkpoint.step(), covered, checkpoint.SerializeAsString()};
+  const engine::Status written = store_->save_checkpoint(job.job.id(), stored, events);
+  note_store_result(written);
+  if (written.ok()) job.stored_events = std::max(job.stored_events, covered);
+  save_progress(job);
+}
+
+uint64_t JobManager::resume(JobRecord& job, engine::Trainer& trainer) {
+  // Killed before its RUNNING event reached the store: it is sent again now,
+  // where the first run sent it.
+  if (job.running_sequence == 0) job.running_sequence = job.log->append(state_event(v1::RUNNING));
+  uint64_t covered = job.running_sequence;
+  uint64_t step = 0;
+  for (const StoredCheckpoint& stored : job.checkpoints) {
+    v1::TrainingCheckpoint checkpoint;
+    const engine::Status restored = checkpoint.ParseFromString(stored.bytes)
+                                        ? trainer.resume_from(checkpoint)
+                                        : engine::data_loss("the checkpoint does not parse");
+    if (restored.ok()) {
+      covered = stored.event_sequence;
+      step = checkpoint.step();
+      break;
+    }
+    log_line("warning", "checkpoint not restored",
+             ",\"job_id\":" + engine::json_quoted(job.job.id()) +
+                 ",\"step\":" + std::to_string(stored.step) +
+                 ",\"error\":" + engine::json_quoted(restored.message()));
+  }
+  job.checkpoints.clear();
+  // The run sends again, with the same numbers, what it sent after `covered`.
+  job.log->resume_after(covered);
+  std::lock_guard lock(mutex_);
+  job.job.set_resumes(job.job.resumes() + 1);
+  job.job.set_resumed_from_step(step);
+  log_line("info", "job resumed",
+           ",\"job_id\":" + engine::json_quoted(job.job.id()) +
+               ",\"from_step\":" + std::to_string(step));
+  return step;
+}
+
+namespace {
+
+// The sequence of the job's RUNNING event among `events`, 0 if none.
+uint64_t running_event(const std::vector<v1::TrainingEvent>& events) {
+  for (const v1::TrainingEvent& event : events) {
+    if (event.has_state() && event.state() == v1::RUNNING) return event.sequence();
+  }
+  return 0;
+}
+
+}  // namespace
+
+void JobManager::restore(std::vector<StoredJob> jobs, LoaderFactory loader_for) {
   {
     std::lock_guard lock(mutex_);
     std::vector<std::shared_ptr<JobRecord>> ended;
+    std::vector<std::shared_ptr<JobRecord>> resuming;
+    std::vector<std::shared_ptr<JobRecord>> queued;
     for (StoredJob& stored : jobs) {
       const std::string id = stored.job.id();
       if (id.empty() || jobs_.contains(id)) continue;
@@ -93,28 +156,57 @@ void JobManager::restore(std::vector<StoredJob> jobs) {
       record->job = std::move(stored.job);
       record->idempotency_key = std::move(stored.idempotency_key);
       record->log = std::make_shared<EventLog>(id);
+      const uint64_t running_sequence = running_event(stored.events);
       for (v1::TrainingEvent& event : stored.events) record->log->append(std::move(event));
       JobProgress& progress = *record->progress;
       progress.steps = record->job.steps();
       progress.epochs = record->job.epochs();
       progress.final_test_accuracy = record->job.final_test_accuracy();
       progress.has_test = record->job.has_test();
-      if (!is_final(record->job.state())) {
+      const v1::JobState state = record->job.state();
+      if (is_final(state)) {
+        if (state == v1::SUCCEEDED) record->model = std::move(stored.model);
+        record->log->close();
+        ended.push_back(record);
+      } else if (!loader_for) {
         v1::TrainingEvent done;
         *done.mutable_done() = done_report(v1::DoneReport::FAILED, kInterrupted);
         record->log->hold();
         record->log->append(std::move(done));
         close_record(*record, v1::FAILED, kInterrupted);
+        ended.push_back(record);
       } else {
-        if (record->job.state() == v1::SUCCEEDED) record->model = std::move(stored.model);
-        record->log->close();
+        record->load = loader_for(record->job.spec());
+        record->stored_events = record->log->size();
+        if (state == v1::RUNNING) {
+          record->resuming = true;
+          record->running_sequence = running_sequence;
+          // Read here, once, at start: before any RPC can wait on the lock.
+          size_t damaged = 0;
+          auto checkpoints =
+              store_ != nullptr
+                  ? store_->checkpoints(id, &damaged)
+                  : engine::Result<std::vector<StoredCheckpoint>>(std::vector<StoredCheckpoint>{});
+          if (checkpoints.ok()) record->checkpoints = std::move(checkpoints).value();
+          if (damaged > 0 || !checkpoints.ok()) {
+            log_line("warning", "damaged checkpoints skipped",
+                     ",\"job_id\":" + engine::json_quoted(id) +
+                         ",\"damaged\":" + std::to_string(damaged));
+          }
+          resuming.push_back(record);
+        } else {
+          queued.push_back(record);
+        }
       }
       jobs_.emplace(id, record);
       creation_order_.push_back(record);
       if (!record->idempotency_key.empty()) idempotency_keys_.emplace(record->idempotency_key, id);
       if (metrics_ != nullptr) metrics_->job_restored(record->job.state());
-      ended.push_back(record);
     }
+    // The jobs that had started go first, then the queue as it was.
+    for (auto& record : resuming) queue_.push_back(record);
+    for (auto& record : queued) queue_.push_back(record);
+    if (metrics_ != nullptr) metrics_->set_queue_length(queue_.size());
     // Retention forgets the jobs that ended first.
     std::stable_sort(ended.begin(), ended.end(), [](const auto& a, const auto& b) {
       return a->job.finished() < b->job.finished();
@@ -122,6 +214,7 @@ void JobManager::restore(std::vector<StoredJob> jobs) {
     for (const auto& record : ended) finished_order_.push_back(record->job.id());
     forget_oldest_finished();
   }
+  work_ready_.notify_all();
   persist();
 }
 

@@ -19,12 +19,14 @@ bool is_final(v1::JobState state) {
 
 JobObserver::JobObserver(std::shared_ptr<EventLog> log, std::shared_ptr<JobProgress> progress,
                          std::shared_ptr<JobSeries> series, std::function<void()> after_epoch,
-                         std::optional<v1::RunRecord> run)
+                         std::optional<v1::RunRecord> run,
+                         std::function<void(const v1::TrainingCheckpoint&)> on_checkpoint)
     : log_(std::move(log)),
       progress_(std::move(progress)),
       series_(std::move(series)),
       after_epoch_(std::move(after_epoch)),
-      run_(std::move(run)) {}
+      run_(std::move(run)),
+      on_checkpoint_(std::move(on_checkpoint)) {}
 
 // The log stamps sequence, job id and time; only the payload is set here.
 void JobObserver::on_step(const v1::StepReport& report) {
@@ -74,7 +76,14 @@ void JobObserver::on_warning(const v1::Warning& warning) {
   log_->append(std::move(event));
 }
 
+void JobObserver::on_checkpoint(const v1::TrainingCheckpoint& checkpoint) {
+  if (on_checkpoint_) on_checkpoint_(checkpoint);
+}
+
 void JobObserver::on_done(const v1::DoneReport& report) {
+  // An interrupted run has not ended: it goes on after the restart, and its
+  // log goes on with the events it sends then.
+  if (report.outcome() == v1::DoneReport::INTERRUPTED) return;
   // Step reports may be thinned (reporting.step_every), so the done report's
   // step count is the exact one. Its epoch count is not taken: on cancellation
   // it names the epoch in progress, while Job.epochs counts completed ones.

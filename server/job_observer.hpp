@@ -45,10 +45,12 @@ class JobObserver : public engine::TrainingObserver {
   // manager saves the job's progress there, one short write per epoch.
   // `run` (optional, the job's Job.run) goes into the done report when the
   // engine sent it without one.
+  // `on_checkpoint` (optional) stores a checkpoint the trainer took.
   JobObserver(std::shared_ptr<EventLog> log, std::shared_ptr<JobProgress> progress,
               std::shared_ptr<JobSeries> series = nullptr,
               std::function<void()> after_epoch = nullptr,
-              std::optional<v1::RunRecord> run = std::nullopt);
+              std::optional<v1::RunRecord> run = std::nullopt,
+              std::function<void(const v1::TrainingCheckpoint&)> on_checkpoint = nullptr);
 
   void on_step(const v1::StepReport& report) override;
   void on_epoch(const v1::EpochReport& report) override;
@@ -56,6 +58,7 @@ class JobObserver : public engine::TrainingObserver {
   void on_activations(const v1::ActivationReport& report) override;
   void on_warning(const v1::Warning& warning) override;
   void on_done(const v1::DoneReport& report) override;
+  void on_checkpoint(const v1::TrainingCheckpoint& checkpoint) override;
 
  private:
   std::shared_ptr<EventLog> log_;
@@ -63,6 +66,7 @@ class JobObserver : public engine::TrainingObserver {
   std::shared_ptr<JobSeries> series_;
   std::function<void()> after_epoch_;
   std::optional<v1::RunRecord> run_;
+  std::function<void(const v1::TrainingCheckpoint&)> on_checkpoint_;
 };
 
 }  // namespace gradstream::server

@@ -64,9 +64,12 @@ int main(int argc, char** argv) {
   app.add_option("--max-parameters", config.max_parameters,
                  "Largest model (trainable floats) a job may ask for")
       ->capture_default_str();
-  app.add_flag("--cancel-running-on-shutdown,!--no-cancel-running-on-shutdown",
-               config.cancel_running_on_shutdown,
-               "On SIGTERM cancel RUNNING jobs (default) or let them finish");
+  app.add_flag("--cancel-running-on-shutdown", config.cancel_running_on_shutdown,
+               "On SIGTERM cancel RUNNING and QUEUED jobs; by default running jobs checkpoint "
+               "and, with the queued ones, go on when the server restarts");
+  app.add_option("--checkpoint-every", config.checkpoint_every_seconds,
+                 "Seconds of training between a running job's checkpoints (0: only at shutdown)")
+      ->capture_default_str();
   app.add_option("--shutdown-grace-ms", config.shutdown_grace_ms,
                  "Time in-flight RPCs get to finish on shutdown")
       ->capture_default_str();

@@ -16,6 +16,7 @@
 
 #include "engine/base/parallel.hpp"
 #include "server/grpc_metrics_interceptor.hpp"
+#include "server/job_data.hpp"
 
 namespace gradstream::server {
 namespace {
@@ -69,7 +70,11 @@ engine::Result<std::unique_ptr<GrpcServer>> GrpcServer::start(const ServerConfig
   if (!stored_jobs.ok()) return stored_jobs.status();
   self->jobs_ = std::make_unique<JobManager>(job_manager_options(config), self->metrics_.get(),
                                              self->job_store_.get());
-  self->jobs_->restore(std::move(stored_jobs).value());
+  DatasetStore* datasets_for_jobs = self->datasets_.get();
+  self->jobs_->restore(std::move(stored_jobs).value(),
+                       [datasets_for_jobs](const v1::TrainingSpec& spec) {
+                         return restored_data_loader(datasets_for_jobs, spec);
+                       });
   self->service_ =
       std::make_unique<TrainerService>(*self->jobs_, service_limits(config), self->datasets_.get());
 
@@ -116,7 +121,8 @@ void GrpcServer::shutdown(std::chrono::milliseconds deadline) {
   if (grpc::HealthCheckServiceInterface* health = server_->GetHealthCheckService()) {
     health->Shutdown();  // every service NOT_SERVING, and it stays so
   }
-  jobs_->shutdown(config_.cancel_running_on_shutdown);
+  jobs_->shutdown(config_.cancel_running_on_shutdown ? ShutdownMode::kCancel
+                                                     : ShutdownMode::kInterrupt);
   server_->Shutdown(std::chrono::system_clock::now() + deadline);
 }
 

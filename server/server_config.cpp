@@ -40,6 +40,7 @@ JobManagerOptions job_manager_options(const ServerConfig& config) {
   JobManagerOptions options;
   options.max_concurrent_jobs = config.max_concurrent_jobs;
   options.threads_per_job = config.threads_per_job;
+  options.checkpoint_every_seconds = config.checkpoint_every_seconds;
   options.max_queued_jobs = static_cast<size_t>(config.max_queued_jobs);
   options.max_finished_jobs = static_cast<size_t>(config.max_finished_jobs);
   return options;
@@ -59,6 +60,9 @@ engine::Status validate_config(const ServerConfig& config, int cores) {
                                     " is more than the " + std::to_string(cores) + " usable cores");
   }
   if (engine::Status s = validate_options(job_manager_options(config), cores); !s.ok()) return s;
+  if (!(config.checkpoint_every_seconds >= 0)) {
+    return engine::invalid_argument("checkpoint_every_seconds: must be >= 0 (0: only at shutdown)");
+  }
   if (config.max_queued_jobs == 0) {
     return engine::invalid_argument("max_queued_jobs: 0 is out of range [1, ...]");
   }

@@ -24,7 +24,7 @@ inline constexpr int64_t kDefaultMaxMessageBytes = int64_t{16} << 20;  // 16 MiB
 inline constexpr int64_t kMaxMessageBytesLimit = 2147483647;
 inline constexpr int64_t kDefaultMaxDatasetBytes = int64_t{1} << 30;  // 1 GiB
 inline constexpr int64_t kDefaultMaxParameters = engine::kMaxParameters;
-inline constexpr bool kDefaultCancelRunningOnShutdown = true;
+inline constexpr bool kDefaultCancelRunningOnShutdown = false;
 inline constexpr int64_t kDefaultShutdownGraceMs = 5000;
 inline constexpr int64_t kMaxMetricsJobRetentionSeconds = 7 * 24 * 3600;  // a week
 // Each exported job adds ~15 series plus ~5 per layer; 10000 jobs is already
@@ -54,8 +54,11 @@ struct ServerConfig {
   int64_t max_dataset_bytes = kDefaultMaxDatasetBytes;
   // Largest model (trainable floats) a job may ask for; at most engine::kMaxParameters.
   int64_t max_parameters = kDefaultMaxParameters;
-  // On SIGTERM: cancel RUNNING jobs (true) or let them finish (false).
+  // On SIGTERM: cancel RUNNING and QUEUED jobs, instead of checkpointing the
+  // running ones and keeping both for the next server (the default).
   bool cancel_running_on_shutdown = kDefaultCancelRunningOnShutdown;
+  // Seconds of training between a running job's checkpoints (0: only at shutdown).
+  double checkpoint_every_seconds = kDefaultCheckpointSeconds;
   // How long in-flight RPCs (streams included) get to finish on shutdown.
   int64_t shutdown_grace_ms = kDefaultShutdownGraceMs;
 };

@@ -127,8 +127,8 @@ TEST_F(JobManagerStoreTest, JobsAKilledServerLeftUnfinishedComeBackFailed) {
     ASSERT_TRUE(job.ok()) << id;
     EXPECT_EQ(job->state(), v1::FAILED);
     EXPECT_EQ(job->reason(),
-              "the server stopped before the job ended (it was killed, not shut down); submit "
-              "it again");
+              "the server stopped before the job ended, and this server does not resume jobs; "
+              "submit it again");
     EXPECT_TRUE(job->has_finished());
     expect_ending(*manager->event_log(id), v1::DoneReport::FAILED, v1::FAILED);
     EXPECT_EQ(manager->model_bytes(id).status().code(), StatusCode::kFailedPrecondition);

@@ -34,7 +34,8 @@ TEST(ServerConfigTest, DefaultsAreTheDocumentedOnes) {
   EXPECT_EQ(config.max_dataset_bytes, int64_t{1} << 30);  // 1 GiB
   // 1 GiB of float32 weights: 2^30 / 4 = 2^28 parameters.
   EXPECT_EQ(config.max_parameters, 268435456);
-  EXPECT_TRUE(config.cancel_running_on_shutdown);  // README: --no-cancel-running-on-shutdown
+  EXPECT_FALSE(config.cancel_running_on_shutdown);  // README: running jobs checkpoint
+  EXPECT_EQ(config.checkpoint_every_seconds, 30.0);
 }
 
 TEST(ServerConfigTest, DefaultsPassOnOneCore) {

@@ -1,0 +1,165 @@
+// JobManager resuming jobs: a shutdown that keeps jobs (ShutdownMode::
+// kInterrupt) checkpoints the running one and keeps the queued one; a
+// restarted manager resumes the first from its checkpoint and runs the
+// second, and both end exactly as uninterrupted runs: the same model bytes,
+// the same loss at every step, one event per sequence number.
+#include <gtest/gtest.h>
+#include <sqlite3.h>
+
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "server/job_manager.hpp"
+#include "server/job_store.hpp"
+#include "tests/server/job_manager_test_support.hpp"
+#include "tests/support/temp_dir.hpp"
+
+namespace gradstream::server {
+namespace {
+
+namespace fs = std::filesystem;
+using namespace job_manager_test;  // NOLINT: the shared helpers of these tests
+
+// 256 samples / batch 8 = 32 steps per epoch, 12 epochs: long enough to be
+// interrupted mid-run, short enough to finish in a second.
+v1::TrainingSpec resumable_spec() { return spec(12, 8); }
+JobManager::DataLoader resumable_loader() { return long_loader(); }
+
+std::map<uint64_t, float> step_losses(const EventLog& log) {
+  std::map<uint64_t, float> out;
+  for (const v1::TrainingEvent& e : all_events(log)) {
+    if (!e.has_step()) continue;
+    EXPECT_FALSE(out.contains(e.step().step())) << "step " << e.step().step() << " twice";
+    out[e.step().step()] = e.step().loss();
+  }
+  return out;
+}
+
+class JobManagerResumeTest : public ::testing::Test {
+ protected:
+  std::unique_ptr<JobStore> open_store() {
+    auto store = JobStore::open(dir_.string());
+    EXPECT_TRUE(store.ok()) << store.status().message();
+    return std::move(store).value();
+  }
+
+  // An uninterrupted run of the same spec, without a store.
+  void run_reference() {
+    JobManager manager;
+    auto created = manager.create_job(resumable_spec(), "", resumable_loader());
+    ASSERT_TRUE(created.ok());
+    ASSERT_TRUE(manager.wait_idle(kTimeout));
+    reference_model_ = *manager.model_bytes(created->id());
+    reference_losses_ = step_losses(*manager.event_log(created->id()));
+    ASSERT_EQ(reference_losses_.size(), 12U * 32U);
+  }
+
+  test_support::TempDir scratch_{"job_manager_resume"};
+  const fs::path dir_ = scratch_.path() / "data";
+  std::string reference_model_;
+  std::map<uint64_t, float> reference_losses_;
+};
+
+TEST_F(JobManagerResumeTest, AnInterruptedJobResumesAndEndsExactlyAsAnUninterruptedOne) {
+  run_reference();
+  std::string running_id;
+  std::string queued_id;
+  uint64_t interrupted_at = 0;
+  {
+    auto store = open_store();
+    JobManager manager(JobManagerOptions{.checkpoint_every_seconds = 0}, nullptr, store.get());
+    auto running = manager.create_job(resumable_spec(), "", resumable_loader());
+    auto queued = manager.create_job(resumable_spec(), "", resumable_loader());
+    ASSERT_TRUE(running.ok() && queued.ok());
+    running_id = running->id();
+    queued_id = queued->id();
+    std::shared_ptr<EventLog> log = manager.event_log(running_id);
+    ASSERT_TRUE(eventually([&] { return last_reported_step(*log) >= 40; }));
+    manager.shutdown(ShutdownMode::kInterrupt);
+    interrupted_at = last_reported_step(*log);
+    EXPECT_LT(interrupted_at, 12U * 32U);
+    EXPECT_TRUE(log->interrupted());
+    EXPECT_FALSE(log->closed());
+    EXPECT_EQ(state_of(manager, running_id), v1::RUNNING);
+    EXPECT_EQ(state_of(manager, queued_id), v1::QUEUED);
+    EXPECT_TRUE(manager.event_log(queued_id)->interrupted());
+  }
+  auto store = open_store();
+  auto rows = store->load_all();
+  ASSERT_TRUE(rows.ok());
+  auto checkpoints = store->checkpoints(running_id);
+  ASSERT_TRUE(checkpoints.ok());
+  ASSERT_EQ(checkpoints->size(), 1U);  // the shutdown's
+  EXPECT_EQ((*checkpoints)[0].step, interrupted_at);
+
+  JobManager manager(JobManagerOptions{}, nullptr, store.get());
+  manager.restore(std::move(rows).value(), [](const v1::TrainingSpec&) { return long_loader(); });
+  ASSERT_TRUE(manager.wait_idle(kTimeout));
+  for (const std::string& id : {running_id, queued_id}) {
+    auto job = manager.get_job(id);
+    ASSERT_TRUE(job.ok());
+    EXPECT_EQ(job->state(), v1::SUCCEEDED) << job->reason();
+    EXPECT_EQ(*manager.model_bytes(id), reference_model_) << id;
+    const EventLog& log = *manager.event_log(id);
+    EXPECT_EQ(step_losses(log), reference_losses_) << id;
+    const auto events = all_events(log);
+    for (size_t i = 0; i < events.size(); ++i) ASSERT_EQ(events[i].sequence(), i + 1);
+    int running_events = 0;
+    for (const auto& e : events) running_events += e.has_state() && e.state() == v1::RUNNING;
+    EXPECT_EQ(running_events, 1) << id;
+    expect_ending(log, v1::DoneReport::SUCCEEDED, v1::SUCCEEDED);
+  }
+  EXPECT_EQ(manager.get_job(running_id)->resumes(), 1U);
+  EXPECT_EQ(manager.get_job(running_id)->resumed_from_step(), interrupted_at);
+  EXPECT_EQ(manager.get_job(queued_id)->resumes(), 0U);
+  // Finished: the store keeps no checkpoint of either.
+  EXPECT_TRUE(store->checkpoints(running_id)->empty());
+}
+
+TEST_F(JobManagerResumeTest, ADamagedNewestCheckpointFallsBackToTheOneBefore) {
+  run_reference();
+  std::string id;
+  {
+    auto store = open_store();
+    // Checkpoints every few milliseconds of training, then the shutdown's.
+    JobManager manager(JobManagerOptions{.checkpoint_every_seconds = 0.002}, nullptr, store.get());
+    auto running = manager.create_job(resumable_spec(), "", resumable_loader());
+    ASSERT_TRUE(running.ok());
+    id = running->id();
+    ASSERT_TRUE(eventually([&] { return last_reported_step(*manager.event_log(id)) >= 100; }));
+    manager.shutdown(ShutdownMode::kInterrupt);
+  }
+  auto store = open_store();
+  auto before = store->checkpoints(id);
+  ASSERT_TRUE(before.ok());
+  ASSERT_GE(before->size(), 2U);
+  const uint64_t newest = (*before)[0].step;
+  const uint64_t previous = (*before)[1].step;
+  // Flip the newest checkpoint's bytes as a bad disk would.
+  {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open((dir_ / kJobStoreFile).c_str(), &db), SQLITE_OK);
+    const std::string sql =
+        "UPDATE checkpoints SET data = substr(data, 1, length(data) / 2) "
+        "WHERE step = " +
+        std::to_string(newest) + ";";
+    ASSERT_EQ(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr), SQLITE_OK);
+    sqlite3_close(db);
+  }
+  auto rows = store->load_all();
+  ASSERT_TRUE(rows.ok());
+  JobManager manager(JobManagerOptions{}, nullptr, store.get());
+  manager.restore(std::move(rows).value(), [](const v1::TrainingSpec&) { return long_loader(); });
+  ASSERT_TRUE(manager.wait_idle(kTimeout));
+  auto job = manager.get_job(id);
+  EXPECT_EQ(job->state(), v1::SUCCEEDED) << job->reason();
+  EXPECT_EQ(job->resumed_from_step(), previous);
+  EXPECT_EQ(*manager.model_bytes(id), reference_model_);
+  EXPECT_EQ(step_losses(*manager.event_log(id)), reference_losses_);
+}
+
+}  // namespace
+}  // namespace gradstream::server
