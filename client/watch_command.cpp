@@ -63,7 +63,11 @@ int run_watch(Connection& connection, const WatchOptions& options, Terminal& ter
     status = reader->Finish();
     if (status.ok() || printer.saw_done()) break;
     const auto waited = std::chrono::steady_clock::now() - last_event;
-    if (status.error_code() != grpc::StatusCode::UNAVAILABLE || waited >= patience) break;
+    // UNAVAILABLE: no server, or one shutting down; CANCELLED: a stream a
+    // stopping server cut (this client never cancels its own).
+    const bool server_went_away = status.error_code() == grpc::StatusCode::UNAVAILABLE ||
+                                  status.error_code() == grpc::StatusCode::CANCELLED;
+    if (!server_went_away || waited >= patience) break;
     terminal.err << "gradstream: " << options.job_id << ": " << status.error_message()
                  << "; reconnecting from sequence " << std::max<uint64_t>(next_sequence, 1) << "\n";
     terminal.err.flush();

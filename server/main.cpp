@@ -28,9 +28,11 @@ int main(int argc, char** argv) {
 
   CLI::App app{"gradstream-server: trains neural networks on CPU, over gRPC"};
   app.set_config("--config", "", "Read options from this TOML/INI file (keys are flag names)");
+  // The last --listen wins too (a restart on the port a first start picked).
   app.add_option("--listen,--listen-address", config.listen_address,
                  "gRPC host:port (port 0: any free port)")
-      ->capture_default_str();
+      ->capture_default_str()
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
   // The last --metrics-address wins, so scripts can give a default and callers override it.
   app.add_option("--metrics-address", config.metrics_address,
                  "Prometheus /metrics host:port (port 0: any free port; empty: off)")
