@@ -7,6 +7,9 @@
 
 namespace gradstream::engine {
 
+// Intervals above this (about 31 years) are read as this one.
+inline constexpr double kMaxCheckpointEverySeconds = 1e9;
+
 struct RunControl {
   // Once true, the run stops before its next step: CANCELLED, no checkpoint.
   const std::atomic<bool>* cancel = nullptr;
@@ -18,8 +21,8 @@ struct RunControl {
   const std::atomic<bool>* interrupt = nullptr;
   // > 0: a checkpoint before the first step that starts at least this many
   // seconds (wall clock) after run() started or after the last checkpoint;
-  // the run goes on. 0: none by time. Checkpoints are never taken at epoch
-  // ends as such: only by time and on interrupt.
+  // the run goes on. 0 (or anything not > 0): none by time. Checkpoints are
+  // never taken at epoch ends as such: only by time and on interrupt.
   double checkpoint_every_seconds = 0;
 };
 

@@ -13,7 +13,6 @@
 #include "engine/data/batcher.hpp"
 #include "engine/layers/activation/activation_catalog.hpp"
 #include "engine/spec/spec_defaults.hpp"
-#include "engine/train/training_stats.hpp"
 
 namespace gradstream::engine {
 
@@ -146,8 +145,13 @@ v1::DoneReport Trainer::run(TrainingObserver& observer, const RunControl& contro
   omp_set_num_threads(static_cast<int>(spec_.threads()));
   const auto run_start = Clock::now();
   auto run_seconds = [&] { return progress_.run_seconds + seconds_since(run_start); };
-  const auto every = std::chrono::duration_cast<Clock::duration>(
-      std::chrono::duration<double>(control.checkpoint_every_seconds));
+  // NaN and negative intervals mean none; a huge one must not overflow the clock.
+  const double every_seconds =
+      control.checkpoint_every_seconds > 0
+          ? std::min(control.checkpoint_every_seconds, kMaxCheckpointEverySeconds)
+          : 0.0;
+  const auto every =
+      std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(every_seconds));
   auto next_checkpoint = run_start + every;
   Batcher batcher(data_.train, batch_size_, !spec_.data().no_shuffle(), spec_.seed(),
                   prefetch_thread_);

@@ -58,7 +58,8 @@ class Trainer {
   // to another spec or data (names and shapes of the tensors, then the
   // fingerprint: seed, training set size, spec hash), invalid_argument when it
   // does not hold together (a value count, the position, the optimizer's
-  // slots, the pipelines' counters, the diagnostics), naming the field.
+  // slots, the pipelines' counters, the diagnostics, and last the digest: cut
+  // short or changed in storage), naming the field.
   Status resume_from(const v1::TrainingCheckpoint& checkpoint);
 
   Model& model() { return *model_; }

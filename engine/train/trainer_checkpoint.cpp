@@ -60,11 +60,17 @@ v1::TrainingCheckpoint Trainer::make_checkpoint(double run_seconds) const {
 
 Status Trainer::resume_from(const v1::TrainingCheckpoint& checkpoint) {
   if (Status s = check_checkpoint(checkpoint); !s.ok()) return s;
-  const std::vector<Parameter*> tensors = model_->tensors();
-  for (size_t i = 0; i < tensors.size(); ++i) {
-    tensors[i]->write_value(checkpoint.tensors(static_cast<int>(i)).values().data());
+  try {  // the reorders into blocked layouts are oneDNN's
+    const std::vector<Parameter*> tensors = model_->tensors();
+    for (size_t i = 0; i < tensors.size(); ++i) {
+      tensors[i]->write_value(checkpoint.tensors(static_cast<int>(i)).values().data());
+    }
+    optimizer_->restore_state(checkpoint.optimizer());
+  } catch (const dnnl::error& e) {
+    return internal_error(std::string("checkpoint: oneDNN failed restoring the tensors (the "
+                                      "trainer is partly restored; create another): ") +
+                          e.what());
   }
-  optimizer_->restore_state(checkpoint.optimizer());
   int pipeline = 0;
   for (auto& [batch, instance] : instances_) {
     instance.pipeline->restore_counters_state(checkpoint.pipelines(pipeline++));

@@ -6,6 +6,7 @@
 // checkpoint taken by time.
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <string>
 #include <vector>
 
@@ -91,7 +92,9 @@ Case cnn_batch_norm() {
 }
 
 // AdamW with batches that divide the data (400 / 40: no partial batch, one
-// training pipeline) and a validation set evaluated at each epoch's end.
+// training pipeline), a validation set evaluated at each epoch's end, and a
+// formula activation with a learned parameter (a trained scalar with its own
+// moments).
 Case adamw_even_batches() {
   v1::TrainingSpec spec = testing::spiral_spec();
   spec.set_epochs(3);
@@ -99,6 +102,11 @@ Case adamw_even_batches() {
   spec.set_threads(2);
   spec.mutable_optimizer()->mutable_adamw();
   spec.mutable_optimizer()->set_weight_decay(0.01F);
+  v1::ActivationSpec* swish =
+      spec.mutable_model()->mutable_layers(1)->mutable_dense()->mutable_activation();
+  swish->Clear();
+  swish->set_expression("x * sigmoid(b * x)");
+  (*swish->mutable_parameters())["b"] = 1.0F;
   return {"adamw_even_batches", spec,
           [] {
             DataSplits splits = testing::spiral_splits();
@@ -196,6 +204,15 @@ TEST(TrainerCheckpointRunTest, AnInterruptDuringTheLastStepComesTooLate) {
   EXPECT_EQ(done.outcome(), v1::DoneReport::SUCCEEDED);
   EXPECT_EQ(done.steps(), last);
   EXPECT_TRUE(log.checkpoints.empty());
+}
+
+TEST(TrainerCheckpointRunTest, IntervalsThatAreNotPositiveOrTooLongTakeNoCheckpoint) {
+  for (const double every : {0.0, -1.0, std::nan(""), 1e300}) {
+    EventLog log;
+    const Outcome outcome = train_whole(spirals_adam(), log, every);
+    EXPECT_EQ(outcome.done.outcome(), v1::DoneReport::SUCCEEDED) << every;
+    EXPECT_TRUE(log.checkpoints.empty()) << every;
+  }
 }
 
 TEST(TrainerCheckpointRunTest, CancelWinsOverInterruptAndTakesNoCheckpoint) {
