@@ -7,7 +7,7 @@ namespace gradstream::client {
 
 namespace {
 
-constexpr int kReconnectBackoffMinMs = 100;
+constexpr int kReconnectBackoffInitialMs = 100;
 constexpr int kReconnectBackoffMaxMs = 1000;
 
 }  // namespace
@@ -17,9 +17,10 @@ Connection::Connection(const ConnectionOptions& options) : options_(options) {
   arguments.SetMaxReceiveMessageSize(kMaxMessageBytes);
   arguments.SetMaxSendMessageSize(kMaxMessageBytes);
   // A restarted server is found within a fraction of a second, not after
-  // gRPC's default backoff (up to two minutes between attempts).
-  arguments.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, kReconnectBackoffMinMs);
-  arguments.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, kReconnectBackoffMinMs);
+  // gRPC's default backoff (up to two minutes between attempts). The minimum
+  // backoff is left alone: gRPC also takes it as the connect timeout, and a
+  // busy server may take longer than a backoff to answer.
+  arguments.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, kReconnectBackoffInitialMs);
   arguments.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, kReconnectBackoffMaxMs);
   channel_ =
       grpc::CreateCustomChannel(options_.server, grpc::InsecureChannelCredentials(), arguments);
