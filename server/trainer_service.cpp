@@ -155,12 +155,13 @@ engine::Result<v1::Job> TrainerService::create_job(const v1::CreateJobRequest& r
       return load_uploaded_dataset(*store, id, data_spec, seed, num_classes);
     };
   } else {
-    // Built-in sets and server-side files are loaded once here, so an unknown
-    // name or a malformed file is CreateJob's error, and dropped again: the job
-    // loads them when it starts, so a queued job holds no data.
-    engine::Result<engine::DataSplits> data = engine::load_data(spec.data(), spec.seed());
+    // A built-in set is checked from its (cached) files' counts, without a
+    // copy; server-side files are loaded once here, so a malformed file is
+    // CreateJob's error, and dropped again: the job loads its data when it
+    // starts, so a queued job holds none.
+    engine::Result<engine::DataSummary> data = engine::summarize_data(spec.data(), spec.seed());
     if (!data.ok()) return data.status();
-    epoch_count = data->train.count;
+    epoch_count = data->train_count;
     load = [data_spec = spec.data(), seed = spec.seed()] {
       return engine::load_data(data_spec, seed);
     };

@@ -55,15 +55,24 @@ struct FormatEntry {
 };
 
 constexpr std::array kFormats = {
-    FormatEntry{v1::IDX, "IDX", {".idx", ".gz", "-ubyte"}, false,
+    FormatEntry{v1::IDX,
+                "IDX",
+                {".idx", ".gz", "-ubyte"},
+                false,
                 [](const v1::FileSource&, const std::string& f, const std::string& l) {
                   return read_idx(f, l);
                 }},
-    FormatEntry{v1::CSV, "CSV", {".csv", "", ""}, true,
+    FormatEntry{v1::CSV,
+                "CSV",
+                {".csv", "", ""},
+                true,
                 [](const v1::FileSource& src, const std::string& f, const std::string&) {
                   return read_csv(f, src.label_column(), src.csv_header());
                 }},
-    FormatEntry{v1::NPY, "NPY", {".npy", "", ""}, false,
+    FormatEntry{v1::NPY,
+                "NPY",
+                {".npy", "", ""},
+                false,
                 [](const v1::FileSource&, const std::string& f, const std::string& l) {
                   return read_npy(f, l);
                 }},
@@ -107,18 +116,24 @@ Result<std::shared_ptr<const RawBuiltin>> read_builtin(const BuiltinEntry& entry
   return raw;
 }
 
-Result<DataSplits> load_builtin(const v1::DataSpec& spec, uint64_t seed) {
+// The built-in data set data.builtin names, read (once per process).
+Result<std::shared_ptr<const RawBuiltin>> raw_builtin(const v1::DataSpec& spec) {
   const auto entry = std::find_if(kBuiltins.begin(), kBuiltins.end(),
-                                   [&](const BuiltinEntry& e) { return spec.builtin() == e.name; });
+                                  [&](const BuiltinEntry& e) { return spec.builtin() == e.name; });
   if (entry == kBuiltins.end()) {
     std::string known;
-    for (const BuiltinEntry& e : kBuiltins) known += (known.empty() ? "" : ", ") + std::string(e.name);
+    for (const BuiltinEntry& e : kBuiltins)
+      known += (known.empty() ? "" : ", ") + std::string(e.name);
     return not_found("data.builtin: unknown data set '" + spec.builtin() + "'; known: " + known);
   }
   const char* env = std::getenv(entry->dir_env);
   const std::filesystem::path dir = env != nullptr && *env != '\0' ? env : entry->default_dir;
   const std::string context = "data.builtin '" + spec.builtin() + "': ";
-  auto raw = read_builtin(*entry, dir, context);
+  return read_builtin(*entry, dir, context);
+}
+
+Result<DataSplits> load_builtin(const v1::DataSpec& spec, uint64_t seed) {
+  auto raw = raw_builtin(spec);
   if (!raw.ok()) return raw.status();
   return split_and_preprocess((*raw)->train, (*raw)->test, spec, seed);
 }
@@ -192,7 +207,8 @@ Dataset take_rows(const Dataset& src, const std::vector<int64_t>& rows) {
   out.features.resize(rows.size() * static_cast<size_t>(n));
   out.labels.resize(rows.size());
   for (size_t i = 0; i < rows.size(); ++i) {
-    std::copy_n(src.features.begin() + rows[i] * n, n, out.features.begin() + static_cast<int64_t>(i) * n);
+    std::copy_n(src.features.begin() + rows[i] * n, n,
+                out.features.begin() + static_cast<int64_t>(i) * n);
     out.labels[i] = src.labels[static_cast<size_t>(rows[i])];
   }
   return out;
@@ -201,8 +217,8 @@ Dataset take_rows(const Dataset& src, const std::vector<int64_t>& rows) {
 // Moves round(count * fraction) randomly chosen samples (at most count - 1,
 // so training keeps one) into splits.validation.
 void split_validation(Dataset all, double fraction, uint64_t seed, DataSplits& splits) {
-  const int64_t n_val = std::min<int64_t>(std::llround(fraction * static_cast<double>(all.count)),
-                                          all.count - 1);
+  const int64_t n_val =
+      std::min<int64_t>(std::llround(fraction * static_cast<double>(all.count)), all.count - 1);
   if (n_val <= 0) {
     splits.train = std::move(all);
     return;
@@ -264,7 +280,8 @@ Result<int32_t> count_classes(const DataSplits& splits) {
   int64_t max_label = -1;
   for (const Dataset* d : {&splits.train, &splits.validation, &splits.test})
     for (int32_t label : d->labels) {
-      if (label < 0) return invalid_argument("data: label " + std::to_string(label) + " is negative");
+      if (label < 0)
+        return invalid_argument("data: label " + std::to_string(label) + " is negative");
       max_label = std::max<int64_t>(max_label, label);
     }
   if (max_label + 1 > kMaxClasses)
@@ -277,13 +294,33 @@ Result<int32_t> count_classes(const DataSplits& splits) {
 
 Result<DataSplits> load_data(const v1::DataSpec& spec, uint64_t seed) {
   switch (spec.source_case()) {
-    case v1::DataSpec::kBuiltin: return load_builtin(spec, seed);
-    case v1::DataSpec::kFiles: return load_files(spec, seed);
+    case v1::DataSpec::kBuiltin:
+      return load_builtin(spec, seed);
+    case v1::DataSpec::kFiles:
+      return load_files(spec, seed);
     case v1::DataSpec::kDatasetId:
       return not_found("data.dataset_id: uploaded datasets are served by gradstream-server");
-    case v1::DataSpec::SOURCE_NOT_SET: break;
+    case v1::DataSpec::SOURCE_NOT_SET:
+      break;
   }
   return invalid_argument("data: set one of data.builtin, data.files or data.dataset_id");
+}
+
+Result<DataSummary> summarize_data(const v1::DataSpec& spec, uint64_t seed) {
+  if (spec.source_case() == v1::DataSpec::kBuiltin) {
+    auto raw = raw_builtin(spec);
+    if (!raw.ok()) return raw.status();
+    const float fraction = spec.validation_fraction();
+    if (!(fraction >= 0.0f && fraction <= kMaxValidationFraction)) {
+      return invalid_argument("data.validation_fraction: " + format_number(fraction) +
+                              " is out of range [0, " + format_number(kMaxValidationFraction) +
+                              "]");
+    }
+    return DataSummary{(*raw)->train.count, (*raw)->train.sample_size()};
+  }
+  auto data = load_data(spec, seed);
+  if (!data.ok()) return data.status();
+  return DataSummary{data->train.count + data->validation.count, data->train.sample_size()};
 }
 
 Result<DataSplits> split_and_preprocess(Dataset train, std::optional<Dataset> test,

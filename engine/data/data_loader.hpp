@@ -5,8 +5,8 @@
 #include <cstdint>
 #include <optional>
 
-#include "engine/io/dataset.hpp"
 #include "engine/base/status.hpp"
+#include "engine/io/dataset.hpp"
 #include "gradstream/v1/spec.pb.h"
 
 namespace gradstream::engine {
@@ -38,6 +38,16 @@ inline constexpr int64_t kMaxClasses = 65536;
 // gives not_found: uploaded data sets are resolved by gradstream-server, which
 // then calls split_and_preprocess itself. Errors name the spec field or file.
 Result<DataSplits> load_data(const v1::DataSpec& spec, uint64_t seed);
+
+// What a job's data is, without preparing it: for built-in sets the counts
+// of the (once read, then cached) files and the spec's own checks, no copy,
+// split or scaling, so CreateJob answers in microseconds; for data.files,
+// load_data itself (its errors are CreateJob's).
+struct DataSummary {
+  int64_t train_count = 0;  // before the validation split: an upper bound
+  int64_t sample_size = 0;
+};
+Result<DataSummary> summarize_data(const v1::DataSpec& spec, uint64_t seed);
 
 // Everything after reading:
 //   1. validation: round(count * validation_fraction) samples (at most

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # End to end: a job survives kill -9 and SIGTERM and ends exactly where an
 # uninterrupted run of the same spec ends.
-#   1. A 30-epoch job on a server killed with SIGKILL at random moments,
+#   1. A 60-epoch job on a server killed with SIGKILL at random moments,
 #      restarted on the same port each time, with a `gradstream watch` that
 #      reconnects by itself: the job resumes each time and SUCCEEDS; its
 #      exported model is byte-identical to an uninterrupted run's; the watch
@@ -18,7 +18,7 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 e2e_init "$@"
 command -v jq >/dev/null || fail "jq missing (scripts/install-deps.sh)"
-readonly kKills=10
+readonly kKills=12
 readonly kTimeoutSeconds=600
 
 # spec EPOCHS: a small Fashion-MNIST job, one thread, every step reported.
@@ -61,11 +61,11 @@ reference() {
 state_of() { gs get "$1" --json | jq -r .state; }
 
 # 1. kill -9 at random moments.
-reference 30 --threads-per-job 1
+reference 60 --threads-per-job 1
 data=$work/var
 serve "$data" 0 --checkpoint-every 0.3 --threads-per-job 1
 port=${GRADSTREAM_SERVER##*:}
-job=$(gs submit "$work/spec-30.json" --json | jq -r .id)
+job=$(gs submit "$work/spec-60.json" --json | jq -r .id)
 [[ $job == job-* ]] || fail "submit gave no job id"
 gs watch "$job" --json >"$work/watch.events" 2>"$work/watch.err" &
 watcher=$!
@@ -80,7 +80,7 @@ for _ in $(seq 1 $kKills); do
   kills=$((kills + 1))
   serve "$data" "$port" --checkpoint-every 0.3 --threads-per-job 1
 done
-((kills >= 5)) || fail "the job ended after only $kills kills"
+((kills >= 6)) || fail "the job ended after only $kills kills"
 timeout $kTimeoutSeconds tail --pid="$watcher" -f /dev/null || fail "the watch never ended"
 wait "$watcher" && status=0 || status=$?
 [[ $status -eq 0 ]] || fail "watch exited $status: $(tail -n 5 "$work/watch.err")"
@@ -90,16 +90,16 @@ resumes=$(gs get "$job" --json | jq -r '.resumes // 0')
 # its resume: at most one resume per kill.
 ((resumes >= 1 && resumes <= kills)) || fail "$kills kills but $resumes resumes"
 gs export "$job" -o "$work/resumed.pb" || fail "export exited $?"
-cmp -s "$work/ref-30.pb" "$work/resumed.pb" ||
+cmp -s "$work/ref-60.pb" "$work/resumed.pb" ||
   fail "the resumed job's model differs from the uninterrupted run's"
 jq -r .sequence "$work/watch.events" >"$work/sequences"
 seq 1 "$(wc -l <"$work/sequences")" | cmp -s - "$work/sequences" ||
   fail "the watch saw sequences with gaps or repeats: $(head -c 300 "$work/sequences")"
-diff <(losses "$work/ref-30.events") <(losses "$work/watch.events") >/dev/null ||
+diff <(losses "$work/ref-60.events") <(losses "$work/watch.events") >/dev/null ||
   fail "step losses differ from the uninterrupted run's"
 gs watch "$job" --json >"$work/replay.events" || fail "replay exited $?"
 jq -r .sequence "$work/replay.events" | cmp -s - "$work/sequences" || fail "the replay differs"
-diff <(losses "$work/ref-30.events") <(losses "$work/replay.events") >/dev/null ||
+diff <(losses "$work/ref-60.events") <(losses "$work/replay.events") >/dev/null ||
   fail "replayed step losses differ from the uninterrupted run's"
 leftovers=$(find "$data" -name '*.tmp' -o -name '.upload-*' -o -name '*-journal')
 [[ -z $leftovers ]] || fail "temporary files left: $leftovers"

@@ -39,7 +39,8 @@ v1::DataSpec spec_with(float validation_fraction, v1::Preprocess preprocess) {
   return spec;
 }
 
-void expect_error(const Result<DataSplits>& r, StatusCode code, const std::string& words) {
+template <class T>
+void expect_error(const Result<T>& r, StatusCode code, const std::string& words) {
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.status().code(), code) << r.status().message();
   EXPECT_NE(r.status().message().find(words), std::string::npos) << r.status().message();
@@ -158,6 +159,31 @@ TEST_F(DataLoaderTest, BuiltinMissingFilesNameTheDataSet) {
   auto r = load_data(spec, 1);
   unsetenv(kFashionMnistDirEnv);
   expect_error(r, StatusCode::kNotFound, "data.builtin 'fashion-mnist': " + dir_.path().string());
+}
+
+TEST_F(DataLoaderTest, SummariesTellCountsWithoutPreparingTheData) {
+  v1::DataSpec spec;
+  spec.set_builtin("fashion-mnist");
+  spec.set_validation_fraction(0.1f);
+  auto summary = summarize_data(spec, 1);
+  ASSERT_TRUE(summary.ok()) << summary.status().message();
+  EXPECT_EQ(summary->train_count, 60000);  // before the split: an upper bound
+  EXPECT_EQ(summary->sample_size, 784);
+  spec.set_validation_fraction(0.9f);
+  expect_error(summarize_data(spec, 1), StatusCode::kInvalidArgument,
+               "data.validation_fraction: 0.9 is out of range [0, 0.5]");
+  spec.set_builtin("cifar-10");
+  expect_error(summarize_data(spec, 1), StatusCode::kNotFound,
+               "data.builtin: unknown data set 'cifar-10'");
+  // Files are read (their errors are CreateJob's): all samples counted.
+  v1::DataSpec files;
+  files.mutable_files()->set_train_features(write("s.csv", "1,2,0\n3,4,1\n5,6,1\n7,8,0\n"));
+  files.mutable_files()->set_label_column(-1);
+  files.set_validation_fraction(0.25f);
+  summary = summarize_data(files, 1);
+  ASSERT_TRUE(summary.ok()) << summary.status().message();
+  EXPECT_EQ(summary->train_count, 4);
+  EXPECT_EQ(summary->sample_size, 2);
 }
 
 TEST_F(DataLoaderTest, UnknownBuiltinIsNotFoundAndListsKnownNames) {
