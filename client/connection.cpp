@@ -9,6 +9,7 @@ namespace {
 
 constexpr int kReconnectBackoffInitialMs = 100;
 constexpr int kReconnectBackoffMaxMs = 1000;
+constexpr int kConnectTimeoutMs = 5000;
 
 }  // namespace
 
@@ -17,11 +18,14 @@ Connection::Connection(const ConnectionOptions& options) : options_(options) {
   arguments.SetMaxReceiveMessageSize(kMaxMessageBytes);
   arguments.SetMaxSendMessageSize(kMaxMessageBytes);
   // A restarted server is found within a fraction of a second, not after
-  // gRPC's default backoff (up to two minutes between attempts). The minimum
-  // backoff is left alone: gRPC also takes it as the connect timeout, and a
-  // busy server may take longer than a backoff to answer.
+  // gRPC's default backoff (up to two minutes between attempts).
   arguments.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, kReconnectBackoffInitialMs);
   arguments.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, kReconnectBackoffMaxMs);
+  // gRPC takes the minimum backoff as the connect timeout too: 20 s by
+  // default, what a port that accepts but never answers (a wrong address, a
+  // hung proxy) would cost each call. A few seconds, not less: a busy server
+  // may take longer than a backoff to finish the handshake.
+  arguments.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, kConnectTimeoutMs);
   channel_ =
       grpc::CreateCustomChannel(options_.server, grpc::InsecureChannelCredentials(), arguments);
   stub_ = gradstream::v1::Trainer::NewStub(channel_);

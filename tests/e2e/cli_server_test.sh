@@ -32,8 +32,25 @@ grep -q 'NOT_FOUND' "$work/err" || fail "unknown job: $(cat "$work/err")"
 "$cli_bin" list >"$work/list" || fail "list after errors exited $?"
 grep -q 'SUCCEEDED' "$work/list" || fail "list does not show the finished job"
 
+started=$(date +%s%N)
 kill -TERM "$server_pid"
 wait "$server_pid" && status=0 || status=$?
 server_pid=
 [[ $status -eq 0 ]] || fail "server exited $status on SIGTERM"
+idle_exit_ms=$((($(date +%s%N) - started) / 1000000))
+((idle_exit_ms < 1000)) || fail "an idle server took ${idle_exit_ms} ms to exit on SIGTERM"
+
+# A port that accepts connections but never answers (a wrong address, a hung
+# proxy): the CLI gives up after its connect timeout, seconds, UNAVAILABLE.
+python3 -c '
+import socket, sys, time
+s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(16)
+print(s.getsockname()[1], flush=True); time.sleep(60)' >"$work/silent.port" &
+background_pids+=($!)
+for _ in $(seq 1 50); do [[ -s $work/silent.port ]] && break; sleep 0.1; done
+started=$(date +%s%N)
+GRADSTREAM_SERVER=127.0.0.1:$(cat "$work/silent.port") "$cli_bin" list 2>"$work/err" && status=0 || status=$?
+took_ms=$((($(date +%s%N) - started) / 1000000))
+[[ $status -eq 14 ]] || fail "a silent listener gave exit $status: $(cat "$work/err")"
+((took_ms < 8000)) || fail "a silent listener took ${took_ms} ms"
 echo "1 passed, 0 failed"
