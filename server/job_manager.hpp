@@ -36,7 +36,7 @@ inline constexpr size_t kDefaultMaxQueuedJobs = 1000;
 inline constexpr size_t kDefaultMaxFinishedJobs = 1000;
 // Seconds of training between a running job's checkpoints. A checkpoint of
 // the Fashion-MNIST MLP (235k parameters, Adam) is ~2.8 MB written in one
-// SQLite transaction: a few milliseconds every 30 s.
+// SQLite transaction (bench/README.md has its cost, per machine).
 inline constexpr double kDefaultCheckpointSeconds = 30.0;
 
 // What shutdown does with RUNNING jobs.

@@ -306,16 +306,23 @@ Result<DataSplits> load_data(const v1::DataSpec& spec, uint64_t seed) {
   return invalid_argument("data: set one of data.builtin, data.files or data.dataset_id");
 }
 
+namespace {
+
+// data.validation_fraction within [0, kMaxValidationFraction].
+Status check_validation_fraction(const v1::DataSpec& spec) {
+  const float fraction = spec.validation_fraction();
+  if (fraction >= 0.0f && fraction <= kMaxValidationFraction) return ok_status();
+  return invalid_argument("data.validation_fraction: " + format_number(fraction) +
+                          " is out of range [0, " + format_number(kMaxValidationFraction) + "]");
+}
+
+}  // namespace
+
 Result<DataSummary> summarize_data(const v1::DataSpec& spec, uint64_t seed) {
   if (spec.source_case() == v1::DataSpec::kBuiltin) {
     auto raw = raw_builtin(spec);
     if (!raw.ok()) return raw.status();
-    const float fraction = spec.validation_fraction();
-    if (!(fraction >= 0.0f && fraction <= kMaxValidationFraction)) {
-      return invalid_argument("data.validation_fraction: " + format_number(fraction) +
-                              " is out of range [0, " + format_number(kMaxValidationFraction) +
-                              "]");
-    }
+    if (Status s = check_validation_fraction(spec); !s.ok()) return s;
     return DataSummary{(*raw)->train.count, (*raw)->train.sample_size()};
   }
   auto data = load_data(spec, seed);
@@ -333,10 +340,8 @@ Result<DataSplits> split_and_preprocess(Dataset train, std::optional<Dataset> te
                               " values but train samples have " +
                               std::to_string(train.sample_size()));
   }
+  if (Status s = check_validation_fraction(spec); !s.ok()) return s;
   const float fraction = spec.validation_fraction();
-  if (!(fraction >= 0.0f && fraction <= kMaxValidationFraction))
-    return invalid_argument("data.validation_fraction: " + format_number(fraction) +
-                            " is out of range [0, " + format_number(kMaxValidationFraction) + "]");
 
   DataSplits splits;
   split_validation(std::move(train), fraction, seed, splits);

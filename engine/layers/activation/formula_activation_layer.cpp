@@ -89,20 +89,22 @@ DerivativeFlatness FormulaActivationLayer::flatness(const dnnl::stream& stream) 
     plain_src_ = LayoutConversion(src, plain_desc(src.shape()), eng_);
     slopes_ = formula::ProgramRunner(formula_->slopes(), formula_->kernel(), count, 1);
     slope_values_.resize(static_cast<size_t>(count));
+    slope_inputs_.resize(static_cast<size_t>(formula_->slopes().inputs));
+    slope_outputs_.assign(formula_->slopes().outputs.size(), nullptr);  // df/dp: summed
+    slope_sums_.resize(slope_outputs_.size());
+    live_units_.resize(static_cast<size_t>(src.channels()));
   }
   plain_src_.run(stream);
-  std::vector<formula::InputBinding> inputs(static_cast<size_t>(formula_->slopes().inputs));
-  inputs[0].values = plain_src_.tensor().data();
-  bind_parameters(inputs);
-  std::vector<float*> outputs(formula_->slopes().outputs.size(), nullptr);
-  outputs[0] = slope_values_.data();
-  std::vector<double> sums(outputs.size());
-  slopes_.run(count, inputs, outputs, sums.data());
+  slope_inputs_[0].values = plain_src_.tensor().data();
+  bind_parameters(slope_inputs_);
+  slope_outputs_[0] = slope_values_.data();
+  slopes_.run(count, slope_inputs_, slope_outputs_, slope_sums_.data());
 
   const int64_t batch = src.batch();
   const int64_t units = src.channels();
   const int64_t positions = src.positions();
-  std::vector<bool> live(static_cast<size_t>(units), false);
+  std::vector<bool>& live = live_units_;
+  std::fill(live.begin(), live.end(), false);
   int64_t flat = 0;
   for (int64_t n = 0; n < batch; ++n) {
     for (int64_t u = 0; u < units; ++u) {

@@ -44,7 +44,8 @@ class FormulaActivationLayer : public Layer {
   void forward(const dnnl::stream& stream) override;
   void backward(const dnnl::stream& stream) override;
 
-  // Reads the current batch's input (diagnostics; allocates on first use only).
+  // Reads the current batch's input (diagnostics; its buffers are made on the
+  // first call, none after).
   DerivativeFlatness flatness(const dnnl::stream& stream) const;
 
  private:
@@ -69,6 +70,10 @@ class FormulaActivationLayer : public Layer {
   mutable LayoutConversion plain_src_;
   mutable formula::ProgramRunner slopes_;
   mutable std::vector<float> slope_values_;
+  mutable std::vector<formula::InputBinding> slope_inputs_;
+  mutable std::vector<float*> slope_outputs_;
+  mutable std::vector<double> slope_sums_;
+  mutable std::vector<bool> live_units_;
 };
 
 }  // namespace gradstream::engine
