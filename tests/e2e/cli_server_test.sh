@@ -38,7 +38,9 @@ wait "$server_pid" && status=0 || status=$?
 server_pid=
 [[ $status -eq 0 ]] || fail "server exited $status on SIGTERM"
 idle_exit_ms=$((($(date +%s%N) - started) / 1000000))
-((idle_exit_ms < 1000)) || fail "an idle server took ${idle_exit_ms} ms to exit on SIGTERM"
+# ~0.55 s here (AMD EPYC, idle); the bound leaves room for this VM's 2x swings
+# (1.13 s seen once under a parallel build) without hiding a real stall.
+((idle_exit_ms < 2500)) || fail "an idle server took ${idle_exit_ms} ms to exit on SIGTERM"
 
 # A port that accepts connections but never answers (a wrong address, a hung
 # proxy): the CLI gives up after its connect timeout, seconds, UNAVAILABLE.
