@@ -5,11 +5,13 @@
 #include <string>
 #include <utility>
 
+#include "engine/base/json_text.hpp"
 #include "engine/model/model_file.hpp"
 #include "engine/train/trainer.hpp"
 #include "server/job_manager.hpp"
 #include "server/job_manager_record.hpp"
 #include "server/job_observer.hpp"
+#include "server/log.hpp"
 
 namespace gradstream::server {
 
@@ -44,7 +46,14 @@ JobManager::Ending JobManager::run_job(JobRecord& job, DataLoader load) {
   try {
     auto trainer = engine::Trainer::create(spec, std::move(data).value());
     if (!trainer.ok()) return fail(trainer.status().message());
-    if (job.resuming) resume(job, **trainer);
+    if (job.resuming) {
+      const uint64_t step = resume(job, **trainer);
+      // Counted in the store before training goes on, and logged after that.
+      save_progress(job);
+      log_line("info", "job resumed",
+               ",\"job_id\":" + engine::json_quoted(job.job.id()) +
+                   ",\"from_step\":" + std::to_string(step));
+    }
     engine::RunControl control;
     control.cancel = &job.cancel;
     control.interrupt = &job.interrupt;

@@ -125,9 +125,6 @@ uint64_t JobManager::resume(JobRecord& job, engine::Trainer& trainer) {
   std::lock_guard lock(mutex_);
   job.job.set_resumes(job.job.resumes() + 1);
   job.job.set_resumed_from_step(step);
-  log_line("info", "job resumed",
-           ",\"job_id\":" + engine::json_quoted(job.job.id()) +
-               ",\"from_step\":" + std::to_string(step));
   return step;
 }
 
