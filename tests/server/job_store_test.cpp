@@ -271,6 +271,14 @@ TEST_F(JobStoreTest, CheckpointsKeepTheNewestAndSkipDamagedOnes) {
   ASSERT_EQ(kept->size(), 2U);
   EXPECT_EQ((*kept)[0].step, 40U);
   EXPECT_EQ((*kept)[0].bytes, "state at 40");
+  // A truncated one (a write cut short) too: the oldest is what is left.
+  exec("UPDATE checkpoints SET data = CAST('state a' AS BLOB) WHERE step = 40;");
+  kept = store->checkpoints("job-a", &damaged);
+  ASSERT_TRUE(kept.ok());
+  EXPECT_EQ(damaged, 2U);
+  ASSERT_EQ(kept->size(), 1U);
+  EXPECT_EQ((*kept)[0].step, 30U);
+  EXPECT_EQ((*kept)[0].bytes, "state at 30");
   auto loaded = store->load_all();
   ASSERT_TRUE(loaded.ok());
   EXPECT_EQ((*loaded)[0].events.size(), 5U);
