@@ -158,7 +158,10 @@ std::vector<v1::Job> JobManager::list_jobs(v1::JobState filter) const {
 engine::Result<v1::Job> JobManager::cancel_job(const std::string& id) {
   engine::Result<v1::Job> result = request_cancel(id);
   persist();  // a job cancelled while queued has ended
-  return result;
+  if (!result.ok()) return result;
+  // As it is now that the end (if any) is stored; forgotten meanwhile: as it was.
+  engine::Result<v1::Job> now = get_job(id);
+  return now.ok() ? now : result;
 }
 
 engine::Result<v1::Job> JobManager::request_cancel(const std::string& id) {
@@ -250,6 +253,7 @@ void JobManager::stop_jobs(ShutdownMode mode) {
     }
   }
   work_ready_.notify_all();
+  store_retry_.notify_all();
   persist();  // the jobs cancelled while queued
 }
 
@@ -259,7 +263,15 @@ void JobManager::worker_loop() {
     DataLoader load;
     {
       std::unique_lock lock(mutex_);
-      work_ready_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+      while (!stopping_ && queue_.empty()) {
+        if (unstored_ends_.empty()) {
+          work_ready_.wait(lock);
+        } else if (work_ready_.wait_for(lock, kMostStoreRetry) == std::cv_status::timeout) {
+          lock.unlock();
+          retry_unstored_ends();  // an idle worker retries the ends nobody waits for
+          lock.lock();
+        }
+      }
       // A stopping server starts nothing: what is still queued either was
       // cancelled or waits for the next server.
       if (stopping_) return;
@@ -285,6 +297,7 @@ void JobManager::worker_loop() {
     const Ending ending = run_job(*record, std::move(load));
     finish_run(*record, ending);
     persist();
+    wait_until_stored(*record);
     // Idle only once the end is stored and shown.
     std::lock_guard lock(mutex_);
     --running_;
@@ -388,8 +401,8 @@ void JobManager::forget_oldest_finished() {
 v1::Job JobManager::snapshot(const JobRecord& job, bool as_stored) const {
   v1::Job out = job.job;
   if (!as_stored && is_final(out.state()) && !job.log->closed()) {
-    // Ended, but not in the store yet: clients still see it running.
-    out.set_state(v1::RUNNING);
+    // Ended, but not in the store yet: clients still see it as before.
+    out.set_state(out.has_started() ? v1::RUNNING : v1::QUEUED);
     out.clear_reason();
     out.clear_finished();
   }
