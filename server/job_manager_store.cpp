@@ -35,7 +35,8 @@ void JobManager::queue_store_op(StoreOp::Kind kind, const JobRecord& job) {
 }
 
 void JobManager::note_store_result(const engine::Status& written) {
-  // The job lives on in memory; only a restart would lose it.
+  // The job lives on: a refused end is held and retried (persist), a refused
+  // checkpoint or progress is written anew by the next one.
   if (written.ok()) return;
   if (metrics_ != nullptr) metrics_->count_job_store_error();
   log_line("warning", "job store write failed",
@@ -107,7 +108,10 @@ void JobManager::retry_unstored_ends() {
       // A forget queued from here on is written after this save (both under
       // store_mutex_); one queued before has dropped the job already.
       std::lock_guard lock(mutex_);
-      if (!jobs_.contains(op.job.id())) continue;
+      if (!jobs_.contains(op.job.id())) {
+        op.log->interrupt();  // forgotten: its watchers hear NOT_FOUND when they return
+        continue;
+      }
     }
     if (write_store_op(op).ok()) {
       log_line("info", "job end stored", ",\"job_id\":" + engine::json_quoted(op.job.id()));
@@ -133,7 +137,8 @@ void JobManager::wait_until_stored(JobRecord& job) {
   for (;;) {
     {
       std::unique_lock lock(mutex_);
-      if (!unstored_end(job)) return;
+      // Stored, or forgotten (retention) before it could be.
+      if (!unstored_end(job) || !jobs_.contains(job.job.id())) return;
       if (stopping_) {
         // Given up: the store has the job RUNNING with its checkpoints, so
         // the next server resumes it and ends it with the same result.
