@@ -317,7 +317,8 @@ TEST_F(JobManagerStoreTest, AnEndTheFullStoreRefusesIsShownOnlyOnceStored) {
   auto errors = [&] {
     return testing::find_value(testing::parse_exposition(prometheus::TextSerializer().Serialize(
                                    metrics->registry().Collect())),
-                               "gradstream_job_store_errors_total");
+                               "gradstream_job_store_errors_total")
+        .value_or(0.0);
   };
   // Two refusals from here on: the end's save and a retry at least.
   const double before = errors();
