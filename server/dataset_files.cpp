@@ -8,6 +8,8 @@
 #include <random>
 #include <system_error>
 
+#include "server/data_dir_space.hpp"
+
 namespace gradstream::server::dataset_files {
 
 EvpContext new_sha256() {
@@ -44,9 +46,13 @@ std::string random_suffix() {
   return out;
 }
 
-engine::Status io_error(const std::string& what, const std::filesystem::path& path) {
-  return engine::internal_error("datasets: cannot " + what + " " + path.string() + ": " +
-                                std::strerror(errno));
+engine::Status write_error(const std::filesystem::path& data_dir, const std::filesystem::path& path,
+                           int error_number) {
+  if (is_out_of_space(error_number)) {
+    return data_dir_full(data_dir, "writing dataset file " + path.string());
+  }
+  return engine::internal_error("datasets: cannot write " + path.string() + ": " +
+                                std::strerror(error_number));
 }
 
 engine::Status read_exactly(const std::filesystem::path& path, char* dst, uint64_t size) {

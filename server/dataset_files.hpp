@@ -33,8 +33,11 @@ Digest finish_sha256(EVP_MD_CTX* ctx);
 std::string to_hex(const Digest& digest);
 // 16 random hex digits, for temporary directory names.
 std::string random_suffix();
-// internal_error "datasets: cannot <what> <path>: <errno text>".
-engine::Status io_error(const std::string& what, const std::filesystem::path& path);
+// A failed write of `path` (errno `error_number`): resource_exhausted naming
+// `data_dir` when its volume is full (data_dir_full), else internal_error
+// "datasets: cannot write <path>: <errno text>".
+engine::Status write_error(const std::filesystem::path& data_dir, const std::filesystem::path& path,
+                           int error_number);
 // Reads a whole file into `dst` (exactly `size` bytes), or data_loss naming it.
 engine::Status read_exactly(const std::filesystem::path& path, char* dst, uint64_t size);
 

@@ -137,6 +137,7 @@ engine::Result<std::unique_ptr<DatasetUpload>> DatasetStore::begin_upload(
   const fs::path dir = root_ / (std::string(kUploadDirPrefix) + random_suffix());
   std::error_code ec;
   if (!fs::create_directory(dir, ec) || ec) {
+    if (ec) return write_error(root_.parent_path(), dir, ec.value());
     return engine::internal_error("datasets: cannot create " + dir.string() + ": " +
                                   (ec ? ec.message() : std::string("it exists")));
   }

@@ -70,6 +70,13 @@ class DatasetStore {
   engine::Result<engine::Dataset> load(const std::string& id) const;
 
   const std::filesystem::path& root() const { return root_; }
+
+  // Uploads write their features and labels to `device` instead of their
+  // files (tests: /dev/full fails them with ENOSPC, as a full disk does). Set
+  // before any upload begins.
+  void write_content_to_for_test(std::filesystem::path device) {
+    content_device_ = std::move(device);
+  }
   int64_t max_dataset_bytes() const { return max_dataset_bytes_; }
 
  private:
@@ -82,6 +89,7 @@ class DatasetStore {
   const std::filesystem::path root_;
   const int64_t max_dataset_bytes_;
   const UploadedBytesCallback on_bytes_;
+  std::filesystem::path content_device_;  // empty: the upload's own files
 };
 
 // One upload: bytes are appended in any interleaving of features and labels,

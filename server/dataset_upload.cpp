@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
@@ -46,6 +47,7 @@ engine::Status for_each_element(std::string& carry, uint64_t& index, size_t widt
 // ---- DatasetUpload ---------------------------------------------------------
 
 struct DatasetUpload::Stream {
+  fs::path data_dir;  // named by an out-of-space error
   fs::path path;
   std::FILE* file = nullptr;
   EvpContext hash;
@@ -57,30 +59,35 @@ struct DatasetUpload::Stream {
     if (file != nullptr) std::fclose(file);
   }
 
-  engine::Status open(const fs::path& file_path) {
+  // `device`, when not empty, is written instead of `file_path` (tests: /dev/full).
+  engine::Status open(const fs::path& dir_of_data, const fs::path& file_path,
+                      const fs::path& device) {
+    data_dir = dir_of_data;
     path = file_path;
     hash = new_sha256();
     if (!hash) return engine::internal_error("datasets: cannot start a sha256 hash");
-    file = std::fopen(path.c_str(), "wb");
-    if (file == nullptr) return io_error("create", path);
+    file = std::fopen(device.empty() ? path.c_str() : device.c_str(), "wb");
+    if (file == nullptr) return write_error(data_dir, path, errno);
     return engine::ok_status();
   }
 
   engine::Status write(std::string_view bytes) {
     if (bytes.empty()) return engine::ok_status();
     if (std::fwrite(bytes.data(), 1, bytes.size(), file) != bytes.size())
-      return io_error("write", path);
+      return write_error(data_dir, path, errno);
     EVP_DigestUpdate(hash.get(), bytes.data(), bytes.size());
     received += bytes.size();
     return engine::ok_status();
   }
 
-  // Flushed to the disk before the rename, so a stored dataset is complete.
+  // Flushed to the disk before the rename, so a stored dataset is complete. A
+  // full disk shows here at the latest (stdio buffers the writes).
   engine::Status close() {
-    const bool ok = std::fflush(file) == 0 && ::fsync(fileno(file)) == 0;
-    const bool closed = std::fclose(file) == 0;
+    int error_number = 0;
+    if (std::fflush(file) != 0 || ::fsync(fileno(file)) != 0) error_number = errno;
+    if (std::fclose(file) != 0 && error_number == 0) error_number = errno;
     file = nullptr;
-    return ok && closed ? engine::ok_status() : io_error("write", path);
+    return error_number == 0 ? engine::ok_status() : write_error(data_dir, path, error_number);
   }
 };
 
@@ -100,8 +107,10 @@ DatasetUpload::~DatasetUpload() {
 engine::Status DatasetUpload::open_files() {
   features_ = std::make_unique<Stream>();
   labels_ = std::make_unique<Stream>();
-  if (engine::Status s = features_->open(dir_ / kFeaturesFile); !s.ok()) return s;
-  return labels_->open(dir_ / kLabelsFile);
+  const fs::path data_dir = store_.root_.parent_path();
+  const fs::path& device = store_.content_device_;
+  if (engine::Status s = features_->open(data_dir, dir_ / kFeaturesFile, device); !s.ok()) return s;
+  return labels_->open(data_dir, dir_ / kLabelsFile, device);
 }
 
 engine::Status DatasetUpload::append_features(std::string_view bytes) {
@@ -182,7 +191,7 @@ engine::Result<v1::Dataset> DatasetUpload::commit() {
   {
     std::ofstream out(dir_ / kHeaderFile, std::ios::binary);
     if (!header_.SerializeToOstream(&out) || !out.flush())
-      return io_error("write", dir_ / kHeaderFile);
+      return write_error(store_.root_.parent_path(), dir_ / kHeaderFile, errno);
   }
 
   EvpContext id_hash = new_sha256();

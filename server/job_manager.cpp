@@ -1,5 +1,6 @@
-// JobManager: queue, worker pool, cancellation and shutdown. Every job's log
-// ends the same way whatever happened: a done report, the final state, close.
+// JobManager: queue, cancellation and shutdown (the workers are in
+// job_manager_run.cpp). Every job's log ends the same way whatever happened:
+// a done report, the final state, close.
 #include "server/job_manager.hpp"
 
 #include <google/protobuf/util/time_util.h>
@@ -10,7 +11,6 @@
 #include <utility>
 
 #include "engine/base/parallel.hpp"
-#include "engine/core/run_record.hpp"
 #include "engine/spec/spec_defaults.hpp"
 #include "engine/spec/spec_validator.hpp"
 #include "server/job_manager_record.hpp"
@@ -158,7 +158,10 @@ std::vector<v1::Job> JobManager::list_jobs(v1::JobState filter) const {
 engine::Result<v1::Job> JobManager::cancel_job(const std::string& id) {
   engine::Result<v1::Job> result = request_cancel(id);
   persist();  // a job cancelled while queued has ended
-  return result;
+  if (!result.ok()) return result;
+  // As it is now that the end (if any) is stored; forgotten meanwhile: as it was.
+  engine::Result<v1::Job> now = get_job(id);
+  return now.ok() ? now : result;
 }
 
 engine::Result<v1::Job> JobManager::request_cancel(const std::string& id) {
@@ -225,6 +228,9 @@ void JobManager::shutdown(ShutdownMode mode) {
   for (std::thread& worker : workers_) {
     if (worker.joinable()) worker.join();
   }
+  // Ends still unstored go on after the restart; their watchers reconnect there.
+  std::lock_guard lock(mutex_);
+  for (const StoreOp& op : unstored_ends_) op.log->interrupt();
 }
 
 void JobManager::stop_jobs(ShutdownMode mode) {
@@ -250,75 +256,8 @@ void JobManager::stop_jobs(ShutdownMode mode) {
     }
   }
   work_ready_.notify_all();
+  store_retry_.notify_all();
   persist();  // the jobs cancelled while queued
-}
-
-void JobManager::worker_loop() {
-  for (;;) {
-    std::shared_ptr<JobRecord> record;
-    DataLoader load;
-    {
-      std::unique_lock lock(mutex_);
-      work_ready_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
-      // A stopping server starts nothing: what is still queued either was
-      // cancelled or waits for the next server.
-      if (stopping_) return;
-      record = queue_.front();
-      queue_.pop_front();
-      if (metrics_ != nullptr) metrics_->set_queue_length(queue_.size());
-      // The spec's threads and seed are explicit (with_defaults, thread budget).
-      *record->job.mutable_run() =
-          engine::describe_run(record->job.spec().threads(), record->job.spec().seed());
-      // A resuming job is RUNNING already, its RUNNING event in its log.
-      if (!record->resuming) {
-        if (metrics_ != nullptr) metrics_->job_state_changed(v1::QUEUED, v1::RUNNING);
-        record->job.set_state(v1::RUNNING);
-        *record->job.mutable_started() = TimeUtil::GetCurrentTime();
-        record->running_sequence = record->log->append(state_event(v1::RUNNING));
-      }
-      load = std::move(record->load);
-      ++running_;
-    }
-    // No lock while loading and training: the data, the trainer and everything
-    // they hold are gone by the time the job is marked finished, so wait_idle
-    // means memory freed.
-    const Ending ending = run_job(*record, std::move(load));
-    finish_run(*record, ending);
-    persist();
-    // Idle only once the end is stored and shown.
-    std::lock_guard lock(mutex_);
-    --running_;
-    idle_.notify_all();
-  }
-}
-
-void JobManager::finish_run(JobRecord& record, const Ending& ending) {
-  std::lock_guard lock(mutex_);
-  if (metrics_ != nullptr && ending.outcome == v1::DoneReport::FAILED &&
-      record.progress->non_finite_loss.load(std::memory_order_relaxed)) {
-    metrics_->count_nonfinite_loss();
-  }
-  switch (ending.outcome) {
-    case v1::DoneReport::INTERRUPTED:
-      // Checkpointed for the next server: still RUNNING, in the store too.
-      if (metrics_ != nullptr) metrics_->jobs().end_job(record.job.id());
-      record.log->interrupt();
-      return;
-    case v1::DoneReport::SUCCEEDED:
-      record.model = ending.model;
-      // DESIGN: every end has a reason, success included.
-      end_job(record, v1::SUCCEEDED,
-              "completed " + std::to_string(ending.epochs) + " epochs (" +
-                  std::to_string(ending.steps) + " steps)");
-      break;
-    case v1::DoneReport::CANCELLED:
-      end_job(record, v1::CANCELLED,
-              record.cancel_reason + " (stopped at step " + std::to_string(ending.steps) + ")");
-      break;
-    default:
-      end_job(record, v1::FAILED, ending.reason);
-  }
-  forget_oldest_finished();
 }
 
 std::string JobManager::new_job_id() {
@@ -388,8 +327,8 @@ void JobManager::forget_oldest_finished() {
 v1::Job JobManager::snapshot(const JobRecord& job, bool as_stored) const {
   v1::Job out = job.job;
   if (!as_stored && is_final(out.state()) && !job.log->closed()) {
-    // Ended, but not in the store yet: clients still see it running.
-    out.set_state(v1::RUNNING);
+    // Ended, but not in the store yet: clients still see it as before.
+    out.set_state(out.has_started() ? v1::RUNNING : v1::QUEUED);
     out.clear_reason();
     out.clear_finished();
   }

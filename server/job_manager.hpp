@@ -38,6 +38,10 @@ inline constexpr size_t kDefaultMaxFinishedJobs = 1000;
 // the Fashion-MNIST MLP (235k parameters, Adam) is ~2.8 MB written in one
 // SQLite transaction (bench/README.md has its cost, per machine).
 inline constexpr double kDefaultCheckpointSeconds = 30.0;
+// A job's end that the store refused (a full disk) is written again after
+// these delays, doubling from the first to the most.
+inline constexpr std::chrono::seconds kFirstStoreRetry{1};
+inline constexpr std::chrono::seconds kMostStoreRetry{5};
 
 // What shutdown does with RUNNING jobs.
 enum class ShutdownMode {
@@ -200,6 +204,18 @@ class JobManager {
   void save_progress(const JobRecord& job);
   // Counts and logs a failed store write.
   void note_store_result(const engine::Status& written);
+  // One queued write; a stored end is shown (its log released and closed).
+  engine::Status write_store_op(const StoreOp& op);
+  // Writes the ends the store refused before, in order; those it refuses
+  // again stay, unless their job was forgotten meanwhile. Without the
+  // manager's lock.
+  void retry_unstored_ends();
+  // The job's worker, after its end was queued and persist()ed: returns once
+  // the end is stored, retrying with backoff, or once the server is stopping
+  // (then the job stays RUNNING in the store and resumes after the restart).
+  void wait_until_stored(JobRecord& job);
+  // An end queued but not in the store yet. The caller holds mutex_.
+  bool unstored_end(const JobRecord& job) const;
   // A running job's checkpoint, with the events it covers, to the store; on
   // the job's worker, between steps.
   void save_checkpoint(JobRecord& job, const v1::TrainingCheckpoint& checkpoint);
@@ -228,6 +244,10 @@ class JobManager {
   bool stopping_ = false;
   std::mt19937_64 id_random_;
   std::deque<StoreOp> store_ops_;
+  // Ends the store refused, to write again (retry_unstored_ends); their logs
+  // stay held, so clients still see the job as before its end.
+  std::deque<StoreOp> unstored_ends_;
+  std::condition_variable store_retry_;  // a retry's wait, cut short by shutdown
 
   // Held while store_ops_ are written (taken before mutex_, never after), so
   // one job's writes reach the store in the order they were queued.

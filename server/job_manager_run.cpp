@@ -1,11 +1,15 @@
-// JobManager::run_job: one job's life on its worker thread, from loading its
-// data to its model file; every failure, thrown or returned, ends in an Ending.
+// JobManager's workers: the loop that takes jobs off the queue, and run_job,
+// one job's life on its worker thread from loading its data to its model
+// file (every failure, thrown or returned, ends in an Ending), and how it ended.
+#include <google/protobuf/util/time_util.h>
+
 #include <exception>
 #include <memory>
 #include <string>
 #include <utility>
 
 #include "engine/base/json_text.hpp"
+#include "engine/core/run_record.hpp"
 #include "engine/model/model_file.hpp"
 #include "engine/train/trainer.hpp"
 #include "server/job_manager.hpp"
@@ -14,6 +18,85 @@
 #include "server/log.hpp"
 
 namespace gradstream::server {
+
+using google::protobuf::util::TimeUtil;
+
+void JobManager::worker_loop() {
+  for (;;) {
+    std::shared_ptr<JobRecord> record;
+    DataLoader load;
+    {
+      std::unique_lock lock(mutex_);
+      while (!stopping_ && queue_.empty()) {
+        if (unstored_ends_.empty()) {
+          work_ready_.wait(lock);
+        } else if (work_ready_.wait_for(lock, kMostStoreRetry) == std::cv_status::timeout) {
+          lock.unlock();
+          retry_unstored_ends();  // an idle worker retries the ends nobody waits for
+          lock.lock();
+        }
+      }
+      // A stopping server starts nothing: what is still queued either was
+      // cancelled or waits for the next server.
+      if (stopping_) return;
+      record = queue_.front();
+      queue_.pop_front();
+      if (metrics_ != nullptr) metrics_->set_queue_length(queue_.size());
+      // The spec's threads and seed are explicit (with_defaults, thread budget).
+      *record->job.mutable_run() =
+          engine::describe_run(record->job.spec().threads(), record->job.spec().seed());
+      // A resuming job is RUNNING already, its RUNNING event in its log.
+      if (!record->resuming) {
+        if (metrics_ != nullptr) metrics_->job_state_changed(v1::QUEUED, v1::RUNNING);
+        record->job.set_state(v1::RUNNING);
+        *record->job.mutable_started() = TimeUtil::GetCurrentTime();
+        record->running_sequence = record->log->append(state_event(v1::RUNNING));
+      }
+      load = std::move(record->load);
+      ++running_;
+    }
+    // No lock while loading and training: the data, the trainer and everything
+    // they hold are gone by the time the job is marked finished, so wait_idle
+    // means memory freed.
+    const Ending ending = run_job(*record, std::move(load));
+    finish_run(*record, ending);
+    persist();
+    wait_until_stored(*record);
+    // Idle only once the end is stored and shown.
+    std::lock_guard lock(mutex_);
+    --running_;
+    idle_.notify_all();
+  }
+}
+
+void JobManager::finish_run(JobRecord& record, const Ending& ending) {
+  std::lock_guard lock(mutex_);
+  if (metrics_ != nullptr && ending.outcome == v1::DoneReport::FAILED &&
+      record.progress->non_finite_loss.load(std::memory_order_relaxed)) {
+    metrics_->count_nonfinite_loss();
+  }
+  switch (ending.outcome) {
+    case v1::DoneReport::INTERRUPTED:
+      // Checkpointed for the next server: still RUNNING, in the store too.
+      if (metrics_ != nullptr) metrics_->jobs().end_job(record.job.id());
+      record.log->interrupt();
+      return;
+    case v1::DoneReport::SUCCEEDED:
+      record.model = ending.model;
+      // DESIGN: every end has a reason, success included.
+      end_job(record, v1::SUCCEEDED,
+              "completed " + std::to_string(ending.epochs) + " epochs (" +
+                  std::to_string(ending.steps) + " steps)");
+      break;
+    case v1::DoneReport::CANCELLED:
+      end_job(record, v1::CANCELLED,
+              record.cancel_reason + " (stopped at step " + std::to_string(ending.steps) + ")");
+      break;
+    default:
+      end_job(record, v1::FAILED, ending.reason);
+  }
+  forget_oldest_finished();
+}
 
 JobManager::Ending JobManager::run_job(JobRecord& job, DataLoader load) {
   // The spec is read without the lock: it is written only before the job is queued.

@@ -35,7 +35,8 @@ void JobManager::queue_store_op(StoreOp::Kind kind, const JobRecord& job) {
 }
 
 void JobManager::note_store_result(const engine::Status& written) {
-  // The job lives on in memory; only a restart would lose it.
+  // The job lives on: a refused end is held and retried (persist), a refused
+  // checkpoint or progress is written anew by the next one.
   if (written.ok()) return;
   if (metrics_ != nullptr) metrics_->count_job_store_error();
   log_line("warning", "job store write failed",
@@ -66,20 +67,91 @@ void JobManager::persist() {
       op = std::move(store_ops_.front());
       store_ops_.pop_front();
     }
-    engine::Status written;
-    if (op.kind == StoreOp::Kind::kForget) {
-      written = store_->forget(op.job.id());
-    } else {
-      // Read now, without the manager's lock; held events (a job's end) included.
-      const bool ended = is_final(op.job.state());
-      StoredJob stored{std::move(op.job), std::move(op.idempotency_key), op.log->read_all(),
-                       std::move(op.model)};
-      written = op.kind == StoreOp::Kind::kSave ? store_->save(stored) : store_->insert_new(stored);
-      // Shown now that it is stored (or, if the write failed, anyway: the job
-      // lives on in memory, and the failure is counted and logged).
-      if (ended) op.log->release_and_close();
+    if (write_store_op(op).ok() || op.kind != StoreOp::Kind::kSave || !is_final(op.job.state())) {
+      continue;
     }
-    note_store_result(written);
+    // What a client was told is never taken back, so it is not told yet: the
+    // end stays held (the job RUNNING to clients) until a retry stores it.
+    log_line("warning", "job end not stored; retrying",
+             ",\"job_id\":" + engine::json_quoted(op.job.id()));
+    std::lock_guard lock(mutex_);
+    unstored_ends_.push_back(std::move(op));
+    work_ready_.notify_all();  // idle workers start retrying
+  }
+}
+
+engine::Status JobManager::write_store_op(const StoreOp& op) {
+  engine::Status written;
+  if (op.kind == StoreOp::Kind::kForget) {
+    written = store_->forget(op.job.id());
+  } else {
+    // Read now, without the manager's lock; held events (a job's end) included.
+    StoredJob stored{op.job, op.idempotency_key, op.log->read_all(), op.model};
+    written = op.kind == StoreOp::Kind::kSave ? store_->save(stored) : store_->insert_new(stored);
+    // Shown now that it is stored.
+    if (written.ok() && is_final(op.job.state())) op.log->release_and_close();
+  }
+  note_store_result(written);
+  return written;
+}
+
+void JobManager::retry_unstored_ends() {
+  std::lock_guard store_lock(store_mutex_);
+  std::deque<StoreOp> ends;
+  {
+    std::lock_guard lock(mutex_);
+    ends.swap(unstored_ends_);
+  }
+  std::deque<StoreOp> refused;
+  for (StoreOp& op : ends) {
+    {
+      // A forget queued from here on is written after this save (both under
+      // store_mutex_); one queued before has dropped the job already.
+      std::lock_guard lock(mutex_);
+      if (!jobs_.contains(op.job.id())) {
+        op.log->interrupt();  // forgotten: its watchers hear NOT_FOUND when they return
+        continue;
+      }
+    }
+    if (write_store_op(op).ok()) {
+      log_line("info", "job end stored", ",\"job_id\":" + engine::json_quoted(op.job.id()));
+    } else {
+      refused.push_back(std::move(op));
+    }
+  }
+  std::lock_guard lock(mutex_);
+  // Only persist() adds to unstored_ends_, under store_mutex_: nothing came meanwhile.
+  unstored_ends_ = std::move(refused);
+}
+
+bool JobManager::unstored_end(const JobRecord& job) const {
+  return store_ != nullptr && is_final(job.job.state()) && !job.log->closed();
+}
+
+void JobManager::wait_until_stored(JobRecord& job) {
+  // DESIGN: the retry keeps the job's worker slot. A full disk blocks new
+  // work anyway (its rows and checkpoints could not be stored either), and
+  // wait_idle() keeps meaning "every end stored and shown". Ends of jobs that
+  // never ran (cancelled while queued) are retried by idle workers.
+  std::chrono::seconds delay = kFirstStoreRetry;
+  for (;;) {
+    {
+      std::unique_lock lock(mutex_);
+      // Stored, or forgotten (retention) before it could be.
+      if (!unstored_end(job) || !jobs_.contains(job.job.id())) return;
+      if (stopping_) {
+        // Given up: the store has the job RUNNING with its checkpoints, so
+        // the next server resumes it and ends it with the same result.
+        // Watchers reconnect to that server.
+        job.log->interrupt();
+        log_line("warning", "job end not stored before shutdown; it resumes after the restart",
+                 ",\"job_id\":" + engine::json_quoted(job.job.id()));
+        return;
+      }
+      store_retry_.wait_for(lock, delay, [&] { return stopping_; });
+    }
+    retry_unstored_ends();  // once more after a shutdown began, then give up
+    delay = std::min(delay * 2, kMostStoreRetry);
   }
 }
 

@@ -10,6 +10,7 @@
 #include <system_error>
 #include <utility>
 
+#include "server/data_dir_space.hpp"
 #include "server/sqlite_statement.hpp"
 
 namespace gradstream::server {
@@ -102,8 +103,22 @@ engine::Result<std::unique_ptr<JobStore>> JobStore::open(const std::string& data
 JobStore::~JobStore() { sqlite3_close(db_); }
 
 engine::Status JobStore::error(const std::string& doing) const {
+  // SQLite says SQLITE_FULL for ENOSPC on its own writes; a quota (EDQUOT)
+  // comes through as an I/O error with the system's errno.
+  if (sqlite3_errcode(db_) == SQLITE_FULL || is_out_of_space(sqlite3_system_errno(db_))) {
+    return data_dir_full(std::filesystem::path(path_).parent_path(),
+                         "job store " + path_ + ": " + doing);
+  }
   return engine::failed_precondition("job store " + path_ + ": " + doing + ": " +
                                      sqlite3_errmsg(db_));
+}
+
+uint64_t JobStore::set_max_page_count(uint64_t pages) {
+  std::lock_guard lock(mutex_);
+  const std::string sql = "PRAGMA max_page_count = " + std::to_string(pages);
+  Statement statement(db_, sql.c_str());
+  if (!statement.ok() || sqlite3_step(statement.get()) != SQLITE_ROW) return 0;
+  return static_cast<uint64_t>(sqlite3_column_int64(statement.get(), 0));
 }
 
 engine::Status JobStore::insert_new(const StoredJob& job) {
@@ -114,12 +129,13 @@ engine::Status JobStore::insert_new(const StoredJob& job) {
 engine::Status JobStore::save(const StoredJob& job) {
   std::lock_guard lock(mutex_);
   return transaction("saving job " + job.job.id(), [&] {
-    if (engine::Status s = write(job, true); !s.ok()) return s;
+    // The checkpoints go first: on a nearly full disk their pages take the
+    // row and its model.
     const v1::JobState state = job.job.state();
     if (state == v1::SUCCEEDED || state == v1::FAILED || state == v1::CANCELLED) {
-      return delete_rows("checkpoints", job.job.id());
+      if (engine::Status s = delete_rows("checkpoints", job.job.id()); !s.ok()) return s;
     }
-    return engine::ok_status();
+    return write(job, true);
   });
 }
 

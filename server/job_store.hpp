@@ -8,7 +8,9 @@
 //   checkpoints  a running job's newest kKeptCheckpoints checkpoints, each
 //                with the sha256 of its bytes and the last event it covers
 // Each write is one transaction, so a kill at any moment leaves the store as
-// it was before the write or after it. The JobManager writes a row when a job
+// it was before the write or after it, and so does a write refused for lack of
+// space: it fails whole (resource_exhausted naming the data dir, see
+// data_dir_space.hpp) and the store reads as before it. The JobManager writes a row when a job
 // is queued, its Job message after each epoch, checkpoints while it runs, the
 // whole row when it ends, and deletes everything of a job it forgets.
 #pragma once
@@ -90,6 +92,11 @@ class JobStore {
   engine::Result<std::vector<StoredJob>> load_all() const;
 
   const std::string& path() const { return path_; }
+
+  // Caps the database at `pages` pages (never below its current size, so 1
+  // freezes it as it is): writes that need more fail as on a full disk
+  // (SQLITE_FULL). For tests; returns the cap now in force, 0 on error.
+  uint64_t set_max_page_count(uint64_t pages);
 
  private:
   JobStore(sqlite3* db, std::string path) : db_(db), path_(std::move(path)) {}

@@ -33,6 +33,7 @@ ServerMetricsOptions server_metrics_options(const ServerConfig& config) {
   options.address = config.metrics_address;
   options.jobs.retention = std::chrono::seconds(config.metrics_job_retention_seconds);
   options.jobs.max_jobs = static_cast<size_t>(config.metrics_max_jobs);
+  options.data_dir = config.data_dir;
   return options;
 }
 

@@ -37,17 +37,19 @@ const char* state_label(v1::JobState state) {
 }
 
 // Registered before the registry: a scrape first removes the series of
-// expired jobs, and adds no series itself.
+// expired jobs and measures the data dir, and adds no series itself.
 class ScrapeHook : public prometheus::Collectable {
  public:
-  explicit ScrapeHook(JobMetrics& jobs) : jobs_(jobs) {}
+  ScrapeHook(JobMetrics& jobs, DataDirMetrics* data_dir) : jobs_(jobs), data_dir_(data_dir) {}
   std::vector<prometheus::MetricFamily> Collect() const override {
     jobs_.remove_expired();
+    if (data_dir_ != nullptr) data_dir_->update();
     return {};
   }
 
  private:
   JobMetrics& jobs_;
+  DataDirMetrics* data_dir_;  // may be null
 };
 
 }  // namespace
@@ -95,7 +97,10 @@ ServerMetrics::ServerMetrics(const ServerMetricsOptions& options, JobMetrics::Cl
                             .Name("gradstream_job_store_errors_total")
                             .Help("Job store writes that failed (disk full, read-only volume)")
                             .Register(*registry_)
-                            .Add({})) {
+                            .Add({})),
+      data_dir_(options.data_dir.empty()
+                    ? nullptr
+                    : std::make_unique<DataDirMetrics>(*registry_, options.data_dir)) {
   auto& by_state = prometheus::BuildGauge()
                        .Name("gradstream_jobs")
                        .Help("Jobs the server holds, by state")
@@ -126,7 +131,7 @@ engine::Status ServerMetrics::serve() {
   }
   const std::vector<int> ports = exposer_->GetListeningPorts();
   port_ = ports.empty() ? 0 : ports.front();
-  scrape_hook_ = std::make_shared<ScrapeHook>(jobs_);
+  scrape_hook_ = std::make_shared<ScrapeHook>(jobs_, data_dir_.get());
   exposer_->RegisterCollectable(scrape_hook_);
   exposer_->RegisterCollectable(registry_);
   return engine::ok_status();

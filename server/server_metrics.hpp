@@ -19,6 +19,7 @@
 
 #include "engine/base/status.hpp"
 #include "gradstream/v1/trainer.pb.h"
+#include "server/data_dir_metrics.hpp"
 #include "server/job_metrics.hpp"
 
 namespace gradstream::server {
@@ -32,6 +33,8 @@ struct ServerMetricsOptions {
   // still kept, bounded as usual).
   std::string address;
   JobMetricsOptions jobs;
+  // The data directory whose usage is on /metrics (DataDirMetrics); empty: none.
+  std::string data_dir;
 };
 
 // Thread-safe: every member is a prometheus-cpp metric (atomic updates) or
@@ -103,8 +106,10 @@ class ServerMetrics {
   prometheus::Counter& uploaded_bytes_;
   prometheus::Counter& nonfinite_loss_;
   prometheus::Counter& job_store_errors_;
+  std::unique_ptr<DataDirMetrics> data_dir_;  // null without a data dir
 
-  // At each scrape, before the registry is read: removes expired jobs' series.
+  // At each scrape, before the registry is read: removes expired jobs' series
+  // and measures the data dir.
   std::shared_ptr<prometheus::Collectable> scrape_hook_;
   std::unique_ptr<prometheus::Exposer> exposer_;
   int port_ = 0;

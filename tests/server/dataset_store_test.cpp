@@ -1,7 +1,7 @@
 // DatasetStore and DatasetUpload: round trips (float32 and uint8), content
 // addressing (same content, same id; header changes the id; the name does
 // not), restart, every malformed header and body with its named error, size
-// limits, and that a failed upload leaves nothing behind.
+// limits, and that a failed upload (a full disk included) leaves nothing behind.
 #include "server/dataset_store.hpp"
 
 #include <gtest/gtest.h>
@@ -322,6 +322,25 @@ TEST_F(DatasetStoreTest, UploadedBytesAreReportedToTheHook) {
       upload(*store_, header(v1::FLOAT32, {2}, 3, 2), float_bytes(features_), label_bytes(labels_));
   ASSERT_TRUE(stored.ok());
   EXPECT_EQ(total, stored->bytes());
+}
+
+// A full disk (/dev/full answers every write with ENOSPC): the upload fails
+// as resource_exhausted naming the data dir, and leaves no file behind.
+TEST_F(DatasetStoreTest, AFullDiskIsResourceExhaustedAndLeavesNothing) {
+  store_->write_content_to_for_test("/dev/full");
+  // Large (1 MB of features) and small (3 samples, only written at commit).
+  for (const uint64_t count : {uint64_t{131072}, uint64_t{3}}) {
+    const std::string features = float_bytes(std::vector<float>(count * 2, 0.5f));
+    auto stored = upload(*store_, header(v1::FLOAT32, {2}, count, 2), features,
+                         label_bytes(std::vector<int32_t>(count, 1)));
+    ASSERT_FALSE(stored.ok()) << count;
+    EXPECT_EQ(stored.status().code(), engine::StatusCode::kResourceExhausted) << count;
+    EXPECT_TRUE(stored.status().message().starts_with("data dir " + data_dir_.string() +
+                                                      " is full: writing dataset file " +
+                                                      (data_dir_ / kDatasetsSubdir).string()))
+        << stored.status().message();
+    EXPECT_TRUE(entries().empty()) << count;
+  }
 }
 
 }  // namespace

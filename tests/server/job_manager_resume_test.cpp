@@ -161,5 +161,74 @@ TEST_F(JobManagerResumeTest, ADamagedNewestCheckpointFallsBackToTheOneBefore) {
   EXPECT_EQ(step_losses(*manager.event_log(id)), reference_losses_);
 }
 
+// A store that refuses every write from some point on (a full disk): the
+// job's later checkpoints fail and it trains on; its end is not stored, so it
+// stays RUNNING; a shutdown then leaves it RUNNING in the store with its last
+// good checkpoint, and the next server resumes it from there and ends it
+// exactly as an uninterrupted run.
+TEST_F(JobManagerResumeTest, AnEndUnstoredAtShutdownResumesFromTheLastGoodCheckpoint) {
+  // Long enough (60 epochs of 32 steps) that the store fails well before the end.
+  const v1::TrainingSpec long_run = spec(60, 8);
+  std::string reference_model;
+  std::map<uint64_t, float> reference_losses;
+  {
+    JobManager manager;
+    auto created = manager.create_job(long_run, "", long_loader());
+    ASSERT_TRUE(created.ok());
+    ASSERT_TRUE(manager.wait_idle(kTimeout));
+    reference_model = *manager.model_bytes(created->id());
+    reference_losses = step_losses(*manager.event_log(created->id()));
+  }
+  std::string id;
+  uint64_t good_step = 0;
+  {
+    auto store = open_store();
+    JobManager manager(JobManagerOptions{.checkpoint_every_seconds = 0.002}, nullptr, store.get());
+    auto created = manager.create_job(long_run, "", long_loader());
+    ASSERT_TRUE(created.ok());
+    id = created->id();
+    ASSERT_TRUE(eventually([&] { return !store->checkpoints(id)->empty(); }));
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open((dir_ / kJobStoreFile).c_str(), &db), SQLITE_OK);
+    sqlite3_busy_timeout(db, 5000);  // a checkpoint may be writing
+    for (const char* table : {"checkpoints", "jobs"}) {
+      const std::string sql = std::string("CREATE TRIGGER full_") + table + " BEFORE INSERT ON " +
+                              table +
+                              " BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END;";
+      ASSERT_EQ(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr), SQLITE_OK);
+    }
+    good_step = (*store->checkpoints(id))[0].step;
+    std::shared_ptr<EventLog> log = manager.event_log(id);
+    // Trained on to its end, which is held.
+    ASSERT_TRUE(eventually([&] { return log->size() > log->last_sequence(); }));
+    EXPECT_EQ(last_reported_step(*log), 60U * 32U);
+    EXPECT_LT(good_step, 60U * 32U);
+    EXPECT_EQ((*store->checkpoints(id))[0].step, good_step);
+    EXPECT_EQ(state_of(manager, id), v1::RUNNING);
+    manager.shutdown(ShutdownMode::kInterrupt);
+    EXPECT_TRUE(log->interrupted());
+    EXPECT_FALSE(log->closed());
+    EXPECT_EQ(state_of(manager, id), v1::RUNNING);
+    ASSERT_EQ(sqlite3_exec(db, "DROP TRIGGER full_checkpoints; DROP TRIGGER full_jobs;", nullptr,
+                           nullptr, nullptr),
+              SQLITE_OK);
+    sqlite3_close(db);
+  }
+  auto store = open_store();
+  auto rows = store->load_all();
+  ASSERT_TRUE(rows.ok());
+  ASSERT_EQ(rows->size(), 1U);
+  EXPECT_EQ((*rows)[0].job.state(), v1::RUNNING);
+  JobManager manager(JobManagerOptions{}, nullptr, store.get());
+  manager.restore(std::move(rows).value(), [](const v1::TrainingSpec&) { return long_loader(); });
+  ASSERT_TRUE(manager.wait_idle(kTimeout));
+  auto job = manager.get_job(id);
+  ASSERT_TRUE(job.ok());
+  EXPECT_EQ(job->state(), v1::SUCCEEDED) << job->reason();
+  EXPECT_EQ(job->resumed_from_step(), good_step);
+  EXPECT_EQ(*manager.model_bytes(id), reference_model);
+  EXPECT_EQ(step_losses(*manager.event_log(id)), reference_losses);
+}
+
 }  // namespace
 }  // namespace gradstream::server

@@ -3,7 +3,8 @@
 // server left QUEUED or RUNNING come back FAILED and are saved so; retention
 // applies to restored jobs and deletes their rows; cancelled and forgotten
 // jobs reach the store; a running job's progress is saved each epoch; a
-// failing write is counted and loses no job.
+// job's end the store refuses (a full disk, any error) is shown only once a
+// retry has stored it.
 #include <google/protobuf/util/message_differencer.h>
 #include <gtest/gtest.h>
 #include <prometheus/text_serializer.h>
@@ -297,31 +298,72 @@ TEST_F(JobManagerStoreTest, RestoredJobsAreHeldNotCountedAsFinishedAgain) {
   }
 }
 
-TEST_F(JobManagerStoreTest, AFailingWriteIsCountedAndTheJobStillRuns) {
-  // Every write refused, as on a full disk: through a trigger on the file.
-  sqlite3* db = nullptr;
-  ASSERT_EQ(sqlite3_open((dir_ / kJobStoreFile).c_str(), &db), SQLITE_OK);
-  ASSERT_EQ(sqlite3_exec(db,
-                         "CREATE TRIGGER full_disk BEFORE INSERT ON jobs "
-                         "BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END;",
-                         nullptr, nullptr, nullptr),
-            SQLITE_OK);
-  sqlite3_close(db);
+// A full disk when a job ends: nothing of its end is shown (GetJob says
+// RUNNING, watchers see no done event) while the manager retries the save,
+// counting each failure; once space returns the end is stored, then shown.
+TEST_F(JobManagerStoreTest, AnEndTheFullStoreRefusesIsShownOnlyOnceStored) {
+  v1::TrainingSpec wide = spec(2);
+  // ~3k parameters: the model alone needs pages the frozen file does not have.
+  wide.mutable_model()->mutable_layers(0)->mutable_dense()->set_units(1024);
+  ASSERT_GT(store_->set_max_page_count(1), 0U);
   auto metrics = ServerMetrics::create(ServerMetricsOptions{});
   JobManager manager(JobManagerOptions{}, metrics.get(), store_.get());
+  auto created = manager.create_job(wide, "", loader());
+  ASSERT_TRUE(created.ok()) << created.status().message();
+  const std::string id = created->id();
+  std::shared_ptr<EventLog> log = manager.event_log(id);
+  // Ended: the done report and final state are in the log, held.
+  ASSERT_TRUE(eventually([&] { return log->size() > log->last_sequence(); }));
+  auto errors = [&] {
+    return testing::find_value(testing::parse_exposition(prometheus::TextSerializer().Serialize(
+                                   metrics->registry().Collect())),
+                               "gradstream_job_store_errors_total")
+        .value_or(0.0);
+  };
+  // Two refusals from here on: the end's save and a retry at least.
+  const double before = errors();
+  ASSERT_TRUE(eventually([&] { return errors() >= before + 2.0; }));
+  EXPECT_EQ(state_of(manager, id), v1::RUNNING);
+  EXPECT_FALSE(log->closed());
+  for (const v1::TrainingEvent& e : all_events(*log)) EXPECT_FALSE(e.has_done());
+  EXPECT_FALSE(manager.model_bytes(id).ok());
+  EXPECT_FALSE(manager.wait_idle(std::chrono::milliseconds(10)));  // its worker retries
+  for (const StoredJob& row : rows()) EXPECT_NE(row.job.state(), v1::SUCCEEDED);
+
+  ASSERT_GT(store_->set_max_page_count(1U << 30), 1000U);  // space again
+  ASSERT_TRUE(manager.wait_idle(kTimeout));
+  EXPECT_EQ(state_of(manager, id), v1::SUCCEEDED);
+  expect_ending(*log, v1::DoneReport::SUCCEEDED, v1::SUCCEEDED);
+  const std::vector<StoredJob> stored = rows();
+  ASSERT_EQ(stored.size(), 1U);
+  EXPECT_EQ(stored[0].job.state(), v1::SUCCEEDED);
+  ASSERT_NE(stored[0].model, nullptr);
+  EXPECT_EQ(*stored[0].model, *manager.model_bytes(id));
+  EXPECT_EQ(stored[0].events.size(), log->size());
+}
+
+// Any store error (here a trigger refusing every insert) is held the same way.
+TEST_F(JobManagerStoreTest, ARefusedEndIsRetriedUntilTheStoreTakesIt) {
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open((dir_ / kJobStoreFile).c_str(), &db), SQLITE_OK);
+  auto exec = [&](const char* sql) {
+    ASSERT_EQ(sqlite3_exec(db, sql, nullptr, nullptr, nullptr), SQLITE_OK) << sql;
+  };
+  exec("CREATE TRIGGER refuse BEFORE INSERT ON jobs BEGIN SELECT RAISE(ABORT, 'refused'); END;");
+  JobManager manager(JobManagerOptions{}, nullptr, store_.get());
   auto created = manager.create_job(spec(2), "", loader());
   ASSERT_TRUE(created.ok()) << created.status().message();
-  ASSERT_TRUE(manager.wait_idle(kTimeout));
-  auto job = manager.get_job(created->id());
-  ASSERT_TRUE(job.ok());
-  EXPECT_EQ(job->state(), v1::SUCCEEDED) << job->reason();
-  EXPECT_TRUE(manager.model_bytes(created->id()).ok());
-  manager.shutdown(/*cancel_running=*/true);  // the worker's last write is made
+  std::shared_ptr<EventLog> log = manager.event_log(created->id());
+  ASSERT_TRUE(eventually([&] { return log->size() > log->last_sequence(); }));
+  EXPECT_FALSE(manager.wait_idle(std::chrono::milliseconds(1500)));  // a retry refused too
+  EXPECT_EQ(state_of(manager, created->id()), v1::RUNNING);
   EXPECT_TRUE(rows().empty());
-  const auto samples = testing::parse_exposition(
-      prometheus::TextSerializer().Serialize(metrics->registry().Collect()));
-  // The insert when queued and the save when it ended.
-  EXPECT_EQ(testing::find_value(samples, "gradstream_job_store_errors_total"), 2.0);
+  exec("DROP TRIGGER refuse;");
+  sqlite3_close(db);
+  ASSERT_TRUE(manager.wait_idle(kTimeout));
+  EXPECT_EQ(state_of(manager, created->id()), v1::SUCCEEDED);
+  ASSERT_EQ(rows().size(), 1U);
+  EXPECT_EQ(rows()[0].job.state(), v1::SUCCEEDED);
 }
 
 // What a client was told is never taken back: when a watcher first sees a

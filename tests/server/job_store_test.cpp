@@ -4,7 +4,8 @@
 // added once each and read in order; checkpoints keep the newest few and skip
 // damaged ones; forget deletes everything of a job; a foreign SQLite file, a
 // file that is not SQLite and a damaged row or event are refused with errors
-// naming the file or the job.
+// naming the file or the job; a write on a full store is resource_exhausted
+// and changes nothing.
 #include "server/job_store.hpp"
 
 #include <gtest/gtest.h>
@@ -300,6 +301,48 @@ TEST_F(JobStoreTest, CheckpointsKeepTheNewestAndSkipDamagedOnes) {
   loaded = store->load_all();
   ASSERT_TRUE(loaded.ok());
   EXPECT_EQ((*loaded)[0].events.size(), 1U);  // no event of the forgotten job came back
+}
+
+// A full disk, simulated by capping the file at its size: every write that
+// needs more space fails whole as resource_exhausted naming the data dir,
+// and the store reads exactly as before it; once space returns, writes go on.
+TEST_F(JobStoreTest, AWriteOnAFullStoreIsResourceExhaustedAndChangesNothing) {
+  auto store = open();
+  ASSERT_TRUE(store);
+  ASSERT_TRUE(store->save(stored_job("job-a", v1::RUNNING, 3)).ok());
+  ASSERT_TRUE(store->save_checkpoint("job-a", {30, 3, "state at 30"}, {}).ok());
+  ASSERT_GT(store->set_max_page_count(1), 0U);  // frozen at its size
+
+  const std::string model(1 << 20, 'm');  // needs 256 pages more than there are
+  const std::vector<engine::Status> refused = {
+      store->save(stored_job("job-a", v1::SUCCEEDED, 40, model)),
+      store->save_checkpoint("job-a", {40, 3, std::string(1 << 20, 'c')}, {}),
+      store->insert_new(stored_job("job-b", v1::QUEUED, 1, model))};
+  for (const engine::Status& s : refused) {
+    EXPECT_EQ(s.code(), engine::StatusCode::kResourceExhausted) << s.message();
+    EXPECT_NE(s.message().find("data dir " + dir_.string() + " is full: job store "),
+              std::string::npos)
+        << s.message();
+  }
+  auto loaded = store->load_all();
+  ASSERT_TRUE(loaded.ok()) << loaded.status().message();
+  ASSERT_EQ(loaded->size(), 1U);
+  EXPECT_EQ((*loaded)[0].job.state(), v1::RUNNING);
+  EXPECT_EQ((*loaded)[0].events.size(), 3U);
+  EXPECT_EQ((*loaded)[0].model, nullptr);
+  auto kept = store->checkpoints("job-a");
+  ASSERT_TRUE(kept.ok());
+  ASSERT_EQ(kept->size(), 1U);  // the final save's drop of checkpoints was rolled back too
+  EXPECT_EQ((*kept)[0].bytes, "state at 30");
+
+  ASSERT_GT(store->set_max_page_count(1U << 30), 1000U);  // space again
+  ASSERT_TRUE(store->save(stored_job("job-a", v1::SUCCEEDED, 40, model)).ok());
+  loaded = store->load_all();
+  ASSERT_TRUE(loaded.ok());
+  EXPECT_EQ((*loaded)[0].job.state(), v1::SUCCEEDED);
+  EXPECT_EQ((*loaded)[0].events.size(), 40U);
+  ASSERT_NE((*loaded)[0].model, nullptr);
+  EXPECT_EQ(*(*loaded)[0].model, model);
 }
 
 }  // namespace

@@ -10,11 +10,15 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <filesystem>
+#include <fstream>
 #include <string>
 #include <thread>
 
 #include "engine/io/spec_io.hpp"
 #include "gradstream/v1/trainer.grpc.pb.h"
+#include "server/dataset_store.hpp"
+#include "server/job_store.hpp"
 #include "server/server.hpp"
 #include "tests/server/prometheus_text.hpp"
 #include "tests/server/trainer_service_fixture.hpp"
@@ -23,6 +27,7 @@
 namespace gradstream::server {
 namespace {
 
+namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 using testing::find_value;
 using testing::http_get_metrics;
@@ -114,6 +119,32 @@ TEST_F(ServerMetricsTest, MetricsAreServedOnTheFreePortItPicked) {
   const auto s = scrape();
   EXPECT_EQ(find_value(s, "gradstream_jobs", {{"state", "queued"}}), 0.0);
   EXPECT_EQ(find_value(s, "gradstream_uploaded_bytes_total"), 0.0);
+}
+
+TEST_F(ServerMetricsTest, TheDataDirsUsageIsMeasuredAtEachScrape) {
+  const fs::path data_dir = scratch_.file("data");
+  auto samples = scrape();
+  const auto store_bytes = find_value(samples, "gradstream_data_dir_job_store_bytes");
+  ASSERT_TRUE(store_bytes.has_value());
+  // The store's files exist from the start (its schema written).
+  uintmax_t on_disk = 0;
+  for (const char* suffix : {"", "-wal", "-shm"}) {
+    std::error_code ec;
+    const uintmax_t size = fs::file_size(data_dir / (std::string(kJobStoreFile) + suffix), ec);
+    if (!ec) on_disk += size;
+  }
+  EXPECT_GT(*store_bytes, 0.0);
+  EXPECT_EQ(*store_bytes, static_cast<double>(on_disk));
+  EXPECT_EQ(find_value(samples, "gradstream_data_dir_dataset_bytes"), 0.0);
+  const auto free_bytes = find_value(samples, "gradstream_data_dir_free_bytes");
+  ASSERT_TRUE(free_bytes.has_value());
+  EXPECT_GT(*free_bytes, 0.0);
+  // A dataset's files appear at the next scrape.
+  {
+    std::ofstream out(data_dir / kDatasetsSubdir / "features.bin", std::ios::binary);
+    out << std::string(1234, 'x');
+  }
+  EXPECT_EQ(find_value(scrape(), "gradstream_data_dir_dataset_bytes"), 1234.0);
 }
 
 TEST_F(ServerMetricsTest, InterceptorCountsRpcsByMethodAndStatusCode) {
