@@ -72,9 +72,11 @@ void JobManager::persist() {
     } else {
       // Read now, without the manager's lock; held events (a job's end) included.
       const bool ended = is_final(op.job.state());
+      const std::string id = op.job.id();
       StoredJob stored{std::move(op.job), std::move(op.idempotency_key), op.log->read_all(),
-                       std::move(op.model)};
+                       op.model};
       written = op.kind == StoreOp::Kind::kSave ? store_->save(stored) : store_->insert_new(stored);
+      if (written.ok() && op.model != nullptr) drop_stored_model(id, op.model);
       // Shown now that it is stored (or, if the write failed, anyway: the job
       // lives on in memory, and the failure is counted and logged).
       if (ended) op.log->release_and_close();
@@ -165,6 +167,7 @@ void JobManager::restore(std::vector<StoredJob> jobs, LoaderFactory loader_for) 
       progress.has_test = record->job.has_test();
       const v1::JobState state = record->job.state();
       if (is_final(state)) {
+        // From a store, models stay there (load_all reads none) until asked for.
         if (state == v1::SUCCEEDED) record->model = std::move(stored.model);
         record->log->close();
         ended.push_back(record);

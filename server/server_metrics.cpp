@@ -95,7 +95,13 @@ ServerMetrics::ServerMetrics(const ServerMetricsOptions& options, JobMetrics::Cl
                             .Name("gradstream_job_store_errors_total")
                             .Help("Job store writes that failed (disk full, read-only volume)")
                             .Register(*registry_)
-                            .Add({})) {
+                            .Add({})),
+      model_cache_bytes_(prometheus::BuildGauge()
+                             .Name("gradstream_model_cache_bytes")
+                             .Help("Bytes of finished jobs' model files held in memory by the "
+                                   "model cache")
+                             .Register(*registry_)
+                             .Add({})) {
   auto& by_state = prometheus::BuildGauge()
                        .Name("gradstream_jobs")
                        .Help("Jobs the server holds, by state")
