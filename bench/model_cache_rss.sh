@@ -77,7 +77,8 @@ SPEC
 done
 started=$SECONDS
 for id in "${ids[@]}"; do
-  gs watch "$id" >/dev/null || die "job $id did not succeed: $(gs get "$id")"
+  while [[ $(gs get "$id" --json | jq -r .state) =~ ^(QUEUED|RUNNING)$ ]]; do sleep 0.5; done
+  [[ $(gs get "$id" --json | jq -r .state) == SUCCEEDED ]] || die "job $id: $(gs get "$id")"
 done
 train_seconds=$((SECONDS - started))
 gs export "${ids[0]}" -o "$work/first.before" || die "export exited $?"
