@@ -13,8 +13,6 @@
 #   examples/fashion-mnist-mlp.json
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
-server_bin=${GRADSTREAM_SERVER_BIN:-$root/build/bin/gradstream-server}
-cli_bin=${GRADSTREAM_CLI_BIN:-$root/build/bin/gradstream}
 rounds=3
 every=1
 epochs=3
@@ -30,18 +28,8 @@ while [[ $# -gt 0 ]]; do
     *) spec=$1; shift ;;
   esac
 done
-for bin in "$server_bin" "$cli_bin"; do
-  [[ -x $bin ]] || { echo "checkpoint_overhead: $bin not built" >&2; exit 1; }
-done
-command -v jq >/dev/null || { echo "checkpoint_overhead: jq missing" >&2; exit 1; }
-source "$root/scripts/lib/server.sh"
-work=$(mktemp -d)
-server_pid=
-cleanup() {
-  [[ -n $server_pid ]] && kill -KILL "$server_pid" 2>/dev/null
-  rm -rf "$work"
-}
-trap cleanup EXIT
+source "$root/scripts/lib/bench.sh"
+bench_setup checkpoint_overhead
 jq --argjson e "$epochs" '.epochs = $e' "$spec" >"$work/spec.json"
 
 # run_once SECONDS: one job on a fresh server; prints its training seconds.

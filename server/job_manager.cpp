@@ -67,6 +67,10 @@ JobManager::JobManager(JobManagerOptions options, ServerMetrics* metrics, JobSto
       checkpoint_every_seconds_(options.checkpoint_every_seconds),
       metrics_(metrics),
       store_(store),
+      model_cache_(
+          options.model_cache_bytes,
+          metrics == nullptr ? ModelFileCache::BytesObserver()
+                             : [metrics](size_t bytes) { metrics->set_model_cache_bytes(bytes); }),
       id_random_(std::random_device{}()) {
   workers_.reserve(max_concurrent_jobs_);
   try {
@@ -187,22 +191,6 @@ engine::Result<v1::Job> JobManager::request_cancel(const std::string& id) {
   return snapshot(record);
 }
 
-engine::Result<std::string> JobManager::model_bytes(const std::string& id) const {
-  std::shared_ptr<const std::string> model;
-  {
-    std::lock_guard lock(mutex_);
-    auto it = jobs_.find(id);
-    if (it == jobs_.end()) return engine::not_found("job \"" + id + "\" not found");
-    const v1::JobState state = snapshot(*it->second).state();
-    if (state != v1::SUCCEEDED || !it->second->model) {
-      return engine::failed_precondition("job \"" + id + "\" is " + v1::JobState_Name(state) +
-                                         "; only a SUCCEEDED job has a trained model");
-    }
-    model = it->second->model;
-  }
-  return *model;  // copied without the lock
-}
-
 std::shared_ptr<EventLog> JobManager::event_log(const std::string& id) const {
   std::lock_guard lock(mutex_);
   auto it = jobs_.find(id);
@@ -317,6 +305,7 @@ void JobManager::forget_oldest_finished() {
     jobs_.erase(it);
     std::erase(creation_order_, record);
     if (!record->idempotency_key.empty()) idempotency_keys_.erase(record->idempotency_key);
+    model_cache_.erase(record->job.id());
     if (metrics_ != nullptr)
       metrics_->job_state_changed(record->job.state(), v1::JOB_STATE_UNSPECIFIED);
     queue_store_op(StoreOp::Kind::kForget, *record);

@@ -25,6 +25,7 @@
 #include "gradstream/v1/trainer.pb.h"
 #include "server/event_log.hpp"
 #include "server/job_store.hpp"
+#include "server/model_cache.hpp"
 #include "server/server_metrics.hpp"
 
 namespace gradstream::server {
@@ -42,6 +43,10 @@ inline constexpr double kDefaultCheckpointSeconds = 30.0;
 // these delays, doubling from the first to the most.
 inline constexpr std::chrono::seconds kFirstStoreRetry{1};
 inline constexpr std::chrono::seconds kMostStoreRetry{5};
+// Bytes of finished jobs' model files kept in memory (ModelCache) when there is
+// a store: three models of 20M parameters; the rest are read from the store
+// when asked for.
+inline constexpr size_t kDefaultModelCacheBytes = size_t{256} << 20;
 
 // What shutdown does with RUNNING jobs.
 enum class ShutdownMode {
@@ -65,6 +70,11 @@ struct JobManagerOptions {
   // Seconds of training between a running job's checkpoints (0: none by
   // time; a shutdown still takes one). Only with a store.
   double checkpoint_every_seconds = kDefaultCheckpointSeconds;
+  // With a store, a finished job's model lives on disk and at most this many
+  // bytes of models are kept in memory (the most recently used; one bigger
+  // than this is read for each use). Without a store every kept job's model
+  // stays in memory, this bound aside.
+  size_t model_cache_bytes = kDefaultModelCacheBytes;
 };
 
 // OK, or invalid_argument for options that cannot keep the promise that
@@ -112,12 +122,12 @@ class JobManager {
   using LoaderFactory = std::function<DataLoader(const v1::TrainingSpec&)>;
 
   // Takes back the jobs a previous server left in the store (JobStore::load_all),
-  // before any job is created. Finished jobs return as they were, events and
-  // model included. With `loader_for`, unfinished ones go on: QUEUED jobs
-  // return to the queue in their order, after the RUNNING ones, which resume
-  // from their newest intact checkpoint (or from the start) and continue
-  // their event log's numbering. Without it they return FAILED, saying so.
-  // Then the oldest finished jobs beyond max_finished_jobs are forgotten.
+  // before any job is created. Finished jobs return as they were, events
+  // included; their models stay in the store until asked for. With `loader_for`, unfinished ones go
+  // on: QUEUED jobs return to the queue in their order, after the RUNNING ones, which resume from
+  // their newest intact checkpoint (or from the start) and continue their event log's numbering.
+  // Without it they return FAILED, saying so. Then the oldest finished jobs beyond
+  // max_finished_jobs are forgotten.
   void restore(std::vector<StoredJob> jobs, LoaderFactory loader_for = nullptr);
 
   // A snapshot of the job, progress included; not_found naming an unknown id.
@@ -133,11 +143,16 @@ class JobManager {
   engine::Result<v1::Job> cancel_job(const std::string& id);
 
   // The trained model of a SUCCEEDED job as an engine model file
-  // (engine/model_file.hpp), kept in memory as long as the job is kept (at most
-  // max_finished_jobs of them) and in the store when there is one. not_found
-  // for an unknown id; failed_precondition naming the state for a job that has
-  // not SUCCEEDED.
-  engine::Result<std::string> model_bytes(const std::string& id) const;
+  // (engine/model_file.hpp), shared, not copied. With a store it is there from
+  // the job's end and served through the model cache (read from the store on
+  // a miss, without the manager's lock); without one (or when its write
+  // failed) it is kept in memory as long as the job is kept. not_found for an
+  // unknown (or forgotten) id; failed_precondition naming the state for a job
+  // that has not SUCCEEDED; data_loss when the store lost the model.
+  engine::Result<std::shared_ptr<const std::string>> model_bytes(const std::string& id) const;
+
+  // The model cache's bound in bytes (JobManagerOptions::model_cache_bytes).
+  size_t model_cache_capacity() const { return model_cache_.capacity(); }
 
   // The job's events, for watchers; null for an unknown id.
   std::shared_ptr<EventLog> event_log(const std::string& id) const;
@@ -202,6 +217,9 @@ class JobManager {
   // Writes a running job's Job message (its progress) to the store; called by
   // its worker after each epoch, without the manager's lock.
   void save_progress(const JobRecord& job);
+  // Once `model` is in the store: the job's record lets go of it and the
+  // model cache keeps it (an export or a prediction often follows an end).
+  void drop_stored_model(const std::string& id, const std::shared_ptr<const std::string>& model);
   // Counts and logs a failed store write.
   void note_store_result(const engine::Status& written);
   // One queued write; a stored end is shown (its log released and closed).
@@ -231,6 +249,9 @@ class JobManager {
   const double checkpoint_every_seconds_;
   ServerMetrics* const metrics_;  // may be null
   JobStore* const store_;         // may be null
+  // Finished jobs' models read from the store (only with one); thread-safe
+  // on its own, so model_bytes fills it without the manager's lock.
+  mutable ModelFileCache model_cache_;
 
   mutable std::mutex mutex_;
   std::condition_variable work_ready_;    // queue gained a job, or stopping

@@ -1,6 +1,6 @@
 // JobManager::JobRecord (what the manager keeps per job) and Ending. Private to
 // the manager's source files (job_manager.cpp, job_manager_run.cpp,
-// job_manager_store.cpp).
+// job_manager_store.cpp, job_manager_model.cpp).
 #pragma once
 
 #include <atomic>
@@ -43,8 +43,10 @@ struct JobManager::JobRecord {
   uint64_t stored_events = 0;
   std::shared_ptr<JobProgress> progress = std::make_shared<JobProgress>();
   std::shared_ptr<EventLog> log;
-  std::shared_ptr<const std::string> model;  // the model file, once SUCCEEDED
-  std::string idempotency_key;               // empty if none; forgotten with the job
+  // The model file, once SUCCEEDED, until the store has it (without a store,
+  // or when its write failed, for as long as the job is kept).
+  std::shared_ptr<const std::string> model;
+  std::string idempotency_key;  // empty if none; forgotten with the job
 };
 
 // How a run ended, as the engine (or the manager, when the engine could not

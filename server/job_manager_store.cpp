@@ -88,6 +88,7 @@ engine::Status JobManager::write_store_op(const StoreOp& op) {
     // Read now, without the manager's lock; held events (a job's end) included.
     StoredJob stored{op.job, op.idempotency_key, op.log->read_all(), op.model};
     written = op.kind == StoreOp::Kind::kSave ? store_->save(stored) : store_->insert_new(stored);
+    if (written.ok() && op.model != nullptr) drop_stored_model(op.job.id(), op.model);
     // Shown now that it is stored.
     if (written.ok() && is_final(op.job.state())) op.log->release_and_close();
   }
@@ -234,6 +235,7 @@ void JobManager::restore(std::vector<StoredJob> jobs, LoaderFactory loader_for) 
       progress.has_test = record->job.has_test();
       const v1::JobState state = record->job.state();
       if (is_final(state)) {
+        // From a store, models stay there (load_all reads none) until asked for.
         if (state == v1::SUCCEEDED) record->model = std::move(stored.model);
         record->log->close();
         ended.push_back(record);

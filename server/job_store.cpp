@@ -140,10 +140,12 @@ engine::Status JobStore::save(const StoredJob& job) {
 }
 
 engine::Status JobStore::write(const StoredJob& job, bool replace) {
+  // A save without a model keeps the stored one: the manager drops a model
+  // from memory once it is stored.
   const char* sql = replace
                         ? "INSERT INTO jobs (id, idempotency_key, job, events, model) "
                           "VALUES (?1, ?2, ?3, x'', ?4) ON CONFLICT (id) DO UPDATE SET "
-                          "idempotency_key = ?2, job = ?3, model = ?4"
+                          "idempotency_key = ?2, job = ?3, model = COALESCE(?4, model)"
                         : "INSERT OR IGNORE INTO jobs (id, idempotency_key, job, events, model) "
                           "VALUES (?1, ?2, ?3, x'', ?4)";
   Statement statement(db_, sql);
@@ -184,7 +186,10 @@ engine::Status JobStore::forget(const std::string& id) {
 
 engine::Result<std::vector<StoredJob>> JobStore::load_all() const {
   std::lock_guard lock(mutex_);
-  Statement statement(db_, "SELECT id, idempotency_key, job, events, model FROM jobs ORDER BY seq");
+  // length() of a blob reads its size from the row's header, not its pages.
+  Statement statement(db_,
+                      "SELECT id, idempotency_key, job, events, length(model) FROM jobs "
+                      "ORDER BY seq");
   if (!statement.ok()) return error("reading jobs");
   std::vector<StoredJob> out;
   int rc;
@@ -199,9 +204,7 @@ engine::Result<std::vector<StoredJob>> JobStore::load_all() const {
         !parse_events(statement.column(3), &stored.events)) {
       return engine::failed_precondition(damaged);
     }
-    if (sqlite3_column_type(statement.get(), 4) != SQLITE_NULL) {
-      stored.model = std::make_shared<const std::string>(statement.column(4));
-    }
+    stored.model_size = static_cast<uint64_t>(sqlite3_column_int64(statement.get(), 4));
     if (stored.events.empty()) {
       auto events = stored_events(id);
       if (!events.ok()) return events.status();
@@ -211,6 +214,38 @@ engine::Result<std::vector<StoredJob>> JobStore::load_all() const {
   }
   if (rc != SQLITE_DONE) return error("reading jobs");
   return out;
+}
+
+engine::Result<std::shared_ptr<const std::string>> JobStore::model(const std::string& id) const {
+  std::lock_guard lock(mutex_);
+  const std::string doing = "reading the model of job " + id;
+  sqlite3_int64 row = 0;
+  sqlite3_int64 size = 0;
+  {
+    Statement query(db_, "SELECT seq, length(model) FROM jobs WHERE id = ?1");
+    if (!query.ok()) return error(doing);
+    sqlite3_bind_text(query.get(), 1, id.c_str(), -1, SQLITE_STATIC);
+    const int rc = sqlite3_step(query.get());
+    if (rc == SQLITE_DONE) return engine::not_found("job \"" + id + "\" not found");
+    if (rc != SQLITE_ROW) return error(doing);
+    if (sqlite3_column_type(query.get(), 1) == SQLITE_NULL) {
+      return std::shared_ptr<const std::string>();
+    }
+    row = sqlite3_column_int64(query.get(), 0);
+    size = sqlite3_column_int64(query.get(), 1);
+  }
+  // A model file is at most 4 x kMaxParameters bytes plus its spec, well
+  // below the 2 GiB one blob read takes.
+  sqlite3_blob* blob = nullptr;
+  if (sqlite3_blob_open(db_, "main", "jobs", "model", row, /*flags=*/0, &blob) != SQLITE_OK) {
+    sqlite3_blob_close(blob);
+    return error(doing);
+  }
+  auto bytes = std::make_shared<std::string>(static_cast<size_t>(size), '\0');
+  const int rc = sqlite3_blob_read(blob, bytes->data(), static_cast<int>(size), 0);
+  sqlite3_blob_close(blob);
+  if (rc != SQLITE_OK) return error(doing);
+  return std::shared_ptr<const std::string>(std::move(bytes));
 }
 
 }  // namespace gradstream::server

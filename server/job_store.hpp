@@ -12,7 +12,8 @@
 // space: it fails whole (resource_exhausted naming the data dir, see
 // data_dir_space.hpp) and the store reads as before it. The JobManager writes a row when a job
 // is queued, its Job message after each epoch, checkpoints while it runs, the
-// whole row when it ends, and deletes everything of a job it forgets.
+// whole row when it ends, and deletes everything of a job it forgets; it reads
+// every row (models aside) at start and a finished job's model when asked for it.
 #pragma once
 
 #include <cstdint>
@@ -47,8 +48,11 @@ struct StoredCheckpoint {
 struct StoredJob {
   v1::Job job;  // as Get returns it: id, state, times, reason, spec, progress
   std::string idempotency_key;
-  std::vector<v1::TrainingEvent> events;     // by sequence, from 1
-  std::shared_ptr<const std::string> model;  // the model file; null unless SUCCEEDED
+  std::vector<v1::TrainingEvent> events;  // by sequence, from 1
+  // The model file, to save; null unless SUCCEEDED. load_all leaves it null
+  // (models are read one at a time, with model()) and gives its size below.
+  std::shared_ptr<const std::string> model;
+  uint64_t model_size = 0;  // load_all: bytes of the stored model file, 0 if none
 };
 
 // Thread-safe: one call at a time (a mutex around each, since a transaction
@@ -87,9 +91,14 @@ class JobStore {
   engine::Status save_progress(const v1::Job& job);
   // Deletes the job's row, events and checkpoints.
   engine::Status forget(const std::string& id);
-  // Every stored job, oldest first. A row that does not parse is an error
+  // Every stored job, oldest first, without the model files (their sizes
+  // only): a restart reads no model. A row that does not parse is an error
   // naming the job and the file: the store is not silently half-read.
   engine::Result<std::vector<StoredJob>> load_all() const;
+  // The model file of job `id`, read by SQLite's incremental blob I/O straight
+  // into the returned string (no second copy in SQLite's memory); null when
+  // its row has none; not_found when the store has no row for `id`.
+  engine::Result<std::shared_ptr<const std::string>> model(const std::string& id) const;
 
   const std::string& path() const { return path_; }
 

@@ -54,6 +54,10 @@ int main(int argc, char** argv) {
   app.add_option("--max-finished-jobs", config.max_finished_jobs,
                  "Finished jobs kept (events, model) before the oldest is forgotten")
       ->capture_default_str();
+  app.add_option("--model-cache-mb", config.model_cache_mb,
+                 "MiB of finished jobs' models kept in memory; the rest are read from the job "
+                 "store when used (Predict's loaded models get the same bound again)")
+      ->capture_default_str();
   app.add_option("--max-queued-jobs", config.max_queued_jobs,
                  "QUEUED jobs accepted before CreateJob is RESOURCE_EXHAUSTED")
       ->capture_default_str();

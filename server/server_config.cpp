@@ -44,6 +44,7 @@ JobManagerOptions job_manager_options(const ServerConfig& config) {
   options.checkpoint_every_seconds = config.checkpoint_every_seconds;
   options.max_queued_jobs = static_cast<size_t>(config.max_queued_jobs);
   options.max_finished_jobs = static_cast<size_t>(config.max_finished_jobs);
+  options.model_cache_bytes = static_cast<size_t>(config.model_cache_mb) << 20;
   return options;
 }
 
@@ -69,6 +70,10 @@ engine::Status validate_config(const ServerConfig& config, int cores) {
   }
   if (config.max_finished_jobs == 0) {
     return engine::invalid_argument("max_finished_jobs: 0 is out of range [1, ...]");
+  }
+  if (engine::Status s = check_range("model_cache_mb", config.model_cache_mb, 0, kMaxModelCacheMb);
+      !s.ok()) {
+    return s;
   }
   if (engine::Status s =
           check_range("max_message_bytes", config.max_message_bytes, 1, kMaxMessageBytesLimit);

@@ -26,6 +26,8 @@ inline constexpr int64_t kDefaultMaxDatasetBytes = int64_t{1} << 30;  // 1 GiB
 inline constexpr int64_t kDefaultMaxParameters = engine::kMaxParameters;
 inline constexpr bool kDefaultCancelRunningOnShutdown = false;
 inline constexpr int64_t kDefaultShutdownGraceMs = 5000;
+inline constexpr int64_t kDefaultModelCacheMb = int64_t{kDefaultModelCacheBytes >> 20};
+inline constexpr int64_t kMaxModelCacheMb = int64_t{1} << 20;             // 1 TiB
 inline constexpr int64_t kMaxMetricsJobRetentionSeconds = 7 * 24 * 3600;  // a week
 // Each exported job adds ~15 series plus ~5 per layer; 10000 jobs is already
 // more than one Prometheus server should scrape from one target.
@@ -48,6 +50,10 @@ struct ServerConfig {
   uint64_t max_queued_jobs = kDefaultMaxQueuedJobs;
   // Finished jobs kept (with their events and models) before the oldest is forgotten.
   uint64_t max_finished_jobs = kDefaultMaxFinishedJobs;
+  // MiB of finished jobs' model files kept in memory (the rest are read from
+  // <data_dir>/jobs.sqlite when exported or first predicted on); Predict's
+  // loaded models get the same bound again. 0: none kept.
+  int64_t model_cache_mb = kDefaultModelCacheMb;
   // Largest gRPC message received or sent.
   int64_t max_message_bytes = kDefaultMaxMessageBytes;
   // Largest dataset one upload may store.

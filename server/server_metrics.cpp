@@ -98,6 +98,12 @@ ServerMetrics::ServerMetrics(const ServerMetricsOptions& options, JobMetrics::Cl
                             .Help("Job store writes that failed (disk full, read-only volume)")
                             .Register(*registry_)
                             .Add({})),
+      model_cache_bytes_(prometheus::BuildGauge()
+                             .Name("gradstream_model_cache_bytes")
+                             .Help("Bytes of finished jobs' model files held in memory by the "
+                                   "model cache")
+                             .Register(*registry_)
+                             .Add({})),
       data_dir_(options.data_dir.empty()
                     ? nullptr
                     : std::make_unique<DataDirMetrics>(*registry_, options.data_dir)) {

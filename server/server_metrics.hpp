@@ -76,6 +76,8 @@ class ServerMetrics {
   void add_uploaded_bytes(uint64_t bytes);
   // A job store write that failed (the job lives on in memory only).
   void count_job_store_error() { job_store_errors_.Increment(); }
+  // Bytes of model files the job manager's model cache holds.
+  void set_model_cache_bytes(size_t bytes) { model_cache_bytes_.Set(static_cast<double>(bytes)); }
   // A WatchJob stream opened / ended (gradstream_watch_streams_active).
   void watch_stream_opened() { watch_streams_.Increment(); }
   void watch_stream_closed() { watch_streams_.Decrement(); }
@@ -106,6 +108,7 @@ class ServerMetrics {
   prometheus::Counter& uploaded_bytes_;
   prometheus::Counter& nonfinite_loss_;
   prometheus::Counter& job_store_errors_;
+  prometheus::Gauge& model_cache_bytes_;
   std::unique_ptr<DataDirMetrics> data_dir_;  // null without a data dir
 
   // At each scrape, before the registry is read: removes expired jobs' series

@@ -71,10 +71,13 @@ grpc::Status unimplemented_status(const std::string& what) {
 
 // One ExportModel stream: writes `bytes` in kExportChunkBytes pieces, one write
 // in flight at a time (the constructor, then each OnWriteDone, sends the next),
-// then finishes. Deletes itself in OnDone, its only lifetime rule.
+// then finishes. Deletes itself in OnDone, its only lifetime rule. It shares the
+// model file with the model cache (no copy) and keeps it alive if evicted.
 class ExportModelReactor final : public grpc::ServerWriteReactor<v1::ExportChunk> {
  public:
-  explicit ExportModelReactor(std::string bytes) : bytes_(std::move(bytes)) { next(); }
+  explicit ExportModelReactor(std::shared_ptr<const std::string> bytes) : bytes_(std::move(bytes)) {
+    next();
+  }
 
   void OnWriteDone(bool ok) override {
     if (!ok) {
@@ -87,17 +90,17 @@ class ExportModelReactor final : public grpc::ServerWriteReactor<v1::ExportChunk
 
  private:
   void next() {
-    if (offset_ >= bytes_.size()) {
+    if (offset_ >= bytes_->size()) {
       Finish(grpc::Status::OK);
       return;
     }
-    const size_t size = std::min(kExportChunkBytes, bytes_.size() - offset_);
-    chunk_.set_data(bytes_.data() + offset_, size);
+    const size_t size = std::min(kExportChunkBytes, bytes_->size() - offset_);
+    chunk_.set_data(bytes_->data() + offset_, size);
     offset_ += size;
     StartWrite(&chunk_);
   }
 
-  const std::string bytes_;
+  const std::shared_ptr<const std::string> bytes_;
   size_t offset_ = 0;
   v1::ExportChunk chunk_;  // the piece being written; kept until OnWriteDone
 };
@@ -112,6 +115,17 @@ int64_t sample_features(const v1::PredictRequest& request) {
   return features;
 }
 
+// What a loaded model costs in memory: each tensor's stored floats (oneDNN's
+// padding included) for its value and its gradient, which a Parameter always
+// allocates. Buffers of the pipelines predict builds per call are not kept.
+size_t loaded_model_bytes(engine::Model& model) {
+  size_t floats = 0;
+  for (const engine::Parameter* tensor : model.tensors()) {
+    floats += 2 * static_cast<size_t>(tensor->stored());
+  }
+  return floats * sizeof(float);
+}
+
 std::string shape_text(const v1::PredictRequest& request) {
   std::string out = "[";
   for (int i = 0; i < request.shape_size(); ++i) {
@@ -123,7 +137,10 @@ std::string shape_text(const v1::PredictRequest& request) {
 }  // namespace
 
 TrainerService::TrainerService(JobManager& jobs, ServiceLimits limits, DatasetStore* datasets)
-    : jobs_(jobs), limits_(limits), datasets_(datasets) {}
+    : jobs_(jobs),
+      limits_(limits),
+      datasets_(datasets),
+      loaded_models_(jobs.model_cache_capacity()) {}
 
 grpc::ServerUnaryReactor* TrainerService::CreateJob(grpc::CallbackServerContext* context,
                                                     const v1::CreateJobRequest* request,
@@ -298,7 +315,7 @@ grpc::ServerReadReactor<v1::UploadDatasetChunk>* TrainerService::UploadDataset(
 grpc::ServerWriteReactor<v1::ExportChunk>* TrainerService::ExportModel(
     grpc::CallbackServerContext* /*context*/, const v1::ExportModelRequest* request) {
   using Rejected = RejectedStream<grpc::ServerWriteReactor<v1::ExportChunk>>;
-  std::string bytes;
+  std::shared_ptr<const std::string> bytes;
   const grpc::Status status = guarded("ExportModel", [&] {
     if (request->job_id().empty()) return engine::invalid_argument(kJobIdNotSet);
     return deliver(jobs_.model_bytes(request->job_id()), bytes);
@@ -355,31 +372,20 @@ engine::Status TrainerService::predict(const v1::PredictRequest& request,
 
 engine::Result<std::shared_ptr<TrainerService::LoadedModel>> TrainerService::loaded_model(
     const std::string& job_id) {
-  {
-    std::lock_guard lock(models_mutex_);
-    if (auto it = models_.find(job_id); it != models_.end()) return it->second;
-  }
-  // Loaded without the lock: another job's Predict need not wait for this one.
-  // Two first calls for one job may both load it; the first stored wins.
-  engine::Result<std::string> bytes = jobs_.model_bytes(job_id);
+  if (auto cached = loaded_models_.get(job_id)) return cached;
+  // Loaded outside the cache's lock: another job's Predict need not wait for
+  // this one. Two first calls for one job may both load it; the last one kept.
+  engine::Result<std::shared_ptr<const std::string>> bytes = jobs_.model_bytes(job_id);
   if (!bytes.ok()) return bytes.status();
-  engine::Result<v1::TrainingSpec> spec = engine::model_file_spec(*bytes);
+  engine::Result<v1::TrainingSpec> spec = engine::model_file_spec(**bytes);
   if (!spec.ok()) return spec.status();
-  engine::Result<std::unique_ptr<engine::Model>> model = engine::load_model(*bytes, eng_);
+  engine::Result<std::unique_ptr<engine::Model>> model = engine::load_model(**bytes, eng_);
   if (!model.ok()) return model.status();
   auto entry = std::make_shared<LoadedModel>();
   entry->probabilities = engine::predicts_probabilities(*spec, **model);
   entry->model = std::move(model).value();
-  std::lock_guard lock(models_mutex_);
-  auto [it, inserted] = models_.emplace(job_id, entry);
-  if (inserted) {
-    models_order_.push_back(job_id);
-    if (models_order_.size() > kMaxCachedModels) {
-      models_.erase(models_order_.front());  // callers still using it hold a shared_ptr
-      models_order_.pop_front();
-    }
-  }
-  return it->second;
+  loaded_models_.put(job_id, entry, loaded_model_bytes(*entry->model));
+  return entry;
 }
 
 }  // namespace gradstream::server

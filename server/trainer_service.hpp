@@ -6,8 +6,6 @@
 #include <grpcpp/grpcpp.h>
 
 #include <cstdint>
-#include <deque>
-#include <map>
 #include <memory>
 #include <mutex>
 #include <oneapi/dnnl/dnnl.hpp>
@@ -20,6 +18,7 @@
 #include "gradstream/v1/trainer.pb.h"
 #include "server/dataset_store.hpp"
 #include "server/job_manager.hpp"
+#include "server/model_cache.hpp"
 #include "server/watch_job_reactor.hpp"
 
 namespace gradstream::server {
@@ -33,8 +32,6 @@ inline constexpr uint32_t kMaxPageSize = 1000;
 inline constexpr size_t kExportChunkBytes = size_t{1} << 20;
 // Samples (shape[0]) one Predict call may ask for.
 inline constexpr uint32_t kMaxPredictCount = 100000;
-// Loaded models Predict keeps (least recently loaded dropped first).
-inline constexpr size_t kMaxCachedModels = 8;
 
 // Admission limits checked by CreateJob, beyond validate_spec's ranges.
 struct ServiceLimits {
@@ -91,7 +88,10 @@ class TrainerService final : public v1::Trainer::CallbackService {
   // INVALID_ARGUMENT naming job_id, shape or inputs when they do not fit the
   // model; outputs [count, units], probabilities for cross-entropy models.
   // Runs on the gRPC thread with one OpenMP thread, so it never takes a
-  // training job's cores. The loaded model is cached per job.
+  // training job's cores. Loaded models are cached per job, least recently
+  // used dropped first, within the job manager's model cache bound
+  // (--model-cache-mb) counted on their parameters' bytes: a cache of its own,
+  // so models file and loaded model together take at most twice the bound.
   grpc::ServerUnaryReactor* Predict(grpc::CallbackServerContext* context,
                                     const v1::PredictRequest* request,
                                     v1::PredictResponse* response) override;
@@ -118,9 +118,7 @@ class TrainerService final : public v1::Trainer::CallbackService {
   DatasetStore* const datasets_;
   WatchPump pump_;
   dnnl::engine eng_{dnnl::engine::kind::cpu, 0};
-  std::mutex models_mutex_;  // guards models_ and models_order_
-  std::map<std::string, std::shared_ptr<LoadedModel>> models_;
-  std::deque<std::string> models_order_;  // load order, for eviction
+  ModelCache<LoadedModel> loaded_models_;
 };
 
 }  // namespace gradstream::server

@@ -52,7 +52,7 @@ class JobManagerResumeTest : public ::testing::Test {
     auto created = manager.create_job(resumable_spec(), "", resumable_loader());
     ASSERT_TRUE(created.ok());
     ASSERT_TRUE(manager.wait_idle(kTimeout));
-    reference_model_ = *manager.model_bytes(created->id());
+    reference_model_ = **manager.model_bytes(created->id());
     reference_losses_ = step_losses(*manager.event_log(created->id()));
     ASSERT_EQ(reference_losses_.size(), 12U * 32U);
   }
@@ -102,7 +102,7 @@ TEST_F(JobManagerResumeTest, AnInterruptedJobResumesAndEndsExactlyAsAnUninterrup
     auto job = manager.get_job(id);
     ASSERT_TRUE(job.ok());
     EXPECT_EQ(job->state(), v1::SUCCEEDED) << job->reason();
-    EXPECT_EQ(*manager.model_bytes(id), reference_model_) << id;
+    EXPECT_EQ(**manager.model_bytes(id), reference_model_) << id;
     const EventLog& log = *manager.event_log(id);
     EXPECT_EQ(step_losses(log), reference_losses_) << id;
     const auto events = all_events(log);
@@ -157,7 +157,7 @@ TEST_F(JobManagerResumeTest, ADamagedNewestCheckpointFallsBackToTheOneBefore) {
   auto job = manager.get_job(id);
   EXPECT_EQ(job->state(), v1::SUCCEEDED) << job->reason();
   EXPECT_EQ(job->resumed_from_step(), previous);
-  EXPECT_EQ(*manager.model_bytes(id), reference_model_);
+  EXPECT_EQ(**manager.model_bytes(id), reference_model_);
   EXPECT_EQ(step_losses(*manager.event_log(id)), reference_losses_);
 }
 

@@ -1,4 +1,5 @@
-// JobStore: rows round-trip (job, key, events, model) across reopening; a
+// JobStore: rows round-trip (job, key, events, model) across reopening, the
+// model read on its own (load_all gives only its size); a
 // first insert never overwrites a saved row; saves keep creation order; a
 // progress save touches only the Job message of an existing row; events are
 // added once each and read in order; checkpoints keep the newest few and skip
@@ -96,12 +97,46 @@ TEST_F(JobStoreTest, RowsRoundTripAcrossReopening) {
     EXPECT_EQ(a.events[i].step().step(), static_cast<uint64_t>(i + 1));
     EXPECT_FLOAT_EQ(a.events[i].step().loss(), 1.0F / static_cast<float>(i + 1));
   }
-  ASSERT_TRUE(a.model);
-  EXPECT_EQ(*a.model, model + '\0' + "tail");
+  EXPECT_FALSE(a.model);  // a restart reads no model
+  EXPECT_EQ(a.model_size, 300000U + 5);
+  auto a_model = store->model("job-a");
+  ASSERT_TRUE(a_model.ok()) << a_model.status().message();
+  ASSERT_TRUE(*a_model);
+  EXPECT_EQ(**a_model, model + '\0' + "tail");
   const StoredJob& b = (*loaded)[1];
   EXPECT_EQ(b.job.id(), "job-b");
   EXPECT_TRUE(b.events.empty());
   EXPECT_FALSE(b.model);
+  EXPECT_EQ(b.model_size, 0U);
+  auto b_model = store->model("job-b");
+  ASSERT_TRUE(b_model.ok()) << b_model.status().message();
+  EXPECT_FALSE(*b_model);
+}
+
+TEST_F(JobStoreTest, ModelOfAnUnknownOrForgottenJobIsNotFound) {
+  auto store = open();
+  ASSERT_TRUE(store);
+  EXPECT_EQ(store->model("job-x").status().code(), engine::StatusCode::kNotFound);
+  ASSERT_TRUE(store->save(stored_job("job-a", v1::SUCCEEDED, 1, "weights")).ok());
+  ASSERT_TRUE(store->forget("job-a").ok());
+  auto forgotten = store->model("job-a");
+  EXPECT_EQ(forgotten.status().code(), engine::StatusCode::kNotFound);
+  EXPECT_EQ(forgotten.status().message(), "job \"job-a\" not found");
+}
+
+TEST_F(JobStoreTest, ASaveWithoutAModelKeepsTheStoredOne) {
+  auto store = open();
+  ASSERT_TRUE(store);
+  ASSERT_TRUE(store->save(stored_job("job-a", v1::SUCCEEDED, 2, "weights")).ok());
+  // The manager saves again from a record that no longer holds the model.
+  ASSERT_TRUE(store->save(stored_job("job-a", v1::SUCCEEDED, 3)).ok());
+  auto model = store->model("job-a");
+  ASSERT_TRUE(model.ok() && *model);
+  EXPECT_EQ(**model, "weights");
+  auto loaded = store->load_all();
+  ASSERT_TRUE(loaded.ok());
+  EXPECT_EQ((*loaded)[0].model_size, 7U);
+  EXPECT_EQ((*loaded)[0].events.size(), 3U);
 }
 
 TEST_F(JobStoreTest, FirstInsertNeverOverwritesASavedRow) {

@@ -36,6 +36,7 @@ TEST(ServerConfigTest, DefaultsAreTheDocumentedOnes) {
   EXPECT_EQ(config.max_parameters, 268435456);
   EXPECT_FALSE(config.cancel_running_on_shutdown);  // README: running jobs checkpoint
   EXPECT_EQ(config.checkpoint_every_seconds, 30.0);
+  EXPECT_EQ(config.model_cache_mb, 256);  // README: --model-cache-mb, default 256
 }
 
 TEST(ServerConfigTest, DefaultsPassOnOneCore) {
@@ -122,17 +123,29 @@ TEST(ServerConfigTest, RejectsZeroQueuedJobsAndNegativeGrace) {
   EXPECT_EQ(problem(config), "");
 }
 
+TEST(ServerConfigTest, RejectsANegativeOrHugeModelCache) {
+  ServerConfig config;
+  config.model_cache_mb = -1;
+  EXPECT_EQ(problem(config), "model_cache_mb: -1 is out of range [0, 1048576]");
+  config.model_cache_mb = 1048577;  // past 1 TiB
+  EXPECT_EQ(problem(config), "model_cache_mb: 1048577 is out of range [0, 1048576]");
+  config.model_cache_mb = 0;  // nothing kept: every use reads the store
+  EXPECT_EQ(problem(config), "");
+}
+
 TEST(ServerConfigTest, JobManagerOptionsCarryTheJobFields) {
   ServerConfig config;
   config.max_concurrent_jobs = 2;
   config.threads_per_job = 1;
   config.max_queued_jobs = 7;
   config.max_finished_jobs = 9;
+  config.model_cache_mb = 3;
   const JobManagerOptions options = job_manager_options(config);
   EXPECT_EQ(options.max_concurrent_jobs, 2u);
   EXPECT_EQ(options.threads_per_job, 1u);
   EXPECT_EQ(options.max_queued_jobs, 7u);
   EXPECT_EQ(options.max_finished_jobs, 9u);
+  EXPECT_EQ(options.model_cache_bytes, 3u * 1024 * 1024);
 }
 
 }  // namespace
