@@ -176,7 +176,7 @@ TEST_F(JobManagerResumeTest, AnEndUnstoredAtShutdownResumesFromTheLastGoodCheckp
     auto created = manager.create_job(long_run, "", long_loader());
     ASSERT_TRUE(created.ok());
     ASSERT_TRUE(manager.wait_idle(kTimeout));
-    reference_model = *manager.model_bytes(created->id());
+    reference_model = **manager.model_bytes(created->id());
     reference_losses = step_losses(*manager.event_log(created->id()));
   }
   std::string id;
@@ -226,7 +226,7 @@ TEST_F(JobManagerResumeTest, AnEndUnstoredAtShutdownResumesFromTheLastGoodCheckp
   ASSERT_TRUE(job.ok());
   EXPECT_EQ(job->state(), v1::SUCCEEDED) << job->reason();
   EXPECT_EQ(job->resumed_from_step(), good_step);
-  EXPECT_EQ(*manager.model_bytes(id), reference_model);
+  EXPECT_EQ(**manager.model_bytes(id), reference_model);
   EXPECT_EQ(step_losses(*manager.event_log(id)), reference_losses);
 }
 

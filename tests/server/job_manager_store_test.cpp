@@ -337,8 +337,10 @@ TEST_F(JobManagerStoreTest, AnEndTheFullStoreRefusesIsShownOnlyOnceStored) {
   const std::vector<StoredJob> stored = rows();
   ASSERT_EQ(stored.size(), 1U);
   EXPECT_EQ(stored[0].job.state(), v1::SUCCEEDED);
-  ASSERT_NE(stored[0].model, nullptr);
-  EXPECT_EQ(*stored[0].model, *manager.model_bytes(id));
+  auto stored_model = store_->model(id);
+  ASSERT_TRUE(stored_model.ok());
+  ASSERT_NE(*stored_model, nullptr);
+  EXPECT_EQ(**stored_model, **manager.model_bytes(id));
   EXPECT_EQ(stored[0].events.size(), log->size());
 }
 

@@ -376,8 +376,11 @@ TEST_F(JobStoreTest, AWriteOnAFullStoreIsResourceExhaustedAndChangesNothing) {
   ASSERT_TRUE(loaded.ok());
   EXPECT_EQ((*loaded)[0].job.state(), v1::SUCCEEDED);
   EXPECT_EQ((*loaded)[0].events.size(), 40U);
-  ASSERT_NE((*loaded)[0].model, nullptr);
-  EXPECT_EQ(*(*loaded)[0].model, model);
+  EXPECT_EQ((*loaded)[0].model_size, model.size());
+  auto stored_model = store->model("job-a");
+  ASSERT_TRUE(stored_model.ok());
+  ASSERT_NE(*stored_model, nullptr);
+  EXPECT_EQ(**stored_model, model);
 }
 
 }  // namespace
