@@ -85,7 +85,8 @@ engine::Status JobManager::check_data_files(JobRecord& job) {
   if (!files.ok()) return files.status();
   {
     std::lock_guard lock(mutex_);
-    job.job.mutable_data_files()->Assign(files->begin(), files->end());
+    job.job.clear_data_files();
+    for (v1::DataFileFingerprint& file : *files) *job.job.add_data_files() = std::move(file);
   }
   // The job's row first (its insert may still be queued: a progress save
   // before it would be lost), then the fingerprints, before any checkpoint.

@@ -24,7 +24,8 @@ class DataFileFingerprintsTest : public ::testing::Test {
     auto taken = fingerprint_data_files(files);
     EXPECT_TRUE(taken.ok()) << taken.status().message();
     DataFileFingerprints out;
-    if (taken.ok()) out.Assign(taken->begin(), taken->end());
+    if (taken.ok())
+      for (const v1::DataFileFingerprint& file : *taken) *out.Add() = file;
     return out;
   }
   test_support::TempDir dir_{"fingerprints"};

@@ -147,8 +147,9 @@ TEST_F(CsvReaderTest, SingleColumnHasNoFeatures) {
 
 TEST_F(CsvReaderTest, ScanCountsRowsAndColumnsWithoutParsing) {
   // A BOM, a header, blank and whitespace-only lines, CRLF endings, no final newline.
-  const std::string path =
-      write("\xEF\xBB\xBFa,b,c,label\r\n1,2,3,0\r\n\r\n  \t\n4,5,6,1\n7,8,9,2");
+  const std::string path = write(
+      "\xEF\xBB\xBF"
+      "a,b,c,label\r\n1,2,3,0\r\n\r\n  \t\n4,5,6,1\n7,8,9,2");
   auto shape = scan_csv(path, -1, true);
   ASSERT_TRUE(shape.ok()) << shape.status().message();
   EXPECT_EQ(shape->count, 3);
