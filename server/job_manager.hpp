@@ -196,6 +196,10 @@ class JobManager {
   void stop_jobs(ShutdownMode mode);
   // Loads the job's data, then trains; every failure ends in the returned Ending.
   Ending run_job(JobRecord& job, DataLoader load);
+  // For a job on data.files, on its worker before loading: a resuming job's
+  // files must match the fingerprints it recorded (else the error names the
+  // file); any other job records them and saves them to the store.
+  engine::Status check_data_files(JobRecord& job);
   // Records how the run ended, under the lock.
   void finish_run(JobRecord& job, const Ending& ending);
   // The caller holds mutex_ for these.

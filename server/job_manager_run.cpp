@@ -12,6 +12,7 @@
 #include "engine/core/run_record.hpp"
 #include "engine/model/model_file.hpp"
 #include "engine/train/trainer.hpp"
+#include "server/data_file_fingerprints.hpp"
 #include "server/job_manager.hpp"
 #include "server/job_manager_record.hpp"
 #include "server/job_observer.hpp"
@@ -104,6 +105,7 @@ JobManager::Ending JobManager::run_job(JobRecord& job, DataLoader load) {
   // Loaded first: the job's series need the training set's size.
   engine::Result<engine::DataSplits> data = [&]() -> engine::Result<engine::DataSplits> {
     try {
+      if (engine::Status s = check_data_files(job); !s.ok()) return s;
       return load ? load() : engine::internal_error("job has no data loader");
     } catch (const std::exception& e) {
       return engine::internal_error(std::string("loading data: ") + e.what());
@@ -162,6 +164,27 @@ JobManager::Ending JobManager::run_job(JobRecord& job, DataLoader load) {
   } catch (...) {
     return fail("internal error while training: unknown exception");
   }
+}
+
+engine::Status JobManager::check_data_files(JobRecord& job) {
+  // Spec and fingerprints are written by no other thread now: read without the lock.
+  const v1::DataSpec& data = job.job.spec().data();
+  if (data.source_case() != v1::DataSpec::kFiles) return engine::ok_status();
+  // A job resumed before its fingerprints reached the store records them now.
+  if (job.resuming && job.job.data_files_size() > 0)
+    return check_data_files_unchanged(job.job.data_files());
+  auto files = fingerprint_data_files(data.files());
+  if (!files.ok()) return files.status();
+  {
+    std::lock_guard lock(mutex_);
+    job.job.clear_data_files();
+    for (v1::DataFileFingerprint& file : *files) *job.job.add_data_files() = std::move(file);
+  }
+  // The job's row first (its insert may still be queued: a progress save
+  // before it would be lost), then the fingerprints, before any checkpoint.
+  persist();
+  save_progress(job);
+  return engine::ok_status();
 }
 
 }  // namespace gradstream::server

@@ -173,9 +173,10 @@ engine::Result<v1::Job> TrainerService::create_job(const v1::CreateJobRequest& r
     };
   } else {
     // A built-in set is checked from its (cached) files' counts, without a
-    // copy; server-side files are loaded once here, so a malformed file is
-    // CreateJob's error, and dropped again: the job loads its data when it
-    // starts, so a queued job holds none.
+    // copy; server-side files from their headers (CSV: a count of its lines),
+    // never loaded here: the job loads its data when it starts, so a queued
+    // job holds none, and a bad value deep in a file is that job's FAILED
+    // reason, naming file, line and column.
     engine::Result<engine::DataSummary> data = engine::summarize_data(spec.data(), spec.seed());
     if (!data.ok()) return data.status();
     epoch_count = data->train_count;

@@ -19,9 +19,8 @@
 #include <vector>
 
 #include "engine/data/batcher.hpp"
-#include "engine/io/csv_reader.hpp"
+#include "engine/data/file_source.hpp"
 #include "engine/io/idx_reader.hpp"
-#include "engine/io/npy_reader.hpp"
 
 namespace gradstream::engine {
 
@@ -42,40 +41,6 @@ constexpr std::array kBuiltins = {
     BuiltinEntry{"fashion-mnist", kFashionMnistDir, kFashionMnistDirEnv,
                  "train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz",
                  "t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"},
-};
-
-// A file format: the suffixes that imply it and how to read it.
-struct FormatEntry {
-  v1::Format format;
-  const char* name;
-  std::array<std::string_view, 3> suffixes;  // lower case; empty = unused
-  bool labels_inside;                        // CSV: no separate labels file
-  Result<Dataset> (*read)(const v1::FileSource& src, const std::string& features,
-                          const std::string& labels);
-};
-
-constexpr std::array kFormats = {
-    FormatEntry{v1::IDX,
-                "IDX",
-                {".idx", ".gz", "-ubyte"},
-                false,
-                [](const v1::FileSource&, const std::string& f, const std::string& l) {
-                  return read_idx(f, l);
-                }},
-    FormatEntry{v1::CSV,
-                "CSV",
-                {".csv", "", ""},
-                true,
-                [](const v1::FileSource& src, const std::string& f, const std::string&) {
-                  return read_csv(f, src.label_column(), src.csv_header());
-                }},
-    FormatEntry{v1::NPY,
-                "NPY",
-                {".npy", "", ""},
-                false,
-                [](const v1::FileSource&, const std::string& f, const std::string& l) {
-                  return read_npy(f, l);
-                }},
 };
 
 Status with_context(const Status& s, const std::string& context) {
@@ -138,48 +103,17 @@ Result<DataSplits> load_builtin(const v1::DataSpec& spec, uint64_t seed) {
   return split_and_preprocess((*raw)->train, (*raw)->test, spec, seed);
 }
 
-// The format named by data.files.format, or else implied by the file's suffix.
-Result<const FormatEntry*> resolve_format(const v1::FileSource& src, const std::string& path,
-                                          const std::string& field) {
-  if (src.format() != v1::FORMAT_UNSPECIFIED) {
-    for (const FormatEntry& f : kFormats)
-      if (f.format == src.format()) return &f;
-    return invalid_argument("data.files.format: unknown value " + std::to_string(src.format()));
-  }
-  std::string lower = path;
-  std::transform(lower.begin(), lower.end(), lower.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  for (const FormatEntry& f : kFormats)
-    for (std::string_view suffix : f.suffixes)
-      if (!suffix.empty() && lower.ends_with(suffix)) return &f;
-  return invalid_argument(field + ": cannot tell the format of '" + path +
-                          "' from its name (.idx/.gz/-ubyte, .csv, .npy); set data.files.format");
-}
-
-// Reads one features/labels pair, after checking the fields fit the format.
-Result<Dataset> read_pair(const v1::FileSource& src, const std::string& features,
-                          const std::string& labels, const std::string& split) {
-  const std::string features_field = "data.files." + split + "_features";
-  const std::string labels_field = "data.files." + split + "_labels";
-  if (features.empty()) return invalid_argument(features_field + ": is required");
-  auto format = resolve_format(src, features, features_field);
-  if (!format.ok()) return format.status();
-  const FormatEntry& f = **format;
-  if (f.labels_inside && !labels.empty())
-    return invalid_argument(labels_field + ": " + f.name +
-                            " files hold their labels (data.files.label_column); leave it empty");
-  if (!f.labels_inside && labels.empty())
-    return invalid_argument(labels_field + ": is required for " + f.name + " files");
-  return f.read(src, features, labels);
+bool has_test_files(const v1::FileSource& src) {
+  return !src.test_features().empty() || !src.test_labels().empty();
 }
 
 Result<DataSplits> load_files(const v1::DataSpec& spec, uint64_t seed) {
   const v1::FileSource& src = spec.files();
-  auto train = read_pair(src, src.train_features(), src.train_labels(), "train");
+  auto train = read_file_pair(src, "train");
   if (!train.ok()) return train.status();
   std::optional<Dataset> test;
-  if (!src.test_features().empty() || !src.test_labels().empty()) {
-    auto read = read_pair(src, src.test_features(), src.test_labels(), "test");
+  if (has_test_files(src)) {
+    auto read = read_file_pair(src, "test");
     if (!read.ok()) return read.status();
     test = std::move(read).value();
   }
@@ -308,12 +242,47 @@ Result<DataSplits> load_data(const v1::DataSpec& spec, uint64_t seed) {
 
 namespace {
 
+Status check_same_sample_size(int64_t test, int64_t train) {
+  if (test == train) return ok_status();
+  return invalid_argument("data: test samples have " + std::to_string(test) +
+                          " values but train samples have " + std::to_string(train));
+}
+
 // data.validation_fraction within [0, kMaxValidationFraction].
 Status check_validation_fraction(const v1::DataSpec& spec) {
   const float fraction = spec.validation_fraction();
   if (fraction >= 0.0f && fraction <= kMaxValidationFraction) return ok_status();
   return invalid_argument("data.validation_fraction: " + format_number(fraction) +
                           " is out of range [0, " + format_number(kMaxValidationFraction) + "]");
+}
+
+// A validation fraction above 0 must leave samples on both sides of the split
+// (split_validation would quietly train without validation, or cap it).
+Status check_validation_split(const v1::DataSpec& spec, int64_t count) {
+  const float fraction = spec.validation_fraction();
+  if (fraction <= 0.0f) return ok_status();
+  const int64_t n_val = std::llround(fraction * static_cast<double>(count));
+  if (n_val >= 1 && n_val < count) return ok_status();
+  return invalid_argument("data.validation_fraction: " + format_number(fraction) + " of " +
+                          std::to_string(count) + " training samples is " + std::to_string(n_val) +
+                          " validation samples; the training and the validation split each "
+                          "need at least one");
+}
+
+// data.files from headers and metadata only (see summarize_data).
+Result<DataSummary> summarize_files(const v1::DataSpec& spec) {
+  const v1::FileSource& src = spec.files();
+  auto train = scan_file_pair(src, "train");
+  if (!train.ok()) return train.status();
+  if (has_test_files(src)) {
+    auto test = scan_file_pair(src, "test");
+    if (!test.ok()) return test.status();
+    if (Status s = check_same_sample_size(test->sample_size(), train->sample_size()); !s.ok())
+      return s;
+  }
+  if (Status s = check_validation_fraction(spec); !s.ok()) return s;
+  if (Status s = check_validation_split(spec, train->count); !s.ok()) return s;
+  return DataSummary{train->count, train->sample_size()};
 }
 
 }  // namespace
@@ -325,7 +294,8 @@ Result<DataSummary> summarize_data(const v1::DataSpec& spec, uint64_t seed) {
     if (Status s = check_validation_fraction(spec); !s.ok()) return s;
     return DataSummary{(*raw)->train.count, (*raw)->train.sample_size()};
   }
-  auto data = load_data(spec, seed);
+  if (spec.source_case() == v1::DataSpec::kFiles) return summarize_files(spec);
+  auto data = load_data(spec, seed);  // not a source CreateJob takes here: load_data's error
   if (!data.ok()) return data.status();
   return DataSummary{data->train.count + data->validation.count, data->train.sample_size()};
 }
@@ -335,10 +305,8 @@ Result<DataSplits> split_and_preprocess(Dataset train, std::optional<Dataset> te
   if (Status s = check_consistent(train, "train"); !s.ok()) return with_context(s, "data: ");
   if (test) {
     if (Status s = check_consistent(*test, "test"); !s.ok()) return with_context(s, "data: ");
-    if (test->sample_size() != train.sample_size())
-      return invalid_argument("data: test samples have " + std::to_string(test->sample_size()) +
-                              " values but train samples have " +
-                              std::to_string(train.sample_size()));
+    if (Status s = check_same_sample_size(test->sample_size(), train.sample_size()); !s.ok())
+      return s;
   }
   if (Status s = check_validation_fraction(spec); !s.ok()) return s;
   const float fraction = spec.validation_fraction();

@@ -42,7 +42,11 @@ Result<DataSplits> load_data(const v1::DataSpec& spec, uint64_t seed);
 // What a job's data is, without preparing it: for built-in sets the counts
 // of the (once read, then cached) files and the spec's own checks, no copy,
 // split or scaling, so CreateJob answers in microseconds; for data.files,
-// load_data itself (its errors are CreateJob's).
+// the files' headers and metadata only (scan_file_pair): they exist and
+// parse, features and labels agree on the count, train and test on the
+// sample size, and validation_fraction leaves samples on both sides. What
+// only a full read finds (a cell that is not a number, a label out of range)
+// is load_data's error, when the job starts.
 struct DataSummary {
   int64_t train_count = 0;  // before the validation split: an upper bound
   int64_t sample_size = 0;

@@ -6,8 +6,8 @@
 #include <limits>
 #include <string>
 
-#include "engine/io/dataset.hpp"
 #include "engine/base/status.hpp"
+#include "engine/io/dataset.hpp"
 
 namespace gradstream::engine {
 
@@ -25,9 +25,17 @@ inline constexpr int64_t kMaxCsvLabel = std::numeric_limits<int32_t>::max() - 1;
 // its line and column (1-based):
 //   not_found        the file cannot be opened;
 //   data_loss        a cell that is not a number, rows of different widths;
+// (messages say what was expected in a cell, never the cell's text)
 //   invalid_argument no data rows, label_column out of range, NaN or infinite
 //                    features, a label that is not an integer in
 //                    [0, kMaxCsvLabel], more than kMaxCsvElements features.
 Result<Dataset> read_csv(const std::string& path, int label_column, bool has_header);
+
+// The row count and sample shape {columns - 1} without parsing a number: the
+// first data row gives the width (and label_column is checked against it),
+// the rest are counted as non-blank lines. Errors as read_csv's for a missing
+// file, no data rows, label_column, and more than kMaxCsvElements features;
+// a bad cell or a row of another width is found only by read_csv.
+Result<DatasetShape> scan_csv(const std::string& path, int label_column, bool has_header);
 
 }  // namespace gradstream::engine

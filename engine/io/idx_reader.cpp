@@ -125,7 +125,8 @@ Result<IdxHeader> read_header(IdxFile& file) {
   header.elements = 1;
   for (size_t i = 0; i < ndims; ++i) {
     const int64_t d = load_be32(raw_dims.data() + i * kDimBytes);
-    if (d == 0) return invalid_argument(file.path + ": dimension " + std::to_string(i) + " is zero");
+    if (d == 0)
+      return invalid_argument(file.path + ": dimension " + std::to_string(i) + " is zero");
     if (header.elements > kMaxIdxElements / d)
       return invalid_argument(file.path + ": header announces more than " +
                               std::to_string(kMaxIdxElements) + " elements");
@@ -186,9 +187,10 @@ Status check_features(const IdxFile& file, const IdxHeader& header) {
 
 Status check_labels(const IdxFile& file, const IdxHeader& header) {
   if (header.type != kUbyteType || header.dims.size() != 1)
-    return data_loss(file.path + ": bad magic " +
-                     hex32((uint32_t{header.type} << 8) | static_cast<uint32_t>(header.dims.size())) +
-                     ", expected " + hex32(kLabelsMagic) + " (IDX ubyte labels, one dimension)");
+    return data_loss(
+        file.path + ": bad magic " +
+        hex32((uint32_t{header.type} << 8) | static_cast<uint32_t>(header.dims.size())) +
+        ", expected " + hex32(kLabelsMagic) + " (IDX ubyte labels, one dimension)");
   return check_payload_size(file, header, 1);
 }
 
@@ -224,14 +226,22 @@ Status read_features(IdxFile& file, const IdxHeader& header, Dataset& out) {
 Status read_labels(IdxFile& file, const IdxHeader& header, Dataset& out) {
   out.labels.resize(static_cast<size_t>(header.elements));
   int32_t* dst = out.labels.data();
-  return read_payload(file, header.elements, 1, [dst](const uint8_t* src, int64_t first, int64_t n) {
-    for (int64_t i = 0; i < n; ++i) dst[first + i] = src[i];
-  });
+  return read_payload(file, header.elements, 1,
+                      [dst](const uint8_t* src, int64_t first, int64_t n) {
+                        for (int64_t i = 0; i < n; ++i) dst[first + i] = src[i];
+                      });
 }
 
-}  // namespace
+// Both files opened, their headers read and checked against their sizes and
+// each other; nothing of the payload is read yet.
+struct IdxPair {
+  IdxFile features;
+  IdxFile labels;
+  IdxHeader feature_header;
+  IdxHeader label_header;
+};
 
-Result<Dataset> read_idx(const std::string& features_path, const std::string& labels_path) {
+Result<IdxPair> open_pair(const std::string& features_path, const std::string& labels_path) {
   auto features = open_idx(features_path);
   if (!features.ok()) return features.status();
   auto labels = open_idx(labels_path);
@@ -248,11 +258,27 @@ Result<Dataset> read_idx(const std::string& features_path, const std::string& la
     return invalid_argument(labels_path + ": holds " + std::to_string(label_header->dims[0]) +
                             " labels but " + features_path + " holds " +
                             std::to_string(feature_header->dims[0]) + " samples");
+  return IdxPair{std::move(features).value(), std::move(labels).value(),
+                 std::move(feature_header).value(), std::move(label_header).value()};
+}
 
+}  // namespace
+
+Result<Dataset> read_idx(const std::string& features_path, const std::string& labels_path) {
+  auto pair = open_pair(features_path, labels_path);
+  if (!pair.ok()) return pair.status();
   Dataset out;
-  if (Status s = read_features(*features, *feature_header, out); !s.ok()) return s;
-  if (Status s = read_labels(*labels, *label_header, out); !s.ok()) return s;
+  if (Status s = read_features(pair->features, pair->feature_header, out); !s.ok()) return s;
+  if (Status s = read_labels(pair->labels, pair->label_header, out); !s.ok()) return s;
   return out;
+}
+
+Result<DatasetShape> read_idx_shape(const std::string& features_path,
+                                    const std::string& labels_path) {
+  auto pair = open_pair(features_path, labels_path);
+  if (!pair.ok()) return pair.status();
+  const std::vector<int64_t>& dims = pair->feature_header.dims;
+  return DatasetShape{dims[0], std::vector<int64_t>(dims.begin() + 1, dims.end())};
 }
 
 }  // namespace gradstream::engine

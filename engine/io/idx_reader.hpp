@@ -6,8 +6,8 @@
 #include <cstdint>
 #include <string>
 
-#include "engine/io/dataset.hpp"
 #include "engine/base/status.hpp"
+#include "engine/io/dataset.hpp"
 
 namespace gradstream::engine {
 
@@ -27,5 +27,11 @@ inline constexpr int64_t kMaxIdxElements = int64_t{1} << 31;
 //   invalid_argument a zero dimension, an array over kMaxIdxElements, or label
 //                    and sample counts that disagree.
 Result<Dataset> read_idx(const std::string& features_path, const std::string& labels_path);
+
+// The sample count and shape, from the headers alone: every check above but
+// those of the payload (NaN floats; for gzip files, truncation and trailing
+// bytes), and nothing of the payload is read.
+Result<DatasetShape> read_idx_shape(const std::string& features_path,
+                                    const std::string& labels_path);
 
 }  // namespace gradstream::engine

@@ -17,7 +17,8 @@ namespace gradstream::engine {
 namespace {
 
 // '<' arrays are copied as they are; a big-endian host would need a swap here.
-static_assert(std::endian::native == std::endian::little, "NPY reader assumes a little-endian host");
+static_assert(std::endian::native == std::endian::little,
+              "NPY reader assumes a little-endian host");
 
 constexpr std::string_view kMagic = "\x93NUMPY";
 constexpr size_t kVersionBytes = 2;
@@ -68,7 +69,8 @@ class HeaderDictParser {
 
  private:
   void skip_space() {
-    while (pos_ < text_.size() && (text_[pos_] == ' ' || text_[pos_] == '\n' || text_[pos_] == '\t'))
+    while (pos_ < text_.size() &&
+           (text_[pos_] == ' ' || text_[pos_] == '\n' || text_[pos_] == '\t'))
       ++pos_;
   }
   bool peek(char c) {
@@ -163,7 +165,9 @@ Status open_npy(const std::string& path, NpyFile& file) {
   file.in.read(text.data(), header_len);
   if (file.in.gcount() != header_len) return data_loss(path + ": truncated header");
   if (!HeaderDictParser(text).parse(file.header))
-    return data_loss(path + ": cannot parse header " + text.substr(0, text.find('\n')));
+    return data_loss(path +
+                     ": cannot parse header; expected numpy's dict of 'descr', 'fortran_order' "
+                     "and 'shape'");
   if (file.header.fortran_order)
     return invalid_argument(path + ": fortran_order True is not supported; save a C-ordered array");
   for (size_t i = 0; i < file.header.shape.size(); ++i) {
@@ -265,37 +269,61 @@ Status read_features(NpyFile& file, size_t item_bytes, Dataset& out) {
 Status read_labels(NpyFile& file, size_t item_bytes, Dataset& out) {
   out.labels.resize(static_cast<size_t>(out.count));
   int32_t* dst = out.labels.data();
-  return stream_items(file, out.count, item_bytes, [&](const unsigned char* src, int64_t first, int64_t n) {
-    for (int64_t i = 0; i < n; ++i) {
-      int64_t v = 0;
-      if (item_bytes == 1) v = src[i];
-      if (item_bytes == 4) v = static_cast<int32_t>(load_le(src + 4 * i, 4));
-      if (item_bytes == 8) std::memcpy(&v, src + 8 * i, sizeof v);
-      if (v < 0 || v > kMaxNpyLabel)
-        return invalid_argument(file.path + ": label " + std::to_string(first + i) + " is " +
-                                std::to_string(v) + ", outside [0, " +
-                                std::to_string(kMaxNpyLabel) + "]");
-      dst[first + i] = static_cast<int32_t>(v);
-    }
-    return ok_status();
-  });
+  return stream_items(
+      file, out.count, item_bytes, [&](const unsigned char* src, int64_t first, int64_t n) {
+        for (int64_t i = 0; i < n; ++i) {
+          int64_t v = 0;
+          if (item_bytes == 1) v = src[i];
+          if (item_bytes == 4) v = static_cast<int32_t>(load_le(src + 4 * i, 4));
+          if (item_bytes == 8) std::memcpy(&v, src + 8 * i, sizeof v);
+          if (v < 0 || v > kMaxNpyLabel)
+            return invalid_argument(file.path + ": label " + std::to_string(first + i) + " is " +
+                                    std::to_string(v) + ", outside [0, " +
+                                    std::to_string(kMaxNpyLabel) + "]");
+          dst[first + i] = static_cast<int32_t>(v);
+        }
+        return ok_status();
+      });
+}
+
+// Both files opened, their headers parsed and checked against their sizes and
+// each other; nothing of the data is read yet.
+struct NpyPair {
+  NpyFile features;
+  NpyFile labels;
+  size_t feature_bytes = 0;
+  size_t label_bytes = 0;
+};
+
+Status open_pair(const std::string& features_path, const std::string& labels_path, NpyPair& pair) {
+  if (Status s = open_npy(features_path, pair.features); !s.ok()) return s;
+  if (Status s = open_npy(labels_path, pair.labels); !s.ok()) return s;
+  auto feature_bytes = check_features(pair.features);
+  if (!feature_bytes.ok()) return feature_bytes.status();
+  auto label_bytes = check_labels(pair.labels, features_path, pair.features.header.shape[0]);
+  if (!label_bytes.ok()) return label_bytes.status();
+  pair.feature_bytes = *feature_bytes;
+  pair.label_bytes = *label_bytes;
+  return ok_status();
 }
 
 }  // namespace
 
 Result<Dataset> read_npy(const std::string& features_path, const std::string& labels_path) {
-  NpyFile features, labels;
-  if (Status s = open_npy(features_path, features); !s.ok()) return s;
-  if (Status s = open_npy(labels_path, labels); !s.ok()) return s;
-  auto feature_bytes = check_features(features);
-  if (!feature_bytes.ok()) return feature_bytes.status();
-  auto label_bytes = check_labels(labels, features_path, features.header.shape[0]);
-  if (!label_bytes.ok()) return label_bytes.status();
-
+  NpyPair pair;
+  if (Status s = open_pair(features_path, labels_path, pair); !s.ok()) return s;
   Dataset out;
-  if (Status s = read_features(features, *feature_bytes, out); !s.ok()) return s;
-  if (Status s = read_labels(labels, *label_bytes, out); !s.ok()) return s;
+  if (Status s = read_features(pair.features, pair.feature_bytes, out); !s.ok()) return s;
+  if (Status s = read_labels(pair.labels, pair.label_bytes, out); !s.ok()) return s;
   return out;
+}
+
+Result<DatasetShape> read_npy_shape(const std::string& features_path,
+                                    const std::string& labels_path) {
+  NpyPair pair;
+  if (Status s = open_pair(features_path, labels_path, pair); !s.ok()) return s;
+  const std::vector<int64_t>& shape = pair.features.header.shape;
+  return DatasetShape{shape[0], std::vector<int64_t>(shape.begin() + 1, shape.end())};
 }
 
 Result<Dataset> read_npy_features(const std::string& path) {

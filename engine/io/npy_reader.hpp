@@ -7,8 +7,8 @@
 #include <limits>
 #include <string>
 
-#include "engine/io/dataset.hpp"
 #include "engine/base/status.hpp"
+#include "engine/io/dataset.hpp"
 
 namespace gradstream::engine {
 
@@ -32,6 +32,11 @@ inline constexpr int64_t kMaxNpyLabel = std::numeric_limits<int32_t>::max() - 1;
 //                    dimension, too many elements, shape mismatch between the
 //                    two files, NaN or infinite features, labels out of range.
 Result<Dataset> read_npy(const std::string& features_path, const std::string& labels_path);
+
+// The sample count and shape, from the headers and file sizes alone: every
+// check above but those of the values (NaN features, labels out of range).
+Result<DatasetShape> read_npy_shape(const std::string& features_path,
+                                    const std::string& labels_path);
 
 // The features array alone, checked as above (for inputs to predict: no labels).
 Result<Dataset> read_npy_features(const std::string& path);

@@ -2,7 +2,8 @@
 // kInterrupt) checkpoints the running one and keeps the queued one; a
 // restarted manager resumes the first from its checkpoint and runs the
 // second, and both end exactly as uninterrupted runs: the same model bytes,
-// the same loss at every step, one event per sequence number.
+// the same loss at every step, one event per sequence number. A job on
+// server-side files resumes only while its files are unchanged.
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 
@@ -229,6 +230,74 @@ TEST_F(JobManagerResumeTest, AnEndUnstoredAtShutdownResumesFromTheLastGoodCheckp
   EXPECT_EQ(**manager.model_bytes(id), reference_model);
   EXPECT_EQ(step_losses(*manager.event_log(id)), reference_losses);
 }
+
+// sha256sum of kRowsText.
+constexpr char kRowsText[] = "1,2,0\n3,4,1\n";
+constexpr char kRowsSha256[] = "6881a9620ebca1596c154cfba1f23f84d0e9107eb0f20bb41e20b68e0dcf4f92";
+
+TEST_F(JobManagerResumeTest, AJobOnFilesResumesOnlyWhileItsFilesAreUnchanged) {
+  const std::string kept = scratch_.write("kept.csv", kRowsText);
+  const std::string edited = scratch_.write("edited.csv", kRowsText);
+  // The manager fingerprints the spec's files; the loader serves the samples.
+  // Long jobs: both are still running when the manager is interrupted.
+  auto on_file = [](const std::string& path) {
+    v1::TrainingSpec spec = job_manager_test::spec(kLongSpecEpochs, 8);
+    spec.mutable_data()->mutable_files()->set_train_features(path);
+    spec.mutable_data()->mutable_files()->set_label_column(-1);
+    return spec;
+  };
+  std::string kept_id;
+  std::string edited_id;
+  {
+    auto store = open_store();
+    JobManager manager(JobManagerOptions{.max_concurrent_jobs = 2, .checkpoint_every_seconds = 0},
+                       nullptr, store.get());
+    auto first = manager.create_job(on_file(kept), "", resumable_loader());
+    auto second = manager.create_job(on_file(edited), "", resumable_loader());
+    ASSERT_TRUE(first.ok() && second.ok());
+    kept_id = first->id();
+    edited_id = second->id();
+    for (const std::string& id : {kept_id, edited_id}) {
+      std::shared_ptr<EventLog> log = manager.event_log(id);
+      ASSERT_TRUE(eventually([&] { return last_reported_step(*log) >= 40; }));
+    }
+    manager.shutdown(ShutdownMode::kInterrupt);
+  }
+  auto store = open_store();
+  auto rows = store->load_all();
+  ASSERT_TRUE(rows.ok());
+  for (const StoredJob& row : *rows) {
+    ASSERT_EQ(row.job.data_files_size(), 1) << row.job.id();
+    const v1::DataFileFingerprint& file = row.job.data_files(0);
+    EXPECT_EQ(file.role(), "train_features");
+    EXPECT_EQ(file.path(), row.job.id() == kept_id ? kept : edited);
+    EXPECT_EQ(file.size_bytes(), 12U);
+    EXPECT_EQ(file.sha256(), kRowsSha256);
+  }
+  scratch_.write("edited.csv", "1,2,0\n3,4,0\n");  // same size, one label changed
+
+  JobManager manager(JobManagerOptions{.max_concurrent_jobs = 2}, nullptr, store.get());
+  manager.restore(std::move(rows).value(), [](const v1::TrainingSpec&) { return long_loader(); });
+  ASSERT_TRUE(eventually([&] { return manager.get_job(kept_id)->resumes() == 1; }));
+  auto resumed = manager.get_job(kept_id);
+  EXPECT_EQ(resumed->state(), v1::RUNNING) << resumed->reason();
+  EXPECT_GT(resumed->resumed_from_step(), 0U);
+  ASSERT_TRUE(manager.cancel_job(kept_id).ok());
+  ASSERT_TRUE(manager.wait_idle(kTimeout));
+  EXPECT_EQ(state_of(manager, kept_id), v1::CANCELLED);
+  auto failed = manager.get_job(edited_id);
+  ASSERT_TRUE(failed.ok());
+  EXPECT_EQ(failed->state(), v1::FAILED);
+  EXPECT_EQ(
+      failed->reason().rfind("data.files.train_features: " + edited +
+                                 " changed since the job started (sha256 " + kRowsSha256 + " -> ",
+                             0),
+      0U)
+      << failed->reason();
+  EXPECT_NE(failed->reason().find("size 12 -> 12 bytes"), std::string::npos) << failed->reason();
+  expect_ending(*manager.event_log(edited_id), v1::DoneReport::FAILED, v1::FAILED);
+}
+
 
 }  // namespace
 }  // namespace gradstream::server

@@ -175,7 +175,7 @@ TEST_F(DataLoaderTest, SummariesTellCountsWithoutPreparingTheData) {
   spec.set_builtin("cifar-10");
   expect_error(summarize_data(spec, 1), StatusCode::kNotFound,
                "data.builtin: unknown data set 'cifar-10'");
-  // Files are read (their errors are CreateJob's): all samples counted.
+  // Files are described from headers (a CSV by its lines): all samples counted.
   v1::DataSpec files;
   files.mutable_files()->set_train_features(write("s.csv", "1,2,0\n3,4,1\n5,6,1\n7,8,0\n"));
   files.mutable_files()->set_label_column(-1);
@@ -184,6 +184,39 @@ TEST_F(DataLoaderTest, SummariesTellCountsWithoutPreparingTheData) {
   ASSERT_TRUE(summary.ok()) << summary.status().message();
   EXPECT_EQ(summary->train_count, 4);
   EXPECT_EQ(summary->sample_size, 2);
+}
+
+TEST_F(DataLoaderTest, FileSummariesCheckHeadersButLeaveValuesToTheLoad) {
+  v1::DataSpec spec;
+  const std::string train = write("train.csv", "1,2,0\n3,4,1\n5,6,1\n7,8,0\n9,x-private,2\n");
+  spec.mutable_files()->set_train_features(train);
+  spec.mutable_files()->set_label_column(-1);
+  auto summary = summarize_data(spec, 1);
+  ASSERT_TRUE(summary.ok()) << summary.status().message();
+  EXPECT_EQ(summary->train_count, 5);
+  EXPECT_EQ(summary->sample_size, 2);
+  // The bad cell is the load's error: file, line and column, not the cell's text.
+  auto loaded = load_data(spec, 1);
+  expect_error(loaded, StatusCode::kDataLoss,
+               train + ": line 5, column 2: the feature is not a number");
+  EXPECT_EQ(loaded.status().message().find("x-private"), std::string::npos);
+
+  spec.mutable_files()->set_test_features(write("test.csv", "1,2,3,0\n"));
+  expect_error(summarize_data(spec, 1), StatusCode::kInvalidArgument,
+               "data: test samples have 3 values but train samples have 2");
+  spec.mutable_files()->set_test_features(write("test2.csv", "1,2,0\n"));
+  EXPECT_TRUE(summarize_data(spec, 1).ok());
+
+  // Each side of the validation split keeps at least one sample.
+  spec.set_validation_fraction(0.05f);  // 0.25 of a sample
+  expect_error(summarize_data(spec, 1), StatusCode::kInvalidArgument,
+               "data.validation_fraction: 0.05 of 5 training samples is 0 validation samples");
+  spec.set_validation_fraction(0.2f);
+  EXPECT_TRUE(summarize_data(spec, 1).ok());
+  spec.mutable_files()->set_train_features(write("one.csv", "1,2,0\n"));
+  spec.set_validation_fraction(0.5f);
+  expect_error(summarize_data(spec, 1), StatusCode::kInvalidArgument,
+               "of 1 training samples is 1 validation samples");
 }
 
 TEST_F(DataLoaderTest, UnknownBuiltinIsNotFoundAndListsKnownNames) {

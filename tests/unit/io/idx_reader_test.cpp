@@ -57,7 +57,8 @@ class IdxReaderTest : public ::testing::Test {
   }
   Bytes labels() const { return idx_file(0x08, {3}, {1, 0, 9}); }
 
-  void expect_error(const Result<Dataset>& r, StatusCode code, const std::string& path,
+  template <class T>
+  void expect_error(const Result<T>& r, StatusCode code, const std::string& path,
                     const std::string& words) {
     ASSERT_FALSE(r.ok());
     EXPECT_EQ(r.status().code(), code) << r.status().message();
@@ -220,5 +221,37 @@ TEST_F(IdxReaderTest, CorruptGzipIsDataLoss) {
                StatusCode::kDataLoss, path, "");
 }
 
+TEST_F(IdxReaderTest, ShapeComesFromTheHeadersAlone) {
+  auto shape = read_idx_shape(write_raw("images-idx3-ubyte", images()),
+                              write_raw("labels-idx1-ubyte", labels()));
+  ASSERT_TRUE(shape.ok()) << shape.status().message();
+  EXPECT_EQ(shape->count, 3);
+  EXPECT_EQ(shape->sample_shape, (std::vector<int64_t>{2, 2}));
+  // A NaN float is in the payload: only the full read finds it.
+  const std::string floats =
+      write_raw("f.idx", idx_file(0x0D, {3, 1}, be_floats({1.0f, NAN, 2.0f})));
+  const std::string labels_path = write_raw("l.idx", labels());
+  EXPECT_TRUE(read_idx_shape(floats, labels_path).ok());
+  expect_error(read_idx(floats, labels_path), StatusCode::kInvalidArgument, floats,
+               "element 1 is NaN or infinite");
+}
+
+TEST_F(IdxReaderTest, ShapeChecksMagicSizesAndCounts) {
+  const std::string images_path = write_raw("i.idx", images());
+  const std::string bad = write_raw("bad.idx", {1, 2, 3, 4, 5, 6, 7, 8});
+  expect_error(read_idx_shape(bad, write_raw("l.idx", labels())), StatusCode::kDataLoss, bad,
+               "bad magic");
+  Bytes short_images = images();
+  short_images.pop_back();
+  const std::string truncated = write_raw("short.idx", short_images);
+  expect_error(read_idx_shape(truncated, write_raw("l.idx", labels())), StatusCode::kDataLoss,
+               truncated, "truncated");
+  const std::string two = write_raw("two.idx", idx_file(0x08, {2}, {1, 0}));
+  expect_error(read_idx_shape(images_path, two), StatusCode::kInvalidArgument, two,
+               "holds 2 labels but " + images_path + " holds 3 samples");
+  const std::string missing = dir_.file("missing.idx");
+  expect_error(read_idx_shape(images_path, missing), StatusCode::kNotFound, missing,
+               "no such file");
+}
 }  // namespace
 }  // namespace gradstream::engine

@@ -55,7 +55,8 @@ class NpyReaderTest : public ::testing::Test {
     return write("y.npy", npy_file("<i8", "(3,)", le_bytes<int64_t>({2, 0, 1})));
   }
 
-  void expect_error(const Result<Dataset>& r, StatusCode code, const std::string& path,
+  template <class T>
+  void expect_error(const Result<T>& r, StatusCode code, const std::string& path,
                     const std::string& words) {
     ASSERT_FALSE(r.ok());
     EXPECT_EQ(r.status().code(), code) << r.status().message();
@@ -172,5 +173,32 @@ TEST_F(NpyReaderTest, ZeroDimensionIsInvalidArgument) {
   expect_error(read_npy(path, labels()), StatusCode::kInvalidArgument, path, "dimension 1 is zero");
 }
 
+TEST_F(NpyReaderTest, ShapeComesFromTheHeadersAlone) {
+  auto shape = read_npy_shape(features(), labels());
+  ASSERT_TRUE(shape.ok()) << shape.status().message();
+  EXPECT_EQ(shape->count, 3);
+  EXPECT_EQ(shape->sample_shape, (std::vector<int64_t>{2, 2}));
+  // A label out of range is in the data: only the full read finds it.
+  const std::string negative =
+      write("neg.npy", npy_file("<i8", "(3,)", le_bytes<int64_t>({2, -1, 1})));
+  EXPECT_TRUE(read_npy_shape(features(), negative).ok());
+  expect_error(read_npy(features(), negative), StatusCode::kInvalidArgument, negative,
+               "label 1 is -1");
+}
+
+TEST_F(NpyReaderTest, ShapeChecksHeadersSizesAndCounts) {
+  const std::string x = features();
+  const std::string two = write("two.npy", npy_file("<i8", "(2,)", le_bytes<int64_t>({0, 1})));
+  expect_error(read_npy_shape(x, two), StatusCode::kInvalidArgument, two,
+               "labels must have shape (3,)");
+  const std::string garbled = write("garbled.npy", npy_file("<f4", "(3, oops-private)", {}));
+  auto r = read_npy_shape(garbled, labels());
+  expect_error(r, StatusCode::kDataLoss, garbled, "cannot parse header");
+  EXPECT_EQ(r.status().message().find("oops-private"), std::string::npos);
+  const std::string short_data =
+      write("short.npy", npy_file("<f4", "(3, 2)", le_bytes<float>({1, 2})));
+  expect_error(read_npy_shape(short_data, labels()), StatusCode::kDataLoss, short_data,
+               "truncated");
+}
 }  // namespace
 }  // namespace gradstream::engine
