@@ -59,9 +59,9 @@ struct RawBuiltin {
   Dataset test;
 };
 
-// Built-in data sets are read once per process and directory: a server creating
-// many jobs on fashion-mnist would otherwise gunzip it for every job (~0.5 s on
-// the request thread). Each job still gets its own copy to split and scale.
+// Built-in data sets are read once per process and directory: a server running
+// many jobs on fashion-mnist would otherwise gunzip it for every job (~0.5 s
+// each). Each job still gets its own copy to split and scale.
 // Failures are not cached, so fixing the files on disk takes effect.
 Result<std::shared_ptr<const RawBuiltin>> read_builtin(const BuiltinEntry& entry,
                                                        const std::filesystem::path& dir,
@@ -81,8 +81,14 @@ Result<std::shared_ptr<const RawBuiltin>> read_builtin(const BuiltinEntry& entry
   return raw;
 }
 
-// The built-in data set data.builtin names, read (once per process).
-Result<std::shared_ptr<const RawBuiltin>> raw_builtin(const v1::DataSpec& spec) {
+// Where the built-in data set data.builtin names lives.
+struct BuiltinLocation {
+  const BuiltinEntry* entry;
+  std::filesystem::path dir;
+  std::string context;  // "data.builtin 'NAME': ", for errors
+};
+
+Result<BuiltinLocation> locate_builtin(const v1::DataSpec& spec) {
   const auto entry = std::find_if(kBuiltins.begin(), kBuiltins.end(),
                                   [&](const BuiltinEntry& e) { return spec.builtin() == e.name; });
   if (entry == kBuiltins.end()) {
@@ -92,9 +98,15 @@ Result<std::shared_ptr<const RawBuiltin>> raw_builtin(const v1::DataSpec& spec) 
     return not_found("data.builtin: unknown data set '" + spec.builtin() + "'; known: " + known);
   }
   const char* env = std::getenv(entry->dir_env);
-  const std::filesystem::path dir = env != nullptr && *env != '\0' ? env : entry->default_dir;
-  const std::string context = "data.builtin '" + spec.builtin() + "': ";
-  return read_builtin(*entry, dir, context);
+  return BuiltinLocation{&*entry, env != nullptr && *env != '\0' ? env : entry->default_dir,
+                         "data.builtin '" + spec.builtin() + "': "};
+}
+
+// The built-in data set data.builtin names, read (once per process).
+Result<std::shared_ptr<const RawBuiltin>> raw_builtin(const v1::DataSpec& spec) {
+  auto where = locate_builtin(spec);
+  if (!where.ok()) return where.status();
+  return read_builtin(*where->entry, where->dir, where->context);
 }
 
 Result<DataSplits> load_builtin(const v1::DataSpec& spec, uint64_t seed) {
@@ -269,6 +281,24 @@ Status check_validation_split(const v1::DataSpec& spec, int64_t count) {
                           "need at least one");
 }
 
+// The built-in set's counts from its files' headers: the first CreateJob of a
+// process must not wait for the whole set to be gunzipped (~0.5 s).
+Result<DataSummary> summarize_builtin(const v1::DataSpec& spec) {
+  auto where = locate_builtin(spec);
+  if (!where.ok()) return where.status();
+  const BuiltinEntry& entry = *where->entry;
+  auto train = read_idx_shape((where->dir / entry.train_features).string(),
+                              (where->dir / entry.train_labels).string());
+  if (!train.ok()) return with_context(train.status(), where->context);
+  auto test = read_idx_shape((where->dir / entry.test_features).string(),
+                             (where->dir / entry.test_labels).string());
+  if (!test.ok()) return with_context(test.status(), where->context);
+  if (Status s = check_same_sample_size(test->sample_size(), train->sample_size()); !s.ok())
+    return with_context(s, where->context);
+  if (Status s = check_validation_fraction(spec); !s.ok()) return s;
+  return DataSummary{train->count, train->sample_size()};
+}
+
 // data.files from headers and metadata only (see summarize_data).
 Result<DataSummary> summarize_files(const v1::DataSpec& spec) {
   const v1::FileSource& src = spec.files();
@@ -288,12 +318,7 @@ Result<DataSummary> summarize_files(const v1::DataSpec& spec) {
 }  // namespace
 
 Result<DataSummary> summarize_data(const v1::DataSpec& spec, uint64_t seed) {
-  if (spec.source_case() == v1::DataSpec::kBuiltin) {
-    auto raw = raw_builtin(spec);
-    if (!raw.ok()) return raw.status();
-    if (Status s = check_validation_fraction(spec); !s.ok()) return s;
-    return DataSummary{(*raw)->train.count, (*raw)->train.sample_size()};
-  }
+  if (spec.source_case() == v1::DataSpec::kBuiltin) return summarize_builtin(spec);
   if (spec.source_case() == v1::DataSpec::kFiles) return summarize_files(spec);
   auto data = load_data(spec, seed);  // not a source CreateJob takes here: load_data's error
   if (!data.ok()) return data.status();
