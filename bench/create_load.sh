@@ -12,8 +12,6 @@
 # usage: bench/create_load.sh [--runs N] [--epochs N] [--burst N]   (defaults 3, 2, 1000)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
-server_bin=${GRADSTREAM_SERVER_BIN:-$root/build/bin/gradstream-server}
-cli_bin=${GRADSTREAM_CLI_BIN:-$root/build/bin/gradstream}
 load_bin=${GRADSTREAM_LOAD_BENCH_BIN:-$root/build/bin/gradstream-load-bench}
 runs=3
 epochs=2
@@ -29,17 +27,10 @@ done
 readonly kThreadsPerJob=2
 readonly kCreatesDuringJob=20
 
-work=$(mktemp -d)
-server_pid=
-cleanup() {
-  if [[ -n $server_pid ]] && kill -0 "$server_pid" 2>/dev/null; then kill -KILL "$server_pid"; fi
-  rm -rf "$work"
-}
-trap cleanup EXIT
+source "$root/scripts/lib/bench.sh"
+bench_setup create_load
+[[ -x $load_bin ]] || { echo "create_load: $load_bin not built" >&2; exit 1; }
 die() { echo "create_load: $*" >&2; exit 1; }
-
-source "$root/scripts/lib/server.sh"
-source "$root/bench/lib.sh"
 spec=$root/examples/fashion-mnist-mlp.json
 sed -E "s/\"epochs\": *[0-9]+/\"epochs\": $epochs/" "$spec" >"$work/spec.json"
 grep -q "\"epochs\": $epochs" "$work/spec.json" || die "could not set epochs in the example spec"

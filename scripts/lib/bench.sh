@@ -23,3 +23,31 @@ bench_cleanup() {
   [[ -n $server_pid ]] && kill -KILL "$server_pid" 2>/dev/null
   rm -rf "$work"
 }
+
+
+# wait_job JOB: polls until JOB has ended; prints its final state.
+wait_job() {
+  local state
+  while state=$("$cli_bin" get "$1" --json | grep -o '"state":"[A-Z_]*"' | head -n1 | cut -d'"' -f4)
+    [[ $state == QUEUED || $state == RUNNING ]]; do
+    sleep 0.5
+  done
+  echo "$state"
+}
+
+# training_seconds JOB LABEL: the sum of the ended JOB's epoch events'
+# `seconds` (the training loop; the job's data loading is outside it), read by
+# replaying its events, which costs the run nothing. Logs the figure with
+# LABEL on stderr.
+training_seconds() {
+  local events
+  events=$("$cli_bin" watch "$1" --json)
+  local steps
+  steps=$(grep -c '"step":{' <<<"$events" || true)
+  grep -o '"epoch":{[^}]*' <<<"$events" | grep -o '"seconds":[0-9.e+-]*' | cut -d: -f2 |
+    awk -v job="$1" -v label="$2" -v steps="$steps" \
+      '{ s += $1; n++ } END { printf "%s %s: %d epochs, %d step events, %.3f s\n", job, label, n, steps, s > "/dev/stderr"; printf "%.3f\n", s }'
+}
+
+# median: of the numbers on stdin, one per line.
+median() { sort -n | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
