@@ -98,7 +98,12 @@ WatchJobReactor::WatchJobReactor(std::shared_ptr<const EventLog> log,
       step_every_(request.step_every()),
       next_sequence_(std::max<uint64_t>(1, request.from_sequence())) {
   pump_->track(this);
-  advance();
+  try {
+    advance();
+  } catch (...) {
+    pump_->untrack(this);  // the handler rejects the call; this object is gone
+    throw;
+  }
 }
 
 void WatchJobReactor::OnWriteDone(bool ok) {
