@@ -1,5 +1,5 @@
 // WatchJobReactor and WatchPump over a real loopback server: the log's bytes
-// reach a typed client, thinning and interrupt still hold, and a watcher that
+// reach a typed client; thinning, hold and interrupt behave as before; a watcher that
 // stops reading is cut off while another receives everything.
 #include "server/watch_job_reactor.hpp"
 
@@ -8,6 +8,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <future>
 #include <memory>
 #include <string>
 #include <thread>
@@ -129,6 +130,22 @@ TEST_F(WatchJobReactorTest, AnInterruptedLogEndsTheWatchWithWhereToReconnect) {
   EXPECT_EQ(served.events.size(), 3u);
   EXPECT_EQ(served.status.error_code(), grpc::StatusCode::UNAVAILABLE);
   EXPECT_EQ(served.status.error_message(), "server shutting down; reconnect with from_sequence 4");
+}
+
+TEST_F(WatchJobReactorTest, HeldEventsReachTheWatcherOnlyOnRelease) {
+  log_->append(step_event(1));
+  log_->hold();
+  log_->append(step_event(2));  // stored, not shown
+  start();
+
+  std::future<Served> served = std::async(std::launch::async, [this] { return watch(); });
+  // The watcher has the shown event and is parked: nothing ends it yet.
+  EXPECT_EQ(served.wait_for(milliseconds(300)), std::future_status::timeout);
+  log_->release_and_close();
+  const Served all = served.get();
+  EXPECT_TRUE(all.status.ok()) << all.status.error_message();
+  ASSERT_EQ(all.events.size(), 2u);
+  EXPECT_EQ(all.events[1].step().step(), 2u);
 }
 
 TEST_F(WatchJobReactorTest, AStalledWatcherIsCutWhileAnotherReceivesEverything) {
