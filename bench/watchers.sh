@@ -83,7 +83,9 @@ run() {
   cpu_before=$(server_cpu)
   job=$("$cli_bin" submit "$work/spec.json")
   if [[ $# -gt 0 ]]; then
-    "$bench_bin" --server "$GRADSTREAM_SERVER" --job "$job" "$@" >"$work/$job.bench" &
+    # At the lowest priority: the watchers stand for clients on other machines,
+    # and here they share the job's cores.
+    nice -n 19 "$bench_bin" --server "$GRADSTREAM_SERVER" --job "$job" "$@" >"$work/$job.bench" &
     bench_pid=$!
   fi
   wait_job "$job"

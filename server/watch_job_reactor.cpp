@@ -2,11 +2,30 @@
 // cut-off, lifetime.
 #include "server/watch_job_reactor.hpp"
 
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <string>
 #include <utility>
 
 namespace gradstream::server {
+
+namespace {
+
+// Linux keeps a nice value per thread (setpriority on a tid); raising it needs
+// no privilege. Threads this one starts later inherit it, so it is only called
+// on the pump and on gRPC's callback threads, which start no job threads (a
+// job's threads come from the JobManager's workers).
+void lower_this_thread_priority() {
+  thread_local bool lowered = false;
+  if (lowered) return;
+  lowered = true;
+  setpriority(PRIO_PROCESS, static_cast<id_t>(syscall(SYS_gettid)), kStreamingThreadNice);
+}
+
+}  // namespace
 
 WatchPump::WatchPump(WatchOptions options)
     : options_(std::move(options)), thread_([this] { run(); }) {}
@@ -52,6 +71,7 @@ uint64_t WatchPump::cut_off() const {
 }
 
 void WatchPump::run() {
+  lower_this_thread_priority();
   std::vector<WatchJobReactor*> ready;
   std::unique_lock lock(mutex_);
   while (!stopping_) {
@@ -108,6 +128,7 @@ WatchJobReactor::WatchJobReactor(std::shared_ptr<const EventLog> log,
 
 void WatchJobReactor::OnWriteDone(bool ok) {
   write_started_.store(0);
+  lower_this_thread_priority();
   if (!ok) {
     // The stream is broken (client gone, cut off, or server shutting down).
     finish(grpc::Status(grpc::StatusCode::CANCELLED, "watch stream ended"));

@@ -35,6 +35,12 @@ inline constexpr std::chrono::milliseconds kWatchPollInterval{20};
 // reading (its flow-control window is full): the stream is cancelled and the
 // client reconnects with from_sequence. It never slows the job or others.
 inline constexpr std::chrono::seconds kDefaultWatchStallLimit{30};
+// Nice value of the threads that send events (the pump, and each gRPC thread
+// once it has run a watcher's OnWriteDone): streaming yields the cores to the
+// jobs' threads (nice 0), so 200 watchers at every step do not slow a job
+// that uses every core. Those gRPC threads serve other RPCs at this priority
+// too; on an idle core that changes nothing.
+inline constexpr int kStreamingThreadNice = 19;
 
 struct WatchOptions {
   std::chrono::milliseconds stall_limit = kDefaultWatchStallLimit;
