@@ -39,8 +39,9 @@ inline constexpr std::chrono::seconds kDefaultWatchStallLimit{30};
 // once it has run a watcher's OnWriteDone): streaming yields the cores to the
 // jobs' threads (nice 0), so 200 watchers at every step do not slow a job
 // that uses every core. Those gRPC threads serve other RPCs at this priority
-// too; on an idle core that changes nothing.
-inline constexpr int kStreamingThreadNice = 19;
+// too; on an idle core that changes nothing. Not 19: on cores full of jobs
+// (and other load) watchers then fell tens of seconds behind.
+inline constexpr int kStreamingThreadNice = 10;
 
 struct WatchOptions {
   std::chrono::milliseconds stall_limit = kDefaultWatchStallLimit;
