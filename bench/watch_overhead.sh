@@ -35,11 +35,9 @@ cleanup() {
 trap cleanup EXIT
 die() { echo "watch_overhead: $*" >&2; exit 1; }
 
-sed -E -e "s/\"epochs\": *[0-9]+/\"epochs\": $epochs/" -e 's/"stepEvery": *[0-9]+/"stepEvery": 1/' \
-  "$root/examples/fashion-mnist-mlp.json" >"$work/spec.json"
-{ grep -q "\"epochs\": $epochs" "$work/spec.json" && grep -q '"stepEvery": 1' "$work/spec.json"; } ||
+source "$root/bench/lib.sh"
+step_event_spec "$root" "$epochs" "$work/spec.json" ||
   die "could not set epochs and stepEvery in the example spec"
-
 source "$root/scripts/lib/server.sh"
 start_server "$server_bin" "$work/server.log" --data-dir "$work/var" \
   --threads-per-job $kThreadsPerJob || die "server did not start"

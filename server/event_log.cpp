@@ -1,6 +1,8 @@
-// EventLog: append, replay, wait and close under one mutex held only for pushes
-// and copies.
+// EventLog: append (serializing once), replay, wait and close under one mutex
+// held only for pushes and reference copies.
 #include "server/event_log.hpp"
+
+#include <grpc/slice.h>
 
 #include <algorithm>
 #include <utility>
@@ -17,8 +19,20 @@ void set_now(google::protobuf::Timestamp& time) {
       std::chrono::duration_cast<std::chrono::nanoseconds>(since_epoch - seconds).count()));
 }
 
-bool thinned_out(const v1::TrainingEvent& event, uint32_t step_every) {
-  return step_every > 1 && event.has_step() && event.step().step() % step_every != 0;
+// One allocation: the message is serialized straight into the slice's block.
+grpc::Slice serialize(const v1::TrainingEvent& event) {
+  grpc_slice slice = grpc_slice_malloc(event.ByteSizeLong());
+  event.SerializeWithCachedSizesToArray(GRPC_SLICE_START_PTR(slice));
+  return grpc::Slice(slice, grpc::Slice::STEAL_REF);
+}
+
+std::vector<v1::TrainingEvent> parse_all(const std::vector<grpc::Slice>& slices) {
+  std::vector<v1::TrainingEvent> out(slices.size());
+  // The log wrote these bytes itself, so parsing cannot fail.
+  for (size_t i = 0; i < slices.size(); ++i) {
+    out[i].ParseFromArray(slices[i].begin(), static_cast<int>(slices[i].size()));
+  }
+  return out;
 }
 
 }  // namespace
@@ -27,25 +41,26 @@ EventLog::EventLog(std::string job_id, size_t max_events)
     : job_id_(std::move(job_id)), max_events_(max_events) {}
 
 uint64_t EventLog::append(v1::TrainingEvent event) {
-  // Everything that does not need the lock happens before taking it. The job
-  // id is stamped on the copies read() hands out, not stored: a heap string
-  // per event is ~80 of the ~250 bytes a step event would take.
-  event.clear_job_id();
+  // Everything that does not need the lock happens before taking it; only the
+  // sequence (and so the serialization) waits for it.
+  event.set_job_id(job_id_);
   if (!event.has_time()) set_now(*event.mutable_time());
+  const bool is_step = event.has_step();
+  const uint64_t step = is_step ? event.step().step() : 0;
   uint64_t sequence = 0;
   {
     std::lock_guard lock(mutex_);
     if (closed_) return 0;
     // next_ - 1 events were sent so far by this run's count, which a resumed
     // run repeats: it drops the same steps the first run dropped.
-    if (event.has_step() && next_ - 1 >= max_events_) {
+    if (is_step && next_ - 1 >= max_events_) {
       ++dropped_steps_;
       return 0;
     }
     sequence = next_++;
     if (sequence <= events_.size()) return sequence;  // stored before a resume
     event.set_sequence(sequence);
-    events_.push_back(std::move(event));
+    events_.push_back(StoredEvent{serialize(event), is_step, step});
   }
   // Notifying after unlocking: a woken waiter does not immediately block on
   // the mutex the producer still holds.
@@ -53,9 +68,10 @@ uint64_t EventLog::append(v1::TrainingEvent event) {
   return sequence;
 }
 
-std::vector<v1::TrainingEvent> EventLog::read(uint64_t from_sequence, size_t max_count,
-                                              uint32_t step_every, uint64_t* next_sequence) const {
-  std::vector<v1::TrainingEvent> out;
+std::vector<grpc::Slice> EventLog::read_serialized(uint64_t from_sequence, size_t max_count,
+                                                   uint32_t step_every,
+                                                   uint64_t* next_sequence) const {
+  std::vector<grpc::Slice> out;
   const uint64_t first = std::max<uint64_t>(from_sequence, 1);
   uint64_t index = first - 1;
   {
@@ -63,12 +79,18 @@ std::vector<v1::TrainingEvent> EventLog::read(uint64_t from_sequence, size_t max
     // Sequence n is events_[n - 1]: numbering has no gaps and nothing is evicted.
     const size_t shown = std::min(events_.size(), visible_);
     for (; index < shown && out.size() < max_count; ++index) {
-      if (!thinned_out(events_[index], step_every)) out.push_back(events_[index]);
+      const StoredEvent& event = events_[index];
+      const bool thinned_out = step_every > 1 && event.is_step && event.step % step_every != 0;
+      if (!thinned_out) out.push_back(event.bytes);  // a reference, not a copy
     }
   }
-  for (auto& event : out) event.set_job_id(job_id_);
   if (next_sequence != nullptr) *next_sequence = std::max(first, index + 1);
   return out;
+}
+
+std::vector<v1::TrainingEvent> EventLog::read(uint64_t from_sequence, size_t max_count,
+                                              uint32_t step_every, uint64_t* next_sequence) const {
+  return parse_all(read_serialized(from_sequence, max_count, step_every, next_sequence));
 }
 
 EventLog::WaitResult EventLog::wait_for_events_after(uint64_t sequence,
@@ -137,13 +159,13 @@ void EventLog::release_and_close() {
 }
 
 std::vector<v1::TrainingEvent> EventLog::read_all() const {
-  std::vector<v1::TrainingEvent> out;
+  std::vector<grpc::Slice> slices;
   {
     std::lock_guard lock(mutex_);
-    out.assign(events_.begin(), events_.end());
+    slices.reserve(events_.size());
+    for (const StoredEvent& event : events_) slices.push_back(event.bytes);
   }
-  for (auto& event : out) event.set_job_id(job_id_);
-  return out;
+  return parse_all(slices);
 }
 
 size_t EventLog::size() const {

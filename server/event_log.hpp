@@ -1,7 +1,9 @@
-// EventLog: one job's append-only, numbered list of TrainingEvents. The trainer
-// thread appends; any number of watchers replay from a sequence number, then
-// follow live by waiting for newer events.
+// EventLog: one job's append-only, numbered list of TrainingEvents, each kept
+// serialized. The trainer thread appends; any number of watchers replay from a
+// sequence number, then follow live by waiting for newer events.
 #pragma once
+
+#include <grpcpp/support/slice.h>
 
 #include <chrono>
 #include <condition_variable>
@@ -17,13 +19,20 @@
 namespace gradstream::server {
 
 // Events a log holds before it starts dropping new step events. A stored step
-// event takes ~170 bytes, so a full log is ~170 MB; a 60k-sample epoch at
-// batch 64 is ~940 steps, so only runs of ~1000 epochs ever reach it.
+// event takes ~150 bytes (~70 serialized, the slice's refcounted block and the
+// deque entry), so a full log is ~150 MB; a 60k-sample epoch at batch 64 is
+// ~940 steps, so only runs of ~1000 epochs ever reach it.
 inline constexpr size_t kDefaultMaxEvents = 1'000'000;
 
-// Watchers never hold the lock while they write to the network: read() copies
-// out and returns, so a slow or vanished watcher cannot stall append(), which
-// only waits for other threads' short copies. All methods are thread-safe.
+// Each event is serialized once, when appended, into a refcounted grpc::Slice:
+// every watcher writes those same bytes (read_serialized hands out references,
+// not copies), so 200 watchers cost one serialization per event, not 200. The
+// rare readers that need messages (the store, tests) parse them back.
+//
+// Watchers never hold the lock while they write to the network: reads take
+// references or parse and return, so a slow or vanished watcher cannot stall
+// append(), which only waits for other threads' short reads. All methods are
+// thread-safe.
 //
 // Memory bound: once the log holds max_events events, further STEP events are
 // dropped (counted by dropped_steps()); every other kind (state, epoch,
@@ -57,6 +66,11 @@ class EventLog {
   std::vector<v1::TrainingEvent> read(uint64_t from_sequence, size_t max_count,
                                       uint32_t step_every = 0,
                                       uint64_t* next_sequence = nullptr) const;
+  // The same events as read(), as the bytes stored at append (references to
+  // the log's own slices: nothing is copied or serialized again).
+  std::vector<grpc::Slice> read_serialized(uint64_t from_sequence, size_t max_count,
+                                           uint32_t step_every = 0,
+                                           uint64_t* next_sequence = nullptr) const;
 
   // Blocks until an event newer than `sequence` exists (kNewEvents), the log is
   // closed with nothing newer (kClosed), or the timeout passes (kTimeout).
@@ -99,6 +113,14 @@ class EventLog {
   size_t max_events() const { return max_events_; }
 
  private:
+  // An appended event as stored: its bytes, and what step thinning needs
+  // without parsing them.
+  struct StoredEvent {
+    grpc::Slice bytes;  // the TrainingEvent with sequence and job id
+    bool is_step = false;
+    uint64_t step = 0;
+  };
+
   const std::string job_id_;
   const size_t max_events_;
 
@@ -106,9 +128,9 @@ class EventLog {
   mutable std::condition_variable changed_;
   // A deque grows without moving stored events, so an append never copies the
   // whole log under the lock the way a vector's reallocation would.
-  std::deque<v1::TrainingEvent> events_;  // events_[i].sequence() == i + 1
-  uint64_t next_ = 1;                     // the number the next append gets
-  size_t visible_ = SIZE_MAX;             // events shown (all unless held)
+  std::deque<StoredEvent> events_;  // events_[i] holds sequence i + 1
+  uint64_t next_ = 1;               // the number the next append gets
+  size_t visible_ = SIZE_MAX;       // events shown (all unless held)
   uint64_t dropped_steps_ = 0;
   bool closed_ = false;
   bool interrupted_ = false;

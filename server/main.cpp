@@ -79,6 +79,10 @@ int main(int argc, char** argv) {
   app.add_option("--shutdown-grace-ms", config.shutdown_grace_ms,
                  "Time in-flight RPCs get to finish on shutdown")
       ->capture_default_str();
+  app.add_option("--watch-stall-seconds", config.watch_stall_seconds,
+                 "Seconds a WatchJob write may wait on a client that stopped reading before "
+                 "the stream is cancelled (the client reconnects with from_sequence)")
+      ->capture_default_str();
   CLI11_PARSE(app, argc, argv);
 
   // Block the stop signals before gRPC starts any thread, so every thread

@@ -9,6 +9,7 @@
 #include <grpcpp/security/server_credentials.h>
 #include <grpcpp/server_builder.h>
 
+#include <chrono>
 #include <filesystem>
 #include <string>
 #include <system_error>
@@ -75,8 +76,11 @@ engine::Result<std::unique_ptr<GrpcServer>> GrpcServer::start(const ServerConfig
                        [datasets_for_jobs](const v1::TrainingSpec& spec) {
                          return restored_data_loader(datasets_for_jobs, spec);
                        });
-  self->service_ =
-      std::make_unique<TrainerService>(*self->jobs_, service_limits(config), self->datasets_.get());
+  WatchOptions watch;
+  watch.stall_limit = std::chrono::seconds(config.watch_stall_seconds);
+  watch.on_cut = [metrics] { metrics->count_watcher_cut(); };
+  self->service_ = std::make_unique<TrainerService>(*self->jobs_, service_limits(config),
+                                                    self->datasets_.get(), std::move(watch));
 
   grpc::ServerBuilder builder;
   int port = 0;

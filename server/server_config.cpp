@@ -93,6 +93,11 @@ engine::Status validate_config(const ServerConfig& config, int cores) {
       !s.ok()) {
     return s;
   }
+  if (engine::Status s =
+          check_range("watch_stall_seconds", config.watch_stall_seconds, 1, kMaxWatchStallSeconds);
+      !s.ok()) {
+    return s;
+  }
   if (!config.metrics_address.empty() && !is_host_port(config.metrics_address)) {
     return engine::invalid_argument("metrics_address: \"" + config.metrics_address +
                                     "\" is not host:port (port 0-65535), e.g. " +

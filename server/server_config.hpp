@@ -28,6 +28,10 @@ inline constexpr bool kDefaultCancelRunningOnShutdown = false;
 inline constexpr int64_t kDefaultShutdownGraceMs = 5000;
 inline constexpr int64_t kDefaultModelCacheMb = int64_t{kDefaultModelCacheBytes >> 20};
 inline constexpr int64_t kMaxModelCacheMb = int64_t{1} << 20;             // 1 TiB
+// A watcher whose write has not completed for this long is cut off
+// (kDefaultWatchStallLimit); at most an hour.
+inline constexpr int64_t kDefaultWatchStallSeconds = 30;
+inline constexpr int64_t kMaxWatchStallSeconds = 3600;
 inline constexpr int64_t kMaxMetricsJobRetentionSeconds = 7 * 24 * 3600;  // a week
 // Each exported job adds ~15 series plus ~5 per layer; 10000 jobs is already
 // more than one Prometheus server should scrape from one target.
@@ -67,6 +71,9 @@ struct ServerConfig {
   double checkpoint_every_seconds = kDefaultCheckpointSeconds;
   // How long in-flight RPCs (streams included) get to finish on shutdown.
   int64_t shutdown_grace_ms = kDefaultShutdownGraceMs;
+  // Seconds a WatchJob write may stay incomplete (the client not reading)
+  // before the stream is cancelled; the client reconnects with from_sequence.
+  int64_t watch_stall_seconds = kDefaultWatchStallSeconds;
 };
 
 // The job manager's part of `config`.

@@ -83,6 +83,11 @@ ServerMetrics::ServerMetrics(const ServerMetricsOptions& options, JobMetrics::Cl
                          .Help("Open WatchJob streams")
                          .Register(*registry_)
                          .Add({})),
+      watchers_cut_(prometheus::BuildCounter()
+                        .Name("gradstream_watchers_cut_total")
+                        .Help("WatchJob streams cancelled because the client stopped reading")
+                        .Register(*registry_)
+                        .Add({})),
       uploaded_bytes_(prometheus::BuildCounter()
                           .Name("gradstream_uploaded_bytes_total")
                           .Help("Dataset bytes received by UploadDataset")

@@ -81,6 +81,8 @@ class ServerMetrics {
   // A WatchJob stream opened / ended (gradstream_watch_streams_active).
   void watch_stream_opened() { watch_streams_.Increment(); }
   void watch_stream_closed() { watch_streams_.Decrement(); }
+  // A WatchJob stream cancelled because its client stopped reading.
+  void count_watcher_cut() { watchers_cut_.Increment(); }
 
   // For the gRPC interceptor.
   prometheus::Family<prometheus::Counter>& grpc_requests() { return grpc_requests_; }
@@ -105,6 +107,7 @@ class ServerMetrics {
   prometheus::Family<prometheus::Counter>& grpc_requests_;
   prometheus::Family<prometheus::Histogram>& grpc_request_duration_;
   prometheus::Gauge& watch_streams_;
+  prometheus::Counter& watchers_cut_;
   prometheus::Counter& uploaded_bytes_;
   prometheus::Counter& nonfinite_loss_;
   prometheus::Counter& job_store_errors_;

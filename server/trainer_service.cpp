@@ -136,10 +136,12 @@ std::string shape_text(const v1::PredictRequest& request) {
 
 }  // namespace
 
-TrainerService::TrainerService(JobManager& jobs, ServiceLimits limits, DatasetStore* datasets)
+TrainerService::TrainerService(JobManager& jobs, ServiceLimits limits, DatasetStore* datasets,
+                               WatchOptions watch)
     : jobs_(jobs),
       limits_(limits),
       datasets_(datasets),
+      pump_(std::move(watch)),
       loaded_models_(jobs.model_cache_capacity()) {}
 
 grpc::ServerUnaryReactor* TrainerService::CreateJob(grpc::CallbackServerContext* context,
@@ -282,23 +284,36 @@ grpc::ServerUnaryReactor* TrainerService::CancelJob(grpc::CallbackServerContext*
                       }));
 }
 
-grpc::ServerWriteReactor<v1::TrainingEvent>* TrainerService::WatchJob(
-    grpc::CallbackServerContext* /*context*/, const v1::WatchJobRequest* request) {
-  using Rejected = RejectedStream<grpc::ServerWriteReactor<v1::TrainingEvent>>;
+grpc::ServerWriteReactor<grpc::ByteBuffer>* TrainerService::WatchJob(
+    grpc::CallbackServerContext* context, const grpc::ByteBuffer* raw) {
+  using Rejected = RejectedStream<grpc::ServerWriteReactor<grpc::ByteBuffer>>;
+  v1::WatchJobRequest request;
   std::shared_ptr<EventLog> log;
   const grpc::Status status = guarded("WatchJob", [&] {
-    if (request->job_id().empty()) return engine::invalid_argument(kJobIdNotSet);
-    log = jobs_.event_log(request->job_id());
-    if (!log) return engine::not_found("job \"" + request->job_id() + "\" not found");
+    auto found = watched_log(*raw, request);
+    if (!found.ok()) return found.status();
+    log = std::move(found).value();
     return engine::ok_status();
   });
   if (!status.ok()) return new Rejected(status);
   try {
-    return new WatchJobReactor(std::move(log), *request, pump_);
+    return new WatchJobReactor(std::move(log), request, context, pump_);
   } catch (const std::exception& e) {
     return new Rejected(
         grpc::Status(grpc::StatusCode::INTERNAL, std::string("WatchJob: ") + e.what()));
   }
+}
+
+engine::Result<std::shared_ptr<EventLog>> TrainerService::watched_log(
+    const grpc::ByteBuffer& raw, v1::WatchJobRequest& request) {
+  grpc::ByteBuffer bytes(raw);  // Deserialize consumes its buffer; this copy shares the slices
+  if (!grpc::SerializationTraits<v1::WatchJobRequest>::Deserialize(&bytes, &request).ok()) {
+    return engine::invalid_argument("request: is not a serialized WatchJobRequest");
+  }
+  if (request.job_id().empty()) return engine::invalid_argument(kJobIdNotSet);
+  std::shared_ptr<EventLog> log = jobs_.event_log(request.job_id());
+  if (!log) return engine::not_found("job \"" + request.job_id() + "\" not found");
+  return log;
 }
 
 grpc::ServerReadReactor<v1::UploadDatasetChunk>* TrainerService::UploadDataset(

@@ -41,12 +41,15 @@ struct ServiceLimits {
 
 // Thread-safe. Must outlive the grpc::Server it is registered with: shut the
 // server down first (that finishes every WatchJob stream), then destroy this.
-class TrainerService final : public v1::Trainer::CallbackService {
+// WatchJob is a raw method: its events go out as the bytes the job's EventLog
+// serialized once, and its request is parsed here.
+class TrainerService final
+    : public v1::Trainer::WithRawCallbackMethod_WatchJob<v1::Trainer::CallbackService> {
  public:
   // `datasets` (may be null: UploadDataset is then UNIMPLEMENTED and a
   // data.dataset_id NOT_FOUND) must outlive the service.
   explicit TrainerService(JobManager& jobs, ServiceLimits limits = {},
-                          DatasetStore* datasets = nullptr);
+                          DatasetStore* datasets = nullptr, WatchOptions watch = {});
 
   TrainerService(const TrainerService&) = delete;
   TrainerService& operator=(const TrainerService&) = delete;
@@ -72,9 +75,9 @@ class TrainerService final : public v1::Trainer::CallbackService {
                                       const v1::CancelJobRequest* request,
                                       v1::Job* response) override;
   // Replays from from_sequence, then follows live until the job's log is closed
-  // and sent; see WatchJobReactor.
-  grpc::ServerWriteReactor<v1::TrainingEvent>* WatchJob(
-      grpc::CallbackServerContext* context, const v1::WatchJobRequest* request) override;
+  // and sent; see WatchJobReactor. `request` is a serialized WatchJobRequest.
+  grpc::ServerWriteReactor<grpc::ByteBuffer>* WatchJob(grpc::CallbackServerContext* context,
+                                                       const grpc::ByteBuffer* request) override;
 
   // Streams chunks into the dataset store; see UploadDatasetReactor.
   grpc::ServerReadReactor<v1::UploadDatasetChunk>* UploadDataset(
@@ -99,6 +102,9 @@ class TrainerService final : public v1::Trainer::CallbackService {
  private:
   // The handlers' bodies, in engine Status terms.
   engine::Result<v1::Job> create_job(const v1::CreateJobRequest& request);
+  // The WatchJobRequest's job's log, once the request parses and names one.
+  engine::Result<std::shared_ptr<EventLog>> watched_log(const grpc::ByteBuffer& raw,
+                                                        v1::WatchJobRequest& request);
   // data.dataset_id's header, once the id is known and its sample shape fits
   // model.input_shape (not_found / invalid_argument naming the field).
   engine::Result<v1::DatasetHeader> uploaded_header(const v1::TrainingSpec& spec);

@@ -91,6 +91,35 @@ TEST(EventLogTest, NumbersFromOneWithoutGapsAndStampsJobIdAndTime) {
   EXPECT_EQ(log.job_id(), "job-7");
 }
 
+TEST(EventLogTest, SerializedReadsShareTheBytesStoredAtAppend) {
+  EventLog log("job-3");
+  log.append(step_event(10));
+  log.append(epoch_event(1));
+
+  const std::vector<grpc::Slice> first = log.read_serialized(1, 10);
+  const std::vector<grpc::Slice> second = log.read_serialized(1, 10);
+  ASSERT_EQ(first.size(), 2u);
+  ASSERT_EQ(second.size(), 2u);
+  for (size_t i = 0; i < first.size(); ++i) {
+    // Two watchers get references to the same block, not two serializations.
+    EXPECT_EQ(first[i].begin(), second[i].begin()) << "event " << i;
+    v1::TrainingEvent parsed;
+    ASSERT_TRUE(parsed.ParseFromArray(first[i].begin(), static_cast<int>(first[i].size())));
+    EXPECT_EQ(parsed.sequence(), i + 1);
+    EXPECT_EQ(parsed.job_id(), "job-3");
+    EXPECT_TRUE(parsed.has_time());
+  }
+  v1::TrainingEvent step;
+  ASSERT_TRUE(step.ParseFromArray(first[0].begin(), static_cast<int>(first[0].size())));
+  EXPECT_EQ(step.step().step(), 10u);
+
+  uint64_t next = 0;
+  const std::vector<grpc::Slice> thinned = log.read_serialized(1, 10, 3, &next);
+  ASSERT_EQ(thinned.size(), 1u);  // step 10 is not a multiple of 3; the epoch stays
+  EXPECT_EQ(thinned[0].begin(), first[1].begin());
+  EXPECT_EQ(next, 3u);
+}
+
 TEST(EventLogTest, ReadsFromStartMiddleAndPastEnd) {
   EventLog log("j");
   for (uint64_t step = 1; step <= 10; ++step) log.append(step_event(step));

@@ -121,6 +121,13 @@ TEST(ServerConfigTest, RejectsZeroQueuedJobsAndNegativeGrace) {
       << problem(config);
   config.shutdown_grace_ms = 0;  // shut down without waiting
   EXPECT_EQ(problem(config), "");
+  config = ServerConfig{};
+  config.watch_stall_seconds = 0;
+  EXPECT_EQ(problem(config), "watch_stall_seconds: 0 is out of range [1, 3600]");
+  config.watch_stall_seconds = 3601;
+  EXPECT_EQ(problem(config), "watch_stall_seconds: 3601 is out of range [1, 3600]");
+  config.watch_stall_seconds = 1;
+  EXPECT_EQ(problem(config), "");
 }
 
 TEST(ServerConfigTest, RejectsANegativeOrHugeModelCache) {
