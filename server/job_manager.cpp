@@ -99,7 +99,33 @@ engine::Result<v1::Job> JobManager::create_job(const v1::TrainingSpec& spec,
 
   engine::Result<v1::Job> created = enqueue(std::move(job_spec), idempotency_key, std::move(load));
   persist();  // the new job's row
+  if (created.ok()) {
+    if (engine::Status refused = withdraw_if_unstored(created->id()); !refused.ok()) return refused;
+  }
   return created;
+}
+
+engine::Status JobManager::withdraw_if_unstored(const std::string& id) {
+  std::lock_guard lock(mutex_);
+  auto it = jobs_.find(id);
+  if (it == jobs_.end() || it->second->row_refused.ok()) return engine::ok_status();
+  const std::shared_ptr<JobRecord> record = it->second;
+  // A worker that took it already trains it; its end's save writes the row.
+  auto queued = std::find(queue_.begin(), queue_.end(), record);
+  if (queued == queue_.end()) return engine::ok_status();
+  queue_.erase(queued);
+  jobs_.erase(it);
+  std::erase(creation_order_, record);
+  if (auto key = idempotency_keys_.find(record->idempotency_key);
+      key != idempotency_keys_.end() && key->second == id) {
+    idempotency_keys_.erase(key);
+  }
+  if (metrics_ != nullptr) {
+    metrics_->job_state_changed(v1::QUEUED, v1::JOB_STATE_UNSPECIFIED);
+    metrics_->set_queue_length(queue_.size());
+  }
+  idle_.notify_all();
+  return record->row_refused;
 }
 
 engine::Result<v1::Job> JobManager::enqueue(v1::TrainingSpec job_spec,

@@ -191,6 +191,10 @@ class JobManager {
   engine::Result<v1::Job> enqueue(v1::TrainingSpec job_spec, const std::string& idempotency_key,
                                   DataLoader load);
   engine::Result<v1::Job> request_cancel(const std::string& id);
+  // A job whose queued row the store refused is taken back while it is still
+  // queued, so no client holds a job a restart would lose: returns the
+  // store's error then, OK when the row is stored (or the job already runs).
+  engine::Status withdraw_if_unstored(const std::string& id);
   void worker_loop();
   // What the first shutdown does to queued and running jobs.
   void stop_jobs(ShutdownMode mode);

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "engine/base/status.hpp"
 #include "gradstream/v1/trainer.pb.h"
 #include "server/event_log.hpp"
 #include "server/job_manager.hpp"
@@ -47,6 +48,9 @@ struct JobManager::JobRecord {
   // or when its write failed, for as long as the job is kept).
   std::shared_ptr<const std::string> model;
   std::string idempotency_key;  // empty if none; forgotten with the job
+  // Why the store refused the row written when the job was queued (a full
+  // disk); set by persist, read by create_job, which then withdraws the job.
+  engine::Status row_refused = engine::ok_status();
 };
 
 // How a run ended, as the engine (or the manager, when the engine could not

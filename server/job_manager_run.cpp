@@ -131,6 +131,9 @@ JobManager::Ending JobManager::run_job(JobRecord& job, DataLoader load) {
   try {
     auto trainer = engine::Trainer::create(spec, std::move(data).value());
     if (!trainer.ok()) return fail(trainer.status().message());
+    // Stored RUNNING before its first step: killed from here on, it resumes
+    // (and is counted as resumed) rather than starting over as a queued job.
+    if (!job.resuming) save_progress(job);
     if (job.resuming) {
       const uint64_t step = resume(job, **trainer);
       // Counted in the store before training goes on, and logged after that.

@@ -67,9 +67,13 @@ void JobManager::persist() {
       op = std::move(store_ops_.front());
       store_ops_.pop_front();
     }
-    if (write_store_op(op).ok() || op.kind != StoreOp::Kind::kSave || !is_final(op.job.state())) {
+    const engine::Status written = write_store_op(op);
+    if (!written.ok() && op.kind == StoreOp::Kind::kInsertNew) {
+      std::lock_guard lock(mutex_);
+      if (auto it = jobs_.find(op.job.id()); it != jobs_.end()) it->second->row_refused = written;
       continue;
     }
+    if (written.ok() || op.kind != StoreOp::Kind::kSave || !is_final(op.job.state())) continue;
     // What a client was told is never taken back, so it is not told yet: the
     // end stays held (the job RUNNING to clients) until a retry stores it.
     log_line("warning", "job end not stored; retrying",

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # End to end: a job survives kill -9 and SIGTERM and ends exactly where an
 # uninterrupted run of the same spec ends.
-#   1. A 100-epoch job on a server killed with SIGKILL 20 times at random
+#   1. A 200-epoch job on a server killed with SIGKILL 20 times at random
 #      moments, restarted on the same port each time, with a `gradstream
 #      watch` that reconnects by itself. Every other server checkpoints after
 #      every step (--checkpoint-every 0.001), so its kill most likely lands in
@@ -24,7 +24,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 e2e_init "$@"
 command -v jq >/dev/null || fail "jq missing (scripts/install-deps.sh)"
 readonly kKills=20
-readonly kEpochs=100
+readonly kEpochs=200
 readonly kWatchers=20
 readonly kFashionMnist=/usr/share/datasets/fashion-mnist
 readonly kTimeoutSeconds=600
@@ -90,7 +90,7 @@ for k in $(seq 1 $kKills); do
   # Each kill comes once this server trains the job (it resumed it), so every
   # kill interrupts training, not the restart's data loading.
   for _ in $(seq 1 600); do
-    ((k == 1)) && [[ $(state_of "$job") == RUNNING ]] && break
+    ((k == 1)) && [[ $(gs get "$job" --json | jq -r '.steps // "0"') != 0 ]] && break
     grep -q '"job resumed"' "$work/server.log" && break
     sleep 0.05
   done
@@ -108,7 +108,8 @@ for k in $(seq 1 $kKills); do
   else
     sleep "$(awk -v r="$RANDOM" 'BEGIN { print 0.05 + r / 32768 }')"
   fi
-  [[ $(state_of "$job") == RUNNING ]] || break
+  state=$(state_of "$job")
+  [[ $state == RUNNING ]] || break
   kill -KILL "$server_pid"
   wait "$server_pid" 2>/dev/null || true
   server_pid=
@@ -120,7 +121,7 @@ for k in $(seq 1 $kKills); do
   fi
   restart $k
 done
-((kills == kKills)) || fail "the job ended after only $kills kills"
+((kills == kKills)) || fail "the job was $state after only $kills kills: $(gs get "$job" --json | jq -c '{state, reason, resumes, steps}')"
 timeout $kTimeoutSeconds tail --pid="$watcher" -f /dev/null || fail "the watch never ended"
 wait "$watcher" && status=0 || status=$?
 [[ $status -eq 0 ]] || fail "watch exited $status: $(tail -n 5 "$work/watch.err")"
@@ -155,12 +156,12 @@ wait "$server_pid" || fail "server exited $? on SIGTERM"
 server_pid=
 
 # 2. SIGTERM with running, queued and watched jobs.
-reference 6 --max-concurrent-jobs 2 --threads-per-job 1
+reference 40 --max-concurrent-jobs 2 --threads-per-job 1
 data=$work/var2
 serve "$data" 0 --max-concurrent-jobs 2 --threads-per-job 1 --checkpoint-every 0
 port=${GRADSTREAM_SERVER##*:}
 jobs=()
-for _ in 1 2 3; do jobs+=("$(gs submit "$work/spec-6.json" --json | jq -r .id)"); done
+for _ in 1 2 3; do jobs+=("$(gs submit "$work/spec-40.json" --json | jq -r .id)"); done
 watchers=()
 for i in 0 1 2; do
   gs watch "${jobs[$i]}" --json >"$work/sigterm-$i.events" 2>"$work/sigterm-$i.err" &
@@ -198,8 +199,8 @@ for i in 0 1 2; do
   [[ $status -eq 0 ]] || fail "watcher $i exited $status: $(tail -n 3 "$work/sigterm-$i.err")"
   [[ $(state_of "${jobs[$i]}") == SUCCEEDED ]] || fail "${jobs[$i]} ended $(state_of "${jobs[$i]}")"
   gs export "${jobs[$i]}" -o "$work/sigterm-$i.pb" || fail "export exited $?"
-  cmp -s "$work/ref-6.pb" "$work/sigterm-$i.pb" || fail "${jobs[$i]}'s model differs from the uninterrupted run's"
-  diff <(losses "$work/ref-6.events") <(losses "$work/sigterm-$i.events") >/dev/null ||
+  cmp -s "$work/ref-40.pb" "$work/sigterm-$i.pb" || fail "${jobs[$i]}'s model differs from the uninterrupted run's"
+  diff <(losses "$work/ref-40.events") <(losses "$work/sigterm-$i.events") >/dev/null ||
     fail "${jobs[$i]}: step losses differ from the uninterrupted run's"
 done
 pass "SIGTERM in ${took}s with 2 running, 1 queued, $kWatchers watchers: all three finish as uninterrupted runs"

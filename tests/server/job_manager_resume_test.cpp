@@ -130,7 +130,10 @@ TEST_F(JobManagerResumeTest, ADamagedNewestCheckpointFallsBackToTheOneBefore) {
     auto running = manager.create_job(resumable_spec(), "", resumable_loader());
     ASSERT_TRUE(running.ok());
     id = running->id();
-    ASSERT_TRUE(eventually([&] { return last_reported_step(*manager.event_log(id)) >= 100; }));
+    // One checkpoint by time at least, so the shutdown's makes two.
+    ASSERT_TRUE(eventually([&] {
+      return last_reported_step(*manager.event_log(id)) >= 100 && !store->checkpoints(id)->empty();
+    }));
     manager.shutdown(ShutdownMode::kInterrupt);
   }
   auto store = open_store();
@@ -297,7 +300,6 @@ TEST_F(JobManagerResumeTest, AJobOnFilesResumesOnlyWhileItsFilesAreUnchanged) {
   EXPECT_NE(failed->reason().find("size 12 -> 12 bytes"), std::string::npos) << failed->reason();
   expect_ending(*manager.event_log(edited_id), v1::DoneReport::FAILED, v1::FAILED);
 }
-
 
 }  // namespace
 }  // namespace gradstream::server

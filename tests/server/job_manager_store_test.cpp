@@ -345,13 +345,44 @@ TEST_F(JobManagerStoreTest, AnEndTheFullStoreRefusesIsShownOnlyOnceStored) {
 }
 
 // Any store error (here a trigger refusing every insert) is held the same way.
+// A queued job whose row the full store refuses is not created: CreateJob
+// answers the store's RESOURCE_EXHAUSTED, and no job, key or queue entry is
+// left that a restart would lose. With space again the same key creates it.
+TEST_F(JobManagerStoreTest, ACreateTheFullStoreRefusesLeavesNoJob) {
+  // The key is stored in the row: 64 KiB needs pages the frozen file lacks.
+  const std::string key(64 << 10, 'k');
+  ASSERT_GT(store_->set_max_page_count(1), 0U);
+  auto metrics = ServerMetrics::create(ServerMetricsOptions{});
+  JobManager manager(JobManagerOptions{}, metrics.get(), store_.get());
+  auto refused = manager.create_job(spec(1), key, loader());
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.status().code(), StatusCode::kResourceExhausted);
+  EXPECT_NE(refused.status().message().find("is full"), std::string::npos)
+      << refused.status().message();
+  EXPECT_TRUE(manager.list_jobs().empty());
+  EXPECT_TRUE(manager.wait_idle(std::chrono::milliseconds(10)));
+  EXPECT_TRUE(rows().empty());
+
+  ASSERT_GT(store_->set_max_page_count(1U << 30), 1000U);  // space again
+  auto created = manager.create_job(spec(1), key, loader());
+  ASSERT_TRUE(created.ok()) << created.status().message();
+  ASSERT_TRUE(manager.wait_idle(kTimeout));
+  EXPECT_EQ(state_of(manager, created->id()), v1::SUCCEEDED);
+  ASSERT_EQ(manager.list_jobs().size(), 1U);
+  ASSERT_EQ(rows().size(), 1U);
+}
+
 TEST_F(JobManagerStoreTest, ARefusedEndIsRetriedUntilTheStoreTakesIt) {
   sqlite3* db = nullptr;
   ASSERT_EQ(sqlite3_open((dir_ / kJobStoreFile).c_str(), &db), SQLITE_OK);
   auto exec = [&](const char* sql) {
     ASSERT_EQ(sqlite3_exec(db, sql, nullptr, nullptr, nullptr), SQLITE_OK) << sql;
   };
-  exec("CREATE TRIGGER refuse BEFORE INSERT ON jobs BEGIN SELECT RAISE(ABORT, 'refused'); END;");
+  // The queued row goes in (a refused one withdraws the job); every later
+  // write of the row (an upsert) is refused.
+  exec(
+      "CREATE TRIGGER refuse BEFORE INSERT ON jobs WHEN (SELECT count(*) FROM jobs) > 0 "
+      "BEGIN SELECT RAISE(ABORT, 'refused'); END;");
   JobManager manager(JobManagerOptions{}, nullptr, store_.get());
   auto created = manager.create_job(spec(2), "", loader());
   ASSERT_TRUE(created.ok()) << created.status().message();
@@ -359,7 +390,8 @@ TEST_F(JobManagerStoreTest, ARefusedEndIsRetriedUntilTheStoreTakesIt) {
   ASSERT_TRUE(eventually([&] { return log->size() > log->last_sequence(); }));
   EXPECT_FALSE(manager.wait_idle(std::chrono::milliseconds(1500)));  // a retry refused too
   EXPECT_EQ(state_of(manager, created->id()), v1::RUNNING);
-  EXPECT_TRUE(rows().empty());
+  ASSERT_EQ(rows().size(), 1U);
+  EXPECT_NE(rows()[0].job.state(), v1::SUCCEEDED);
   exec("DROP TRIGGER refuse;");
   sqlite3_close(db);
   ASSERT_TRUE(manager.wait_idle(kTimeout));
