@@ -9,12 +9,12 @@
 #     with 20 CreateJobs sent 1 s after it started running (they queue behind
 #     it), alternating, each run on a fresh server (--threads-per-job 2).
 #     Prints each run's training seconds, the medians and the slowdown in %.
-# usage: bench/create_load.sh [--runs N] [--epochs N] [--burst N]   (defaults 3, 2, 1000)
+# usage: bench/create_load.sh [--runs N] [--epochs N] [--burst N]   (defaults 3, 10, 1000)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 load_bin=${GRADSTREAM_LOAD_BENCH_BIN:-$root/build/bin/gradstream-load-bench}
 runs=3
-epochs=2
+epochs=10
 burst=1000
 while [[ $# -gt 0 ]]; do
   case $1 in

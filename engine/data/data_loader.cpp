@@ -281,12 +281,19 @@ Status check_validation_split(const v1::DataSpec& spec, int64_t count) {
                           "need at least one");
 }
 
-// The built-in set's counts from its files' headers: the first CreateJob of a
-// process must not wait for the whole set to be gunzipped (~0.5 s).
-Result<DataSummary> summarize_builtin(const v1::DataSpec& spec) {
+// The built-in set's counts from its files' headers, read once per process
+// and directory (like the set itself): the first CreateJob of a process must
+// not wait for the whole set to be gunzipped (~0.5 s), and later ones should
+// not open four gzip streams each.
+Result<DatasetShape> builtin_train_shape(const v1::DataSpec& spec) {
   auto where = locate_builtin(spec);
   if (!where.ok()) return where.status();
+  static std::mutex mutex;
+  static std::map<std::string, DatasetShape> cache;
   const BuiltinEntry& entry = *where->entry;
+  const std::string key = std::string(entry.name) + "\n" + where->dir.string();
+  std::lock_guard lock(mutex);
+  if (auto it = cache.find(key); it != cache.end()) return it->second;
   auto train = read_idx_shape((where->dir / entry.train_features).string(),
                               (where->dir / entry.train_labels).string());
   if (!train.ok()) return with_context(train.status(), where->context);
@@ -295,6 +302,13 @@ Result<DataSummary> summarize_builtin(const v1::DataSpec& spec) {
   if (!test.ok()) return with_context(test.status(), where->context);
   if (Status s = check_same_sample_size(test->sample_size(), train->sample_size()); !s.ok())
     return with_context(s, where->context);
+  cache.emplace(key, *train);
+  return train;
+}
+
+Result<DataSummary> summarize_builtin(const v1::DataSpec& spec) {
+  auto train = builtin_train_shape(spec);
+  if (!train.ok()) return train.status();
   if (Status s = check_validation_fraction(spec); !s.ok()) return s;
   return DataSummary{train->count, train->sample_size()};
 }
