@@ -38,9 +38,10 @@ inline constexpr std::chrono::seconds kDefaultWatchStallLimit{30};
 // Nice value of the threads that send events (the pump, and each gRPC thread
 // once it has run a watcher's OnWriteDone): streaming yields the cores to the
 // jobs' threads (nice 0), so 200 watchers at every step do not slow a job
-// that uses every core. Those gRPC threads serve other RPCs at this priority
-// too; on an idle core that changes nothing. Not 19: on cores full of jobs
-// (and other load) watchers then fell tens of seconds behind.
+// that uses every core as much. Those gRPC threads serve other RPCs at this
+// priority too, which decides the value: at 19 a 200-watcher job slowed by 2%
+// instead of 42% (bench/README.md), but on cores full of jobs and watchers
+// GetJob calls then timed out connecting; at 10 they answer.
 inline constexpr int kStreamingThreadNice = 10;
 
 struct WatchOptions {
