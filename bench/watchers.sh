@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# What watchers cost a job. Starts gradstream-server (--threads-per-job 2,
+# What watchers cost a job. Starts gradstream-server (--threads-per-job 2 or N,
 # --watch-stall-seconds 2) on a free loopback port and trains
 # examples/fashion-mnist-mlp.json with every step an event (reporting.stepEvery
 # 1): unwatched, and with N watchers (gradstream-watch-bench, every step,
@@ -12,7 +12,8 @@
 # competes), with the server's CPU seconds for it.
 # A server without --watch-stall-seconds (GRADSTREAM_SERVER_BIN of an older
 # build, for a before/after) runs without it and skips the stalled case.
-# usage: bench/watchers.sh [--watchers N] [--epochs N] [--runs N]   (default 200, 2, 1)
+# usage: bench/watchers.sh [--watchers N] [--epochs N] [--runs N] [--threads-per-job N]
+#   (default 200, 2, 1, 2)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 server_bin=${GRADSTREAM_SERVER_BIN:-$root/build/bin/gradstream-server}
@@ -21,15 +22,16 @@ bench_bin=${GRADSTREAM_WATCH_BENCH_BIN:-$root/build/bin/gradstream-watch-bench}
 watchers=200
 epochs=2
 runs=1
+threads_per_job=2
 while [[ $# -gt 0 ]]; do
   case $1 in
     --watchers) watchers=$2; shift 2 ;;
     --epochs) epochs=$2; shift 2 ;;
     --runs) runs=$2; shift 2 ;;
-    *) echo "usage: $0 [--watchers N] [--epochs N] [--runs N]" >&2; exit 2 ;;
+    --threads-per-job) threads_per_job=$2; shift 2 ;;
+    *) echo "usage: $0 [--watchers N] [--epochs N] [--runs N] [--threads-per-job N]" >&2; exit 2 ;;
   esac
 done
-readonly kThreadsPerJob=2
 readonly kStallSeconds=2
 readonly kPollSeconds=0.2
 
@@ -51,7 +53,7 @@ if "$server_bin" --help | grep -q -- --watch-stall-seconds; then
   stall_flags=(--watch-stall-seconds $kStallSeconds)
 fi
 start_server "$server_bin" "$work/server.log" --data-dir "$work/var" \
-  --threads-per-job $kThreadsPerJob "${stall_flags[@]}" || die "server did not start"
+  --threads-per-job $threads_per_job "${stall_flags[@]}" || die "server did not start"
 
 ticks=$(getconf CLK_TCK)
 # utime + stime of the server, in seconds (fields 14 and 15; 12 and 13 after the ")").
@@ -101,7 +103,7 @@ run() {
   echo "$kind: train $train s, server CPU $cpu s, server VmHWM $(server_hwm_mb) MB;$watched"
 }
 
-echo "fashion-mnist-mlp, $epochs epochs, every step an event, --threads-per-job $kThreadsPerJob, $watchers watchers"
+echo "fashion-mnist-mlp, $epochs epochs, every step an event, --threads-per-job $threads_per_job, $watchers watchers"
 for _ in $(seq 1 "$runs"); do
   run unwatched
   run watched --watchers "$watchers" --step-every 1
