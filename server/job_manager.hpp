@@ -150,6 +150,9 @@ class JobManager {
   // unknown (or forgotten) id; failed_precondition naming the state for a job
   // that has not SUCCEEDED; data_loss when the store lost the model.
   engine::Result<std::shared_ptr<const std::string>> model_bytes(const std::string& id) const;
+  // What model_bytes would answer, without reading the model: OK for a kept
+  // SUCCEEDED job (Predict checks it before using a model it loaded earlier).
+  engine::Status has_model(const std::string& id) const;
 
   // The model cache's bound in bytes (JobManagerOptions::model_cache_bytes).
   size_t model_cache_capacity() const { return model_cache_.capacity(); }
@@ -228,6 +231,8 @@ class JobManager {
   // Once `model` is in the store: the job's record lets go of it and the
   // model cache keeps it (an export or a prediction often follows an end).
   void drop_stored_model(const std::string& id, const std::shared_ptr<const std::string>& model);
+  // has_model under the manager's lock.
+  engine::Status model_state(const std::string& id) const;
   // Counts and logs a failed store write.
   void note_store_result(const engine::Status& written);
   // One queued write; a stored end is shown (its log released and closed).

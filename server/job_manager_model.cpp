@@ -6,19 +6,29 @@
 
 namespace gradstream::server {
 
+engine::Status JobManager::has_model(const std::string& id) const {
+  std::lock_guard lock(mutex_);
+  return model_state(id);
+}
+
+engine::Status JobManager::model_state(const std::string& id) const {
+  auto it = jobs_.find(id);
+  if (it == jobs_.end()) return engine::not_found("job \"" + id + "\" not found");
+  const v1::JobState state = snapshot(*it->second).state();
+  if (state != v1::SUCCEEDED || (store_ == nullptr && !it->second->model)) {
+    return engine::failed_precondition("job \"" + id + "\" is " + v1::JobState_Name(state) +
+                                       "; only a SUCCEEDED job has a trained model");
+  }
+  return engine::ok_status();
+}
+
 engine::Result<std::shared_ptr<const std::string>> JobManager::model_bytes(
     const std::string& id) const {
   {
     std::lock_guard lock(mutex_);
-    auto it = jobs_.find(id);
-    if (it == jobs_.end()) return engine::not_found("job \"" + id + "\" not found");
-    const v1::JobState state = snapshot(*it->second).state();
-    if (state != v1::SUCCEEDED || (store_ == nullptr && !it->second->model)) {
-      return engine::failed_precondition("job \"" + id + "\" is " + v1::JobState_Name(state) +
-                                         "; only a SUCCEEDED job has a trained model");
-    }
+    if (engine::Status s = model_state(id); !s.ok()) return s;
     // Held in memory: no store, or its write failed.
-    if (it->second->model) return it->second->model;
+    if (auto& model = jobs_.at(id)->model) return model;
   }
   if (auto cached = model_cache_.get(id)) return cached;
   // Read without the manager's lock: an 80 MB model must not stall every RPC.

@@ -388,6 +388,8 @@ engine::Status TrainerService::predict(const v1::PredictRequest& request,
 
 engine::Result<std::shared_ptr<TrainerService::LoadedModel>> TrainerService::loaded_model(
     const std::string& job_id) {
+  // A job forgotten since its model was loaded is not_found like any other.
+  if (engine::Status s = jobs_.has_model(job_id); !s.ok()) return s;
   if (auto cached = loaded_models_.get(job_id)) return cached;
   // Loaded outside the cache's lock: another job's Predict need not wait for
   // this one. Two first calls for one job may both load it; the last one kept.

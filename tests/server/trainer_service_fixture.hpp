@@ -34,10 +34,12 @@ inline v1::TrainingSpec tiny_spec(uint32_t epochs = 1, uint32_t batch_size = 100
 
 // A server, its service and job manager, and a stub connected to it.
 struct TestServer {
-  explicit TestServer(ServiceLimits limits = {}) {
+  explicit TestServer(ServiceLimits limits = {},
+                      size_t max_finished_jobs = kDefaultMaxFinishedJobs) {
     JobManagerOptions options;
     options.max_concurrent_jobs = 1;
     options.threads_per_job = 1;
+    options.max_finished_jobs = max_finished_jobs;
     manager = std::make_unique<JobManager>(options);
     service = std::make_unique<TrainerService>(*manager, limits);
     grpc::ServerBuilder builder;

@@ -97,6 +97,32 @@ TEST_F(TrainerServiceTest, ExportedModelLoadsAndPredictMatchesIt) {
   EXPECT_EQ(again.SerializeAsString(), response.SerializeAsString());
 }
 
+// A model Predict loaded stays cached, but once its job is forgotten (here:
+// retention of one finished job) Predict is NOT_FOUND like every other call.
+TEST(TrainerServiceRetention, PredictOnAForgottenJobIsNotFound) {
+  TestServer local(ServiceLimits{}, /*max_finished_jobs=*/1);
+  auto create_and_finish = [&](v1::Job* job) {
+    grpc::ClientContext context;
+    set_deadline(context);
+    v1::CreateJobRequest create;
+    *create.mutable_spec() = tiny_spec();
+    ASSERT_TRUE(local.stub->CreateJob(&context, create, job).ok());
+    ASSERT_TRUE(local.manager->wait_idle(kRpcTimeout));
+  };
+  v1::Job first;
+  create_and_finish(&first);
+  const v1::PredictRequest request = three_samples(first.id());
+  v1::PredictResponse response;
+  ASSERT_TRUE(predict(*local.stub, request, &response).ok());
+
+  v1::Job second;
+  create_and_finish(&second);
+  ASSERT_EQ(local.manager->get_job(first.id()).status().code(), engine::StatusCode::kNotFound);
+  const grpc::Status status = predict(*local.stub, request, &response);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::NOT_FOUND) << status.error_message();
+  EXPECT_NE(status.error_message().find(first.id()), std::string::npos);
+}
+
 TEST_F(TrainerServiceTest, PredictRequestsThatDoNotFitTheModelAreInvalidArgument) {
   const std::string id = create_ok(tiny_spec());
   ASSERT_TRUE(watch(id).status.ok());
