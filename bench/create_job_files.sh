@@ -10,21 +10,15 @@
 #   GRADSTREAM_SERVER_BIN / GRADSTREAM_CLI_BIN pick other binaries (another build).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
-server_bin=${GRADSTREAM_SERVER_BIN:-$root/build/bin/gradstream-server}
-cli_bin=${GRADSTREAM_CLI_BIN:-$root/build/bin/gradstream}
 fmnist=${GRADSTREAM_FASHION_MNIST_DIR:-/usr/share/datasets/fashion-mnist}
 rounds=5
 if [[ $# -eq 2 && $1 == --rounds ]]; then rounds=$2; elif [[ $# -ne 0 ]]; then
   echo "usage: $0 [--rounds N]" >&2
   exit 2
 fi
-for needed in "$server_bin" "$cli_bin" jq python3; do
-  command -v "$needed" >/dev/null || { echo "create_job_files: $needed missing" >&2; exit 1; }
-done
-source "$root/scripts/lib/server.sh"
-work=$(mktemp -d)
-server_pid=
-trap '[[ -z $server_pid ]] || kill -KILL "$server_pid" 2>/dev/null; rm -rf "$work"' EXIT
+command -v python3 >/dev/null || { echo "create_job_files: python3 missing" >&2; exit 1; }
+source "$root/scripts/lib/bench.sh"
+bench_setup create_job_files
 
 # The CSV: label, then the 784 pixels, one sample per line.
 python3 - "$fmnist" "$work/train.csv" <<'PY'

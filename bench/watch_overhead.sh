@@ -10,8 +10,6 @@
 # usage: bench/watch_overhead.sh [--runs N] [--epochs N]   (N runs of each kind; default 2, 3)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
-server_bin=${GRADSTREAM_SERVER_BIN:-$root/build/bin/gradstream-server}
-cli_bin=${GRADSTREAM_CLI_BIN:-$root/build/bin/gradstream}
 runs=2
 epochs=3
 while [[ $# -gt 0 ]]; do
@@ -22,27 +20,15 @@ while [[ $# -gt 0 ]]; do
   esac
 done
 readonly kThreadsPerJob=2
-readonly kPollSeconds=0.5
 
-work=$(mktemp -d)
-server_pid=
-watch_pid=
-cleanup() {
-  if [[ -n $watch_pid ]] && kill -0 "$watch_pid" 2>/dev/null; then kill -KILL "$watch_pid"; fi
-  if [[ -n $server_pid ]] && kill -0 "$server_pid" 2>/dev/null; then kill -KILL "$server_pid"; fi
-  rm -rf "$work"
-}
-trap cleanup EXIT
+source "$root/scripts/lib/bench.sh"
+bench_setup watch_overhead
 die() { echo "watch_overhead: $*" >&2; exit 1; }
-
-source "$root/bench/lib.sh"
 step_event_spec "$root" "$epochs" "$work/spec.json" ||
   die "could not set epochs and stepEvery in the example spec"
-source "$root/scripts/lib/server.sh"
+
 start_server "$server_bin" "$work/server.log" --data-dir "$work/var" \
   --threads-per-job $kThreadsPerJob || die "server did not start"
-
-job_state() { "$cli_bin" get "$1" --json | grep -o '"state":"[A-Z_]*"' | head -n1 | cut -d'"' -f4; }
 
 # run_job with|without: trains the spec once, prints its training seconds.
 run_job() {
@@ -50,24 +36,14 @@ run_job() {
   job=$("$cli_bin" submit "$work/spec.json")
   if [[ $1 == with ]]; then
     "$cli_bin" watch "$job" --json --step-every 1 >/dev/null &
-    watch_pid=$!
-    wait "$watch_pid" || die "watcher of $job exited $?"
-    watch_pid=
+    bench_pids=($!)
+    wait "${bench_pids[0]}" || die "watcher of $job exited $?"
+    bench_pids=()
   fi
-  while state=$(job_state "$job"); [[ $state == QUEUED || $state == RUNNING ]]; do
-    sleep $kPollSeconds
-  done
+  state=$(wait_job "$job")
   [[ $state == SUCCEEDED ]] || die "$job ended $state"
-  # Replayed after the job ended, so reading it costs the run nothing.
-  "$cli_bin" watch "$job" --json >"$work/$job.jsonl"
-  local steps
-  steps=$(grep -c '"step":{' "$work/$job.jsonl" || true)
-  grep -o '"epoch":{[^}]*' "$work/$job.jsonl" | grep -o '"seconds":[0-9.e+-]*' | cut -d: -f2 |
-    awk -v job="$job" -v kind="$1" -v steps="$steps" \
-      '{ s += $1; n++ } END { printf "%s %s watcher: %d epochs, %d step events, %.3f s\n", job, kind, n, steps, s > "/dev/stderr"; printf "%.3f\n", s }'
+  training_seconds "$job" "$1 watcher"
 }
-
-median() { sort -n | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 
 : >"$work/without"
 : >"$work/with"

@@ -16,8 +16,6 @@
 #   (default 200, 2, 1, 2)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
-server_bin=${GRADSTREAM_SERVER_BIN:-$root/build/bin/gradstream-server}
-cli_bin=${GRADSTREAM_CLI_BIN:-$root/build/bin/gradstream}
 bench_bin=${GRADSTREAM_WATCH_BENCH_BIN:-$root/build/bin/gradstream-watch-bench}
 watchers=200
 epochs=2
@@ -35,19 +33,11 @@ done
 readonly kStallSeconds=2
 readonly kPollSeconds=0.2
 
-work=$(mktemp -d)
-server_pid=
-cleanup() {
-  if [[ -n $server_pid ]] && kill -0 "$server_pid" 2>/dev/null; then kill -KILL "$server_pid"; fi
-  rm -rf "$work"
-}
-trap cleanup EXIT
+source "$root/scripts/lib/bench.sh"
+bench_setup watchers
 die() { echo "watchers: $*" >&2; exit 1; }
-
-source "$root/bench/lib.sh"
 step_event_spec "$root" "$epochs" "$work/spec.json" ||
   die "could not set epochs and stepEvery in the example spec"
-source "$root/scripts/lib/server.sh"
 stall_flags=()
 if "$server_bin" --help | grep -q -- --watch-stall-seconds; then
   stall_flags=(--watch-stall-seconds $kStallSeconds)
@@ -89,6 +79,7 @@ run() {
     # and here they share the job's cores.
     nice -n 19 "$bench_bin" --server "$GRADSTREAM_SERVER" --job "$job" "$@" >"$work/$job.bench" &
     bench_pid=$!
+    bench_pids=("$bench_pid")
   fi
   wait_job "$job"
   if [[ -n $bench_pid ]]; then

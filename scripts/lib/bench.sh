@@ -3,8 +3,9 @@
 # bench_setup NAME: server_bin and cli_bin from GRADSTREAM_SERVER_BIN and
 # GRADSTREAM_CLI_BIN (default build/bin/ under root, which the caller sets),
 # both checked to be built, jq checked, scripts/lib/server.sh sourced, work a
-# fresh temporary directory, server_pid empty; on exit a live server_pid is
-# killed and work removed. Failures print "NAME: ..." and exit 1.
+# fresh temporary directory, server_pid empty, bench_pids empty; on exit a
+# live server_pid and every pid in bench_pids (background clients) are killed
+# and work removed. Failures print "NAME: ..." and exit 1.
 bench_setup() {
   local name=$1 bin
   server_bin=${GRADSTREAM_SERVER_BIN:-$root/build/bin/gradstream-server}
@@ -16,10 +17,13 @@ bench_setup() {
   source "$root/scripts/lib/server.sh"
   work=$(mktemp -d)
   server_pid=
+  bench_pids=()
   trap bench_cleanup EXIT
 }
 
 bench_cleanup() {
+  local pid
+  for pid in "${bench_pids[@]}"; do kill -KILL "$pid" 2>/dev/null || true; done
   [[ -n $server_pid ]] && kill -KILL "$server_pid" 2>/dev/null
   rm -rf "$work"
 }
@@ -51,3 +55,13 @@ training_seconds() {
 
 # median: of the numbers on stdin, one per line.
 median() { sort -n | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+
+# step_event_spec ROOT EPOCHS OUT: writes ROOT/examples/fashion-mnist-mlp.json
+# with EPOCHS epochs and reporting.stepEvery 1 to OUT; returns 1 when either
+# field could not be set (the example changed shape).
+step_event_spec() {
+  local root=$1 epochs=$2 out=$3
+  sed -E -e "s/\"epochs\": *[0-9]+/\"epochs\": $epochs/" -e 's/"stepEvery": *[0-9]+/"stepEvery": 1/' \
+    "$root/examples/fashion-mnist-mlp.json" >"$out"
+  grep -q "\"epochs\": $epochs" "$out" && grep -q '"stepEvery": 1' "$out"
+}
