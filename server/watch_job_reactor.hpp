@@ -39,9 +39,10 @@ inline constexpr std::chrono::seconds kDefaultWatchStallLimit{30};
 // once it has run a watcher's OnWriteDone): streaming yields the cores to the
 // jobs' threads (nice 0), so 200 watchers at every step do not slow a job
 // that uses every core as much. Those gRPC threads serve other RPCs at this
-// priority too, which decides the value: at 19 a 200-watcher job slowed by 2%
-// instead of 42% (bench/README.md), but on cores full of jobs and watchers
-// GetJob calls then timed out connecting; at 10 they answer.
+// priority too, which decides the value: 19 kept a 200-watcher job as fast as
+// an unwatched one (bench/README.md, "Many watchers on one job"), but on cores
+// full of jobs and watchers GetJob calls then timed out connecting; at 10
+// they answer.
 inline constexpr int kStreamingThreadNice = 10;
 
 struct WatchOptions {

@@ -59,10 +59,10 @@ struct RawBuiltin {
   Dataset test;
 };
 
-// Built-in data sets are read once per process and directory: a server running
-// many jobs on fashion-mnist would otherwise gunzip it for every job (~0.5 s
-// each). Each job still gets its own copy to split and scale.
-// Failures are not cached, so fixing the files on disk takes effect.
+// Built-in data sets are read once per process and directory: a server
+// running many jobs on fashion-mnist would otherwise gunzip all of it for
+// every job. Each job still gets its own copy to split and scale. Failures are
+// not cached, so fixing the files on disk takes effect.
 Result<std::shared_ptr<const RawBuiltin>> read_builtin(const BuiltinEntry& entry,
                                                        const std::filesystem::path& dir,
                                                        const std::string& context) {
@@ -283,7 +283,7 @@ Status check_validation_split(const v1::DataSpec& spec, int64_t count) {
 
 // The built-in set's counts from its files' headers, read once per process
 // and directory (like the set itself): the first CreateJob of a process must
-// not wait for the whole set to be gunzipped (~0.5 s), and later ones should
+// not wait for the whole set to be gunzipped, and later ones should
 // not open four gzip streams each.
 Result<DatasetShape> builtin_train_shape(const v1::DataSpec& spec) {
   auto where = locate_builtin(spec);
