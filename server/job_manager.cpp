@@ -163,6 +163,7 @@ engine::Result<v1::Job> JobManager::enqueue(v1::TrainingSpec job_spec,
     metrics_->job_state_changed(v1::JOB_STATE_UNSPECIFIED, v1::QUEUED);
     metrics_->set_queue_length(queue_.size());
   }
+  record->row_pending = store_ != nullptr;
   queue_store_op(StoreOp::Kind::kInsertNew, *record);
   work_ready_.notify_one();
   return snapshot(*record);

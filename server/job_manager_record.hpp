@@ -51,6 +51,10 @@ struct JobManager::JobRecord {
   // Why the store refused the row written when the job was queued (a full
   // disk); set by persist, read by create_job, which then withdraws the job.
   engine::Status row_refused = engine::ok_status();
+  // Set while the row written when the job was queued is not yet in the store:
+  // no worker takes the job before then, so a refused row withdraws a job
+  // nothing has started.
+  bool row_pending = false;
 };
 
 // How a run ended, as the engine (or the manager, when the engine could not

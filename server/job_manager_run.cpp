@@ -28,7 +28,7 @@ void JobManager::worker_loop() {
     DataLoader load;
     {
       std::unique_lock lock(mutex_);
-      while (!stopping_ && queue_.empty()) {
+      while (!stopping_ && (queue_.empty() || queue_.front()->row_pending)) {
         if (unstored_ends_.empty()) {
           work_ready_.wait(lock);
         } else if (work_ready_.wait_for(lock, kMostStoreRetry) == std::cv_status::timeout) {

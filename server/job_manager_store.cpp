@@ -68,9 +68,17 @@ void JobManager::persist() {
       store_ops_.pop_front();
     }
     const engine::Status written = write_store_op(op);
-    if (!written.ok() && op.kind == StoreOp::Kind::kInsertNew) {
+    if (op.kind == StoreOp::Kind::kInsertNew) {
       std::lock_guard lock(mutex_);
-      if (auto it = jobs_.find(op.job.id()); it != jobs_.end()) it->second->row_refused = written;
+      if (auto it = jobs_.find(op.job.id()); it != jobs_.end()) {
+        // A refused row stays pending: create_job withdraws the job.
+        if (written.ok()) {
+          it->second->row_pending = false;
+          work_ready_.notify_all();
+        } else {
+          it->second->row_refused = written;
+        }
+      }
       continue;
     }
     if (written.ok() || op.kind != StoreOp::Kind::kSave || !is_final(op.job.state())) continue;

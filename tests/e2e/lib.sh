@@ -43,7 +43,11 @@ SPEC
 
 e2e_cleanup() {
   local pid
-  for pid in "${background_pids[@]}"; do kill -KILL "$pid" 2>/dev/null || true; done
+  # Reaped here, quietly: bash's "Killed" lines would bury the FAIL line.
+  for pid in "${background_pids[@]}"; do
+    kill -KILL "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+  done
   if [[ -n $server_pid ]] && kill -0 "$server_pid" 2>/dev/null; then kill -KILL "$server_pid"; fi
   rm -rf "$work"
 }

@@ -170,7 +170,7 @@ for i in 0 1 2; do
 done
 # The rest may not reconnect, spread over the three jobs (the queued one too).
 for i in $(seq 3 $((kWatchers - 1))); do
-  gs watch "${jobs[$((i % 3))]}" --json --reconnect-seconds 0 >/dev/null 2>"$work/sigterm-$i.err" &
+  gs watch "${jobs[$((i % 3))]}" --json --reconnect-seconds 0 >"$work/sigterm-$i.events" 2>"$work/sigterm-$i.err" &
   watchers+=($!)
   background_pids+=($!)
 done
@@ -178,7 +178,17 @@ for _ in $(seq 1 300); do
   [[ $(state_of "${jobs[1]}") == RUNNING ]] && grep -q '"step"' "$work/sigterm-1.events" && break
   sleep 0.1
 done
-[[ $(state_of "${jobs[2]}") == QUEUED ]] || fail "the third job is not queued"
+# Every watcher has its stream (it printed the replayed QUEUED event): one
+# still connecting when the listener closes would hear "connection refused".
+for i in $(seq 0 $((kWatchers - 1))); do
+  for _ in $(seq 1 600); do
+    [[ -s $work/sigterm-$i.events ]] && break
+    sleep 0.05
+  done
+  [[ -s $work/sigterm-$i.events ]] || fail "watcher $i got no event in 30 s: $(cat "$work/sigterm-$i.err")"
+done
+third=$(gs get "${jobs[2]}" --json 2>"$work/get.err" | jq -r .state) || true
+[[ $third == QUEUED ]] || fail "the third job is '$third', not QUEUED: $(cat "$work/get.err")"
 started=$(date +%s.%N)
 kill -TERM "$server_pid"
 wait "$server_pid" && status=0 || status=$?
@@ -188,7 +198,7 @@ took=$(awk -v a="$started" -v b="$(date +%s.%N)" 'BEGIN { print b - a }')
 awk -v t="$took" 'BEGIN { exit !(t < 10) }' || fail "SIGTERM took ${took}s"
 for i in $(seq 3 $((kWatchers - 1))); do
   wait "${watchers[$i]}" && status=0 || status=$?
-  [[ $status -eq 14 ]] || fail "a watcher that may not reconnect exited $status"
+  [[ $status -eq 14 ]] || fail "watcher $i, which may not reconnect, exited $status: $(cat "$work/sigterm-$i.err")"
   grep -q 'UNAVAILABLE: server shutting down; reconnect with from_sequence [0-9]' \
     "$work/sigterm-$i.err" || fail "watcher $i: $(cat "$work/sigterm-$i.err")"
 done
