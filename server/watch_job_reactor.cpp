@@ -15,13 +15,8 @@ namespace gradstream::server {
 namespace {
 
 // Linux keeps a nice value per thread (setpriority on a tid); raising it needs
-// no privilege. Threads this one starts later inherit it, so it is only called
-// on the pump and on gRPC's callback threads, which start no job threads (a
-// job's threads come from the JobManager's workers).
+// no privilege. Called only on the pump, which starts no threads.
 void lower_this_thread_priority() {
-  thread_local bool lowered = false;
-  if (lowered) return;
-  lowered = true;
   setpriority(PRIO_PROCESS, static_cast<id_t>(syscall(SYS_gettid)), kStreamingThreadNice);
 }
 
@@ -43,6 +38,14 @@ void WatchPump::park(WatchJobReactor* reactor) {
   {
     std::lock_guard lock(mutex_);
     parked_.push_back(reactor);
+  }
+  wake_.notify_one();
+}
+
+void WatchPump::send_soon(WatchJobReactor* reactor) {
+  {
+    std::lock_guard lock(mutex_);
+    sending_.push_back(reactor);
   }
   wake_.notify_one();
 }
@@ -73,23 +76,28 @@ uint64_t WatchPump::cut_off() const {
 void WatchPump::run() {
   lower_this_thread_priority();
   std::vector<WatchJobReactor*> ready;
+  auto next_poll = WatchJobReactor::Clock::now() + kWatchPollInterval;
   std::unique_lock lock(mutex_);
   while (!stopping_) {
     if (tracked_.empty()) {
       wake_.wait(lock, [this] { return stopping_ || !tracked_.empty(); });
       continue;
     }
-    wake_.wait_for(lock, kWatchPollInterval, [this] { return stopping_; });
+    wake_.wait_until(lock, next_poll, [this] { return stopping_ || !sending_.empty(); });
     if (stopping_) break;
-    cut_stalled();
-    // ready() only reads the log (its own short lock) and an atomic; a parked
-    // reactor cannot be finished or deleted, so the pointers stay valid.
-    auto split = std::stable_partition(parked_.begin(), parked_.end(),
-                                       [](WatchJobReactor* r) { return !r->ready(); });
-    ready.assign(split, parked_.end());
-    parked_.erase(split, parked_.end());
+    ready.swap(sending_);
+    if (WatchJobReactor::Clock::now() >= next_poll) {
+      next_poll = WatchJobReactor::Clock::now() + kWatchPollInterval;
+      cut_stalled();
+      // ready() only reads the log (its own short lock) and an atomic; a
+      // parked reactor cannot be finished or deleted, so the pointers stay valid.
+      auto split = std::stable_partition(parked_.begin(), parked_.end(),
+                                         [](WatchJobReactor* r) { return !r->ready(); });
+      ready.insert(ready.end(), split, parked_.end());
+      parked_.erase(split, parked_.end());
+    }
     // resume() starts a write or a finish, which return at once; the lock is
-    // released anyway so a resumed reactor that parks again cannot deadlock.
+    // released so that a reactor parking or handed over again cannot deadlock.
     lock.unlock();
     for (WatchJobReactor* r : ready) r->resume();
     ready.clear();
@@ -128,13 +136,12 @@ WatchJobReactor::WatchJobReactor(std::shared_ptr<const EventLog> log,
 
 void WatchJobReactor::OnWriteDone(bool ok) {
   write_started_.store(0);
-  lower_this_thread_priority();
   if (!ok) {
     // The stream is broken (client gone, cut off, or server shutting down).
     finish(grpc::Status(grpc::StatusCode::CANCELLED, "watch stream ended"));
     return;
   }
-  advance();
+  pump_->send_soon(this);  // the pump owns us now; touch nothing after this
 }
 
 void WatchJobReactor::OnCancel() { cancelled_.store(true); }

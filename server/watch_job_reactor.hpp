@@ -2,8 +2,9 @@
 // sequence number, then follows it live until the log is closed and fully sent.
 // It writes the log's serialized events as they are (a raw ByteBuffer stream),
 // so every watcher sends the same bytes and none serializes again.
-// WatchPump: the one thread that wakes watchers which have caught up, so no
-// gRPC callback thread ever blocks waiting for a trainer, and that cuts off
+// WatchPump: the one thread that sends events (at a low priority, so
+// streaming never takes a job's cores), wakes watchers which have caught up,
+// so no gRPC callback thread ever blocks waiting for a trainer, and cuts off
 // watchers whose client stopped reading.
 #pragma once
 
@@ -35,15 +36,12 @@ inline constexpr std::chrono::milliseconds kWatchPollInterval{20};
 // reading (its flow-control window is full): the stream is cancelled and the
 // client reconnects with from_sequence. It never slows the job or others.
 inline constexpr std::chrono::seconds kDefaultWatchStallLimit{30};
-// Nice value of the threads that send events (the pump, and each gRPC thread
-// once it has run a watcher's OnWriteDone): streaming yields the cores to the
-// jobs' threads (nice 0), so 200 watchers at every step do not slow a job
-// that uses every core as much. Those gRPC threads serve other RPCs at this
-// priority too, which decides the value: 19 kept a 200-watcher job as fast as
-// an unwatched one (bench/README.md, "Many watchers on one job"), but on cores
-// full of jobs and watchers GetJob calls then timed out connecting; at 10
-// they answer.
-inline constexpr int kStreamingThreadNice = 10;
+// Nice value of the pump, the one thread that sends events: streaming yields
+// the cores to the jobs' threads (nice 0), so 200 watchers at every step do
+// not slow a job that uses every core. gRPC's own threads keep the server's
+// priority, so health checks and unary RPCs answer however busy the cores are;
+// a watcher falls behind instead, and catches up when the cores are free.
+inline constexpr int kStreamingThreadNice = 19;
 
 struct WatchOptions {
   std::chrono::milliseconds stall_limit = kDefaultWatchStallLimit;
@@ -53,9 +51,10 @@ struct WatchOptions {
 
 class WatchJobReactor;
 
-// Holds watchers that have sent everything there is; every poll interval it
-// hands back (resumes) those with new events, a closed log, or a cancelled
-// call, and cancels those whose write has stalled past the limit. One thread
+// Sends each watcher's next event as soon as its last write completed; holds
+// watchers that have sent everything there is, and every poll interval
+// resumes those with new events, a closed log, or a cancelled call, and
+// cancels those whose write has stalled past the limit. One thread
 // for all watchers. Thread-safe. Must outlive every reactor: the server is
 // shut down (which finishes every stream, parked ones included, through this
 // thread) before the pump is destroyed.
@@ -69,6 +68,10 @@ class WatchPump {
 
   // Takes the reactor until it is ready; then calls its resume() once.
   void park(WatchJobReactor* reactor);
+  // Takes a reactor whose write has completed and calls its resume() at once.
+  // Every event is sent from the pump's thread: gRPC's threads, which answer
+  // every other RPC too, only hand completed writes over.
+  void send_soon(WatchJobReactor* reactor);
   // A reactor is tracked from its construction until its OnDone, so that the
   // stall check never touches one that is gone.
   void track(WatchJobReactor* reactor);
@@ -87,6 +90,7 @@ class WatchPump {
   mutable std::mutex mutex_;
   std::condition_variable wake_;
   std::vector<WatchJobReactor*> parked_;
+  std::vector<WatchJobReactor*> sending_;  // handed over by send_soon
   std::vector<WatchJobReactor*> tracked_;
   uint64_t cut_off_ = 0;
   bool stopping_ = false;
@@ -99,12 +103,12 @@ class WatchPump {
 // first).
 //
 // Who may act on the stream at any moment is exactly one of: the constructor,
-// OnWriteDone (one write in flight), or the pump (parked). Each hands off to
-// the next, so the send path needs no lock. OnCancel only sets a flag that the
-// current owner sees, and never calls Finish itself, so Finish runs once and
-// never while the pump still holds the reactor. The pump's stall check only
-// calls TryCancel, which is safe from any thread while the call is alive: the
-// stalled write then completes with ok = false and OnWriteDone finishes.
+// OnWriteDone (one write in flight), or the pump (parked or handed over by
+// OnWriteDone). Each hands off to the next, so the send path needs no lock. OnCancel only sets a
+// flag that the current owner sees, and never calls Finish itself, so Finish runs once and never
+// while the pump still holds the reactor. The pump's stall check only calls TryCancel, which is
+// safe from any thread while the call is alive: the stalled write then completes with ok = false
+// and OnWriteDone finishes.
 class WatchJobReactor final : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
  public:
   // Streams `log` from request.from_sequence() (0: the start) with
