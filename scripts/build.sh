@@ -1,7 +1,13 @@
 #!/usr/bin/env bash
 # Installs what is missing and builds a Release tree into build/ (binaries in build/bin/).
+# GRADSTREAM_BUILD_DIR picks another tree; GRADSTREAM_SANITIZE (a -fsanitize= list,
+# e.g. address,undefined) builds one with sanitizers (RelWithDebInfo, for stacks).
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+build_dir=${GRADSTREAM_BUILD_DIR:-$root/build}
+sanitize=${GRADSTREAM_SANITIZE:-}
+build_type=Release
+[[ -z $sanitize ]] || build_type=RelWithDebInfo
 "$root/scripts/install-deps.sh"
-cmake -S "$root" -B "$root/build" -DCMAKE_BUILD_TYPE=Release >/dev/null
-cmake --build "$root/build" -j "$(nproc)"
+cmake -S "$root" -B "$build_dir" -DCMAKE_BUILD_TYPE="$build_type" -DGRADSTREAM_SANITIZE="$sanitize" >/dev/null
+cmake --build "$build_dir" -j "$(nproc)"
