@@ -39,7 +39,8 @@ spec_with "{\"files\": {\"trainFeatures\": \"$fmnist/train-images-idx3-ubyte.gz\
 spec_with "{\"files\": {\"trainFeatures\": \"$work/train.csv\", \"labelColumn\": 0},
   \"preprocess\": \"SCALE\"}" >"$work/csv.json"
 
-start_server "$server_bin" "$work/server.log" --metrics-address "" --data-dir "$work/var" ||
+start_server "$server_bin" "$work/server.log" --metrics-address "" --data-dir "$work/var" \
+  --data-root "$fmnist" --data-root "$work" ||
   exit 1
 echo "csv: $(stat -c %s "$work/train.csv") bytes; idx: $(stat -c %s "$fmnist/train-images-idx3-ubyte.gz") bytes (gzip)"
 for format in idx csv; do

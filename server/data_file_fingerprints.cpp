@@ -2,7 +2,6 @@
 // EVP, as the dataset store does) in fixed chunks, never held whole.
 #include "server/data_file_fingerprints.hpp"
 
-#include <array>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
@@ -11,6 +10,7 @@
 #include <utility>
 #include <vector>
 
+#include "server/data_file_roles.hpp"
 #include "server/dataset_files.hpp"
 
 namespace gradstream::server {
@@ -18,20 +18,6 @@ namespace gradstream::server {
 namespace {
 
 constexpr size_t kHashChunkBytes = size_t{1} << 20;
-
-struct FileRole {
-  const char* role;
-  const std::string& (v1::FileSource::*path)() const;
-};
-
-constexpr std::array kRoles = {
-    FileRole{"train_features", &v1::FileSource::train_features},
-    FileRole{"train_labels", &v1::FileSource::train_labels},
-    FileRole{"test_features", &v1::FileSource::test_features},
-    FileRole{"test_labels", &v1::FileSource::test_labels},
-};
-
-std::string field_of(const std::string& role) { return "data.files." + role; }
 
 // The file's size and sha256 as it is now; errors name the file, not the field.
 engine::Status fingerprint(v1::DataFileFingerprint& out) {
@@ -63,14 +49,14 @@ engine::Status fingerprint(v1::DataFileFingerprint& out) {
 engine::Result<std::vector<v1::DataFileFingerprint>> fingerprint_data_files(
     const v1::FileSource& files) {
   std::vector<v1::DataFileFingerprint> out;
-  for (const FileRole& entry : kRoles) {
+  for (const DataFileRole& entry : kDataFileRoles) {
     const std::string& path = (files.*entry.path)();
     if (path.empty()) continue;
     v1::DataFileFingerprint file;
     file.set_role(entry.role);
     file.set_path(path);
     if (engine::Status s = fingerprint(file); !s.ok())
-      return engine::Status(s.code(), field_of(entry.role) + ": " + s.message());
+      return engine::Status(s.code(), data_file_field(entry.role) + ": " + s.message());
     out.push_back(std::move(file));
   }
   return out;
@@ -78,7 +64,7 @@ engine::Result<std::vector<v1::DataFileFingerprint>> fingerprint_data_files(
 
 engine::Status check_data_files_unchanged(const DataFileFingerprints& recorded) {
   for (const v1::DataFileFingerprint& then : recorded) {
-    const std::string where = field_of(then.role()) + ": " + then.path();
+    const std::string where = data_file_field(then.role()) + ": " + then.path();
     v1::DataFileFingerprint now;
     now.set_path(then.path());
     if (engine::Status s = fingerprint(now); !s.ok()) {

@@ -28,6 +28,8 @@ grpc::StatusCode to_grpc_code(engine::StatusCode code) {
       return grpc::StatusCode::INTERNAL;
     case StatusCode::kUnavailable:
       return grpc::StatusCode::UNAVAILABLE;
+    case StatusCode::kPermissionDenied:
+      return grpc::StatusCode::PERMISSION_DENIED;
   }
   return grpc::StatusCode::UNKNOWN;
 }

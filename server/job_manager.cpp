@@ -65,6 +65,7 @@ JobManager::JobManager(JobManagerOptions options, ServerMetrics* metrics, JobSto
       thread_budget_(std::min(
           core_share_, options.threads_per_job == 0 ? core_share_ : options.threads_per_job)),
       checkpoint_every_seconds_(options.checkpoint_every_seconds),
+      data_roots_(std::move(options.data_roots)),
       metrics_(metrics),
       store_(store),
       model_cache_(

@@ -23,6 +23,7 @@
 #include "engine/train/trainer.hpp"
 #include "gradstream/v1/checkpoint.pb.h"
 #include "gradstream/v1/trainer.pb.h"
+#include "server/data_roots.hpp"
 #include "server/event_log.hpp"
 #include "server/job_store.hpp"
 #include "server/model_cache.hpp"
@@ -75,6 +76,8 @@ struct JobManagerOptions {
   // than this is read for each use). Without a store every kept job's model
   // stays in memory, this bound aside.
   size_t model_cache_bytes = kDefaultModelCacheBytes;
+  // Where data.files may lie (--data-root); checked again when a job starts.
+  DataRoots data_roots;
 };
 
 // OK, or invalid_argument for options that cannot keep the promise that
@@ -154,6 +157,9 @@ class JobManager {
   // SUCCEEDED job (Predict checks it before using a model it loaded earlier).
   engine::Status has_model(const std::string& id) const;
 
+  // The directories server-side files (data.files) may come from.
+  const DataRoots& data_roots() const { return data_roots_; }
+
   // The model cache's bound in bytes (JobManagerOptions::model_cache_bytes).
   size_t model_cache_capacity() const { return model_cache_.capacity(); }
 
@@ -203,7 +209,8 @@ class JobManager {
   void stop_jobs(ShutdownMode mode);
   // Loads the job's data, then trains; every failure ends in the returned Ending.
   Ending run_job(JobRecord& job, DataLoader load);
-  // For a job on data.files, on its worker before loading: a resuming job's
+  // For a job on data.files, on its worker before loading: every path must
+  // still be its own canonical path inside a root (data_roots_); a resuming job's
   // files must match the fingerprints it recorded (else the error names the
   // file); any other job records them and saves them to the store.
   engine::Status check_data_files(JobRecord& job);
@@ -260,6 +267,7 @@ class JobManager {
   const uint32_t core_share_;  // usable cores / max_concurrent_jobs, at least 1
   const uint32_t thread_budget_;
   const double checkpoint_every_seconds_;
+  const DataRoots data_roots_;
   ServerMetrics* const metrics_;  // may be null
   JobStore* const store_;         // may be null
   // Finished jobs' models read from the store (only with one); thread-safe

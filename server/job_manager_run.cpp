@@ -173,6 +173,9 @@ engine::Status JobManager::check_data_files(JobRecord& job) {
   // Spec and fingerprints are written by no other thread now: read without the lock.
   const v1::DataSpec& data = job.job.spec().data();
   if (data.source_case() != v1::DataSpec::kFiles) return engine::ok_status();
+  // Before any byte is read: the file may have been swapped for a symlink, or
+  // the root dropped, since CreateJob (or the job predates --data-root).
+  if (engine::Status s = data_roots_.check_resolved(data.files()); !s.ok()) return s;
   // A job resumed before its fingerprints reached the store records them now.
   if (job.resuming && job.job.data_files_size() > 0)
     return check_data_files_unchanged(job.job.data_files());

@@ -46,6 +46,10 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--data-dir", config.data_dir, "Directory for datasets and job state")
       ->capture_default_str();
+  app.add_option("--data-root", config.data_roots,
+                 "Directory whose files a spec's data.files may name (repeatable; none: "
+                 "server-side files are refused)")
+      ->allow_extra_args(false);
   app.add_option("--max-concurrent-jobs", config.max_concurrent_jobs, "Jobs RUNNING at once")
       ->capture_default_str();
   app.add_option("--threads-per-job", config.threads_per_job,

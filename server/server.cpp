@@ -69,7 +69,11 @@ engine::Result<std::unique_ptr<GrpcServer>> GrpcServer::start(const ServerConfig
   self->job_store_ = std::move(job_store).value();
   auto stored_jobs = self->job_store_->load_all();
   if (!stored_jobs.ok()) return stored_jobs.status();
-  self->jobs_ = std::make_unique<JobManager>(job_manager_options(config), self->metrics_.get(),
+  JobManagerOptions job_options = job_manager_options(config);
+  auto data_roots = DataRoots::create(config.data_roots);
+  if (!data_roots.ok()) return data_roots.status();
+  job_options.data_roots = std::move(data_roots).value();
+  self->jobs_ = std::make_unique<JobManager>(std::move(job_options), self->metrics_.get(),
                                              self->job_store_.get());
   DatasetStore* datasets_for_jobs = self->datasets_.get();
   self->jobs_->restore(std::move(stored_jobs).value(),

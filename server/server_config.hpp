@@ -7,6 +7,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "engine/base/status.hpp"
 #include "engine/spec/spec_validator.hpp"
@@ -49,6 +50,9 @@ struct ServerConfig {
   int64_t metrics_max_jobs = static_cast<int64_t>(kDefaultMetricsMaxJobs);
   // Where uploaded datasets and job state live.
   std::string data_dir = kDefaultDataDir;
+  // Directories a spec's data.files may name files in (--data-root, repeatable);
+  // none: every server-side file is refused. Resolved when the server starts.
+  std::vector<std::string> data_roots;
   uint32_t max_concurrent_jobs = kDefaultMaxConcurrentJobs;
   uint32_t threads_per_job = kDefaultThreadsPerJob;
   uint64_t max_queued_jobs = kDefaultMaxQueuedJobs;

@@ -152,8 +152,20 @@ grpc::ServerUnaryReactor* TrainerService::CreateJob(grpc::CallbackServerContext*
 }
 
 engine::Result<v1::Job> TrainerService::create_job(const v1::CreateJobRequest& request) {
-  const v1::TrainingSpec& spec = request.spec();
-  if (engine::Status s = engine::validate_spec(spec); !s.ok()) return s;
+  if (engine::Status s = engine::validate_spec(request.spec()); !s.ok()) return s;
+  // Server-side files are checked before any of them is opened, and the job
+  // keeps their resolved paths: what it reads is what was checked here.
+  v1::TrainingSpec resolved_spec;
+  if (request.spec().data().source_case() == v1::DataSpec::kFiles) {
+    resolved_spec = request.spec();
+    if (engine::Status s =
+            jobs_.data_roots().resolve_files(*resolved_spec.mutable_data()->mutable_files());
+        !s.ok()) {
+      return s;
+    }
+  }
+  const v1::TrainingSpec& spec =
+      request.spec().data().source_case() == v1::DataSpec::kFiles ? resolved_spec : request.spec();
   // Before any data is loaded: the model alone may be too big.
   const int64_t parameters = engine::count_parameters(spec);
   if (parameters > limits_.max_parameters) {

@@ -55,8 +55,9 @@ class TrainerService final
   TrainerService& operator=(const TrainerService&) = delete;
 
   // Validates the spec (INVALID_ARGUMENT with the field path), checks the
-  // limits (RESOURCE_EXHAUSTED), checks the data (NOT_FOUND for an unknown
-  // data.builtin or data.dataset_id; INVALID_ARGUMENT naming model.input_shape
+  // limits (RESOURCE_EXHAUSTED), checks the data (PERMISSION_DENIED for a
+  // data.files path outside every --data-root, see DataRoots; NOT_FOUND for an
+  // unknown data.builtin or data.dataset_id; INVALID_ARGUMENT naming model.input_shape
   // when it does not hold an uploaded dataset's samples) and queues the job
   // with a loader: the job reads its data when it starts, so queued jobs hold
   // none. An uploaded set is checked from its header alone; built-in sets and

@@ -18,6 +18,7 @@ enum class StatusCode {
   kCancelled,
   kInternal,
   kUnavailable,  // retry later: the server is draining or restarting
+  kPermissionDenied,  // not allowed by the server's configuration (a file outside --data-root)
 };
 
 class Status {
@@ -43,6 +44,7 @@ inline Status data_loss(std::string m) { return {StatusCode::kDataLoss, std::mov
 inline Status cancelled(std::string m) { return {StatusCode::kCancelled, std::move(m)}; }
 inline Status internal_error(std::string m) { return {StatusCode::kInternal, std::move(m)}; }
 inline Status unavailable(std::string m) { return {StatusCode::kUnavailable, std::move(m)}; }
+inline Status permission_denied(std::string m) { return {StatusCode::kPermissionDenied, std::move(m)}; }
 
 // A value or the Status that explains why there is none.
 template <class T>

@@ -105,6 +105,12 @@ Result<FilePair> resolve_pair(const v1::FileSource& src, const std::string& spli
 
 }  // namespace
 
+Result<v1::Format> file_format(const v1::FileSource& src, const std::string& split) {
+  auto pair = resolve_pair(src, split);
+  if (!pair.ok()) return pair.status();
+  return pair->format->format;
+}
+
 Result<Dataset> read_file_pair(const v1::FileSource& src, const std::string& split) {
   auto pair = resolve_pair(src, split);
   if (!pair.ok()) return pair.status();

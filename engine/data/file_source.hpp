@@ -10,6 +10,11 @@
 
 namespace gradstream::engine {
 
+// The format `split`'s files are read as: data.files.format, or else the one
+// the features file's suffix implies (invalid_argument naming the field when
+// it implies none).
+Result<v1::Format> file_format(const v1::FileSource& src, const std::string& split);
+
 // `split` is "train" or "test": the pair data.files.<split>_features and
 // data.files.<split>_labels. The format is data.files.format, or else implied
 // by the features file's suffix (.idx/.gz/-ubyte, .csv, .npy). Field errors

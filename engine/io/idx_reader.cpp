@@ -1,6 +1,9 @@
 // IDX reading: headers are parsed and checked against the file size before any
 // array is allocated; payloads are streamed through a fixed staging buffer and
-// converted in place, so peak memory is the Dataset itself.
+// converted in place, so peak memory is the Dataset itself. Errors name the
+// file, the header field (by byte offset) and what was expected, never a value
+// read from the file (no magic, no announced size): a file's content stays out
+// of job reasons and replies.
 #include "engine/io/idx_reader.hpp"
 
 #include <zlib.h>
@@ -105,8 +108,8 @@ Status read_exact(IdxFile& file, void* dst, size_t n, const std::string& what) {
   auto got = read_some(file, dst, n);
   if (!got.ok()) return got.status();
   if (*got != n)
-    return data_loss(file.path + ": truncated " + what + " (" + std::to_string(*got) + " of " +
-                     std::to_string(n) + " bytes)");
+    return data_loss(file.path + ": truncated " + what +
+                     " (the file ends before the bytes its header announces)");
   return ok_status();
 }
 
@@ -114,8 +117,9 @@ Result<IdxHeader> read_header(IdxFile& file) {
   std::array<uint8_t, kMagicBytes> magic{};
   if (Status s = read_exact(file, magic.data(), magic.size(), "header"); !s.ok()) return s;
   if (magic[0] != 0 || magic[1] != 0 || magic[3] == 0)
-    return data_loss(file.path + ": bad magic " + hex32(load_be32(magic.data())) +
-                     ", not an IDX file (expected 0x0000TTNN: type TT, NN >= 1 dimensions)");
+    return data_loss(file.path +
+                     ": bad magic in bytes 0-3, not an IDX file (expected 0x0000TTNN: type TT, "
+                     "NN >= 1 dimensions)");
   IdxHeader header;
   header.type = magic[2];
   const size_t ndims = magic[3];
@@ -140,18 +144,18 @@ Result<IdxHeader> read_header(IdxFile& file) {
 // anything of that size is allocated.
 Status check_payload_size(const IdxFile& file, const IdxHeader& header, int64_t element_bytes) {
   const int64_t want = header.header_bytes + header.elements * element_bytes;
-  const std::string sizes = "header announces " + std::to_string(want) + " bytes";
+  const std::string size = " (the file is " + std::to_string(file.file_bytes) + " bytes)";
   if (!file.compressed) {
     if (file.file_bytes < want)
-      return data_loss(file.path + ": truncated: " + sizes + ", file has " +
-                       std::to_string(file.file_bytes));
+      return data_loss(file.path + ": truncated: the header's dimensions need more data" + size);
     if (file.file_bytes > want)
-      return data_loss(file.path + ": " + std::to_string(file.file_bytes - want) +
-                       " trailing bytes after the data (" + sizes + ", file has " +
-                       std::to_string(file.file_bytes) + ")");
+      return data_loss(file.path +
+                       ": trailing bytes after the data the header's dimensions describe" + size);
   } else if (want > file.file_bytes * kMaxGzipExpansion + kGzipSlackBytes) {
-    return data_loss(file.path + ": truncated: " + sizes + ", more than a " +
-                     std::to_string(file.file_bytes) + "-byte gzip file can hold");
+    return data_loss(file.path +
+                     ": truncated: the header's dimensions need more data than a gzip file of "
+                     "this size can hold" +
+                     size);
   }
   return ok_status();
 }
@@ -180,17 +184,16 @@ Status read_payload(IdxFile& file, int64_t count, size_t element_bytes, Convert 
 // Element type and size checks, before anything is allocated.
 Status check_features(const IdxFile& file, const IdxHeader& header) {
   if (header.type != kUbyteType && header.type != kFloat32Type)
-    return invalid_argument(file.path + ": unsupported IDX element type " + hex(header.type, 2) +
-                            "; supported: 0x08 (ubyte), 0x0D (float32)");
+    return invalid_argument(file.path +
+                            ": unsupported IDX element type in byte 2; supported: 0x08 (ubyte), "
+                            "0x0D (float32)");
   return check_payload_size(file, header, header.type == kUbyteType ? 1 : sizeof(float));
 }
 
 Status check_labels(const IdxFile& file, const IdxHeader& header) {
   if (header.type != kUbyteType || header.dims.size() != 1)
-    return data_loss(
-        file.path + ": bad magic " +
-        hex32((uint32_t{header.type} << 8) | static_cast<uint32_t>(header.dims.size())) +
-        ", expected " + hex32(kLabelsMagic) + " (IDX ubyte labels, one dimension)");
+    return data_loss(file.path + ": bad magic in bytes 0-3, expected " + hex32(kLabelsMagic) +
+                     " (IDX ubyte labels, one dimension)");
   return check_payload_size(file, header, 1);
 }
 
@@ -255,9 +258,9 @@ Result<IdxPair> open_pair(const std::string& features_path, const std::string& l
   if (Status s = check_features(*features, *feature_header); !s.ok()) return s;
   if (Status s = check_labels(*labels, *label_header); !s.ok()) return s;
   if (label_header->dims[0] != feature_header->dims[0])
-    return invalid_argument(labels_path + ": holds " + std::to_string(label_header->dims[0]) +
-                            " labels but " + features_path + " holds " +
-                            std::to_string(feature_header->dims[0]) + " samples");
+    return invalid_argument(labels_path +
+                            ": its label count (bytes 4-7) differs from the sample count of " +
+                            features_path);
   return IdxPair{std::move(features).value(), std::move(labels).value(),
                  std::move(feature_header).value(), std::move(label_header).value()};
 }

@@ -1,5 +1,8 @@
 // NPY reading: both headers are parsed and checked against each other and the
-// file sizes before any array is allocated.
+// file sizes before any array is allocated. Errors name the file, the header
+// field or element index and what was expected, never a value read from the
+// file (no dtype text, no label, no announced size): a file's content stays
+// out of job reasons and replies.
 #include "engine/io/npy_reader.hpp"
 
 #include <algorithm>
@@ -147,8 +150,8 @@ Status open_npy(const std::string& path, NpyFile& file) {
     return data_loss(path + ": bad magic, not a .npy file (expected \\x93NUMPY)");
   const int major = pre[kMagic.size()];
   if (major < 1 || major > 3)
-    return invalid_argument(path + ": unsupported .npy format version " + std::to_string(major) +
-                            "; supported: 1, 2, 3");
+    return invalid_argument(path + ": unsupported .npy format version (byte " +
+                            std::to_string(kMagic.size()) + "); supported: 1, 2, 3");
   const size_t len_bytes = major == 1 ? 2 : 4;
   file.in.read(reinterpret_cast<char*>(pre), static_cast<std::streamsize>(len_bytes));
   if (file.in.gcount() != static_cast<std::streamsize>(len_bytes))
@@ -157,7 +160,7 @@ Status open_npy(const std::string& path, NpyFile& file) {
   file.header.data_offset =
       static_cast<int64_t>(kMagic.size() + kVersionBytes + len_bytes) + header_len;
   if (header_len > kMaxNpyHeaderBytes)
-    return data_loss(path + ": header length " + std::to_string(header_len) + " exceeds " +
+    return data_loss(path + ": header length field announces more than " +
                      std::to_string(kMaxNpyHeaderBytes) + " bytes");
   if (file.header.data_offset > file.file_bytes) return data_loss(path + ": truncated header");
 
@@ -185,10 +188,14 @@ Status open_npy(const std::string& path, NpyFile& file) {
 Status check_data_size(const NpyFile& file, int64_t item_bytes) {
   const int64_t want = file.header.elements * item_bytes;
   const int64_t have = file.file_bytes - file.header.data_offset;
-  const std::string sizes =
-      "header announces " + std::to_string(want) + " data bytes, file has " + std::to_string(have);
-  if (have < want) return data_loss(file.path + ": truncated: " + sizes);
-  if (have > want) return data_loss(file.path + ": trailing bytes after the data: " + sizes);
+  const std::string size = " (the file is " + std::to_string(file.file_bytes) + " bytes)";
+  if (have < want)
+    return data_loss(file.path + ": truncated: the header's shape and dtype need more data" + size);
+  if (have > want)
+    return data_loss(file.path +
+                     ": trailing bytes after the data the header's shape and dtype "
+                     "describe" +
+                     size);
   return ok_status();
 }
 
@@ -215,8 +222,9 @@ Result<size_t> check_features(const NpyFile& file) {
   if (descr == "<f4") item_bytes = sizeof(float);
   if (descr == "|u1" || descr == "<u1") item_bytes = 1;
   if (item_bytes == 0)
-    return invalid_argument(file.path + ": unsupported features dtype '" + descr +
-                            "'; supported: '<f4', '|u1'");
+    return invalid_argument(file.path +
+                            ": unsupported features dtype in the header's 'descr'; supported: "
+                            "'<f4', '|u1'");
   if (file.header.shape.empty())
     return invalid_argument(file.path + ": features need at least one dimension (samples)");
   if (Status s = check_data_size(file, static_cast<int64_t>(item_bytes)); !s.ok()) return s;
@@ -231,13 +239,15 @@ Result<size_t> check_labels(const NpyFile& file, const std::string& features_pat
   if (descr == "<i4") item_bytes = 4;
   if (descr == "<i8") item_bytes = 8;
   if (item_bytes == 0)
-    return invalid_argument(file.path + ": unsupported labels dtype '" + descr +
-                            "'; supported: '|u1', '<u1', '<i4', '<i8'");
+    return invalid_argument(file.path +
+                            ": unsupported labels dtype in the header's 'descr'; supported: "
+                            "'|u1', '<u1', '<i4', '<i8'");
   // The file must agree with its own size before it is compared with the features.
   if (Status s = check_data_size(file, static_cast<int64_t>(item_bytes)); !s.ok()) return s;
   if (file.header.shape.size() != 1 || file.header.shape[0] != count)
-    return invalid_argument(file.path + ": labels must have shape (" + std::to_string(count) +
-                            ",) to match the " + std::to_string(count) + " samples of " +
+    return invalid_argument(file.path +
+                            ": labels must have shape (samples,): one dimension, as long as the "
+                            "first of " +
                             features_path);
   return item_bytes;
 }
@@ -277,9 +287,8 @@ Status read_labels(NpyFile& file, size_t item_bytes, Dataset& out) {
           if (item_bytes == 4) v = static_cast<int32_t>(load_le(src + 4 * i, 4));
           if (item_bytes == 8) std::memcpy(&v, src + 8 * i, sizeof v);
           if (v < 0 || v > kMaxNpyLabel)
-            return invalid_argument(file.path + ": label " + std::to_string(first + i) + " is " +
-                                    std::to_string(v) + ", outside [0, " +
-                                    std::to_string(kMaxNpyLabel) + "]");
+            return invalid_argument(file.path + ": label " + std::to_string(first + i) +
+                                    " is outside [0, " + std::to_string(kMaxNpyLabel) + "]");
           dst[first + i] = static_cast<int32_t>(v);
         }
         return ok_status();

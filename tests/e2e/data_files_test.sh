@@ -12,6 +12,8 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 e2e_init "$@"
 command -v jq >/dev/null || fail "jq missing (scripts/install-deps.sh)"
 readonly kWaitTenths=600  # 60 s
+# The server keeps data.files paths resolved: write them canonical from the start.
+work=$(realpath "$work")
 
 # spec CSV EPOCHS: a tiny MLP on a 4-feature CSV with the label last.
 spec() {
@@ -35,7 +37,7 @@ wait_for() {
 }
 serve() {
   start_server "$server_bin" "$work/server.log" --metrics-address "" --data-dir "$work/var" \
-    --checkpoint-every 0.2 --threads-per-job 1 "$@" ||
+    --data-root "$work" --checkpoint-every 0.2 --threads-per-job 1 "$@" ||
     fail "server did not start: $(cat "$work/server.log")"
 }
 

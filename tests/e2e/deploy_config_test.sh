@@ -4,8 +4,8 @@
 #      rule_files path pointed at this checkout);
 #   2. the Grafana dashboard is JSON with a job_id variable and a query in
 #      every panel;
-#   3. every server flag in the Dockerfile and deploy/k8s is one that
-#      gradstream-server --help lists, and the Dockerfile's runtime stage
+#   3. every server flag in the Dockerfile, deploy/k8s and docker-compose.yml
+#      (the commented-out examples too) is one that gradstream-server --help lists, and the Dockerfile's runtime stage
 #      installs the package of every shared library the binaries load;
 #   4. every gradstream_* metric the dashboard and the alerts use is in
 #      docs/metrics.md and on the /metrics of a real gradstream-server right
@@ -44,13 +44,15 @@ pass "dashboard: JSON, job_id variable, $(jq '[.panels[] | select(.type != "row"
 
 # 3. Server flags used by the container recipes exist.
 "$server_bin" --help >"$work/help.txt" 2>&1 || true
-flags=$( (grep -A2 '^ENTRYPOINT' "$source_dir/Dockerfile"; grep -E '^\s+- --' "$deploy/k8s/deployment.yaml") |
+flags=$( (grep -A2 '^ENTRYPOINT' "$source_dir/Dockerfile"
+  grep -E '^\s+(# )?- --' "$deploy/k8s/deployment.yaml"
+  grep -E '^\s+(# )?command:' "$deploy/docker-compose.yml") |
   grep -oE -- '--[a-z][a-z-]+' | sort -u)
 [[ -n $flags ]] || fail "no server flags found in Dockerfile / deployment.yaml"
 for flag in $flags; do
   grep -qE -- "$flag([ =,]|$)" "$work/help.txt" || fail "$flag is not a gradstream-server flag"
 done
-pass "server flags in Dockerfile and deployment.yaml: $(echo $flags)"
+pass "server flags in Dockerfile, deployment.yaml and docker-compose.yml: $(echo $flags)"
 
 # 3b. The runtime image installs (directly or as dependencies) the Debian package
 # of every shared library the two binaries load; debian:12-slim has the C and

@@ -238,23 +238,34 @@ TEST_F(JobManagerResumeTest, AnEndUnstoredAtShutdownResumesFromTheLastGoodCheckp
 constexpr char kRowsText[] = "1,2,0\n3,4,1\n";
 constexpr char kRowsSha256[] = "6881a9620ebca1596c154cfba1f23f84d0e9107eb0f20bb41e20b68e0dcf4f92";
 
+// The scratch directory as the only --data-root.
+JobManagerOptions rooted(JobManagerOptions options, const fs::path& root) {
+  auto roots = DataRoots::create({root.string()});
+  EXPECT_TRUE(roots.ok()) << roots.status().message();
+  if (roots.ok()) options.data_roots = std::move(roots).value();
+  return options;
+}
+
+// A long job on the CSV at `path` (fingerprinted by the manager; the loader serves the samples).
+v1::TrainingSpec on_file(const std::string& path) {
+  v1::TrainingSpec spec = job_manager_test::spec(kLongSpecEpochs, 8);
+  spec.mutable_data()->mutable_files()->set_train_features(path);
+  spec.mutable_data()->mutable_files()->set_label_column(-1);
+  return spec;
+}
+
 TEST_F(JobManagerResumeTest, AJobOnFilesResumesOnlyWhileItsFilesAreUnchanged) {
-  const std::string kept = scratch_.write("kept.csv", kRowsText);
-  const std::string edited = scratch_.write("edited.csv", kRowsText);
-  // The manager fingerprints the spec's files; the loader serves the samples.
+  // Canonical paths, as CreateJob hands them to the manager.
+  const std::string kept = fs::canonical(scratch_.write("kept.csv", kRowsText)).string();
+  const std::string edited = fs::canonical(scratch_.write("edited.csv", kRowsText)).string();
   // Long jobs: both are still running when the manager is interrupted.
-  auto on_file = [](const std::string& path) {
-    v1::TrainingSpec spec = job_manager_test::spec(kLongSpecEpochs, 8);
-    spec.mutable_data()->mutable_files()->set_train_features(path);
-    spec.mutable_data()->mutable_files()->set_label_column(-1);
-    return spec;
-  };
   std::string kept_id;
   std::string edited_id;
   {
     auto store = open_store();
-    JobManager manager(JobManagerOptions{.max_concurrent_jobs = 2, .checkpoint_every_seconds = 0},
-                       nullptr, store.get());
+    JobManager manager(
+        rooted({.max_concurrent_jobs = 2, .checkpoint_every_seconds = 0}, scratch_.path()), nullptr,
+        store.get());
     auto first = manager.create_job(on_file(kept), "", resumable_loader());
     auto second = manager.create_job(on_file(edited), "", resumable_loader());
     ASSERT_TRUE(first.ok() && second.ok());
@@ -279,7 +290,7 @@ TEST_F(JobManagerResumeTest, AJobOnFilesResumesOnlyWhileItsFilesAreUnchanged) {
   }
   scratch_.write("edited.csv", "1,2,0\n3,4,0\n");  // same size, one label changed
 
-  JobManager manager(JobManagerOptions{.max_concurrent_jobs = 2}, nullptr, store.get());
+  JobManager manager(rooted({.max_concurrent_jobs = 2}, scratch_.path()), nullptr, store.get());
   manager.restore(std::move(rows).value(), [](const v1::TrainingSpec&) { return long_loader(); });
   ASSERT_TRUE(eventually([&] { return manager.get_job(kept_id)->resumes() == 1; }));
   auto resumed = manager.get_job(kept_id);
@@ -299,6 +310,35 @@ TEST_F(JobManagerResumeTest, AJobOnFilesResumesOnlyWhileItsFilesAreUnchanged) {
       << failed->reason();
   EXPECT_NE(failed->reason().find("size 12 -> 12 bytes"), std::string::npos) << failed->reason();
   expect_ending(*manager.event_log(edited_id), v1::DoneReport::FAILED, v1::FAILED);
+}
+
+TEST_F(JobManagerResumeTest, AJobOnFilesResumedWithoutItsRootFailsNamingFileAndFlag) {
+  const std::string path = fs::canonical(scratch_.write("rows.csv", kRowsText)).string();
+  std::string id;
+  {
+    auto store = open_store();
+    JobManager manager(rooted({.checkpoint_every_seconds = 0}, scratch_.path()), nullptr,
+                       store.get());
+    auto created = manager.create_job(on_file(path), "", resumable_loader());
+    ASSERT_TRUE(created.ok()) << created.status().message();
+    id = created->id();
+    std::shared_ptr<EventLog> log = manager.event_log(id);
+    ASSERT_TRUE(eventually([&] { return last_reported_step(*log) >= 5; }));
+    manager.shutdown(ShutdownMode::kInterrupt);
+  }
+  auto store = open_store();
+  auto rows = store->load_all();
+  ASSERT_TRUE(rows.ok());
+  JobManager manager(JobManagerOptions{}, nullptr, store.get());  // restarted without --data-root
+  manager.restore(std::move(rows).value(), [](const v1::TrainingSpec&) { return long_loader(); });
+  ASSERT_TRUE(manager.wait_idle(kTimeout));
+  auto failed = manager.get_job(id);
+  ASSERT_TRUE(failed.ok());
+  EXPECT_EQ(failed->state(), v1::FAILED);
+  EXPECT_EQ(failed->reason(), "data.files.train_features: \"" + path +
+                                  "\": server-side files are not allowed: start the server with "
+                                  "--data-root DIR to allow a directory");
+  expect_ending(*manager.event_log(id), v1::DoneReport::FAILED, v1::FAILED);
 }
 
 }  // namespace

@@ -113,7 +113,10 @@ TEST_F(FileSourceTest, ScanErrorsKeepTheFilePath) {
   src.set_train_features(features);
   src.set_train_labels(labels);
   expect_error(scan_file_pair(src, "train"), StatusCode::kInvalidArgument,
-               labels + ": labels must have shape (3,) to match the 3 samples of " + features);
+               labels +
+                   ": labels must have shape (samples,): one dimension, as long as the "
+                   "first of " +
+                   features);
 }
 
 }  // namespace

@@ -134,13 +134,14 @@ TEST_F(IdxReaderTest, WrongFeatureMagicIsDataLoss) {
 TEST_F(IdxReaderTest, WrongLabelMagicIsDataLoss) {
   // Two dimensions: magic 0x00000802, not the labels' 0x00000801.
   const std::string path = write_raw("l", idx_file(0x08, {3, 1}, {1, 0, 9}));
-  expect_error(read_idx(write_raw("f", images()), path), StatusCode::kDataLoss, path, "0x00000802");
+  expect_error(read_idx(write_raw("f", images()), path), StatusCode::kDataLoss, path,
+               "bad magic in bytes 0-3, expected 0x00000801");
 }
 
 TEST_F(IdxReaderTest, UnsupportedElementTypeIsInvalidArgument) {
   const std::string path = write_raw("f", idx_file(0x0B, {3, 1}, {0, 1, 0, 2, 0, 3}));
   expect_error(read_idx(path, write_raw("l", labels())), StatusCode::kInvalidArgument, path,
-               "0x0B");
+               "unsupported IDX element type in byte 2");
 }
 
 TEST_F(IdxReaderTest, TruncatedHeaderIsDataLoss) {
@@ -175,7 +176,8 @@ TEST_F(IdxReaderTest, HeaderCountLargerThanDataIsDataLoss) {
   // Claims 60000 28x28 images but holds the 12 bytes of three 2x2 ones.
   const Bytes payload = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 255};
   const std::string raw = write_raw("f", idx_file(0x08, {60000, 28, 28}, payload));
-  expect_error(read_idx(raw, write_raw("l", labels())), StatusCode::kDataLoss, raw, "47040016");
+  expect_error(read_idx(raw, write_raw("l", labels())), StatusCode::kDataLoss, raw,
+               "truncated: the header's dimensions need more data");
   // A tiny gzip file cannot hold 47 MB either: refused before allocating.
   const std::string gz = write_gz("f.gz", idx_file(0x08, {60000, 28, 28}, payload));
   const std::string gz_labels = write_gz("l.gz", idx_file(0x08, {60000}, {1, 2, 3}));
@@ -192,8 +194,8 @@ TEST_F(IdxReaderTest, LabelCountMismatchIsInvalidArgument) {
   const std::string f = write_raw("f", images());
   const std::string l = write_raw("l", idx_file(0x08, {2}, {1, 0}));
   auto r = read_idx(f, l);
-  expect_error(r, StatusCode::kInvalidArgument, l, "2 labels");
-  EXPECT_NE(r.status().message().find(f + " holds 3 samples"), std::string::npos);
+  expect_error(r, StatusCode::kInvalidArgument, l,
+               "its label count (bytes 4-7) differs from the sample count of " + f);
 }
 
 TEST_F(IdxReaderTest, ZeroDimensionIsInvalidArgument) {
@@ -248,7 +250,7 @@ TEST_F(IdxReaderTest, ShapeChecksMagicSizesAndCounts) {
                truncated, "truncated");
   const std::string two = write_raw("two.idx", idx_file(0x08, {2}, {1, 0}));
   expect_error(read_idx_shape(images_path, two), StatusCode::kInvalidArgument, two,
-               "holds 2 labels but " + images_path + " holds 3 samples");
+               "its label count (bytes 4-7) differs from the sample count of " + images_path);
   const std::string missing = dir_.file("missing.idx");
   expect_error(read_idx_shape(images_path, missing), StatusCode::kNotFound, missing,
                "no such file");

@@ -138,12 +138,12 @@ const std::vector<std::string> kIdxProblems = {"truncated",
                                                "trailing bytes after the data",
                                                "unsupported IDX element type",
                                                " is NaN or infinite",
-                                               " labels but ",
+                                               "differs from the sample count of",
                                                "gzip stream is corrupt"};
 const std::vector<std::string> kNpyProblems = {"bad magic, not a .npy file",
                                                "unsupported .npy format version",
                                                "truncated",
-                                               "header length ",
+                                               "header length field announces more than",
                                                "cannot parse header",
                                                "fortran_order True is not supported",
                                                " is zero",
@@ -155,7 +155,7 @@ const std::vector<std::string> kNpyProblems = {"bad magic, not a .npy file",
                                                "unsupported labels dtype",
                                                "labels must have shape",
                                                " is NaN or infinite",
-                                               ", outside [0, "};
+                                               " is outside [0, "};
 const std::vector<std::string> kCsvProblems = {
     " columns, expected ", " is not a number", " is NaN or infinite", " is not an integer in [0, ",
     "no data rows",        "label_column ",    "need a label column"};

@@ -128,18 +128,20 @@ TEST_F(NpyReaderTest, LyingShapeIsRejectedBeforeAllocating) {
       write("huge.npy", npy_file("<f4", "(100000, 100000, 100000)", Bytes(12, 0)));
   expect_error(read_npy(huge, labels()), StatusCode::kInvalidArgument, huge, "more than");
   const std::string big = write("big.npy", npy_file("<f4", "(60000, 784)", Bytes(12, 0)));
-  expect_error(read_npy(big, labels()), StatusCode::kDataLoss, big, "188160000");
+  expect_error(read_npy(big, labels()), StatusCode::kDataLoss, big,
+               "truncated: the header's shape and dtype need more data");
 }
 
 TEST_F(NpyReaderTest, UnsupportedFeatureDtypeIsInvalidArgument) {
   const std::string path = write("x.npy", npy_file("<f8", "(3, 1)", Bytes(24, 0)));
-  expect_error(read_npy(path, labels()), StatusCode::kInvalidArgument, path, "'<f8'");
+  expect_error(read_npy(path, labels()), StatusCode::kInvalidArgument, path,
+               "unsupported features dtype in the header's 'descr'");
 }
 
 TEST_F(NpyReaderTest, UnsupportedLabelDtypeIsInvalidArgument) {
   const std::string path = write("y.npy", npy_file("<f4", "(3,)", le_bytes<float>({0, 1, 2})));
   expect_error(read_npy(features(), path), StatusCode::kInvalidArgument, path,
-               "labels dtype '<f4'");
+               "unsupported labels dtype in the header's 'descr'");
 }
 
 TEST_F(NpyReaderTest, FortranOrderIsInvalidArgument) {
@@ -151,10 +153,11 @@ TEST_F(NpyReaderTest, LabelShapeMismatchIsInvalidArgument) {
   const std::string short_labels =
       write("y2.npy", npy_file("<i8", "(2,)", le_bytes<int64_t>({0, 1})));
   expect_error(read_npy(features(), short_labels), StatusCode::kInvalidArgument, short_labels,
-               "shape (3,)");
+               "labels must have shape (samples,)");
   const std::string column =
       write("y3.npy", npy_file("<i8", "(3, 1)", le_bytes<int64_t>({0, 1, 2})));
-  expect_error(read_npy(features(), column), StatusCode::kInvalidArgument, column, "shape (3,)");
+  expect_error(read_npy(features(), column), StatusCode::kInvalidArgument, column,
+               "labels must have shape (samples,)");
 }
 
 TEST_F(NpyReaderTest, NanInFeaturesIsInvalidArgument) {
@@ -165,7 +168,8 @@ TEST_F(NpyReaderTest, NanInFeaturesIsInvalidArgument) {
 
 TEST_F(NpyReaderTest, NegativeLabelIsInvalidArgument) {
   const std::string path = write("y.npy", npy_file("<i4", "(3,)", le_bytes<int32_t>({0, -2, 1})));
-  expect_error(read_npy(features(), path), StatusCode::kInvalidArgument, path, "label 1 is -2");
+  expect_error(read_npy(features(), path), StatusCode::kInvalidArgument, path,
+               "label 1 is outside [0, ");
 }
 
 TEST_F(NpyReaderTest, ZeroDimensionIsInvalidArgument) {
@@ -183,14 +187,14 @@ TEST_F(NpyReaderTest, ShapeComesFromTheHeadersAlone) {
       write("neg.npy", npy_file("<i8", "(3,)", le_bytes<int64_t>({2, -1, 1})));
   EXPECT_TRUE(read_npy_shape(features(), negative).ok());
   expect_error(read_npy(features(), negative), StatusCode::kInvalidArgument, negative,
-               "label 1 is -1");
+               "label 1 is outside [0, ");
 }
 
 TEST_F(NpyReaderTest, ShapeChecksHeadersSizesAndCounts) {
   const std::string x = features();
   const std::string two = write("two.npy", npy_file("<i8", "(2,)", le_bytes<int64_t>({0, 1})));
   expect_error(read_npy_shape(x, two), StatusCode::kInvalidArgument, two,
-               "labels must have shape (3,)");
+               "labels must have shape (samples,)");
   const std::string garbled = write("garbled.npy", npy_file("<f4", "(3, oops-private)", {}));
   auto r = read_npy_shape(garbled, labels());
   expect_error(r, StatusCode::kDataLoss, garbled, "cannot parse header");
