@@ -129,6 +129,9 @@ grep -q "gradstream_job_samples_total{job_id=\"$job\"}" "$work/metrics.txt" ||
   fail "/metrics lacks $job's samples"
 curl -sf "http://127.0.0.1:$GRADSTREAM_METRICS_PORT/metrics" >/dev/null 2>&1 &&
   fail "/metrics answered plain HTTP"
+other=$(curl -s -o /dev/null -w '%{http_code}' --cacert "$tls/ca1.crt" \
+  "https://127.0.0.1:$GRADSTREAM_METRICS_PORT/other" || true)
+[[ $other == 404 ]] || fail "GET /other over HTTPS answered $other, not 404"
 
 cat >"$work/prometheus.yml" <<CONFIG
 global:
@@ -152,7 +155,7 @@ for ((i = 0; i < kQueryTenths; i++)); do
 done
 # One epoch over Fashion-MNIST's 60000 training samples.
 [[ $samples == 60000 ]] || fail "prometheus over HTTPS: gradstream_job_samples_total is '$samples', want 60000"
-pass "/metrics over HTTPS only; prometheus (scheme https, ca_file) scraped $job: $samples samples"
+pass "/metrics over HTTPS only (other paths 404); prometheus (scheme https, ca_file) scraped $job: $samples samples"
 kill -TERM "$prometheus_pid"
 wait "$prometheus_pid" 2>/dev/null || true
 background_pids=()
