@@ -7,9 +7,12 @@
 #include <cstdlib>
 #include <functional>
 #include <iostream>
+#include <string>
+#include <utility>
 
 #include "client/commands.hpp"
 #include "client/exit_codes.hpp"
+#include "client/tls_options.hpp"
 
 namespace gradstream::client {
 
@@ -25,6 +28,7 @@ std::string default_server() {
 int run_cli(int argc, char** argv) {
   ConnectionOptions connection_options;
   connection_options.server = default_server();
+  connection_options.tls = tls_options_from_environment();
 
   CLI::App app{"gradstream: submit and watch neural-network training jobs"};
   app.require_subcommand(1);
@@ -36,6 +40,20 @@ int run_cli(int argc, char** argv) {
                  "Deadline of unary calls, in seconds")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
+  TlsOptions& tls = connection_options.tls;
+  app.add_flag("--tls", tls.system_roots, "TLS, the server verified against the system's roots");
+  app.add_option("--tls-ca", tls.ca_path,
+                 std::string("TLS, the server verified against this PEM CA bundle (default: $") +
+                     kTlsCaEnvVar + ")");
+  app.add_option(
+      "--tls-cert", tls.cert_path,
+      std::string("PEM client certificate for mutual TLS (default: $") + kTlsCertEnvVar + ")");
+  app.add_option("--tls-key", tls.key_path,
+                 std::string("PEM key of --tls-cert (default: $") + kTlsKeyEnvVar + ")");
+  app.add_option("--tls-server-name", tls.server_name,
+                 std::string("The name the server's certificate must carry, if not --server's "
+                             "host (default: $") +
+                     kTlsServerNameEnvVar + ")");
 
   std::function<int(Connection&, Terminal&)> command;
 
@@ -143,9 +161,8 @@ int run_cli(int argc, char** argv) {
   auto* health_cmd = app.add_subcommand("health", "grpc.health.v1 check; exit 0 when SERVING");
   health_cmd->add_option("--service", health.service, "Service to ask about")
       ->capture_default_str();
-  health_cmd->callback([&] {
-    command = [&](Connection&, Terminal& t) { return run_health(connection_options, health, t); };
-  });
+  health_cmd->callback(
+      [&] { command = [&](Connection& c, Terminal& t) { return run_health(c, health, t); }; });
 
   try {
     app.parse(argc, argv);
@@ -155,7 +172,13 @@ int run_cli(int argc, char** argv) {
   }
   if (!command) return kExitUsage;
 
-  Connection connection(connection_options);
+  std::string tls_error;
+  auto credentials = channel_credentials(connection_options.tls, &tls_error);
+  if (!credentials) {
+    std::cerr << "gradstream: " << tls_error << "\n";
+    return kExitUsage;
+  }
+  Connection connection(connection_options, std::move(credentials));
   Terminal terminal{std::cout, std::cerr, isatty(STDOUT_FILENO) == 1};
   return command(connection, terminal);
 }

@@ -105,7 +105,6 @@ int run_predict(Connection& connection, const PredictOptions& options, Terminal&
 int run_compare(Connection& connection, const CompareOptions& options, Terminal& terminal);
 // grpc.health.v1 Check of options.service: prints the serving status; exit 0
 // when SERVING, 14 (UNAVAILABLE) otherwise, or the failed call's code.
-int run_health(const ConnectionOptions& connection_options, const HealthOptions& options,
-               Terminal& terminal);
+int run_health(Connection& connection, const HealthOptions& options, Terminal& terminal);
 
 }  // namespace gradstream::client

@@ -104,7 +104,8 @@ int run_compare(Connection& connection, const CompareOptions& given, Terminal& t
         gradstream::v1::Job ignored;
         (void)connection.stub().CancelJob(connection.unary_context().get(), cancel, &ignored);
       }
-      return report_failure(for_activation(options.activations[i], status), terminal.err);
+      return report_failure(for_activation(options.activations[i], connection.explain(status)),
+                            terminal.err);
     }
     jobs.push_back({ComparisonRowBuilder(options.activations[i], job.id()), grpc::Status::OK});
   }
@@ -137,7 +138,8 @@ int run_compare(Connection& connection, const CompareOptions& given, Terminal& t
           job.stream_status.ok() ? grpc::Status(grpc::StatusCode::UNAVAILABLE,
                                                 "the event stream ended before the job finished")
                                  : job.stream_status;
-      const int code = report_failure(for_activation(row.activation, status), terminal.err);
+      const int code =
+          report_failure(for_activation(row.activation, connection.explain(status)), terminal.err);
       if (exit_code == kExitOk || exit_code == kExitJobNotSucceeded) exit_code = code;
     } else if (row.state != gradstream::v1::SUCCEEDED && exit_code == kExitOk) {
       exit_code = kExitJobNotSucceeded;

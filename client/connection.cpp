@@ -1,7 +1,10 @@
-// Channel creation (insecure, large messages) and call deadlines.
+// Channel creation (plaintext or TLS, large messages), call deadlines, and
+// failures explained.
 #include "client/connection.hpp"
 
 #include <chrono>
+
+#include "client/tls_failure.hpp"
 
 namespace gradstream::client {
 
@@ -13,7 +16,9 @@ constexpr int kConnectTimeoutMs = 5000;
 
 }  // namespace
 
-Connection::Connection(const ConnectionOptions& options) : options_(options) {
+Connection::Connection(const ConnectionOptions& options,
+                       std::shared_ptr<grpc::ChannelCredentials> credentials)
+    : options_(options) {
   grpc::ChannelArguments arguments;
   arguments.SetMaxReceiveMessageSize(kMaxMessageBytes);
   arguments.SetMaxSendMessageSize(kMaxMessageBytes);
@@ -26,8 +31,10 @@ Connection::Connection(const ConnectionOptions& options) : options_(options) {
   // hung proxy) would cost each call. A few seconds, not less: a busy server
   // may take longer than a backoff to finish the handshake.
   arguments.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, kConnectTimeoutMs);
-  channel_ =
-      grpc::CreateCustomChannel(options_.server, grpc::InsecureChannelCredentials(), arguments);
+  if (!options_.tls.server_name.empty()) {
+    arguments.SetSslTargetNameOverride(options_.tls.server_name);
+  }
+  channel_ = grpc::CreateCustomChannel(options_.server, std::move(credentials), arguments);
   stub_ = gradstream::v1::Trainer::NewStub(channel_);
 }
 
@@ -35,11 +42,19 @@ bool Connection::wait_for_server(std::chrono::system_clock::time_point deadline)
   return channel_->WaitForConnected(deadline);
 }
 
+grpc::Status Connection::explain(const grpc::Status& status) const {
+  return explain_tls_failure(status, options_.server, options_.tls);
+}
+
+std::chrono::system_clock::time_point Connection::unary_deadline() const {
+  return std::chrono::system_clock::now() +
+         std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::duration<double>(options_.timeout_seconds));
+}
+
 std::unique_ptr<grpc::ClientContext> Connection::unary_context() const {
   auto context = std::make_unique<grpc::ClientContext>();
-  const auto timeout = std::chrono::duration_cast<std::chrono::milliseconds>(
-      std::chrono::duration<double>(options_.timeout_seconds));
-  context->set_deadline(std::chrono::system_clock::now() + timeout);
+  context->set_deadline(unary_deadline());
   return context;
 }
 

@@ -7,6 +7,7 @@
 #include <memory>
 #include <string>
 
+#include "client/tls_options.hpp"
 #include "gradstream/v1/trainer.grpc.pb.h"
 
 namespace gradstream::client {
@@ -20,13 +21,20 @@ inline constexpr int kMaxMessageBytes = 256 << 20;
 struct ConnectionOptions {
   std::string server = kDefaultServer;
   double timeout_seconds = kDefaultTimeoutSeconds;  // unary calls only
+  TlsOptions tls;
 };
 
 class Connection {
  public:
-  explicit Connection(const ConnectionOptions& options);
+  // `credentials`: channel_credentials(options.tls).
+  Connection(const ConnectionOptions& options,
+             std::shared_ptr<grpc::ChannelCredentials> credentials);
 
   gradstream::v1::Trainer::Stub& stub() { return *stub_; }
+  // The channel itself, for generic stubs (health).
+  std::shared_ptr<grpc::Channel> channel() const { return channel_; }
+  // Now plus --timeout.
+  std::chrono::system_clock::time_point unary_deadline() const;
   // A context with the unary deadline set.
   std::unique_ptr<grpc::ClientContext> unary_context() const;
   // A context without a deadline, for streams that last as long as a job.
@@ -34,6 +42,9 @@ class Connection {
   // Waits until the channel is connected (a restarted server listens again);
   // false if `deadline` passed first.
   bool wait_for_server(std::chrono::system_clock::time_point deadline) const;
+  // `status`, or when it is a failed TLS handshake, one that says so
+  // (explain_tls_failure). Every failure is reported through it.
+  grpc::Status explain(const grpc::Status& status) const;
 
  private:
   ConnectionOptions options_;

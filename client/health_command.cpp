@@ -11,15 +11,10 @@
 
 namespace gradstream::client {
 
-int run_health(const ConnectionOptions& connection_options, const HealthOptions& options,
-               Terminal& terminal) {
-  auto channel = grpc::CreateChannel(connection_options.server, grpc::InsecureChannelCredentials());
-  grpc::GenericStub stub(channel);
-  const auto deadline = std::chrono::system_clock::now() +
-                        std::chrono::duration_cast<std::chrono::milliseconds>(
-                            std::chrono::duration<double>(connection_options.timeout_seconds));
-  const HealthAnswer answer = check_health(stub, options.service, deadline);
-  if (!answer.status.ok()) return report_failure(answer.status, terminal.err);
+int run_health(Connection& connection, const HealthOptions& options, Terminal& terminal) {
+  grpc::GenericStub stub(connection.channel());
+  const HealthAnswer answer = check_health(stub, options.service, connection.unary_deadline());
+  if (!answer.status.ok()) return report_failure(connection.explain(answer.status), terminal.err);
   terminal.out << serving_status_name(answer.serving_status) << "\n";
   terminal.out.flush();
   if (answer.serving_status == kServingStatusServing) return kExitOk;

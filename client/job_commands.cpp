@@ -26,7 +26,7 @@ int run_submit(Connection& connection, const SubmitOptions& options, Terminal& t
   gradstream::v1::Job job;
   const grpc::Status status =
       connection.stub().CreateJob(connection.unary_context().get(), request, &job);
-  if (!status.ok()) return report_failure(status, terminal.err);
+  if (!status.ok()) return report_failure(connection.explain(status), terminal.err);
   terminal.out << (options.json ? to_json_line(job) : job.id()) << "\n";
   terminal.out.flush();
   if (!options.watch) return kExitOk;
@@ -55,7 +55,7 @@ int run_list(Connection& connection, const ListOptions& options, Terminal& termi
     gradstream::v1::ListJobsResponse response;
     const grpc::Status status =
         connection.stub().ListJobs(connection.unary_context().get(), request, &response);
-    if (!status.ok()) return report_failure(status, terminal.err);
+    if (!status.ok()) return report_failure(connection.explain(status), terminal.err);
     if (!header_printed) terminal.out << job_table_header() << "\n";
     header_printed = true;
     for (const auto& job : response.jobs()) {
@@ -73,7 +73,7 @@ int run_get(Connection& connection, const GetOptions& options, Terminal& termina
   gradstream::v1::Job job;
   const grpc::Status status =
       connection.stub().GetJob(connection.unary_context().get(), request, &job);
-  if (!status.ok()) return report_failure(status, terminal.err);
+  if (!status.ok()) return report_failure(connection.explain(status), terminal.err);
   if (options.json) {
     terminal.out << to_json_line(job) << "\n";
   } else {
@@ -89,7 +89,7 @@ int run_cancel(Connection& connection, const std::string& job_id, Terminal& term
   gradstream::v1::Job job;
   const grpc::Status status =
       connection.stub().CancelJob(connection.unary_context().get(), request, &job);
-  if (!status.ok()) return report_failure(status, terminal.err);
+  if (!status.ok()) return report_failure(connection.explain(status), terminal.err);
   terminal.out << job.id() << " " << job_state_name(job.state()) << "\n";
   terminal.out.flush();
   return kExitOk;

@@ -37,7 +37,7 @@ int run_export(Connection& connection, const ExportOptions& options, Terminal& t
   gradstream::v1::ExportChunk chunk;
   while (reader->Read(&chunk)) model += chunk.data();
   const grpc::Status status = reader->Finish();
-  if (!status.ok()) return report(status, "export", terminal);
+  if (!status.ok()) return report(connection.explain(status), "export", terminal);
   if (options.output_path.empty()) {
     terminal.out << model;
     terminal.out.flush();
@@ -90,7 +90,7 @@ int run_predict(Connection& connection, const PredictOptions& options, Terminal&
   gradstream::v1::PredictResponse response;
   const grpc::Status status =
       connection.stub().Predict(connection.unary_context().get(), request, &response);
-  if (!status.ok()) return report(status, "predict", terminal);
+  if (!status.ok()) return report(connection.explain(status), "predict", terminal);
   if (options.json) {
     terminal.out << to_json_line(response) << "\n";
     return kExitOk;

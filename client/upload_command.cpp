@@ -140,7 +140,7 @@ int run_upload_dataset(Connection& connection, const UploadOptions& options, Ter
     terminal.err << "gradstream: upload is not supported by this server yet\n";
     return kExitUsage;
   }
-  if (!status.ok()) return report_failure(status, terminal.err);
+  if (!status.ok()) return report_failure(connection.explain(status), terminal.err);
   terminal.out << (options.json ? to_json_line(dataset) : dataset.id()) << "\n";
   terminal.out.flush();
   return kExitOk;

@@ -68,6 +68,12 @@ int run_watch(Connection& connection, const WatchOptions& options, Terminal& ter
     const bool server_went_away = status.error_code() == grpc::StatusCode::UNAVAILABLE ||
                                   status.error_code() == grpc::StatusCode::CANCELLED;
     if (!server_went_away || waited >= patience) break;
+    // A handshake that failed before any event is a configuration error
+    // (plaintext against TLS, a wrong CA): waiting would not mend it.
+    if (next_sequence == options.from_sequence &&
+        connection.explain(status).error_message() != status.error_message()) {
+      break;
+    }
     terminal.err << "gradstream: " << options.job_id << ": " << status.error_message()
                  << "; reconnecting from sequence " << std::max<uint64_t>(next_sequence, 1) << "\n";
     terminal.err.flush();
@@ -80,7 +86,9 @@ int run_watch(Connection& connection, const WatchOptions& options, Terminal& ter
   }
   printer.finish();
 
-  if (!status.ok() && !printer.saw_done()) return report_failure(status, terminal.err);
+  if (!status.ok() && !printer.saw_done()) {
+    return report_failure(connection.explain(status), terminal.err);
+  }
   if (!printer.saw_done()) {
     return report_failure(grpc::Status(grpc::StatusCode::UNAVAILABLE,
                                        "the event stream ended before the job finished"),

@@ -15,6 +15,7 @@ packages=(
   libsqlite3-dev  # the server's job store
   dataset-fashion-mnist
   jq  # tests/e2e/deploy_config_test.sh reads the Grafana dashboard
+  openssl  # tests/e2e/tls_test.sh makes its CAs and certificates
 )
 
 # The PyTorch peer in bench/peers/ only runs when asked (scripts/bench-peers.sh);

@@ -87,6 +87,18 @@ int main(int argc, char** argv) {
                  "Seconds a WatchJob write may wait on a client that stopped reading before "
                  "the stream is cancelled (the client reconnects with from_sequence)")
       ->capture_default_str();
+  app.add_option("--tls-cert", config.tls.tls_cert,
+                 "PEM certificate chain: serve gRPC (and /metrics) over TLS; needs --tls-key");
+  app.add_option("--tls-key", config.tls.tls_key, "PEM private key of --tls-cert");
+  app.add_option("--tls-client-ca", config.tls.tls_client_ca,
+                 "PEM CA bundle: require client certificates it signed (mutual TLS)");
+  app.add_option("--metrics-tls-cert", config.tls.metrics_tls_cert,
+                 "PEM certificate chain for /metrics over HTTPS (default: --tls-cert)");
+  app.add_option("--metrics-tls-key", config.tls.metrics_tls_key,
+                 "PEM private key of --metrics-tls-cert (default: --tls-key)");
+  app.add_option("--tls-reload-seconds", config.tls.tls_reload_seconds,
+                 "Seconds between checks of the certificate files for a change (rotation)")
+      ->capture_default_str();
   CLI11_PARSE(app, argc, argv);
 
   // Block the stop signals before gRPC starts any thread, so every thread
@@ -106,11 +118,13 @@ int main(int argc, char** argv) {
   std::string metrics_fields;
   if (server.metrics_port() != 0) {
     metrics_fields = ",\"metrics_address\":" + json_quoted(config.metrics_address) +
-                     ",\"metrics_port\":" + std::to_string(server.metrics_port());
+                     ",\"metrics_port\":" + std::to_string(server.metrics_port()) +
+                     ",\"metrics_tls\":" + (config.tls.metrics_cert().empty() ? "false" : "true");
   }
   log_line("info", "listening",
            ",\"address\":" + json_quoted(config.listen_address) +
-               ",\"port\":" + std::to_string(server.port()) + metrics_fields);
+               ",\"port\":" + std::to_string(server.port()) +
+               ",\"tls\":" + (config.tls.grpc_tls() ? "true" : "false") + metrics_fields);
 
   std::thread signal_waiter([&] {
     int signo = 0;

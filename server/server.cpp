@@ -18,6 +18,7 @@
 #include "engine/base/parallel.hpp"
 #include "server/grpc_metrics_interceptor.hpp"
 #include "server/job_data.hpp"
+#include "server/server_tls.hpp"
 
 namespace gradstream::server {
 namespace {
@@ -88,7 +89,7 @@ engine::Result<std::unique_ptr<GrpcServer>> GrpcServer::start(const ServerConfig
 
   grpc::ServerBuilder builder;
   int port = 0;
-  builder.AddListeningPort(config.listen_address, grpc::InsecureServerCredentials(), &port);
+  builder.AddListeningPort(config.listen_address, grpc_server_credentials(config.tls), &port);
   // gRPC sets SO_REUSEPORT by default, which would let a second server share a
   // port that is already taken; a taken port must be an error instead.
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);

@@ -34,6 +34,9 @@ ServerMetricsOptions server_metrics_options(const ServerConfig& config) {
   options.jobs.retention = std::chrono::seconds(config.metrics_job_retention_seconds);
   options.jobs.max_jobs = static_cast<size_t>(config.metrics_max_jobs);
   options.data_dir = config.data_dir;
+  options.tls_cert = config.tls.metrics_cert();
+  options.tls_key = config.tls.metrics_key();
+  options.tls_reload_interval = std::chrono::seconds(config.tls.tls_reload_seconds);
   return options;
 }
 
@@ -110,7 +113,12 @@ engine::Status validate_config(const ServerConfig& config, int cores) {
       !s.ok()) {
     return s;
   }
-  return check_range("metrics_max_jobs", config.metrics_max_jobs, 1, kMaxMetricsMaxJobs);
+  if (engine::Status s =
+          check_range("metrics_max_jobs", config.metrics_max_jobs, 1, kMaxMetricsMaxJobs);
+      !s.ok()) {
+    return s;
+  }
+  return validate_tls_config(config.tls, !config.metrics_address.empty());
 }
 
 }  // namespace gradstream::server

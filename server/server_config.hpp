@@ -13,6 +13,7 @@
 #include "engine/spec/spec_validator.hpp"
 #include "server/job_manager.hpp"
 #include "server/server_metrics.hpp"
+#include "server/tls_config.hpp"
 
 namespace gradstream::server {
 
@@ -28,7 +29,7 @@ inline constexpr int64_t kDefaultMaxParameters = engine::kMaxParameters;
 inline constexpr bool kDefaultCancelRunningOnShutdown = false;
 inline constexpr int64_t kDefaultShutdownGraceMs = 5000;
 inline constexpr int64_t kDefaultModelCacheMb = int64_t{kDefaultModelCacheBytes >> 20};
-inline constexpr int64_t kMaxModelCacheMb = int64_t{1} << 20;             // 1 TiB
+inline constexpr int64_t kMaxModelCacheMb = int64_t{1} << 20;  // 1 TiB
 // A watcher whose write has not completed for this long is cut off
 // (kDefaultWatchStallLimit); at most an hour.
 inline constexpr int64_t kDefaultWatchStallSeconds = 30;
@@ -78,6 +79,8 @@ struct ServerConfig {
   // Seconds a WatchJob write may stay incomplete (the client not reading)
   // before the stream is cancelled; the client reconnects with from_sequence.
   int64_t watch_stall_seconds = kDefaultWatchStallSeconds;
+  // gRPC over (mutual) TLS and /metrics over HTTPS; plaintext when empty.
+  TlsConfig tls;
 };
 
 // The job manager's part of `config`.

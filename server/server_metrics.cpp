@@ -4,7 +4,6 @@
 
 #include <prometheus/metric_family.h>
 
-#include <exception>
 #include <utility>
 
 #include "server/job_observer.hpp"
@@ -12,11 +11,13 @@
 namespace gradstream::server {
 namespace {
 
-// civetweb takes a numeric host only; "localhost" is the one name users type.
-std::string civetweb_address(const std::string& address) {
-  const std::string localhost = "localhost:";
-  if (address.rfind(localhost, 0) == 0) return "127.0.0.1:" + address.substr(localhost.size());
-  return address;
+MetricsEndpointOptions endpoint_options(const ServerMetricsOptions& options) {
+  MetricsEndpointOptions endpoint;
+  endpoint.address = options.address;
+  endpoint.tls_cert = options.tls_cert;
+  endpoint.tls_key = options.tls_key;
+  endpoint.reload_interval = options.tls_reload_interval;
+  return endpoint;
 }
 
 const char* state_label(v1::JobState state) {
@@ -63,6 +64,7 @@ const std::vector<double>& grpc_duration_buckets() {
 
 ServerMetrics::ServerMetrics(const ServerMetricsOptions& options, JobMetrics::Clock clock)
     : address_(options.address),
+      endpoint_options_(endpoint_options(options)),
       registry_(std::make_shared<prometheus::Registry>()),
       jobs_(*registry_, options.jobs, std::move(clock)),
       queue_length_(prometheus::BuildGauge()
@@ -133,18 +135,11 @@ std::unique_ptr<ServerMetrics> ServerMetrics::create(const ServerMetricsOptions&
 }
 
 engine::Status ServerMetrics::serve() {
-  if (address_.empty() || exposer_) return engine::ok_status();
-  try {
-    exposer_ = std::make_unique<prometheus::Exposer>(civetweb_address(address_));
-  } catch (const std::exception& e) {
-    return engine::failed_precondition("metrics_address: cannot listen on " + address_ +
-                                       " (in use, or not a valid host:port): " + e.what());
-  }
-  const std::vector<int> ports = exposer_->GetListeningPorts();
-  port_ = ports.empty() ? 0 : ports.front();
+  if (address_.empty() || endpoint_) return engine::ok_status();
   scrape_hook_ = std::make_shared<ScrapeHook>(jobs_, data_dir_.get());
-  exposer_->RegisterCollectable(scrape_hook_);
-  exposer_->RegisterCollectable(registry_);
+  auto endpoint = MetricsEndpoint::start(endpoint_options_, {scrape_hook_, registry_});
+  if (!endpoint.ok()) return endpoint.status();
+  endpoint_ = std::move(endpoint).value();
   return engine::ok_status();
 }
 

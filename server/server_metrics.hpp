@@ -1,16 +1,16 @@
 // ServerMetrics: gradstream-server's Prometheus registry, the server-wide
-// families of docs/metrics.md, the per-job JobMetrics, and the HTTP exposer
-// that serves them on /metrics.
+// families of docs/metrics.md, the per-job JobMetrics, and the endpoint that
+// serves them on /metrics (HTTP or HTTPS, MetricsEndpoint).
 #pragma once
 
 #include <prometheus/counter.h>
-#include <prometheus/exposer.h>
 #include <prometheus/family.h>
 #include <prometheus/gauge.h>
 #include <prometheus/histogram.h>
 #include <prometheus/registry.h>
 
 #include <array>
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -21,6 +21,7 @@
 #include "gradstream/v1/trainer.pb.h"
 #include "server/data_dir_metrics.hpp"
 #include "server/job_metrics.hpp"
+#include "server/metrics_endpoint.hpp"
 
 namespace gradstream::server {
 
@@ -35,6 +36,11 @@ struct ServerMetricsOptions {
   JobMetricsOptions jobs;
   // The data directory whose usage is on /metrics (DataDirMetrics); empty: none.
   std::string data_dir;
+  // HTTPS with this certificate and key, reloaded when they change
+  // (MetricsEndpoint); empty: plain HTTP.
+  std::string tls_cert;
+  std::string tls_key;
+  std::chrono::seconds tls_reload_interval{10};
 };
 
 // Thread-safe: every member is a prometheus-cpp metric (atomic updates) or
@@ -55,7 +61,7 @@ class ServerMetrics {
   ServerMetrics& operator=(const ServerMetrics&) = delete;
 
   // The port /metrics is served on; 0 when not served.
-  int port() const { return port_; }
+  int port() const { return endpoint_ ? endpoint_->port() : 0; }
 
   prometheus::Registry& registry() { return *registry_; }
   JobMetrics& jobs() { return jobs_; }
@@ -98,6 +104,7 @@ class ServerMetrics {
   prometheus::Gauge* jobs_gauge(v1::JobState state);
 
   const std::string address_;
+  const MetricsEndpointOptions endpoint_options_;
   // The registry first: it outlives the exposer that reads it.
   std::shared_ptr<prometheus::Registry> registry_;
   JobMetrics jobs_;
@@ -117,8 +124,7 @@ class ServerMetrics {
   // At each scrape, before the registry is read: removes expired jobs' series
   // and measures the data dir.
   std::shared_ptr<prometheus::Collectable> scrape_hook_;
-  std::unique_ptr<prometheus::Exposer> exposer_;
-  int port_ = 0;
+  std::unique_ptr<MetricsEndpoint> endpoint_;
 };
 
 }  // namespace gradstream::server

@@ -13,6 +13,8 @@
 #      saturated, dead and warnings series exist); histograms are checked
 #      without their _bucket/_sum/_count suffixes;
 #   5. `gradstream health` answers SERVING from that server.
+#   The TLS component deploy/k8s/tls is checked with 3: its flags exist, its
+#   files come from the Secret it mounts.
 # usage: deploy_config_test.sh SERVER_BIN CLI_BIN SOURCE_DIR
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -53,6 +55,29 @@ for flag in $flags; do
   grep -qE -- "$flag([ =,]|$)" "$work/help.txt" || fail "$flag is not a gradstream-server flag"
 done
 pass "server flags in Dockerfile, deployment.yaml and docker-compose.yml: $(echo $flags)"
+
+# 3a. The TLS component (deploy/k8s/tls): its server flags exist, its files
+# come from the Secret it mounts, its probes run CLI flags that exist, and the
+# base kustomization names it (commented out: TLS is opt-in).
+tls_patch=$deploy/k8s/tls/deployment-tls.yaml
+tls_flags=$(grep -oE -- 'value: --[a-z][a-z-]+' "$tls_patch" | cut -d' ' -f2 | sort -u)
+[[ -n $tls_flags ]] || fail "no server flags in $tls_patch"
+for flag in $tls_flags; do
+  grep -qE -- "$flag([ =,]|$)" "$work/help.txt" || fail "$flag ($tls_patch) is not a gradstream-server flag"
+done
+grep -q 'secretName: gradstream-tls' "$tls_patch" || fail "$tls_patch does not mount the Secret gradstream-tls"
+mount=$(grep -oE 'mountPath: \S+' "$tls_patch" | cut -d' ' -f2)
+for file in tls.crt tls.key ca.crt; do
+  grep -q "$mount/$file" "$tls_patch" || fail "$tls_patch does not use $mount/$file"
+done
+{ "$cli_bin" --help; "$cli_bin" health --help; } >"$work/cli_help.txt" 2>&1 || true
+probe_flags=$(grep -oE 'command: \[gradstream, health[^]]*\]' "$tls_patch" | grep -oE -- '--[a-z][a-z-]+' | sort -u)
+[[ -n $probe_flags ]] || fail "no gradstream health probe in $tls_patch"
+for flag in $probe_flags; do
+  grep -qE -- "$flag([ =,]|$)" "$work/cli_help.txt" || fail "probe flag $flag is not a gradstream flag"
+done
+grep -qE '^#\s+- tls$' "$deploy/k8s/kustomization.yaml" || fail "deploy/k8s/kustomization.yaml does not name the tls component"
+pass "TLS component: server flags $(echo $tls_flags), Secret files under $mount, probe flags $(echo $probe_flags)"
 
 # 3b. The runtime image installs (directly or as dependencies) the Debian package
 # of every shared library the two binaries load; debian:12-slim has the C and

@@ -41,6 +41,26 @@ small_spec() {
 SPEC
 }
 
+# start_prometheus CONFIG: a real Prometheus (/usr/bin/prometheus) reading the
+# prometheus.yml CONFIG, on a free loopback port, its data and log in work; sets
+# prometheus_port and prometheus_pid (in background_pids too) and returns once it
+# is ready (fails after 30 s, or when it exits, with its log's tail).
+start_prometheus() {
+  prometheus_port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+  prometheus --config.file "$1" --storage.tsdb.path "$work/tsdb" \
+    --web.listen-address "127.0.0.1:$prometheus_port" --log.level warn \
+    >"$work/prometheus.log" 2>&1 &
+  prometheus_pid=$!
+  background_pids+=("$prometheus_pid")
+  local i
+  for ((i = 0; i < 300; i++)); do  # tenths of a second
+    curl -sf "http://127.0.0.1:$prometheus_port/-/ready" >/dev/null 2>&1 && return 0
+    kill -0 "$prometheus_pid" 2>/dev/null || fail "prometheus exited: $(tail -n5 "$work/prometheus.log")"
+    sleep 0.1
+  done
+  fail "prometheus never became ready: $(tail -n5 "$work/prometheus.log")"
+}
+
 e2e_cleanup() {
   local pid
   # Reaped here, quietly: bash's "Killed" lines would bury the FAIL line.

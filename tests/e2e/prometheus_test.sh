@@ -15,13 +15,8 @@ command -v promtool >/dev/null || fail "promtool not installed (scripts/install-
 command -v curl >/dev/null || fail "curl not installed (scripts/install-deps.sh)"
 
 # Limits of the polling loops, in tenths of a second.
-readonly kPrometheusStartTenths=300
 readonly kQueryTenths=400
 
-# A port nobody listens on now (Prometheus cannot be told to pick one).
-free_port() {
-  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
 metrics_text() { curl -sf "http://127.0.0.1:$GRADSTREAM_METRICS_PORT/metrics"; }
 # The distinct job_id label values on /metrics right now, one per line.
 exported_job_ids() { metrics_text | { grep -o 'job_id="[^"]*"' || true; } | sort -u; }
@@ -50,7 +45,6 @@ start_server "$server_bin" "$work/server.log" --data-dir "$work/var" --threads-p
 [[ -n ${GRADSTREAM_METRICS_PORT:-} ]] || fail "server log has no metrics_port: $(cat "$work/server.log")"
 metrics_text >/dev/null || fail "no /metrics on port $GRADSTREAM_METRICS_PORT"
 
-prometheus_port=$(free_port)
 cat >"$work/prometheus.yml" <<CONFIG
 global:
   scrape_interval: 1s
@@ -60,17 +54,7 @@ scrape_configs:
     static_configs:
       - targets: ["127.0.0.1:$GRADSTREAM_METRICS_PORT"]
 CONFIG
-prometheus --config.file "$work/prometheus.yml" --storage.tsdb.path "$work/tsdb" \
-  --web.listen-address "127.0.0.1:$prometheus_port" --log.level warn \
-  >"$work/prometheus.log" 2>&1 &
-prometheus_pid=$!
-background_pids+=("$prometheus_pid")
-for ((i = 0; i < kPrometheusStartTenths; i++)); do
-  curl -sf "http://127.0.0.1:$prometheus_port/-/ready" >/dev/null 2>&1 && break
-  kill -0 "$prometheus_pid" 2>/dev/null || fail "prometheus exited: $(tail -n5 "$work/prometheus.log")"
-  sleep 0.1
-done
-curl -sf "http://127.0.0.1:$prometheus_port/-/ready" >/dev/null || fail "prometheus never became ready"
+start_prometheus "$work/prometheus.yml"
 pass "prometheus ready on port $prometheus_port"
 
 "$cli_bin" submit "$work/small.json" --watch >"$work/watch.txt" || fail "submit --watch exited $?"
