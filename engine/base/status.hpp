@@ -18,6 +18,8 @@ enum class StatusCode {
   kCancelled,
   kInternal,
   kUnavailable,  // retry later: the server is draining or restarting
+  kAlreadyExists,
+  kOutOfRange,
 };
 
 class Status {
@@ -43,6 +45,8 @@ inline Status data_loss(std::string m) { return {StatusCode::kDataLoss, std::mov
 inline Status cancelled(std::string m) { return {StatusCode::kCancelled, std::move(m)}; }
 inline Status internal_error(std::string m) { return {StatusCode::kInternal, std::move(m)}; }
 inline Status unavailable(std::string m) { return {StatusCode::kUnavailable, std::move(m)}; }
+inline Status already_exists(std::string m) { return {StatusCode::kAlreadyExists, std::move(m)}; }
+inline Status out_of_range_error(std::string m) { return {StatusCode::kOutOfRange, std::move(m)}; }
 
 // A value or the Status that explains why there is none.
 template <class T>
