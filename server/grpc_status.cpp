@@ -28,6 +28,10 @@ grpc::StatusCode to_grpc_code(engine::StatusCode code) {
       return grpc::StatusCode::INTERNAL;
     case StatusCode::kUnavailable:
       return grpc::StatusCode::UNAVAILABLE;
+    case StatusCode::kAlreadyExists:
+      return grpc::StatusCode::ALREADY_EXISTS;
+    case StatusCode::kOutOfRange:
+      return grpc::StatusCode::OUT_OF_RANGE;
   }
   return grpc::StatusCode::UNKNOWN;
 }

@@ -19,6 +19,8 @@ TEST(GrpcStatusTest, MapsEveryCode) {
       {StatusCode::kCancelled, grpc::StatusCode::CANCELLED},
       {StatusCode::kInternal, grpc::StatusCode::INTERNAL},
       {StatusCode::kUnavailable, grpc::StatusCode::UNAVAILABLE},
+      {StatusCode::kAlreadyExists, grpc::StatusCode::ALREADY_EXISTS},
+      {StatusCode::kOutOfRange, grpc::StatusCode::OUT_OF_RANGE},
   };
   for (const auto& [in, out] : cases) {
     const grpc::Status s = to_grpc_status(engine::Status(in, "epochs: 0 is out of range"));
