@@ -77,6 +77,9 @@ class ExportModelReactor final : public grpc::ServerWriteReactor<grpc::ByteBuffe
     v1::ExportChunk chunk;
     chunk.set_data(bytes_->data() + offset_, size);
     offset_ += size;
+    // The last piece's buffer is done with (OnWriteDone); a big message is
+    // serialized only into an empty one.
+    written_.Clear();
     bool own_buffer = false;
     const grpc::Status serialized =
         grpc::SerializationTraits<v1::ExportChunk>::Serialize(chunk, &written_, &own_buffer);

@@ -2,7 +2,7 @@
 // at the default message limit: its Job comes back from GetJob, a ListJobs of
 // several such jobs pages by bytes (each page under half the limit, every job
 // listed once), and WatchJob sends every event, the gradient event carrying a
-// tensor of every parameter included.
+// tensor of every parameter included; ExportModel sends its model in pieces.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -102,6 +102,14 @@ TEST(LargestSpecTest, GetListAndWatchWorkOnTheLargestAcceptedSpec) {
     EXPECT_EQ(job.spec().model().layers(1).dense().initial_weights_size(),
               static_cast<int>(kFirst * kWide));
   }
+
+  // Its model (every parameter as a float) comes in several 1 MiB pieces.
+  std::string model;
+  size_t chunks = 0;
+  const grpc::Status exported = server.export_model(*created.begin(), &model, &chunks);
+  ASSERT_TRUE(exported.ok()) << exported.error_message();
+  EXPECT_GT(model.size(), size_t{kFirst} * kWide * sizeof(float));
+  EXPECT_EQ(chunks, (model.size() + kExportChunkBytes - 1) / kExportChunkBytes);
 
   std::set<std::string> listed;
   std::string token;

@@ -106,6 +106,22 @@ class LiveServer {
     return stub_->Predict(&context, request, response);
   }
 
+  // The job's model file, read to the end of its stream; `chunks` counts the pieces.
+  grpc::Status export_model(const std::string& id, std::string* bytes, size_t* chunks) {
+    v1::ExportModelRequest request;
+    request.set_job_id(id);
+    grpc::ClientContext context;
+    set_deadline(context);
+    auto reader = stub_->ExportModel(&context, request);
+    v1::ExportChunk chunk;
+    *chunks = 0;
+    while (reader->Read(&chunk)) {
+      bytes->append(chunk.data());
+      ++*chunks;
+    }
+    return reader->Finish();
+  }
+
   // The chunks as one UploadDataset stream.
   grpc::Status upload(const std::vector<v1::UploadDatasetChunk>& chunks, v1::Dataset* dataset) {
     grpc::ClientContext context;
