@@ -108,7 +108,7 @@ class TrainerService final : public TrainerServiceBase {
                                                           const grpc::ByteBuffer* raw) override;
   // Runs a SUCCEEDED job's model on shape [count, features...] inputs:
   // INVALID_ARGUMENT naming job_id, shape or inputs when they do not fit the
-  // model; outputs [count, units], probabilities for cross-entropy models.
+  // model or an input is NaN or infinite; outputs [count, units], probabilities for cross-entropy models.
   // Runs on the gRPC thread with one OpenMP thread, so it never takes a
   // training job's cores. Loaded models are cached per job, least recently
   // used dropped first, within the job manager's model cache bound
