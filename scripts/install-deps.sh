@@ -10,6 +10,7 @@ packages=(
   libgrpc++-dev protobuf-compiler-grpc
   prometheus-cpp-dev
   prometheus curl python3  # tests/e2e/prometheus_test.sh: Prometheus + promtool, its query API, a free port
+  python3-grpcio  # tests/e2e/bad_inputs_test.sh sends raw request bytes (/usr/bin/python3)
   libgtest-dev libgmock-dev libbenchmark-dev
   libcli11-dev zlib1g-dev libssl-dev
   libsqlite3-dev  # the server's job store

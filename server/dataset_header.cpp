@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "engine/base/field_checks.hpp"
 #include "engine/spec/spec_validator.hpp"
 
 namespace gradstream::server {
@@ -48,10 +49,8 @@ std::string sample_shape_text(const v1::DatasetHeader& header) {
 
 engine::Result<DatasetLayout> validate_dataset_header(const v1::DatasetHeader& header,
                                                       int64_t max_bytes) {
-  if (header.name().size() > kMaxDatasetNameBytes) {
-    return engine::invalid_argument("header.name: " + std::to_string(header.name().size()) +
-                                    " bytes, at most " + std::to_string(kMaxDatasetNameBytes));
-  }
+  // The name is listed and logged: a name, as the spec's are.
+  if (engine::Status s = engine::check_name("header.name", header.name()); !s.ok()) return s;
   DatasetLayout layout;
   switch (header.element_type()) {
     case v1::FLOAT32:

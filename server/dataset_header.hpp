@@ -17,9 +17,9 @@ inline constexpr char kDatasetHashTag[] = "gradstream.dataset.v1";
 // Dense layer can tell apart. 0 (regression without classes) is not accepted:
 // every loss here reads int32 labels.
 inline constexpr uint32_t kMaxDatasetClasses = 65536;
-// Dimensions of one sample, and the bytes of a name.
+// Dimensions of one sample. The name is checked as every name is
+// (engine::check_name: kMaxNameLength characters of kNameCharacters).
 inline constexpr int kMaxSampleRank = 8;
-inline constexpr size_t kMaxDatasetNameBytes = 256;
 inline constexpr uint64_t kLabelBytes = 4;  // int32
 
 // Byte sizes a valid header implies.

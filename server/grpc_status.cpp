@@ -30,6 +30,10 @@ grpc::StatusCode to_grpc_code(engine::StatusCode code) {
       return grpc::StatusCode::UNAVAILABLE;
     case StatusCode::kPermissionDenied:
       return grpc::StatusCode::PERMISSION_DENIED;
+    case StatusCode::kAlreadyExists:
+      return grpc::StatusCode::ALREADY_EXISTS;
+    case StatusCode::kOutOfRange:
+      return grpc::StatusCode::OUT_OF_RANGE;
   }
   return grpc::StatusCode::UNKNOWN;
 }

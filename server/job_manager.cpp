@@ -10,6 +10,7 @@
 #include <cstdio>
 #include <utility>
 
+#include "engine/base/message_hash.hpp"
 #include "engine/base/parallel.hpp"
 #include "engine/spec/spec_defaults.hpp"
 #include "engine/spec/spec_validator.hpp"
@@ -35,6 +36,13 @@ uint32_t fair_share(uint32_t max_concurrent_jobs) {
 }
 
 }  // namespace
+
+std::string spec_digest(const v1::TrainingSpec& spec) {
+  char text[17];
+  std::snprintf(text, sizeof(text), "%016llx",
+                static_cast<unsigned long long>(engine::message_hash(spec)));
+  return text;
+}
 
 engine::Status validate_options(const JobManagerOptions& options, int cores) {
   const std::string cores_text = std::to_string(cores) + " usable cores";
@@ -90,6 +98,7 @@ engine::Result<v1::Job> JobManager::create_job(const v1::TrainingSpec& spec,
                                                const std::string& idempotency_key,
                                                DataLoader load) {
   if (engine::Status s = engine::validate_spec(spec); !s.ok()) return s;
+  const std::string digest = idempotency_key.empty() ? std::string() : spec_digest(spec);
   // Prepared before locking: with_defaults copies the spec, initial weights and all.
   v1::TrainingSpec job_spec = engine::with_defaults(spec);
   job_spec.set_threads(std::min(job_spec.threads(), thread_budget_));
@@ -98,7 +107,8 @@ engine::Result<v1::Job> JobManager::create_job(const v1::TrainingSpec& spec,
   // another job's. Only a spare core within this job's own share may host it.
   if (job_spec.threads() >= core_share_) job_spec.mutable_data()->set_no_prefetch(true);
 
-  engine::Result<v1::Job> created = enqueue(std::move(job_spec), idempotency_key, std::move(load));
+  engine::Result<v1::Job> created =
+      enqueue(std::move(job_spec), idempotency_key, digest, std::move(load));
   persist();  // the new job's row
   if (created.ok()) {
     if (engine::Status refused = withdraw_if_unstored(created->id()); !refused.ok()) return refused;
@@ -130,12 +140,21 @@ engine::Status JobManager::withdraw_if_unstored(const std::string& id) {
 }
 
 engine::Result<v1::Job> JobManager::enqueue(v1::TrainingSpec job_spec,
-                                            const std::string& idempotency_key, DataLoader load) {
+                                            const std::string& idempotency_key,
+                                            const std::string& spec_digest, DataLoader load) {
   std::lock_guard lock(mutex_);
   // A retry of a create that succeeded gets its job even during shutdown.
   if (!idempotency_key.empty()) {
     if (auto it = idempotency_keys_.find(idempotency_key); it != idempotency_keys_.end()) {
-      return snapshot(*jobs_.at(it->second));
+      const JobRecord& first = *jobs_.at(it->second);
+      // An empty digest: a row stored before digests were kept; any spec matches.
+      if (!first.spec_digest.empty() && first.spec_digest != spec_digest) {
+        return engine::already_exists("idempotency_key: \"" + idempotency_key +
+                                      "\" was already used to create job " + it->second +
+                                      " with another spec; resend that spec to get the job, "
+                                      "or use a new key for a new job");
+      }
+      return snapshot(first);
     }
   }
   // Retryable: the next server (or this one after its restart) takes it.
@@ -154,6 +173,7 @@ engine::Result<v1::Job> JobManager::enqueue(v1::TrainingSpec job_spec,
   *record->job.mutable_spec() = std::move(job_spec);
   record->load = std::move(load);
   record->idempotency_key = idempotency_key;
+  record->spec_digest = spec_digest;
   record->log = std::make_shared<EventLog>(id);
   record->log->append(state_event(v1::QUEUED));
   jobs_.emplace(id, record);

@@ -86,6 +86,12 @@ struct JobManagerOptions {
 // For the server's flag parsing; the constructor itself accepts anything.
 engine::Status validate_options(const JobManagerOptions& options, int cores);
 
+// What an idempotency key is stored with to tell "the same CreateJob" from
+// another: 16 hex digits of the stable hash (engine/base/message_hash) of the
+// spec as sent, serialized deterministically (maps in key order), so it is the
+// same after a restart and for the same spec however its maps were filled.
+std::string spec_digest(const v1::TrainingSpec& spec);
+
 // Thread-safe. The manager's mutex guards job records and the queue only; it is
 // never held while a trainer is built or runs, and the training thread only
 // touches atomics and the job's EventLog, so RPCs never wait for a step.
@@ -114,8 +120,10 @@ class JobManager {
   // asks for more: a job never gets more than its share of the cores. And
   // data.no_prefetch is set when the job's threads fill its share, so the
   // trainer's prefetch thread cannot land on another job's core.
-  // A non-empty idempotency_key already used returns that job and drops `load`
-  // (the spec is not compared), even once shutdown has begun.
+  // A non-empty idempotency_key already used with the same spec (as sent:
+  // spec_digest) returns that job and drops `load`, even once shutdown has
+  // begun; used with another spec it is already_exists naming the key and
+  // the job (AIP-155: a key names one request).
   // Errors: unavailable "server is shutting down; ..." (retryable), resource_exhausted
   // when max_queued_jobs are queued, invalid_argument from validate_spec.
   engine::Result<v1::Job> create_job(const v1::TrainingSpec& spec,
@@ -194,11 +202,12 @@ class JobManager {
     std::string idempotency_key;
     std::shared_ptr<EventLog> log;
     std::shared_ptr<const std::string> model;
+    std::string spec_digest;
   };
 
   // create_job and cancel_job under the lock; their callers persist() after.
   engine::Result<v1::Job> enqueue(v1::TrainingSpec job_spec, const std::string& idempotency_key,
-                                  DataLoader load);
+                                  const std::string& spec_digest, DataLoader load);
   engine::Result<v1::Job> request_cancel(const std::string& id);
   // A job whose queued row the store refused is taken back while it is still
   // queued, so no client holds a job a restart would lose: returns the

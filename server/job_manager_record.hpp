@@ -48,6 +48,7 @@ struct JobManager::JobRecord {
   // or when its write failed, for as long as the job is kept).
   std::shared_ptr<const std::string> model;
   std::string idempotency_key;  // empty if none; forgotten with the job
+  std::string spec_digest;      // of the spec as sent (spec_digest()); empty if unknown
   // Why the store refused the row written when the job was queued (a full
   // disk); set by persist, read by create_job, which then withdraws the job.
   engine::Status row_refused = engine::ok_status();

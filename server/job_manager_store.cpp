@@ -22,12 +22,13 @@ constexpr const char* kInterrupted =
 
 void JobManager::queue_store_op(StoreOp::Kind kind, const JobRecord& job) {
   if (store_ == nullptr) return;
-  StoreOp op{kind, {}, {}, nullptr, nullptr};
+  StoreOp op{kind, {}, {}, nullptr, nullptr, {}};
   if (kind == StoreOp::Kind::kForget) {
     op.job.set_id(job.job.id());
   } else {
     op.job = snapshot(job, /*as_stored=*/true);
     op.idempotency_key = job.idempotency_key;
+    op.spec_digest = job.spec_digest;
     op.log = job.log;
     op.model = job.model;
   }
@@ -98,7 +99,7 @@ engine::Status JobManager::write_store_op(const StoreOp& op) {
     written = store_->forget(op.job.id());
   } else {
     // Read now, without the manager's lock; held events (a job's end) included.
-    StoredJob stored{op.job, op.idempotency_key, op.log->read_all(), op.model};
+    StoredJob stored{op.job, op.idempotency_key, op.log->read_all(), op.model, 0, op.spec_digest};
     written = op.kind == StoreOp::Kind::kSave ? store_->save(stored) : store_->insert_new(stored);
     if (written.ok() && op.model != nullptr) drop_stored_model(op.job.id(), op.model);
     // Shown now that it is stored.
@@ -237,6 +238,7 @@ void JobManager::restore(std::vector<StoredJob> jobs, LoaderFactory loader_for) 
       auto record = std::make_shared<JobRecord>();
       record->job = std::move(stored.job);
       record->idempotency_key = std::move(stored.idempotency_key);
+      record->spec_digest = std::move(stored.spec_digest);
       record->log = std::make_shared<EventLog>(id);
       const uint64_t running_sequence = running_event(stored.events);
       for (v1::TrainingEvent& event : stored.events) record->log->append(std::move(event));

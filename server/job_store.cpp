@@ -28,7 +28,8 @@ constexpr const char* kSchema = R"(
     idempotency_key TEXT NOT NULL,
     job BLOB NOT NULL,     -- gradstream.v1.Job
     events BLOB NOT NULL,  -- a store's first version kept events here (length-delimited)
-    model BLOB             -- the engine model file of a SUCCEEDED job
+    model BLOB,            -- the engine model file of a SUCCEEDED job
+    spec_digest TEXT NOT NULL DEFAULT ''  -- of the spec CreateJob was sent with its key
   );
   CREATE TABLE IF NOT EXISTS events (
     job_id TEXT NOT NULL,
@@ -44,6 +45,18 @@ constexpr const char* kSchema = R"(
     data BLOB NOT NULL,    -- gradstream.v1.TrainingCheckpoint
     PRIMARY KEY (job_id, step)
   ) WITHOUT ROWID;)";
+
+// A store written before spec_digest existed gets the column (its rows an
+// empty digest: their keys match any spec, as they did when written).
+bool add_spec_digest_column(sqlite3* db) {
+  Statement columns(db, "SELECT 1 FROM pragma_table_info('jobs') WHERE name = 'spec_digest'");
+  if (!columns.ok()) return false;
+  const int rc = sqlite3_step(columns.get());
+  if (rc == SQLITE_ROW) return true;
+  if (rc != SQLITE_DONE) return false;
+  return sqlite3_exec(db, "ALTER TABLE jobs ADD COLUMN spec_digest TEXT NOT NULL DEFAULT ''",
+                      nullptr, nullptr, nullptr) == SQLITE_OK;
+}
 
 bool parse_events(const std::string& bytes, std::vector<v1::TrainingEvent>* events) {
   google::protobuf::io::ArrayInputStream stream(bytes.data(), static_cast<int>(bytes.size()));
@@ -94,7 +107,8 @@ engine::Result<std::unique_ptr<JobStore>> JobStore::open(const std::string& data
       "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; "
       "PRAGMA application_id=" +
       std::to_string(kApplicationId) + ";" + kSchema;
-  if (sqlite3_exec(db, setup.c_str(), nullptr, nullptr, nullptr) != SQLITE_OK) {
+  if (sqlite3_exec(db, setup.c_str(), nullptr, nullptr, nullptr) != SQLITE_OK ||
+      !add_spec_digest_column(db)) {
     return store->error("setting up");
   }
   return store;
@@ -143,11 +157,12 @@ engine::Status JobStore::write(const StoredJob& job, bool replace) {
   // A save without a model keeps the stored one: the manager drops a model
   // from memory once it is stored.
   const char* sql = replace
-                        ? "INSERT INTO jobs (id, idempotency_key, job, events, model) "
-                          "VALUES (?1, ?2, ?3, x'', ?4) ON CONFLICT (id) DO UPDATE SET "
-                          "idempotency_key = ?2, job = ?3, model = COALESCE(?4, model)"
-                        : "INSERT OR IGNORE INTO jobs (id, idempotency_key, job, events, model) "
-                          "VALUES (?1, ?2, ?3, x'', ?4)";
+                        ? "INSERT INTO jobs (id, idempotency_key, job, events, model, spec_digest) "
+                          "VALUES (?1, ?2, ?3, x'', ?4, ?5) ON CONFLICT (id) DO UPDATE SET "
+                          "idempotency_key = ?2, job = ?3, model = COALESCE(?4, model), "
+                          "spec_digest = ?5"
+                        : "INSERT OR IGNORE INTO jobs (id, idempotency_key, job, events, model, "
+                          "spec_digest) VALUES (?1, ?2, ?3, x'', ?4, ?5)";
   Statement statement(db_, sql);
   if (!statement.ok()) return error("preparing a save");
   const std::string job_bytes = job.job.SerializeAsString();
@@ -159,6 +174,7 @@ engine::Status JobStore::write(const StoredJob& job, bool replace) {
   } else {
     sqlite3_bind_null(statement.get(), 4);
   }
+  sqlite3_bind_text(statement.get(), 5, job.spec_digest.c_str(), -1, SQLITE_STATIC);
   if (sqlite3_step(statement.get()) != SQLITE_DONE) return error("saving job " + job.job.id());
   return insert_events(job.job.id(), job.events);
 }
@@ -187,9 +203,10 @@ engine::Status JobStore::forget(const std::string& id) {
 engine::Result<std::vector<StoredJob>> JobStore::load_all() const {
   std::lock_guard lock(mutex_);
   // length() of a blob reads its size from the row's header, not its pages.
-  Statement statement(db_,
-                      "SELECT id, idempotency_key, job, events, length(model) FROM jobs "
-                      "ORDER BY seq");
+  Statement statement(
+      db_,
+      "SELECT id, idempotency_key, job, events, length(model), spec_digest FROM jobs "
+      "ORDER BY seq");
   if (!statement.ok()) return error("reading jobs");
   std::vector<StoredJob> out;
   int rc;
@@ -197,6 +214,7 @@ engine::Result<std::vector<StoredJob>> JobStore::load_all() const {
     const std::string id = statement.column(0);
     StoredJob stored;
     stored.idempotency_key = statement.column(1);
+    stored.spec_digest = statement.column(5);
     const std::string damaged = "job store " + path_ + ": the row of job \"" + id +
                                 "\" is damaged; move the file away to start afresh";
     // A row of the store's first version holds its events itself.

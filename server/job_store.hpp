@@ -53,6 +53,9 @@ struct StoredJob {
   // (models are read one at a time, with model()) and gives its size below.
   std::shared_ptr<const std::string> model;
   uint64_t model_size = 0;  // load_all: bytes of the stored model file, 0 if none
+  // With idempotency_key: a digest of the spec CreateJob was sent (see
+  // JobManager::create_job); empty in rows stored before digests were kept.
+  std::string spec_digest;
 };
 
 // Thread-safe: one call at a time (a mutex around each, since a transaction

@@ -37,6 +37,7 @@ void enable_standard_services() {
 ServiceLimits service_limits(const ServerConfig& config) {
   ServiceLimits limits;
   limits.max_parameters = config.max_parameters;
+  limits.max_message_bytes = config.max_message_bytes;
   return limits;
 }
 

@@ -1,8 +1,7 @@
 // TrainerService: request validation, admission limits, and the RPC edge where
 // an engine Status becomes a grpc::Status. Exceptions stop here as INTERNAL.
+// Predict is in trainer_service_predict.cpp.
 #include "server/trainer_service.hpp"
-
-#include <omp.h>
 
 #include <algorithm>
 #include <charconv>
@@ -13,18 +12,17 @@
 #include <vector>
 
 #include "engine/data/data_loader.hpp"
-#include "engine/model/model_file.hpp"
-#include "engine/train/predictor.hpp"
 #include "gradstream/v1/spec.pb.h"
 #include "server/grpc_status.hpp"
+#include "server/job_admission.hpp"
 #include "server/job_data.hpp"
+#include "server/jobs_page.hpp"
+#include "server/raw_unary.hpp"
 #include "server/upload_dataset_reactor.hpp"
 
 namespace gradstream::server {
 
 namespace {
-
-constexpr const char* kJobIdNotSet = "job_id: must be set";
 
 // A stream rejected before it started: finishes at once with `status` and
 // deletes itself when gRPC is done with it (its only lifetime rule).
@@ -34,26 +32,6 @@ class RejectedStream final : public Reactor {
   explicit RejectedStream(const grpc::Status& status) { this->Finish(status); }
   void OnDone() override { delete this; }
 };
-
-// Runs `body` (returning an engine::Status), turning an escaping exception into
-// INTERNAL, and converts the outcome once.
-template <class Body>
-grpc::Status guarded(const char* rpc, Body&& body) {
-  try {
-    return to_grpc_status(body());
-  } catch (const std::exception& e) {
-    return to_grpc_status(engine::internal_error(std::string(rpc) + ": " + e.what()));
-  } catch (...) {
-    return to_grpc_status(engine::internal_error(std::string(rpc) + ": unknown error"));
-  }
-}
-
-grpc::ServerUnaryReactor* finish_unary(grpc::CallbackServerContext* context,
-                                       const grpc::Status& status) {
-  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  reactor->Finish(status);
-  return reactor;
-}
 
 // Stores a Result's value in `response`, or passes its status on.
 template <class T>
@@ -69,11 +47,12 @@ grpc::Status unimplemented_status(const std::string& what) {
   return grpc::Status(grpc::StatusCode::UNIMPLEMENTED, what + " is not implemented yet");
 }
 
-// One ExportModel stream: writes `bytes` in kExportChunkBytes pieces, one write
-// in flight at a time (the constructor, then each OnWriteDone, sends the next),
-// then finishes. Deletes itself in OnDone, its only lifetime rule. It shares the
-// model file with the model cache (no copy) and keeps it alive if evicted.
-class ExportModelReactor final : public grpc::ServerWriteReactor<v1::ExportChunk> {
+// One ExportModel stream: writes `bytes` in kExportChunkBytes pieces, each a
+// serialized ExportChunk, one write in flight at a time (the constructor, then
+// each OnWriteDone, sends the next), then finishes. Deletes itself in OnDone,
+// its only lifetime rule. It shares the model file with the model cache (no
+// copy) and keeps it alive if evicted.
+class ExportModelReactor final : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
  public:
   explicit ExportModelReactor(std::shared_ptr<const std::string> bytes) : bytes_(std::move(bytes)) {
     next();
@@ -95,44 +74,26 @@ class ExportModelReactor final : public grpc::ServerWriteReactor<v1::ExportChunk
       return;
     }
     const size_t size = std::min(kExportChunkBytes, bytes_->size() - offset_);
-    chunk_.set_data(bytes_->data() + offset_, size);
+    v1::ExportChunk chunk;
+    chunk.set_data(bytes_->data() + offset_, size);
     offset_ += size;
-    StartWrite(&chunk_);
+    // The last piece's buffer is done with (OnWriteDone); a big message is
+    // serialized only into an empty one.
+    written_.Clear();
+    bool own_buffer = false;
+    const grpc::Status serialized =
+        grpc::SerializationTraits<v1::ExportChunk>::Serialize(chunk, &written_, &own_buffer);
+    if (!serialized.ok()) {
+      Finish(serialized);
+      return;
+    }
+    StartWrite(&written_);
   }
 
   const std::shared_ptr<const std::string> bytes_;
   size_t offset_ = 0;
-  v1::ExportChunk chunk_;  // the piece being written; kept until OnWriteDone
+  grpc::ByteBuffer written_;  // the piece being written; kept until OnWriteDone
 };
-
-// Product of shape[1..], or -1 once it passes kMaxInputFeatures.
-int64_t sample_features(const v1::PredictRequest& request) {
-  int64_t features = 1;
-  for (int i = 1; i < request.shape_size(); ++i) {
-    features *= request.shape(i);
-    if (features > engine::kMaxInputFeatures) return -1;
-  }
-  return features;
-}
-
-// What a loaded model costs in memory: each tensor's stored floats (oneDNN's
-// padding included) for its value and its gradient, which a Parameter always
-// allocates. Buffers of the pipelines predict builds per call are not kept.
-size_t loaded_model_bytes(engine::Model& model) {
-  size_t floats = 0;
-  for (const engine::Parameter* tensor : model.tensors()) {
-    floats += 2 * static_cast<size_t>(tensor->stored());
-  }
-  return floats * sizeof(float);
-}
-
-std::string shape_text(const v1::PredictRequest& request) {
-  std::string out = "[";
-  for (int i = 0; i < request.shape_size(); ++i) {
-    out += (i > 0 ? ", " : "") + std::to_string(request.shape(i));
-  }
-  return out + "]";
-}
 
 }  // namespace
 
@@ -145,14 +106,20 @@ TrainerService::TrainerService(JobManager& jobs, ServiceLimits limits, DatasetSt
       loaded_models_(jobs.model_cache_capacity()) {}
 
 grpc::ServerUnaryReactor* TrainerService::CreateJob(grpc::CallbackServerContext* context,
-                                                    const v1::CreateJobRequest* request,
-                                                    v1::Job* response) {
-  return finish_unary(
-      context, guarded("CreateJob", [&] { return deliver(create_job(*request), *response); }));
+                                                    const grpc::ByteBuffer* raw,
+                                                    grpc::ByteBuffer* out) {
+  return raw_unary<v1::CreateJobRequest, v1::Job>(
+      "CreateJob", context, raw, out, [&](const v1::CreateJobRequest& request, v1::Job& response) {
+        return deliver(create_job(request), response);
+      });
 }
 
 engine::Result<v1::Job> TrainerService::create_job(const v1::CreateJobRequest& request) {
   if (engine::Status s = engine::validate_spec(request.spec()); !s.ok()) return s;
+  if (engine::Status s = check_message_budget(request.spec(), limits_.max_message_bytes); !s.ok()) {
+    return s;
+  }
+  if (engine::Status s = check_idempotency_key(request.idempotency_key()); !s.ok()) return s;
   // Server-side files are checked before any of them is opened, and the job
   // keeps their resolved paths: what it reads is what was checked here.
   v1::TrainingSpec resolved_spec;
@@ -220,42 +187,29 @@ engine::Result<v1::DatasetHeader> TrainerService::uploaded_header(const v1::Trai
     return engine::Status(described.status().code(),
                           "data.dataset_id: " + described.status().message());
   }
-  // The shapes alone may not fit. As with built-in data, a shape fits when it
-  // holds as many values ([784] takes [28, 28] images).
   const v1::DatasetHeader& header = described->header();
-  int64_t input_values = 1, sample_values = 1;
-  std::string input_text, sample_text;
-  for (uint32_t d : spec.model().input_shape()) {
-    input_values *= d;
-    input_text += (input_text.empty() ? "" : ", ") + std::to_string(d);
-  }
-  for (uint32_t d : header.sample_shape()) {
-    sample_values *= d;
-    sample_text += (sample_text.empty() ? "" : ", ") + std::to_string(d);
-  }
-  if (input_values != sample_values) {
-    return engine::invalid_argument("model.input_shape: [" + input_text + "] is " +
-                                    std::to_string(input_values) + " values per sample but " + id +
-                                    " holds samples of shape [" + sample_text + "] (" +
-                                    std::to_string(sample_values) + " values)");
-  }
+  if (engine::Status s = check_dataset_fits(spec, id, header); !s.ok()) return s;
   return header;
 }
 
 grpc::ServerUnaryReactor* TrainerService::GetJob(grpc::CallbackServerContext* context,
-                                                 const v1::GetJobRequest* request,
-                                                 v1::Job* response) {
-  return finish_unary(context, guarded("GetJob", [&] {
-                        if (request->job_id().empty())
-                          return engine::invalid_argument(kJobIdNotSet);
-                        return deliver(jobs_.get_job(request->job_id()), *response);
-                      }));
+                                                 const grpc::ByteBuffer* raw,
+                                                 grpc::ByteBuffer* out) {
+  return raw_unary<v1::GetJobRequest, v1::Job>(
+      "GetJob", context, raw, out, [&](const v1::GetJobRequest& request, v1::Job& response) {
+        if (request.job_id().empty()) return engine::invalid_argument(kJobIdNotSet);
+        return deliver(jobs_.get_job(request.job_id()), response);
+      });
 }
 
 grpc::ServerUnaryReactor* TrainerService::ListJobs(grpc::CallbackServerContext* context,
-                                                   const v1::ListJobsRequest* request,
-                                                   v1::ListJobsResponse* response) {
-  return finish_unary(context, guarded("ListJobs", [&] { return list_jobs(*request, *response); }));
+                                                   const grpc::ByteBuffer* raw,
+                                                   grpc::ByteBuffer* out) {
+  return raw_unary<v1::ListJobsRequest, v1::ListJobsResponse>(
+      "ListJobs", context, raw, out,
+      [&](const v1::ListJobsRequest& request, v1::ListJobsResponse& response) {
+        return list_jobs(request, response);
+      });
 }
 
 engine::Status TrainerService::list_jobs(const v1::ListJobsRequest& request,
@@ -280,20 +234,20 @@ engine::Status TrainerService::list_jobs(const v1::ListJobsRequest& request,
     return engine::invalid_argument("page_token: \"" + token + "\" is past the last job (" +
                                     std::to_string(jobs.size()) + " jobs)");
   }
-  const size_t stop = std::min(jobs.size(), start + page_size);
-  for (size_t i = start; i < stop; ++i) *response.add_jobs() = jobs[i];
+  const size_t stop =
+      fill_jobs_page(jobs, start, page_size, list_page_bytes(limits_.max_message_bytes), response);
   if (stop < jobs.size()) response.set_next_page_token(std::to_string(stop));
   return engine::ok_status();
 }
 
 grpc::ServerUnaryReactor* TrainerService::CancelJob(grpc::CallbackServerContext* context,
-                                                    const v1::CancelJobRequest* request,
-                                                    v1::Job* response) {
-  return finish_unary(context, guarded("CancelJob", [&] {
-                        if (request->job_id().empty())
-                          return engine::invalid_argument(kJobIdNotSet);
-                        return deliver(jobs_.cancel_job(request->job_id()), *response);
-                      }));
+                                                    const grpc::ByteBuffer* raw,
+                                                    grpc::ByteBuffer* out) {
+  return raw_unary<v1::CancelJobRequest, v1::Job>(
+      "CancelJob", context, raw, out, [&](const v1::CancelJobRequest& request, v1::Job& response) {
+        if (request.job_id().empty()) return engine::invalid_argument(kJobIdNotSet);
+        return deliver(jobs_.cancel_job(request.job_id()), response);
+      });
 }
 
 grpc::ServerWriteReactor<grpc::ByteBuffer>* TrainerService::WatchJob(
@@ -318,13 +272,18 @@ grpc::ServerWriteReactor<grpc::ByteBuffer>* TrainerService::WatchJob(
 
 engine::Result<std::shared_ptr<EventLog>> TrainerService::watched_log(
     const grpc::ByteBuffer& raw, v1::WatchJobRequest& request) {
-  grpc::ByteBuffer bytes(raw);  // Deserialize consumes its buffer; this copy shares the slices
-  if (!grpc::SerializationTraits<v1::WatchJobRequest>::Deserialize(&bytes, &request).ok()) {
-    return engine::invalid_argument("request: is not a serialized WatchJobRequest");
-  }
+  if (engine::Status s = parse_request(raw, request); !s.ok()) return s;
   if (request.job_id().empty()) return engine::invalid_argument(kJobIdNotSet);
   std::shared_ptr<EventLog> log = jobs_.event_log(request.job_id());
   if (!log) return engine::not_found("job \"" + request.job_id() + "\" not found");
+  // A closed log gets no more events: a stream from past its end would only
+  // end at once with nothing, which a client cannot tell from a caught-up one.
+  if (log->closed() && request.from_sequence() > log->last_sequence()) {
+    return engine::out_of_range_error("from_sequence: " + std::to_string(request.from_sequence()) +
+                                      " is past the end of job \"" + request.job_id() +
+                                      "\", which has ended; its last event is " +
+                                      std::to_string(log->last_sequence()));
+  }
   return log;
 }
 
@@ -340,82 +299,18 @@ grpc::ServerReadReactor<v1::UploadDatasetChunk>* TrainerService::UploadDataset(
   }
 }
 
-grpc::ServerWriteReactor<v1::ExportChunk>* TrainerService::ExportModel(
-    grpc::CallbackServerContext* /*context*/, const v1::ExportModelRequest* request) {
-  using Rejected = RejectedStream<grpc::ServerWriteReactor<v1::ExportChunk>>;
+grpc::ServerWriteReactor<grpc::ByteBuffer>* TrainerService::ExportModel(
+    grpc::CallbackServerContext* /*context*/, const grpc::ByteBuffer* raw) {
+  using Rejected = RejectedStream<grpc::ServerWriteReactor<grpc::ByteBuffer>>;
   std::shared_ptr<const std::string> bytes;
   const grpc::Status status = guarded("ExportModel", [&] {
-    if (request->job_id().empty()) return engine::invalid_argument(kJobIdNotSet);
-    return deliver(jobs_.model_bytes(request->job_id()), bytes);
+    v1::ExportModelRequest request;
+    if (engine::Status s = parse_request(*raw, request); !s.ok()) return s;
+    if (request.job_id().empty()) return engine::invalid_argument(kJobIdNotSet);
+    return deliver(jobs_.model_bytes(request.job_id()), bytes);
   });
   if (!status.ok()) return new Rejected(status);
   return new ExportModelReactor(std::move(bytes));
-}
-
-grpc::ServerUnaryReactor* TrainerService::Predict(grpc::CallbackServerContext* context,
-                                                  const v1::PredictRequest* request,
-                                                  v1::PredictResponse* response) {
-  return finish_unary(context, guarded("Predict", [&] { return predict(*request, *response); }));
-}
-
-engine::Status TrainerService::predict(const v1::PredictRequest& request,
-                                       v1::PredictResponse& response) {
-  if (request.job_id().empty()) return engine::invalid_argument(kJobIdNotSet);
-  if (request.shape().empty()) {
-    return engine::invalid_argument("shape: must be set, as [count, features...]");
-  }
-  const uint32_t count = request.shape(0);
-  if (count < 1 || count > kMaxPredictCount) {
-    return engine::invalid_argument("shape[0]: " + std::to_string(count) + " is out of range [1, " +
-                                    std::to_string(kMaxPredictCount) + "]");
-  }
-  auto loaded = loaded_model(request.job_id());
-  if (!loaded.ok()) return loaded.status();
-  LoadedModel& entry = **loaded;
-  const int64_t features = sample_features(request);
-  if (features != entry.model->input_features()) {
-    return engine::invalid_argument(
-        "shape: " + shape_text(request) + " gives samples of " +
-        (features < 0 ? std::string("too many") : std::to_string(features)) +
-        " features, the model takes " + std::to_string(entry.model->input_features()));
-  }
-  const int64_t expected = int64_t{count} * features;
-  if (request.inputs_size() != expected) {
-    return engine::invalid_argument("inputs: has " + std::to_string(request.inputs_size()) +
-                                    " values, shape " + shape_text(request) + " needs " +
-                                    std::to_string(expected));
-  }
-  // One OpenMP thread on this gRPC thread: the cores belong to training jobs.
-  omp_set_num_threads(1);
-  engine::Result<std::vector<float>> outputs = [&] {
-    std::lock_guard lock(entry.run);
-    return engine::predict(*entry.model, request.inputs().data(), count, eng_, entry.probabilities);
-  }();
-  if (!outputs.ok()) return outputs.status();
-  response.add_shape(count);
-  response.add_shape(static_cast<uint32_t>(entry.model->output_units()));
-  response.mutable_outputs()->Add(outputs->begin(), outputs->end());
-  return engine::ok_status();
-}
-
-engine::Result<std::shared_ptr<TrainerService::LoadedModel>> TrainerService::loaded_model(
-    const std::string& job_id) {
-  // A job forgotten since its model was loaded is not_found like any other.
-  if (engine::Status s = jobs_.has_model(job_id); !s.ok()) return s;
-  if (auto cached = loaded_models_.get(job_id)) return cached;
-  // Loaded outside the cache's lock: another job's Predict need not wait for
-  // this one. Two first calls for one job may both load it; the last one kept.
-  engine::Result<std::shared_ptr<const std::string>> bytes = jobs_.model_bytes(job_id);
-  if (!bytes.ok()) return bytes.status();
-  engine::Result<v1::TrainingSpec> spec = engine::model_file_spec(**bytes);
-  if (!spec.ok()) return spec.status();
-  engine::Result<std::unique_ptr<engine::Model>> model = engine::load_model(**bytes, eng_);
-  if (!model.ok()) return model.status();
-  auto entry = std::make_shared<LoadedModel>();
-  entry->probabilities = engine::predicts_probabilities(*spec, **model);
-  entry->model = std::move(model).value();
-  loaded_models_.put(job_id, entry, loaded_model_bytes(*entry->model));
-  return entry;
 }
 
 }  // namespace gradstream::server

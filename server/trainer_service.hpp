@@ -19,6 +19,7 @@
 #include "server/dataset_store.hpp"
 #include "server/job_manager.hpp"
 #include "server/model_cache.hpp"
+#include "server/server_config.hpp"
 #include "server/watch_job_reactor.hpp"
 
 namespace gradstream::server {
@@ -30,6 +31,8 @@ inline constexpr uint32_t kDefaultPageSize = 50;
 inline constexpr uint32_t kMaxPageSize = 1000;
 // ExportModel sends the model file in pieces of this many bytes.
 inline constexpr size_t kExportChunkBytes = size_t{1} << 20;
+// The answer to a request without its job_id.
+inline constexpr const char* kJobIdNotSet = "job_id: must be set";
 // Samples (shape[0]) one Predict call may ask for.
 inline constexpr uint32_t kMaxPredictCount = 100000;
 
@@ -37,14 +40,26 @@ inline constexpr uint32_t kMaxPredictCount = 100000;
 struct ServiceLimits {
   int64_t max_parameters = engine::kMaxParameters;      // count_parameters(spec)
   int64_t max_epoch_samples = kDefaultMaxEpochSamples;  // epochs x train count
+  // The server's send and receive limit: a job's spec may take a quarter
+  // (job_admission.hpp), a ListJobs page half (jobs_page.hpp).
+  int64_t max_message_bytes = kDefaultMaxMessageBytes;
 };
+
+// The generated service with every method whose request a client sends as
+// one message made raw: those handlers parse the request themselves
+// (raw_unary.hpp), so bytes that do not parse are INVALID_ARGUMENT.
+using TrainerServiceBase = v1::Trainer::WithRawCallbackMethod_CreateJob<
+    v1::Trainer::WithRawCallbackMethod_GetJob<v1::Trainer::WithRawCallbackMethod_ListJobs<
+        v1::Trainer::WithRawCallbackMethod_CancelJob<v1::Trainer::WithRawCallbackMethod_Predict<
+            v1::Trainer::WithRawCallbackMethod_ExportModel<
+                v1::Trainer::WithRawCallbackMethod_WatchJob<v1::Trainer::CallbackService>>>>>>>;
 
 // Thread-safe. Must outlive the grpc::Server it is registered with: shut the
 // server down first (that finishes every WatchJob stream), then destroy this.
-// WatchJob is a raw method: its events go out as the bytes the job's EventLog
-// serialized once, and its request is parsed here.
-class TrainerService final
-    : public v1::Trainer::WithRawCallbackMethod_WatchJob<v1::Trainer::CallbackService> {
+// Every method but UploadDataset is raw (TrainerServiceBase): requests
+// (`raw`) are parsed here, responses serialized here; WatchJob's events go
+// out as the bytes the job's EventLog serialized once.
+class TrainerService final : public TrainerServiceBase {
  public:
   // `datasets` (may be null: UploadDataset is then UNIMPLEMENTED and a
   // data.dataset_id NOT_FOUND) must outlive the service.
@@ -54,31 +69,35 @@ class TrainerService final
   TrainerService(const TrainerService&) = delete;
   TrainerService& operator=(const TrainerService&) = delete;
 
-  // Validates the spec (INVALID_ARGUMENT with the field path), checks the
-  // limits (RESOURCE_EXHAUSTED), checks the data (PERMISSION_DENIED for a
-  // data.files path outside every --data-root, see DataRoots; NOT_FOUND for an
-  // unknown data.builtin or data.dataset_id; INVALID_ARGUMENT naming model.input_shape
-  // when it does not hold an uploaded dataset's samples) and queues the job
-  // with a loader: the job reads its data when it starts, so queued jobs hold
-  // none. An uploaded set is checked from its header alone; built-in sets and
-  // server-side files are loaded once here to check them, then dropped.
+  // Validates the spec (INVALID_ARGUMENT with the field path; also a spec or
+  // gradient event too big for the message limit, and a malformed
+  // idempotency_key), checks the limits (RESOURCE_EXHAUSTED), checks the data
+  // (PERMISSION_DENIED for a data.files path outside every --data-root, see
+  // DataRoots; NOT_FOUND for an unknown data.builtin or data.dataset_id;
+  // INVALID_ARGUMENT naming model.input_shape when it does not hold an
+  // uploaded dataset's samples, or model.layers when the output does not fit
+  // its header's class count) and queues the job with a loader: the job reads
+  // its data when it starts, so queued jobs hold none. An uploaded set is
+  // checked from its header alone; built-in sets and server-side files from
+  // their files' counts and headers. An idempotency_key used before with
+  // another spec is ALREADY_EXISTS (JobManager::create_job).
   grpc::ServerUnaryReactor* CreateJob(grpc::CallbackServerContext* context,
-                                      const v1::CreateJobRequest* request,
-                                      v1::Job* response) override;
+                                      const grpc::ByteBuffer* raw, grpc::ByteBuffer* out) override;
   grpc::ServerUnaryReactor* GetJob(grpc::CallbackServerContext* context,
-                                   const v1::GetJobRequest* request, v1::Job* response) override;
-  // page_size 0: kDefaultPageSize; above kMaxPageSize: lowered to it.
-  // page_token: the index of the page's first job, as decimal.
+                                   const grpc::ByteBuffer* raw, grpc::ByteBuffer* out) override;
+  // page_size 0: kDefaultPageSize; above kMaxPageSize: lowered to it. A page
+  // also ends before it would pass half the message limit (jobs_page.hpp);
+  // next_page_token goes on from there. page_token: the index of the page's
+  // first job, as decimal.
   grpc::ServerUnaryReactor* ListJobs(grpc::CallbackServerContext* context,
-                                     const v1::ListJobsRequest* request,
-                                     v1::ListJobsResponse* response) override;
+                                     const grpc::ByteBuffer* raw, grpc::ByteBuffer* out) override;
   grpc::ServerUnaryReactor* CancelJob(grpc::CallbackServerContext* context,
-                                      const v1::CancelJobRequest* request,
-                                      v1::Job* response) override;
+                                      const grpc::ByteBuffer* raw, grpc::ByteBuffer* out) override;
   // Replays from from_sequence, then follows live until the job's log is closed
-  // and sent; see WatchJobReactor. `request` is a serialized WatchJobRequest.
+  // and sent; see WatchJobReactor. OUT_OF_RANGE naming the last sequence when
+  // from_sequence is past the end of a job that has ended.
   grpc::ServerWriteReactor<grpc::ByteBuffer>* WatchJob(grpc::CallbackServerContext* context,
-                                                       const grpc::ByteBuffer* request) override;
+                                                       const grpc::ByteBuffer* raw) override;
 
   // Streams chunks into the dataset store; see UploadDatasetReactor.
   grpc::ServerReadReactor<v1::UploadDatasetChunk>* UploadDataset(
@@ -86,19 +105,18 @@ class TrainerService final
   // Streams a SUCCEEDED job's model file (engine/model_file.hpp) in chunks of
   // kExportChunkBytes. NOT_FOUND for an unknown job, FAILED_PRECONDITION
   // naming the state of one that has not SUCCEEDED.
-  grpc::ServerWriteReactor<v1::ExportChunk>* ExportModel(
-      grpc::CallbackServerContext* context, const v1::ExportModelRequest* request) override;
+  grpc::ServerWriteReactor<grpc::ByteBuffer>* ExportModel(grpc::CallbackServerContext* context,
+                                                          const grpc::ByteBuffer* raw) override;
   // Runs a SUCCEEDED job's model on shape [count, features...] inputs:
   // INVALID_ARGUMENT naming job_id, shape or inputs when they do not fit the
-  // model; outputs [count, units], probabilities for cross-entropy models.
+  // model or an input is NaN or infinite; outputs [count, units], probabilities for cross-entropy models.
   // Runs on the gRPC thread with one OpenMP thread, so it never takes a
   // training job's cores. Loaded models are cached per job, least recently
   // used dropped first, within the job manager's model cache bound
   // (--model-cache-mb) counted on their parameters' bytes: a cache of its own,
   // so models file and loaded model together take at most twice the bound.
   grpc::ServerUnaryReactor* Predict(grpc::CallbackServerContext* context,
-                                    const v1::PredictRequest* request,
-                                    v1::PredictResponse* response) override;
+                                    const grpc::ByteBuffer* raw, grpc::ByteBuffer* out) override;
 
  private:
   // The handlers' bodies, in engine Status terms.

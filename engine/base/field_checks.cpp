@@ -1,8 +1,13 @@
-// The shared field checks: ranges, counts, enums and required strings, each
+// The shared field checks: ranges, counts, enums, required strings, names and
+// finite values, each
 // producing the "<field path>: <what is wrong>" message the validators return.
 #include "engine/base/field_checks.hpp"
 
+#include <cmath>
+#include <cstdio>
 #include <sstream>
+
+#include "engine/base/input_limits.hpp"
 
 namespace gradstream::engine {
 
@@ -58,6 +63,57 @@ Status check_enum(const std::string& path, int value,
 
 Status non_empty(const std::string& path, const std::string& value) {
   return value.empty() ? invalid_argument(path + ": must not be empty") : ok_status();
+}
+
+namespace {
+
+bool is_name_character(char c) {
+  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' ||
+         c == '_' || c == '-';
+}
+
+// A character as a message may show it: printable ones as themselves, others
+// as a hex escape (a control byte must not reach a log line).
+std::string shown(char c) {
+  const auto byte = static_cast<unsigned char>(c);
+  if (byte >= 0x20 && byte < 0x7f) return std::string("'") + c + "'";
+  char text[8];
+  std::snprintf(text, sizeof(text), "0x%02x", byte);
+  return text;
+}
+
+}  // namespace
+
+Status check_name(const std::string& path, const std::string& value) {
+  const std::string allowed = std::string("at most ") + std::to_string(kMaxNameLength) +
+                              " characters of " + kNameCharacters;
+  if (value.size() > kMaxNameLength) {
+    return invalid_argument(path + ": " + std::to_string(value.size()) + " characters, " + allowed);
+  }
+  for (size_t i = 0; i < value.size(); ++i) {
+    if (!is_name_character(value[i])) {
+      return invalid_argument(path + ": character " + std::to_string(i) + " (" + shown(value[i]) +
+                              ") is not allowed; a name is " + allowed);
+    }
+  }
+  return ok_status();
+}
+
+Status check_length(const std::string& path, const std::string& value, size_t max_length) {
+  if (value.size() <= max_length) return ok_status();
+  return invalid_argument(path + ": " + std::to_string(value.size()) + " bytes, at most " +
+                          std::to_string(max_length));
+}
+
+Status check_finite(const std::string& path, const float* values, size_t count) {
+  for (size_t i = 0; i < count; ++i) {
+    if (!std::isfinite(values[i])) {
+      std::ostringstream msg;
+      msg << path << "[" << i << "]: " << values[i] << " is not a finite number";
+      return invalid_argument(msg.str());
+    }
+  }
+  return ok_status();
 }
 
 }  // namespace gradstream::engine

@@ -1,8 +1,8 @@
 // The field checks that validate_spec and validate_optimizer share: a Range of
 // floats with open or closed ends, and one function per kind of field (float,
-// optional float, count, enum, non-empty string), each returning OK or
-// invalid_argument "<field path>: <what is wrong>". Floats are compared as
-// !(lo <= x <= hi) so NaN never passes.
+// optional float, count, enum, non-empty string, name, finite values), each
+// returning OK or invalid_argument "<field path>: <what is wrong>". Floats are
+// compared as !(lo <= x <= hi) so NaN never passes.
 #pragma once
 
 #include <google/protobuf/descriptor.h>
@@ -51,5 +51,16 @@ Status check_enum(const std::string& path, int value,
                   const google::protobuf::EnumDescriptor* descriptor);
 
 Status non_empty(const std::string& path, const std::string& value);
+
+// OK if `value` is at most kMaxNameLength characters of kNameCharacters (empty
+// passes: optional names are checked where they are required); else names the
+// limit, the allowed set and the first character outside it.
+Status check_name(const std::string& path, const std::string& value);
+
+// OK if `value` has at most `max_length` bytes.
+Status check_length(const std::string& path, const std::string& value, size_t max_length);
+
+// OK if every value is finite; else "<path>[i]: nan is not a finite number".
+Status check_finite(const std::string& path, const float* values, size_t count);
 
 }  // namespace gradstream::engine

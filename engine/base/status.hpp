@@ -19,6 +19,8 @@ enum class StatusCode {
   kInternal,
   kUnavailable,  // retry later: the server is draining or restarting
   kPermissionDenied,  // not allowed by the server's configuration (a file outside --data-root)
+  kAlreadyExists,
+  kOutOfRange,
 };
 
 class Status {
@@ -45,6 +47,8 @@ inline Status cancelled(std::string m) { return {StatusCode::kCancelled, std::mo
 inline Status internal_error(std::string m) { return {StatusCode::kInternal, std::move(m)}; }
 inline Status unavailable(std::string m) { return {StatusCode::kUnavailable, std::move(m)}; }
 inline Status permission_denied(std::string m) { return {StatusCode::kPermissionDenied, std::move(m)}; }
+inline Status already_exists(std::string m) { return {StatusCode::kAlreadyExists, std::move(m)}; }
+inline Status out_of_range_error(std::string m) { return {StatusCode::kOutOfRange, std::move(m)}; }
 
 // A value or the Status that explains why there is none.
 template <class T>

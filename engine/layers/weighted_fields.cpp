@@ -28,6 +28,12 @@ Status validate_weighted_fields(const WeightedFields<Spec>& f, bool ends_network
                             std::to_string(spec.initial_weights_size()) + " values, expected " +
                             std::to_string(f.weights) + " (" + f.weights_text + ")");
   }
+  // A NaN or infinity given here trains to non-finite weights and exports them.
+  if (Status s = check_finite(f.path + ".initial_weights", spec.initial_weights().data(),
+                              static_cast<size_t>(spec.initial_weights_size()));
+      !s.ok()) {
+    return s;
+  }
   if (spec.initial_bias_size() > 0 && spec.no_bias()) {
     return invalid_argument(f.path + ".initial_bias: given, but no_bias is set");
   }
@@ -36,7 +42,8 @@ Status validate_weighted_fields(const WeightedFields<Spec>& f, bool ends_network
                             std::to_string(spec.initial_bias_size()) + " values, expected " +
                             std::to_string(f.bias) + " (" + f.bias_text + ")");
   }
-  return ok_status();
+  return check_finite(f.path + ".initial_bias", spec.initial_bias().data(),
+                      static_cast<size_t>(spec.initial_bias_size()));
 }
 
 template <class Spec>

@@ -15,6 +15,7 @@
 #include "engine/data/data_loader.hpp"
 #include "engine/layers/layer_registry.hpp"
 #include "engine/layers/view/reshape_kind.hpp"
+#include "engine/spec/spec_bounds.hpp"
 
 namespace gradstream::engine {
 
@@ -191,13 +192,17 @@ Shape input_shape(const v1::ModelSpec& model) {
 }
 
 Status validate_spec(const v1::TrainingSpec& spec) {
+  // Names first: a huge name is reported as the name it is, not as the size.
+  if (Status s = validate_spec_strings(spec); !s.ok()) return s;
+  if (Status s = validate_spec_size(spec); !s.ok()) return s;
   ModelShape walk;
   if (Status s = validate_model(spec, walk); !s.ok()) return s;
   if (Status s = validate_loss(spec, walk); !s.ok()) return s;
   if (Status s = validate_optimizer(spec.optimizer()); !s.ok()) return s;
   if (Status s = validate_data(spec.data()); !s.ok()) return s;
   if (Status s = validate_run(spec); !s.ok()) return s;
-  return validate_reporting(spec.reporting());
+  if (Status s = validate_reporting(spec.reporting()); !s.ok()) return s;
+  return validate_event_size(spec);
 }
 
 int64_t count_parameters(const v1::TrainingSpec& spec) {

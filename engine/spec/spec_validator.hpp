@@ -28,8 +28,10 @@ inline constexpr uint32_t kMaxHistogramBins = 256;
 inline constexpr uint32_t kMaxTensorElements = uint32_t{1} << 24;
 inline constexpr uint32_t kMaxDiagnosticsEvery = 1000000;
 
-// OK, or invalid_argument naming the first problem found, in field order
-// (model, loss, optimizer, data, epochs, batch_size, threads, reporting).
+// OK, or invalid_argument naming the first problem found: names and strings
+// first, then the spec's size, then in field order (model, loss, optimizer,
+// data, epochs, batch_size, threads, reporting), then the events' size
+// (spec_bounds.hpp).
 // Accepts 0 / unset wherever with_defaults would fill the value in.
 Status validate_spec(const v1::TrainingSpec& spec);
 

@@ -12,6 +12,7 @@
 #include "engine/base/parallel.hpp"
 #include "engine/data/batcher.hpp"
 #include "engine/layers/activation/activation_catalog.hpp"
+#include "engine/spec/label_fit.hpp"
 #include "engine/spec/spec_defaults.hpp"
 
 namespace gradstream::engine {
@@ -36,24 +37,7 @@ Status check_data_fits_model(const v1::TrainingSpec& spec, const DataSplits& dat
                             " features but the data's samples have " +
                             std::to_string(data.train.sample_size()));
   }
-  const bool one_unit = output_units == 1;
-  if (spec.loss() == v1::SOFTMAX_CROSS_ENTROPY && data.num_classes > output_units) {
-    return invalid_argument("model.layers: the output has " + std::to_string(output_units) +
-                            " units but the data has " + std::to_string(data.num_classes) +
-                            " classes");
-  }
-  if (spec.loss() == v1::BCE_WITH_LOGITS && one_unit && data.num_classes > 2) {
-    return invalid_argument(
-        "loss: BCE_WITH_LOGITS with one output unit needs labels 0 and 1, "
-        "the data has " +
-        std::to_string(data.num_classes) + " classes");
-  }
-  if (!one_unit && spec.loss() != v1::SOFTMAX_CROSS_ENTROPY && data.num_classes > output_units) {
-    return invalid_argument("model.layers: the output has " + std::to_string(output_units) +
-                            " units, too few for one-hot targets of " +
-                            std::to_string(data.num_classes) + " classes");
-  }
-  return ok_status();
+  return check_classes_fit(spec, data.num_classes, output_units);
 }
 
 }  // namespace

@@ -182,8 +182,11 @@ TEST_F(DatasetStoreTest, EveryMalformedHeaderIsNamed) {
       {header(v1::FLOAT32, {2}, 0, 2), "header.count: must be at least 1"},
       {header(v1::FLOAT32, {2}, 3, 0), "header.num_classes: 0 is out of range [1, 65536]"},
       {header(v1::FLOAT32, {2}, 3, 65537), "header.num_classes: 65537 is out of range [1, 65536]"},
-      {header(v1::FLOAT32, {2}, 3, 2, std::string(257, 'n')),
-       "header.name: 257 bytes, at most 256"},
+      {header(v1::FLOAT32, {2}, 3, 2, std::string(65, 'n')),
+       "header.name: 65 characters, at most 64 characters of [A-Za-z0-9._-]"},
+      {header(v1::FLOAT32, {2}, 3, 2, "my data"),
+       "header.name: character 2 (' ') is not allowed; a name is at most 64 characters of "
+       "[A-Za-z0-9._-]"},
   };
   for (const Case& c : cases) {
     auto up = store_->begin_upload(c.header);

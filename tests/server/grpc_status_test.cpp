@@ -20,6 +20,8 @@ TEST(GrpcStatusTest, MapsEveryCode) {
       {StatusCode::kInternal, grpc::StatusCode::INTERNAL},
       {StatusCode::kUnavailable, grpc::StatusCode::UNAVAILABLE},
       {StatusCode::kPermissionDenied, grpc::StatusCode::PERMISSION_DENIED},
+      {StatusCode::kAlreadyExists, grpc::StatusCode::ALREADY_EXISTS},
+      {StatusCode::kOutOfRange, grpc::StatusCode::OUT_OF_RANGE},
   };
   for (const auto& [in, out] : cases) {
     const grpc::Status s = to_grpc_status(engine::Status(in, "epochs: 0 is out of range"));

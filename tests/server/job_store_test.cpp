@@ -198,6 +198,54 @@ TEST_F(JobStoreTest, ForgetDeletesTheRow) {
   EXPECT_EQ((*loaded)[0].job.id(), "job-b");
 }
 
+TEST_F(JobStoreTest, TheSpecDigestOfAnIdempotencyKeyIsKept) {
+  {
+    auto store = open();
+    ASSERT_TRUE(store);
+    StoredJob a = stored_job("job-a", v1::QUEUED, 0);
+    a.spec_digest = "0123456789abcdef";
+    ASSERT_TRUE(store->insert_new(a).ok());
+  }
+  auto loaded = open()->load_all();
+  ASSERT_TRUE(loaded.ok()) << loaded.status().message();
+  ASSERT_EQ(loaded->size(), 1U);
+  EXPECT_EQ((*loaded)[0].spec_digest, "0123456789abcdef");
+}
+
+TEST_F(JobStoreTest, AStoreWithoutSpecDigestsGainsTheColumnAndKeepsItsRows) {
+  fs::create_directories(dir_);
+  // The jobs table as stores wrote it before the spec digest was kept.
+  exec(
+      "CREATE TABLE jobs (seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE, "
+      "idempotency_key TEXT NOT NULL, job BLOB NOT NULL, events BLOB NOT NULL, model BLOB);");
+  v1::Job job;
+  job.set_id("job-old");
+  job.set_state(v1::SUCCEEDED);
+  std::string hex;
+  for (unsigned char c : job.SerializeAsString()) {
+    static const char* kDigits = "0123456789abcdef";
+    hex += kDigits[c >> 4];
+    hex += kDigits[c & 15];
+  }
+  exec("INSERT INTO jobs (id, idempotency_key, job, events) VALUES ('job-old', 'old-key', x'" +
+       hex + "', x'');");
+  auto store = open();
+  ASSERT_TRUE(store);
+  auto loaded = store->load_all();
+  ASSERT_TRUE(loaded.ok()) << loaded.status().message();
+  ASSERT_EQ(loaded->size(), 1U);
+  EXPECT_EQ((*loaded)[0].job.id(), "job-old");
+  EXPECT_EQ((*loaded)[0].idempotency_key, "old-key");
+  EXPECT_EQ((*loaded)[0].spec_digest, "");  // unknown: the key matches any spec
+  StoredJob next = stored_job("job-new", v1::QUEUED, 0);
+  next.spec_digest = "fedcba9876543210";
+  ASSERT_TRUE(store->insert_new(next).ok());
+  loaded = store->load_all();
+  ASSERT_TRUE(loaded.ok());
+  ASSERT_EQ(loaded->size(), 2U);
+  EXPECT_EQ((*loaded)[1].spec_digest, "fedcba9876543210");
+}
+
 TEST_F(JobStoreTest, AnotherApplicationsSqliteFileIsRefused) {
   fs::create_directories(dir_);
   exec("PRAGMA application_id = 12345; CREATE TABLE notes (text TEXT);");

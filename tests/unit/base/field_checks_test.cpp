@@ -181,5 +181,35 @@ TEST(FieldChecksTest, FirstErrorKeepsTheFailuresCode) {
   EXPECT_EQ(s.message(), "a: first");
 }
 
+TEST(FieldChecksTest, NameAcceptsTheWholeAllowedSetUpToTheLimit) {
+  EXPECT_TRUE(check_name("name", "").ok());  // optional names
+  EXPECT_TRUE(check_name("name", "AZaz09._-").ok());
+  EXPECT_TRUE(check_name("name", std::string(64, 'a')).ok());
+  EXPECT_EQ(check_name("name", std::string(65, 'a')).message(),
+            "name: 65 characters, at most 64 characters of [A-Za-z0-9._-]");
+}
+
+TEST(FieldChecksTest, NameShowsAControlByteAsHex) {
+  const Status s = check_name("header.name", std::string("ab\x7f", 3));
+  EXPECT_EQ(s.code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(s.message(),
+            "header.name: character 2 (0x7f) is not allowed; a name is at most 64 characters of "
+            "[A-Za-z0-9._-]");
+}
+
+TEST(FieldChecksTest, LengthCountsBytes) {
+  EXPECT_TRUE(check_length("p", "abcd", 4).ok());
+  EXPECT_EQ(check_length("p", "abcde", 4).message(), "p: 5 bytes, at most 4");
+}
+
+TEST(FieldChecksTest, FiniteNamesTheFirstNonFiniteValue) {
+  const float values[] = {1.0f, -2.5f, std::numeric_limits<float>::infinity(),
+                          std::numeric_limits<float>::quiet_NaN()};
+  EXPECT_TRUE(check_finite("inputs", values, 2).ok());
+  const Status s = check_finite("inputs", values, 4);
+  EXPECT_EQ(s.code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(s.message(), "inputs[2]: inf is not a finite number");
+}
+
 }  // namespace
 }  // namespace gradstream::engine

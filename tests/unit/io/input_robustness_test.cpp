@@ -194,10 +194,13 @@ const std::vector<std::string> kSpecFieldPaths = {"model",
                                                   "batch_size",
                                                   "threads",
                                                   "reporting.histogram_bins"};
-const std::vector<std::string> kSpecProblems = {" is out of range ",        "unknown activation \"",
-                                                " is more than the limit ", "must be set",
-                                                "must not be empty",        " takes no ",
-                                                "must have at least one "};
+const std::vector<std::string> kSpecProblems = {
+    " is out of range ",        "unknown activation \"",
+    " is more than the limit ", "must be set",
+    "must not be empty",        " takes no ",
+    "must have at least one ",  " is not allowed; ",
+    " characters, at most ",    " is already the name of ",
+    " is not a finite number",  " bytes serialized, at most "};
 
 void expect_names_field(const Status& status, const std::string& what) {
   EXPECT_EQ(status.code(), StatusCode::kInvalidArgument) << what;
