@@ -77,7 +77,7 @@ struct JobManagerOptions {
   // stays in memory, this bound aside.
   size_t model_cache_bytes = kDefaultModelCacheBytes;
   // Where data.files may lie (--data-root); checked again when a job starts.
-  DataRoots data_roots;
+  DataRoots data_roots{};
 };
 
 // OK, or invalid_argument for options that cannot keep the promise that
