@@ -15,6 +15,7 @@ packages=(
   libsqlite3-dev  # the server's job store
   dataset-fashion-mnist
   jq  # tests/e2e/deploy_config_test.sh reads the Grafana dashboard
+  clang-14 libfuzzer-14-dev libomp-14-dev  # scripts/fuzz.sh: libFuzzer, ASan, UBSan, OpenMP
 )
 
 # The PyTorch peer in bench/peers/ only runs when asked (scripts/bench-peers.sh);
