@@ -24,8 +24,10 @@ seconds=${2:-20}
 
 "$root/scripts/install-deps.sh"
 if [[ ! -f "$build/CMakeCache.txt" ]]; then
+  launcher=()  # the sanitized engine is a long build: reuse it where ccache is there
+  if command -v ccache >/dev/null; then launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache); fi
   cmake -S "$root" -B "$build" -DGRADSTREAM_FUZZ=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-    -DCMAKE_CXX_COMPILER=clang++-14 >/dev/null
+    -DCMAKE_CXX_COMPILER=clang++-14 "${launcher[@]}" >/dev/null
 fi
 cmake --build "$build" -j "$(nproc)" --target gradstream_fuzzers fuzz_seeds >/dev/null
 
