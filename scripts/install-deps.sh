@@ -17,6 +17,7 @@ packages=(
   dataset-fashion-mnist
   jq  # tests/e2e/deploy_config_test.sh reads the Grafana dashboard
   openssl  # tests/e2e/tls_test.sh makes its CAs and certificates
+  clang-14 libfuzzer-14-dev libomp-14-dev  # scripts/fuzz.sh: libFuzzer, ASan, UBSan, OpenMP
 )
 
 # The PyTorch peer in bench/peers/ only runs when asked (scripts/bench-peers.sh);

@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
-# The test command: builds like scripts/build.sh, then runs every test through ctest.
+# The test command: builds like scripts/build.sh, runs every test through ctest,
+# then every fuzzer for GRADSTREAM_FUZZ_SECONDS each (default 10; 0 skips them):
+# a fuzzer's finding fails the run (scripts/fuzz.sh).
 #   scripts/test.sh [--sanitize LIST] [CTEST_ARGS...]
 # --sanitize LIST (address,undefined or thread) builds into build-sanitize-LIST
-# with those sanitizers and runs the tests there; any finding fails its test.
+# with those sanitizers and runs the tests there (no fuzzers: they have their
+# own sanitized tree); any finding fails its test.
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 build_dir=$root/build
@@ -20,3 +23,6 @@ fi
 GRADSTREAM_BUILD_DIR=$build_dir "$root/scripts/build.sh"
 cd "$build_dir"
 ctest --output-on-failure -j 1 "$@"
+fuzz_seconds=${GRADSTREAM_FUZZ_SECONDS:-10}
+[[ -z ${GRADSTREAM_SANITIZE:-} ]] || fuzz_seconds=0
+if ((fuzz_seconds > 0)); then "$root/scripts/fuzz.sh" all "$fuzz_seconds"; fi

@@ -29,6 +29,7 @@
 #include "engine/io/dataset.hpp"
 #include "gradstream/v1/trainer.pb.h"
 #include "server/dataset_header.hpp"
+#include "server/upload_check.hpp"
 
 namespace gradstream::server {
 
@@ -119,12 +120,9 @@ class DatasetUpload {
                 std::filesystem::path dir);
 
   engine::Status open_files();
-  engine::Status check_feature_values(std::string_view bytes);
-  engine::Status check_label_values(std::string_view bytes);
 
   DatasetStore& store_;
-  const v1::DatasetHeader header_;
-  const DatasetLayout layout_;
+  UploadContentCheck check_;  // the header, and what has arrived
   const std::filesystem::path dir_;
   std::unique_ptr<Stream> features_;
   std::unique_ptr<Stream> labels_;

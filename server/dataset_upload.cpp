@@ -1,14 +1,10 @@
-// DatasetUpload: streaming checks and hashing of an upload, and the atomic
-// rename into place.
+// DatasetUpload: an upload streamed to its files, checked (upload_check) and
+// hashed as it arrives, and the atomic rename into place.
 #include <unistd.h>
 
-#include <algorithm>
 #include <cerrno>
-#include <cmath>
 #include <cstdio>
-#include <cstring>
 #include <fstream>
-#include <limits>
 #include <system_error>
 #include <utility>
 
@@ -20,30 +16,6 @@ namespace gradstream::server {
 namespace fs = std::filesystem;
 using namespace dataset_files;  // NOLINT: the store's file helpers
 
-namespace {
-
-// Calls visit(index, element) for each complete `width`-byte element of
-// carry + bytes, numbering them from `index`; an incomplete tail waits in `carry`.
-template <class Visit>
-engine::Status for_each_element(std::string& carry, uint64_t& index, size_t width,
-                                std::string_view bytes, Visit&& visit) {
-  size_t pos = 0;
-  if (!carry.empty()) {
-    pos = std::min(width - carry.size(), bytes.size());
-    carry.append(bytes.substr(0, pos));
-    if (carry.size() < width) return engine::ok_status();
-    if (engine::Status s = visit(index, carry.data()); !s.ok()) return s;
-    ++index;
-    carry.clear();
-  }
-  for (; pos + width <= bytes.size(); pos += width, ++index)
-    if (engine::Status s = visit(index, bytes.data() + pos); !s.ok()) return s;
-  carry.assign(bytes.substr(pos));
-  return engine::ok_status();
-}
-
-}  // namespace
-
 // ---- DatasetUpload ---------------------------------------------------------
 
 struct DatasetUpload::Stream {
@@ -51,9 +23,6 @@ struct DatasetUpload::Stream {
   fs::path path;
   std::FILE* file = nullptr;
   EvpContext hash;
-  uint64_t received = 0;  // bytes appended so far
-  uint64_t elements = 0;  // complete elements checked so far
-  std::string carry;      // bytes of an element split across appends
 
   ~Stream() {
     if (file != nullptr) std::fclose(file);
@@ -76,7 +45,6 @@ struct DatasetUpload::Stream {
     if (std::fwrite(bytes.data(), 1, bytes.size(), file) != bytes.size())
       return write_error(data_dir, path, errno);
     EVP_DigestUpdate(hash.get(), bytes.data(), bytes.size());
-    received += bytes.size();
     return engine::ok_status();
   }
 
@@ -93,7 +61,7 @@ struct DatasetUpload::Stream {
 
 DatasetUpload::DatasetUpload(DatasetStore& store, v1::DatasetHeader header, DatasetLayout layout,
                              fs::path dir)
-    : store_(store), header_(std::move(header)), layout_(layout), dir_(std::move(dir)) {}
+    : store_(store), check_(std::move(header), layout), dir_(std::move(dir)) {}
 
 DatasetUpload::~DatasetUpload() {
   features_.reset();
@@ -114,89 +82,32 @@ engine::Status DatasetUpload::open_files() {
 }
 
 engine::Status DatasetUpload::append_features(std::string_view bytes) {
-  if (features_->received + bytes.size() > layout_.feature_bytes) {
-    return engine::invalid_argument(
-        "features: header.sample_shape " + sample_shape_text(header_) + " x header.count " +
-        std::to_string(header_.count()) + " x " + std::to_string(layout_.element_bytes) +
-        " bytes = " + std::to_string(layout_.feature_bytes) + " bytes expected, got at least " +
-        std::to_string(features_->received + bytes.size()));
-  }
-  if (engine::Status s = check_feature_values(bytes); !s.ok()) return s;
+  if (engine::Status s = check_.add_features(bytes); !s.ok()) return s;
   if (engine::Status s = features_->write(bytes); !s.ok()) return s;
   if (store_.on_bytes_ && !bytes.empty()) store_.on_bytes_(bytes.size());
   return engine::ok_status();
 }
 
 engine::Status DatasetUpload::append_labels(std::string_view bytes) {
-  if (labels_->received + bytes.size() > layout_.label_bytes) {
-    return engine::invalid_argument("labels: header.count " + std::to_string(header_.count()) +
-                                    " x 4 bytes = " + std::to_string(layout_.label_bytes) +
-                                    " bytes expected, got at least " +
-                                    std::to_string(labels_->received + bytes.size()));
-  }
-  if (engine::Status s = check_label_values(bytes); !s.ok()) return s;
+  if (engine::Status s = check_.add_labels(bytes); !s.ok()) return s;
   if (engine::Status s = labels_->write(bytes); !s.ok()) return s;
   if (store_.on_bytes_ && !bytes.empty()) store_.on_bytes_(bytes.size());
   return engine::ok_status();
 }
 
-engine::Status DatasetUpload::check_feature_values(std::string_view bytes) {
-  if (header_.element_type() != v1::FLOAT32) {
-    features_->elements += bytes.size();
-    return engine::ok_status();
-  }
-  const uint64_t per_sample = layout_.sample_values;
-  return for_each_element(
-      features_->carry, features_->elements, sizeof(float), bytes,
-      [&](uint64_t index, const char* element) {
-        float value;
-        std::memcpy(&value, element, sizeof value);
-        if (std::isfinite(value)) return engine::ok_status();
-        return engine::invalid_argument("features: sample " + std::to_string(index / per_sample) +
-                                        ", value " + std::to_string(index % per_sample) + " is " +
-                                        (std::isnan(value) ? "NaN" : "infinite") +
-                                        "; float32 features must be finite");
-      });
-}
-
-engine::Status DatasetUpload::check_label_values(std::string_view bytes) {
-  const uint32_t classes = header_.num_classes();
-  return for_each_element(
-      labels_->carry, labels_->elements, kLabelBytes, bytes,
-      [&](uint64_t index, const char* element) {
-        int32_t label;
-        std::memcpy(&label, element, sizeof label);
-        if (label >= 0 && static_cast<uint32_t>(label) < classes) return engine::ok_status();
-        return engine::invalid_argument("labels[" + std::to_string(index) +
-                                        "]: " + std::to_string(label) + " is out of range [0, " +
-                                        std::to_string(classes) + ") (header.num_classes)");
-      });
-}
-
 engine::Result<v1::Dataset> DatasetUpload::commit() {
-  if (features_->received != layout_.feature_bytes) {
-    return engine::invalid_argument("features: header.sample_shape " + sample_shape_text(header_) +
-                                    " x header.count " + std::to_string(header_.count()) + " x " +
-                                    std::to_string(layout_.element_bytes) +
-                                    " bytes = " + std::to_string(layout_.feature_bytes) +
-                                    " bytes expected, got " + std::to_string(features_->received));
-  }
-  if (labels_->received != layout_.label_bytes) {
-    return engine::invalid_argument("labels: header.count " + std::to_string(header_.count()) +
-                                    " x 4 bytes = " + std::to_string(layout_.label_bytes) +
-                                    " bytes expected, got " + std::to_string(labels_->received));
-  }
+  if (engine::Status s = check_.check_complete(); !s.ok()) return s;
   if (engine::Status s = features_->close(); !s.ok()) return s;
   if (engine::Status s = labels_->close(); !s.ok()) return s;
   {
     std::ofstream out(dir_ / kHeaderFile, std::ios::binary);
-    if (!header_.SerializeToOstream(&out) || !out.flush())
+    if (!check_.header().SerializeToOstream(&out) || !out.flush())
       return write_error(store_.root_.parent_path(), dir_ / kHeaderFile, errno);
   }
 
   EvpContext id_hash = new_sha256();
   if (!id_hash) return engine::internal_error("datasets: cannot start a sha256 hash");
-  const std::string canonical = canonical_dataset_header(header_);
+  const std::string canonical = canonical_dataset_header(check_.header());
   const Digest features_digest = finish_sha256(features_->hash.get());
   const Digest labels_digest = finish_sha256(labels_->hash.get());
   EVP_DigestUpdate(id_hash.get(), canonical.data(), canonical.size());
@@ -212,8 +123,8 @@ engine::Result<v1::Dataset> DatasetUpload::commit() {
     committed_ = true;
     v1::Dataset dataset;
     dataset.set_id(id);
-    *dataset.mutable_header() = header_;
-    dataset.set_bytes(layout_.total_bytes());
+    *dataset.mutable_header() = check_.header();
+    dataset.set_bytes(check_.layout().total_bytes());
     return dataset;
   }
   // Stored before (or by a concurrent upload of the same content): keep that

@@ -2,8 +2,6 @@
 // twice in its life, so there is nothing to gain from caching them).
 #include "server/job_store.hpp"
 
-#include <google/protobuf/io/zero_copy_stream_impl_lite.h>
-#include <google/protobuf/util/delimited_message_util.h>
 #include <sqlite3.h>
 
 #include <filesystem>
@@ -11,6 +9,7 @@
 #include <utility>
 
 #include "server/data_dir_space.hpp"
+#include "server/job_row.hpp"
 #include "server/sqlite_statement.hpp"
 
 namespace gradstream::server {
@@ -56,18 +55,6 @@ bool add_spec_digest_column(sqlite3* db) {
   if (rc != SQLITE_DONE) return false;
   return sqlite3_exec(db, "ALTER TABLE jobs ADD COLUMN spec_digest TEXT NOT NULL DEFAULT ''",
                       nullptr, nullptr, nullptr) == SQLITE_OK;
-}
-
-bool parse_events(const std::string& bytes, std::vector<v1::TrainingEvent>* events) {
-  google::protobuf::io::ArrayInputStream stream(bytes.data(), static_cast<int>(bytes.size()));
-  for (;;) {
-    v1::TrainingEvent event;
-    bool clean_eof = false;
-    if (!google::protobuf::util::ParseDelimitedFromZeroCopyStream(&event, &stream, &clean_eof)) {
-      return clean_eof;
-    }
-    events->push_back(std::move(event));
-  }
 }
 
 }  // namespace
@@ -218,8 +205,7 @@ engine::Result<std::vector<StoredJob>> JobStore::load_all() const {
     const std::string damaged = "job store " + path_ + ": the row of job \"" + id +
                                 "\" is damaged; move the file away to start afresh";
     // A row of the store's first version holds its events itself.
-    if (!stored.job.ParseFromString(statement.column(2)) || stored.job.id() != id ||
-        !parse_events(statement.column(3), &stored.events)) {
+    if (!decode_job_row(id, statement.column(2), statement.column(3), stored.job, stored.events)) {
       return engine::failed_precondition(damaged);
     }
     stored.model_size = static_cast<uint64_t>(sqlite3_column_int64(statement.get(), 4));

@@ -3,6 +3,7 @@
 #include <sqlite3.h>
 
 #include "server/dataset_files.hpp"
+#include "server/job_row.hpp"
 #include "server/job_store.hpp"
 #include "server/sqlite_statement.hpp"
 
@@ -140,9 +141,7 @@ engine::Result<std::vector<v1::TrainingEvent>> JobStore::stored_events(
   while ((rc = sqlite3_step(statement.get())) == SQLITE_ROW) {
     v1::TrainingEvent event;
     const uint64_t sequence = static_cast<uint64_t>(sqlite3_column_int64(statement.get(), 0));
-    // Sequences run 1, 2, 3, ... without gaps: a hole means damage.
-    if (!event.ParseFromString(statement.column(1)) || event.sequence() != sequence ||
-        sequence != out.size() + 1) {
+    if (!decode_event_row(sequence, out.size(), statement.column(1), event)) {
       return engine::failed_precondition("job store " + path_ + ": the events of job \"" + job_id +
                                          "\" are damaged at sequence " + std::to_string(sequence) +
                                          "; move the file away to start afresh");

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "server/grpc_status.hpp"
+#include "server/upload_check.hpp"
 
 namespace gradstream::server {
 
@@ -41,14 +42,11 @@ void UploadDatasetReactor::OnCancel() { cancelled_.store(true); }
 void UploadDatasetReactor::OnDone() { delete this; }
 
 engine::Status UploadDatasetReactor::take(const v1::UploadDatasetChunk& chunk) {
+  if (engine::Status s = check_chunk_order(!upload_, chunk); !s.ok()) return s;
   if (!upload_) {
-    if (!chunk.has_header())
-      return engine::invalid_argument("header: the first chunk must carry it");
     auto upload = store_.begin_upload(chunk.header());
     if (!upload.ok()) return upload.status();
     upload_ = std::move(upload).value();
-  } else if (chunk.has_header()) {
-    return engine::invalid_argument("header: only the first chunk may carry it");
   }
   if (engine::Status s = upload_->append_features(chunk.features()); !s.ok()) return s;
   return upload_->append_labels(chunk.labels());

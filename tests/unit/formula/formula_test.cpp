@@ -239,6 +239,25 @@ TEST(Formula, ShortAndRaggedArrays) {
   }
 }
 
+// An exponent past int's range goes through exp(e log a): converting it to int
+// first was undefined behaviour (found by fuzz/formula_fuzzer under UBSan).
+TEST(Formula, ExponentsPastIntRangeTakeExpLog) {
+  const std::vector<float> xs = test_points();
+  for (KernelIsa isa : isas_on_this_cpu()) {
+    auto f = compile("clip(abs(x), 0, 0.5) ^ 3000000000", isa);
+    ASSERT_NE(f, nullptr);
+    const auto values = run(*f, f->forward(), xs);
+    for (size_t i = 0; i < xs.size(); ++i) {
+      ASSERT_EQ(values[0][i], 0.0F) << kernel_isa_name(isa) << " at x = " << xs[i];
+    }
+    Result<std::shared_ptr<const Formula>> huge =
+        Formula::compile("abs(x) ^ -3000000000", {}, {}, isa);
+    ASSERT_FALSE(huge.ok());
+    EXPECT_NE(huge.status().message().find("is +infinite at x = 0"), std::string::npos)
+        << huge.status().message();
+  }
+}
+
 TEST(Formula, ProbeGridErrorsNameThePoint) {
   const FormulaNames names{{}, {"b"}};
   const std::pair<std::string, std::string> cases[] = {

@@ -1,0 +1,14 @@
+
+deep-sigmoidÉ
+êÄ	
+sigmoidÄ	
+sigmoid`	
+sigmoid`	
+sigmoid@	
+sigmoid@	
+sigmoid@	
+sigmoid
+"
+fff?-
+◊#<*
+fashion-mnist(08Ä@*HRd
