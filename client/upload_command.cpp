@@ -11,6 +11,7 @@
 #include "client/exit_codes.hpp"
 #include "client/job_format.hpp"
 #include "client/status_report.hpp"
+#include "engine/base/input_limits.hpp"
 #include "engine/io/csv_reader.hpp"
 #include "engine/io/dataset.hpp"
 #include "engine/io/idx_reader.hpp"
@@ -68,10 +69,23 @@ engine::Result<engine::Dataset> read_dataset(const UploadOptions& options) {
                                     : engine::read_idx(features, labels);
 }
 
+// The features file's name as a dataset name: characters outside
+// engine::kNameCharacters become '_', and it is cut to engine::kMaxNameLength,
+// so a file called "my data (v2).csv" uploads as "my_data__v2_.csv".
+std::string default_dataset_name(const std::string& features) {
+  std::string name = std::filesystem::path(features).filename().string();
+  for (char& c : name) {
+    const bool allowed =
+        std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '.' || c == '_' || c == '-';
+    if (!allowed) c = '_';
+  }
+  if (name.size() > engine::kMaxNameLength) name.resize(engine::kMaxNameLength);
+  return name;
+}
+
 v1::DatasetHeader header_for(const engine::Dataset& data, const UploadOptions& options) {
   v1::DatasetHeader header;
-  header.set_name(options.name.empty() ? std::filesystem::path(options.files[0]).filename().string()
-                                       : options.name);
+  header.set_name(options.name.empty() ? default_dataset_name(options.files[0]) : options.name);
   // uint8 sources stay uint8 on the wire: a quarter of the bytes, same values.
   header.set_element_type(data.source_type == engine::SourceType::kUint8 ? v1::UINT8 : v1::FLOAT32);
   for (int64_t dim : data.sample_shape) header.add_sample_shape(static_cast<uint32_t>(dim));

@@ -53,6 +53,11 @@ gs upload "$work/blobs.csv" --name again --json >"$work/again.json" || fail "re-
 grep -q "\"id\":\"$id\"" "$work/again.json" || fail "re-upload gave $(cat "$work/again.json")"
 grep -q '"alreadyPresent":true' "$work/again.json" || fail "re-upload is not alreadyPresent"
 pass "re-upload: same id, alreadyPresent"
+# A file name outside the name characters is made one by default, not refused.
+cp "$work/blobs.csv" "$work/my blobs (v2).csv"
+gs upload "$work/my blobs (v2).csv" --json >"$work/spaced.json" || fail "upload of a spaced file name exited $?"
+grep -q "\"id\":\"$id\"" "$work/spaced.json" || fail "spaced-name upload gave $(cat "$work/spaced.json")"
+pass "a file name with spaces and parentheses uploads under a cleaned default name"
 
 # 3. Broken files and bad labels exit non-zero naming the file or field.
 { head -n 10 "$work/blobs.csv"; echo "1,0.5"; tail -n 5 "$work/blobs.csv"; } >"$work/ragged.csv"
