@@ -23,12 +23,18 @@ std::string default_server() {
   return env != nullptr && *env != '\0' ? env : kDefaultServer;
 }
 
+std::string default_token() {
+  const char* env = std::getenv(kTokenEnvVar);
+  return env != nullptr ? env : "";
+}
+
 }  // namespace
 
 int run_cli(int argc, char** argv) {
   ConnectionOptions connection_options;
   connection_options.server = default_server();
   connection_options.tls = tls_options_from_environment();
+  connection_options.token = default_token();
 
   CLI::App app{"gradstream: submit and watch neural-network training jobs"};
   app.require_subcommand(1);
@@ -54,6 +60,9 @@ int run_cli(int argc, char** argv) {
                  std::string("The name the server's certificate must carry, if not --server's "
                              "host (default: $") +
                      kTlsServerNameEnvVar + ")");
+  app.add_option("--token", connection_options.token,
+                 std::string("Bearer token for a server with --auth-tokens (default: $") +
+                     kTokenEnvVar + "; the variable keeps it out of the process list)");
 
   std::function<int(Connection&, Terminal&)> command;
 

@@ -53,13 +53,15 @@ std::chrono::system_clock::time_point Connection::unary_deadline() const {
 }
 
 std::unique_ptr<grpc::ClientContext> Connection::unary_context() const {
-  auto context = std::make_unique<grpc::ClientContext>();
+  auto context = stream_context();
   context->set_deadline(unary_deadline());
   return context;
 }
 
 std::unique_ptr<grpc::ClientContext> Connection::stream_context() const {
-  return std::make_unique<grpc::ClientContext>();
+  auto context = std::make_unique<grpc::ClientContext>();
+  if (!options_.token.empty()) context->AddMetadata("authorization", "Bearer " + options_.token);
+  return context;
 }
 
 }  // namespace gradstream::client

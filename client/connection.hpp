@@ -14,6 +14,7 @@ namespace gradstream::client {
 
 inline constexpr const char* kDefaultServer = "localhost:50051";
 inline constexpr const char* kServerEnvVar = "GRADSTREAM_SERVER";
+inline constexpr const char* kTokenEnvVar = "GRADSTREAM_TOKEN";
 inline constexpr double kDefaultTimeoutSeconds = 30.0;
 // Jobs carry their spec, which may hold initial weights: far above gRPC's 4 MiB.
 inline constexpr int kMaxMessageBytes = 256 << 20;
@@ -22,6 +23,8 @@ struct ConnectionOptions {
   std::string server = kDefaultServer;
   double timeout_seconds = kDefaultTimeoutSeconds;  // unary calls only
   TlsOptions tls;
+  // Sent with every call but health as "authorization: Bearer <token>"; empty: none.
+  std::string token;
 };
 
 class Connection {

@@ -42,7 +42,7 @@ bool parse_job_state(const std::string& name, gradstream::v1::JobState* state) {
 }
 
 std::string job_table_header() {
-  return printf_text("%-24s %-10s %7s %9s %9s  %s", "ID", "STATE", "EPOCHS", "STEPS", "TEST_ACC",
+  return printf_text("%-36s %-10s %7s %9s %9s  %s", "ID", "STATE", "EPOCHS", "STEPS", "TEST_ACC",
                      "NAME");
 }
 
@@ -51,7 +51,7 @@ std::string job_table_row(const gradstream::v1::Job& job) {
       job.has_test() ? printf_text("%.4f", job.final_test_accuracy()) : "-";
   const std::string epochs =
       std::to_string(job.epochs()) + "/" + std::to_string(job.spec().epochs());
-  return printf_text("%-24s %-10s %7s %9llu %9s  %s", job.id().c_str(),
+  return printf_text("%-36s %-10s %7s %9llu %9s  %s", job.id().c_str(),
                      job_state_name(job.state()).c_str(), epochs.c_str(),
                      static_cast<unsigned long long>(job.steps()), accuracy.c_str(),
                      job.spec().name().c_str());
@@ -74,6 +74,7 @@ std::string job_details(const gradstream::v1::Job& job) {
   line("id", job.id());
   line("name", job.spec().name().empty() ? "-" : job.spec().name());
   line("state", job_state_name(job.state()));
+  if (!job.tenant().empty()) line("tenant", job.tenant());
   if (!job.reason().empty()) line("reason", job.reason());
   line("created", timestamp_text(job.created()));
   line("started", timestamp_text(job.started()));

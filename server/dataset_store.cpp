@@ -25,14 +25,17 @@ using namespace dataset_files;  // NOLINT: this file's own helpers
 
 // ---- DatasetStore ----------------------------------------------------------
 
-DatasetStore::DatasetStore(fs::path root, int64_t max_dataset_bytes, UploadedBytesCallback on_bytes)
+DatasetStore::DatasetStore(fs::path root, int64_t max_dataset_bytes, UploadedBytesCallback on_bytes,
+                           int64_t tenant_max_bytes)
     : root_(std::move(root)),
       max_dataset_bytes_(max_dataset_bytes),
-      on_bytes_(std::move(on_bytes)) {}
+      on_bytes_(std::move(on_bytes)),
+      tenant_bytes_(tenant_max_bytes) {}
 
 engine::Result<std::unique_ptr<DatasetStore>> DatasetStore::open(const std::string& data_dir,
                                                                  int64_t max_dataset_bytes,
-                                                                 UploadedBytesCallback on_bytes) {
+                                                                 UploadedBytesCallback on_bytes,
+                                                                 int64_t tenant_max_bytes) {
   const fs::path root = fs::path(data_dir) / kDatasetsSubdir;
   std::error_code ec;
   fs::create_directories(root, ec);
@@ -47,8 +50,25 @@ engine::Result<std::unique_ptr<DatasetStore>> DatasetStore::open(const std::stri
       fs::remove_all(entry.path(), ignored);
     }
   }
-  return std::unique_ptr<DatasetStore>(
-      new DatasetStore(root, max_dataset_bytes, std::move(on_bytes)));
+  std::unique_ptr<DatasetStore> store(
+      new DatasetStore(root, max_dataset_bytes, std::move(on_bytes), tenant_max_bytes));
+  // Each tenant's stored bytes, from the owner files.
+  for (const fs::directory_entry& entry : fs::directory_iterator(root, ec)) {
+    auto dataset = store->describe(kDatasetIdPrefix + entry.path().filename().string());
+    if (!dataset.ok()) continue;
+    for (const fs::directory_entry& owner :
+         fs::directory_iterator(entry.path() / kOwnersSubdir, ec)) {
+      store->tenant_bytes_.add_stored(owner.path().filename().string(),
+                                      static_cast<int64_t>(dataset->bytes()));
+    }
+    ec.clear();  // a dataset without owner files has no owners directory
+  }
+  return store;
+}
+
+bool DatasetStore::owned_by(const std::string& id, const std::string& tenant) const {
+  auto dir = dataset_dir(id);
+  return dir.ok() && is_dataset_owner(*dir, tenant);
 }
 
 engine::Result<fs::path> DatasetStore::dataset_dir(const std::string& id) const {
@@ -131,17 +151,21 @@ engine::Result<engine::Dataset> DatasetStore::load(const std::string& id) const 
 }
 
 engine::Result<std::unique_ptr<DatasetUpload>> DatasetStore::begin_upload(
-    const v1::DatasetHeader& header) {
+    const v1::DatasetHeader& header, const std::string& tenant) {
   auto layout = validate_dataset_header(header, max_dataset_bytes_);
   if (!layout.ok()) return layout.status();
+  const auto bytes = static_cast<int64_t>(layout->total_bytes());
+  if (engine::Status s = tenant_bytes_.reserve(tenant, bytes); !s.ok()) return s;
   const fs::path dir = root_ / (std::string(kUploadDirPrefix) + random_suffix());
   std::error_code ec;
   if (!fs::create_directory(dir, ec) || ec) {
+    tenant_bytes_.settle(tenant, bytes, 0);
     if (ec) return write_error(root_.parent_path(), dir, ec.value());
     return engine::internal_error("datasets: cannot create " + dir.string() + ": " +
                                   (ec ? ec.message() : std::string("it exists")));
   }
-  std::unique_ptr<DatasetUpload> upload(new DatasetUpload(*this, header, *layout, dir));
+  // From here the upload's destructor lets the reservation go.
+  std::unique_ptr<DatasetUpload> upload(new DatasetUpload(*this, header, *layout, dir, tenant));
   if (engine::Status s = upload->open_files(); !s.ok()) return s;  // the destructor cleans up
   return upload;
 }

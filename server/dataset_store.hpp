@@ -29,6 +29,7 @@
 #include "engine/io/dataset.hpp"
 #include "gradstream/v1/trainer.pb.h"
 #include "server/dataset_header.hpp"
+#include "server/dataset_owners.hpp"
 #include "server/upload_check.hpp"
 
 namespace gradstream::server {
@@ -50,16 +51,26 @@ class DatasetStore {
  public:
   // Creates <data_dir>/datasets if needed and removes leftover uploads.
   // failed_precondition naming the directory when it cannot be created.
+  // `tenant_max_bytes` bounds each tenant's stored datasets (0: none); what
+  // each owns is counted here, from the owner files (dataset_owners.hpp).
   static engine::Result<std::unique_ptr<DatasetStore>> open(const std::string& data_dir,
                                                             int64_t max_dataset_bytes,
-                                                            UploadedBytesCallback on_bytes = {});
+                                                            UploadedBytesCallback on_bytes = {},
+                                                            int64_t tenant_max_bytes = 0);
 
   DatasetStore(const DatasetStore&) = delete;
   DatasetStore& operator=(const DatasetStore&) = delete;
 
-  // Validates the header (see validate_dataset_header) and creates the
-  // upload's temporary directory.
-  engine::Result<std::unique_ptr<DatasetUpload>> begin_upload(const v1::DatasetHeader& header);
+  // Validates the header (see validate_dataset_header), reserves its bytes
+  // against `tenant`'s limit (resource_exhausted naming it) and creates the
+  // upload's temporary directory. The stored dataset is owned by `tenant`.
+  engine::Result<std::unique_ptr<DatasetUpload>> begin_upload(const v1::DatasetHeader& header,
+                                                              const std::string& tenant = {});
+
+  // Whether `tenant` uploaded the stored dataset `id` (false for "").
+  bool owned_by(const std::string& id, const std::string& tenant) const;
+  // Bytes of the datasets `tenant` owns.
+  int64_t tenant_bytes(const std::string& tenant) const { return tenant_bytes_.stored(tenant); }
 
   // The stored header and size of `id`. invalid_argument when `id` is not
   // "sha256:<64 hex digits>", not_found naming it when it is not stored.
@@ -83,7 +94,7 @@ class DatasetStore {
  private:
   friend class DatasetUpload;
   DatasetStore(std::filesystem::path root, int64_t max_dataset_bytes,
-               UploadedBytesCallback on_bytes);
+               UploadedBytesCallback on_bytes, int64_t tenant_max_bytes);
 
   engine::Result<std::filesystem::path> dataset_dir(const std::string& id) const;
 
@@ -91,6 +102,7 @@ class DatasetStore {
   const int64_t max_dataset_bytes_;
   const UploadedBytesCallback on_bytes_;
   std::filesystem::path content_device_;  // empty: the upload's own files
+  TenantBytes tenant_bytes_;
 };
 
 // One upload: bytes are appended in any interleaving of features and labels,
@@ -117,7 +129,7 @@ class DatasetUpload {
   friend class DatasetStore;
   struct Stream;  // one output file with its hash and partial-element carry
   DatasetUpload(DatasetStore& store, v1::DatasetHeader header, DatasetLayout layout,
-                std::filesystem::path dir);
+                std::filesystem::path dir, std::string tenant);
 
   engine::Status open_files();
 
@@ -127,6 +139,8 @@ class DatasetUpload {
   std::unique_ptr<Stream> features_;
   std::unique_ptr<Stream> labels_;
   bool committed_ = false;
+  const std::string tenant_;       // its bytes are reserved in store_.tenant_bytes_
+  int64_t newly_owned_bytes_ = 0;  // the stored dataset's, when tenant_ did not own it
 };
 
 }  // namespace gradstream::server

@@ -60,8 +60,11 @@ struct DatasetUpload::Stream {
 };
 
 DatasetUpload::DatasetUpload(DatasetStore& store, v1::DatasetHeader header, DatasetLayout layout,
-                             fs::path dir)
-    : store_(store), check_(std::move(header), layout), dir_(std::move(dir)) {}
+                             fs::path dir, std::string tenant)
+    : store_(store),
+      check_(std::move(header), layout),
+      dir_(std::move(dir)),
+      tenant_(std::move(tenant)) {}
 
 DatasetUpload::~DatasetUpload() {
   features_.reset();
@@ -70,6 +73,8 @@ DatasetUpload::~DatasetUpload() {
     std::error_code ignored;
     fs::remove_all(dir_, ignored);
   }
+  store_.tenant_bytes_.settle(tenant_, static_cast<int64_t>(check_.layout().total_bytes()),
+                              newly_owned_bytes_);
 }
 
 engine::Status DatasetUpload::open_files() {
@@ -117,10 +122,14 @@ engine::Result<v1::Dataset> DatasetUpload::commit() {
   const std::string id = kDatasetIdPrefix + hex;
 
   const fs::path target = store_.root_ / hex;
+  const auto bytes = static_cast<int64_t>(check_.layout().total_bytes());
+  // The owner file goes in before the rename: a stored dataset always has it.
+  if (engine::Status s = add_dataset_owner(dir_, tenant_); !s.ok()) return s;
   std::error_code ec;
   if (!fs::exists(target, ec)) fs::rename(dir_, target, ec);
   if (std::error_code gone; !ec && !fs::exists(dir_, gone)) {
     committed_ = true;
+    newly_owned_bytes_ = bytes;
     v1::Dataset dataset;
     dataset.set_id(id);
     *dataset.mutable_header() = check_.header();
@@ -133,6 +142,10 @@ engine::Result<v1::Dataset> DatasetUpload::commit() {
   if (!stored.ok()) {
     return engine::internal_error("datasets: cannot store " + target.string() + ": " +
                                   (ec ? ec.message() : stored.status().message()));
+  }
+  if (!is_dataset_owner(target, tenant_)) {
+    if (engine::Status s = add_dataset_owner(target, tenant_); !s.ok()) return s;
+    newly_owned_bytes_ = tenant_.empty() ? 0 : bytes;
   }
   stored->set_already_present(true);
   return stored;

@@ -34,6 +34,8 @@ grpc::StatusCode to_grpc_code(engine::StatusCode code) {
       return grpc::StatusCode::ALREADY_EXISTS;
     case StatusCode::kOutOfRange:
       return grpc::StatusCode::OUT_OF_RANGE;
+    case StatusCode::kUnauthenticated:
+      return grpc::StatusCode::UNAUTHENTICATED;
   }
   return grpc::StatusCode::UNKNOWN;
 }

@@ -4,10 +4,12 @@
 #include "server/job_manager.hpp"
 
 #include <google/protobuf/util/time_util.h>
+#include <sys/random.h>
 
 #include <algorithm>
 #include <atomic>
 #include <cstdio>
+#include <stdexcept>
 #include <utility>
 
 #include "engine/base/message_hash.hpp"
@@ -23,9 +25,10 @@ namespace {
 
 using google::protobuf::util::TimeUtil;
 
-// "job-" + this many hex digits of a random 64-bit number: short enough to
-// type, and unguessable enough that ids do not reveal how many jobs exist.
-constexpr int kJobIdHexDigits = 12;
+// "job-" + 128 random bits from the kernel (getrandom) as hex: an id cannot
+// be guessed, so knowing one's own ids tells nothing of another tenant's, and
+// ids do not reveal how many jobs exist.
+constexpr size_t kJobIdRandomBytes = 16;
 
 constexpr const char* kCancelledByRequest = "cancelled by request";
 constexpr const char* kCancelledByShutdown = "cancelled: server is shutting down";
@@ -80,7 +83,7 @@ JobManager::JobManager(JobManagerOptions options, ServerMetrics* metrics, JobSto
           options.model_cache_bytes,
           metrics == nullptr ? ModelFileCache::BytesObserver()
                              : [metrics](size_t bytes) { metrics->set_model_cache_bytes(bytes); }),
-      id_random_(std::random_device{}()) {
+      tenant_limits_(options.tenant_limits) {
   workers_.reserve(max_concurrent_jobs_);
   try {
     for (uint32_t i = 0; i < max_concurrent_jobs_; ++i) {
@@ -95,8 +98,8 @@ JobManager::JobManager(JobManagerOptions options, ServerMetrics* metrics, JobSto
 JobManager::~JobManager() { shutdown(/*cancel_running=*/true); }
 
 engine::Result<v1::Job> JobManager::create_job(const v1::TrainingSpec& spec,
-                                               const std::string& idempotency_key,
-                                               DataLoader load) {
+                                               const std::string& idempotency_key, DataLoader load,
+                                               const std::string& tenant) {
   if (engine::Status s = engine::validate_spec(spec); !s.ok()) return s;
   const std::string digest = idempotency_key.empty() ? std::string() : spec_digest(spec);
   // Prepared before locking: with_defaults copies the spec, initial weights and all.
@@ -108,7 +111,7 @@ engine::Result<v1::Job> JobManager::create_job(const v1::TrainingSpec& spec,
   if (job_spec.threads() >= core_share_) job_spec.mutable_data()->set_no_prefetch(true);
 
   engine::Result<v1::Job> created =
-      enqueue(std::move(job_spec), idempotency_key, digest, std::move(load));
+      enqueue(std::move(job_spec), idempotency_key, digest, std::move(load), tenant);
   persist();  // the new job's row
   if (created.ok()) {
     if (engine::Status refused = withdraw_if_unstored(created->id()); !refused.ok()) return refused;
@@ -127,7 +130,8 @@ engine::Status JobManager::withdraw_if_unstored(const std::string& id) {
   queue_.erase(queued);
   jobs_.erase(it);
   std::erase(creation_order_, record);
-  if (auto key = idempotency_keys_.find(record->idempotency_key);
+  if (auto key =
+          idempotency_keys_.find(idempotency_slot(record->job.tenant(), record->idempotency_key));
       key != idempotency_keys_.end() && key->second == id) {
     idempotency_keys_.erase(key);
   }
@@ -141,11 +145,13 @@ engine::Status JobManager::withdraw_if_unstored(const std::string& id) {
 
 engine::Result<v1::Job> JobManager::enqueue(v1::TrainingSpec job_spec,
                                             const std::string& idempotency_key,
-                                            const std::string& spec_digest, DataLoader load) {
+                                            const std::string& spec_digest, DataLoader load,
+                                            const std::string& tenant) {
   std::lock_guard lock(mutex_);
   // A retry of a create that succeeded gets its job even during shutdown.
+  const std::string key_slot = idempotency_slot(tenant, idempotency_key);
   if (!idempotency_key.empty()) {
-    if (auto it = idempotency_keys_.find(idempotency_key); it != idempotency_keys_.end()) {
+    if (auto it = idempotency_keys_.find(key_slot); it != idempotency_keys_.end()) {
       const JobRecord& first = *jobs_.at(it->second);
       // An empty digest: a row stored before digests were kept; any spec matches.
       if (!first.spec_digest.empty() && first.spec_digest != spec_digest) {
@@ -165,10 +171,21 @@ engine::Result<v1::Job> JobManager::enqueue(v1::TrainingSpec job_spec,
                                       " jobs are waiting (at most " +
                                       std::to_string(max_queued_jobs_) + "); retry later");
   }
+  if (tenant_limits_.max_queued_jobs > 0) {
+    const auto queued = static_cast<size_t>(std::count_if(
+        queue_.begin(), queue_.end(), [&](const auto& r) { return r->job.tenant() == tenant; }));
+    if (queued >= tenant_limits_.max_queued_jobs) {
+      return engine::resource_exhausted("tenant \"" + tenant + "\" has " + std::to_string(queued) +
+                                        " jobs queued, its limit (--tenant-max-queued-jobs " +
+                                        std::to_string(tenant_limits_.max_queued_jobs) +
+                                        "); retry when one has started");
+    }
+  }
   auto record = std::make_shared<JobRecord>();
   const std::string id = new_job_id();
   record->job.set_id(id);
   record->job.set_state(v1::QUEUED);
+  record->job.set_tenant(tenant);
   *record->job.mutable_created() = TimeUtil::GetCurrentTime();
   *record->job.mutable_spec() = std::move(job_spec);
   record->load = std::move(load);
@@ -178,7 +195,7 @@ engine::Result<v1::Job> JobManager::enqueue(v1::TrainingSpec job_spec,
   record->log->append(state_event(v1::QUEUED));
   jobs_.emplace(id, record);
   creation_order_.push_back(record);
-  if (!idempotency_key.empty()) idempotency_keys_.emplace(idempotency_key, id);
+  if (!idempotency_key.empty()) idempotency_keys_.emplace(key_slot, id);
   queue_.push_back(record);
   if (metrics_ != nullptr) {
     metrics_->job_state_changed(v1::JOB_STATE_UNSPECIFIED, v1::QUEUED);
@@ -197,14 +214,22 @@ engine::Result<v1::Job> JobManager::get_job(const std::string& id) const {
   return snapshot(*it->second);
 }
 
-std::vector<v1::Job> JobManager::list_jobs(v1::JobState filter) const {
+std::vector<v1::Job> JobManager::list_jobs(v1::JobState filter, const std::string* tenant) const {
   std::vector<v1::Job> out;
   std::lock_guard lock(mutex_);
   for (const auto& record : creation_order_) {
+    if (tenant != nullptr && record->job.tenant() != *tenant) continue;
     v1::Job job = snapshot(*record);
     if (filter == v1::JOB_STATE_UNSPECIFIED || job.state() == filter) out.push_back(std::move(job));
   }
   return out;
+}
+
+engine::Result<std::string> JobManager::tenant_of(const std::string& id) const {
+  std::lock_guard lock(mutex_);
+  auto it = jobs_.find(id);
+  if (it == jobs_.end()) return engine::not_found("job \"" + id + "\" not found");
+  return it->second->job.tenant();
 }
 
 engine::Result<v1::Job> JobManager::cancel_job(const std::string& id) {
@@ -298,12 +323,32 @@ void JobManager::stop_jobs(ShutdownMode mode) {
 
 std::string JobManager::new_job_id() {
   for (;;) {
-    char hex[kJobIdHexDigits + 1];
-    std::snprintf(hex, sizeof hex, "%012llx",
-                  static_cast<unsigned long long>(id_random_() >> (64 - 4 * kJobIdHexDigits)));
-    std::string id = std::string("job-") + hex;
+    unsigned char bytes[kJobIdRandomBytes];
+    if (getrandom(bytes, sizeof bytes, 0) != static_cast<ssize_t>(sizeof bytes)) {
+      throw std::runtime_error("getrandom failed: no random job id");
+    }
+    std::string id = "job-";
+    for (unsigned char byte : bytes) {
+      char hex[3];
+      std::snprintf(hex, sizeof hex, "%02x", byte);
+      id += hex;
+    }
     if (!jobs_.contains(id)) return id;
   }
+}
+
+std::string JobManager::idempotency_slot(const std::string& tenant, const std::string& key) {
+  // '/' is not a name character, so no tenant's slot is another's.
+  return tenant + '/' + key;
+}
+
+std::deque<std::shared_ptr<JobManager::JobRecord>>::iterator JobManager::next_runnable() {
+  return std::find_if(queue_.begin(), queue_.end(), [&](const auto& record) {
+    if (record->row_pending) return false;
+    if (tenant_limits_.max_running_jobs == 0) return true;
+    auto running = running_by_tenant_.find(record->job.tenant());
+    return running == running_by_tenant_.end() || running->second < tenant_limits_.max_running_jobs;
+  });
 }
 
 void JobManager::cancel_queued(JobRecord& job, const std::string& why) {
@@ -352,7 +397,9 @@ void JobManager::forget_oldest_finished() {
     const std::shared_ptr<JobRecord> record = it->second;
     jobs_.erase(it);
     std::erase(creation_order_, record);
-    if (!record->idempotency_key.empty()) idempotency_keys_.erase(record->idempotency_key);
+    if (!record->idempotency_key.empty()) {
+      idempotency_keys_.erase(idempotency_slot(record->job.tenant(), record->idempotency_key));
+    }
     model_cache_.erase(record->job.id());
     if (metrics_ != nullptr)
       metrics_->job_state_changed(record->job.state(), v1::JOB_STATE_UNSPECIFIED);

@@ -13,7 +13,6 @@
 #include <map>
 #include <memory>
 #include <mutex>
-#include <random>
 #include <string>
 #include <thread>
 #include <vector>
@@ -56,6 +55,14 @@ enum class ShutdownMode {
   kFinish,     // they finish; queued jobs are cancelled
 };
 
+// Per-tenant bounds (0: none). A tenant's jobs past max_queued_jobs are
+// refused (resource_exhausted naming the flag); past max_running_jobs they
+// wait in the queue while other tenants' jobs start.
+struct TenantLimits {
+  size_t max_queued_jobs = 0;
+  uint32_t max_running_jobs = 0;
+};
+
 struct JobManagerOptions {
   // Jobs RUNNING at once; 0 is treated as 1.
   uint32_t max_concurrent_jobs = kDefaultMaxConcurrentJobs;
@@ -78,6 +85,7 @@ struct JobManagerOptions {
   size_t model_cache_bytes = kDefaultModelCacheBytes;
   // Where data.files may lie (--data-root); checked again when a job starts.
   DataRoots data_roots{};
+  TenantLimits tenant_limits{};
 };
 
 // OK, or invalid_argument for options that cannot keep the promise that
@@ -124,10 +132,14 @@ class JobManager {
   // spec_digest) returns that job and drops `load`, even once shutdown has
   // begun; used with another spec it is already_exists naming the key and
   // the job (AIP-155: a key names one request).
+  // The job belongs to `tenant` (Job.tenant); idempotency keys are the
+  // tenant's own, so one tenant's key never finds another's job.
   // Errors: unavailable "server is shutting down; ..." (retryable), resource_exhausted
-  // when max_queued_jobs are queued, invalid_argument from validate_spec.
+  // when max_queued_jobs are queued or the tenant has its limit's worth
+  // queued, invalid_argument from validate_spec.
   engine::Result<v1::Job> create_job(const v1::TrainingSpec& spec,
-                                     const std::string& idempotency_key, DataLoader load);
+                                     const std::string& idempotency_key, DataLoader load,
+                                     const std::string& tenant = {});
 
   // Builds the data loader of a job taken back from the store.
   using LoaderFactory = std::function<DataLoader(const v1::TrainingSpec&)>;
@@ -144,8 +156,13 @@ class JobManager {
   // A snapshot of the job, progress included; not_found naming an unknown id.
   engine::Result<v1::Job> get_job(const std::string& id) const;
 
-  // Every job in `filter`'s state (JOB_STATE_UNSPECIFIED: all), in creation order.
-  std::vector<v1::Job> list_jobs(v1::JobState filter = v1::JOB_STATE_UNSPECIFIED) const;
+  // Every job in `filter`'s state (JOB_STATE_UNSPECIFIED: all), in creation
+  // order; only `tenant`'s unless it is null.
+  std::vector<v1::Job> list_jobs(v1::JobState filter = v1::JOB_STATE_UNSPECIFIED,
+                                 const std::string* tenant = nullptr) const;
+
+  // The tenant a job belongs to; not_found, worded as get_job's, for an unknown id.
+  engine::Result<std::string> tenant_of(const std::string& id) const;
 
   // A QUEUED job becomes CANCELLED at once. A RUNNING job is asked to stop and
   // is returned still RUNNING; it ends CANCELLED within one step (or with its
@@ -207,7 +224,8 @@ class JobManager {
 
   // create_job and cancel_job under the lock; their callers persist() after.
   engine::Result<v1::Job> enqueue(v1::TrainingSpec job_spec, const std::string& idempotency_key,
-                                  const std::string& spec_digest, DataLoader load);
+                                  const std::string& spec_digest, DataLoader load,
+                                  const std::string& tenant);
   engine::Result<v1::Job> request_cancel(const std::string& id);
   // A job whose queued row the store refused is taken back while it is still
   // queued, so no client holds a job a restart would lose: returns the
@@ -227,6 +245,11 @@ class JobManager {
   void finish_run(JobRecord& job, const Ending& ending);
   // The caller holds mutex_ for these.
   std::string new_job_id();
+  // The first queued job a worker may start: its row is stored and its
+  // tenant is below max_running_jobs; queue_.end() when there is none.
+  std::deque<std::shared_ptr<JobRecord>>::iterator next_runnable();
+  // The key idempotency_keys_ files a tenant's key under.
+  static std::string idempotency_slot(const std::string& tenant, const std::string& key);
   // Ends a job that never started (the caller has taken it off the queue).
   void cancel_queued(JobRecord& job, const std::string& why);
   void end_job(JobRecord& job, v1::JobState state, std::string reason);
@@ -289,11 +312,12 @@ class JobManager {
   std::map<std::string, std::shared_ptr<JobRecord>> jobs_;
   std::vector<std::shared_ptr<JobRecord>> creation_order_;
   std::deque<std::shared_ptr<JobRecord>> queue_;
-  std::map<std::string, std::string> idempotency_keys_;  // key -> job id
+  std::map<std::string, std::string> idempotency_keys_;  // idempotency_slot -> job id
   std::deque<std::string> finished_order_;               // ids, the first to end first
   size_t running_ = 0;
   bool stopping_ = false;
-  std::mt19937_64 id_random_;
+  const TenantLimits tenant_limits_;
+  std::map<std::string, uint32_t> running_by_tenant_;  // RUNNING jobs per tenant
   std::deque<StoreOp> store_ops_;
   // Ends the store refused, to write again (retry_unstored_ends); their logs
   // stay held, so clients still see the job as before its end.

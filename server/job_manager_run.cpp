@@ -28,7 +28,8 @@ void JobManager::worker_loop() {
     DataLoader load;
     {
       std::unique_lock lock(mutex_);
-      while (!stopping_ && (queue_.empty() || queue_.front()->row_pending)) {
+      auto next = queue_.end();
+      while (!stopping_ && (next = next_runnable()) == queue_.end()) {
         if (unstored_ends_.empty()) {
           work_ready_.wait(lock);
         } else if (work_ready_.wait_for(lock, kMostStoreRetry) == std::cv_status::timeout) {
@@ -40,8 +41,9 @@ void JobManager::worker_loop() {
       // A stopping server starts nothing: what is still queued either was
       // cancelled or waits for the next server.
       if (stopping_) return;
-      record = queue_.front();
-      queue_.pop_front();
+      record = *next;
+      queue_.erase(next);
+      ++running_by_tenant_[record->job.tenant()];
       if (metrics_ != nullptr) metrics_->set_queue_length(queue_.size());
       // The spec's threads and seed are explicit (with_defaults, thread budget).
       *record->job.mutable_run() =
@@ -66,7 +68,12 @@ void JobManager::worker_loop() {
     // Idle only once the end is stored and shown.
     std::lock_guard lock(mutex_);
     --running_;
+    if (--running_by_tenant_[record->job.tenant()] == 0) {
+      running_by_tenant_.erase(record->job.tenant());
+    }
     idle_.notify_all();
+    // The tenant's running slot is free: a worker may start its next job.
+    work_ready_.notify_all();
   }
 }
 

@@ -285,7 +285,10 @@ void JobManager::restore(std::vector<StoredJob> jobs, LoaderFactory loader_for) 
       }
       jobs_.emplace(id, record);
       creation_order_.push_back(record);
-      if (!record->idempotency_key.empty()) idempotency_keys_.emplace(record->idempotency_key, id);
+      if (!record->idempotency_key.empty()) {
+        idempotency_keys_.emplace(idempotency_slot(record->job.tenant(), record->idempotency_key),
+                                  id);
+      }
       if (metrics_ != nullptr) metrics_->job_restored(record->job.state());
     }
     // The jobs that had started go first, then the queue as it was.

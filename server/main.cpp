@@ -99,6 +99,21 @@ int main(int argc, char** argv) {
   app.add_option("--tls-reload-seconds", config.tls.tls_reload_seconds,
                  "Seconds between checks of the certificate files for a change (rotation)")
       ->capture_default_str();
+  app.add_option("--auth-tokens", config.auth_tokens,
+                 "Token file: lines 'sha256:<hex of the token> TENANT user|admin'; every RPC "
+                 "but health then needs 'authorization: Bearer <token>' (default: none, no auth)");
+  app.add_option("--auth-reload-seconds", config.auth_reload_seconds,
+                 "Seconds between checks of --auth-tokens for a change (a revoked token)")
+      ->capture_default_str();
+  app.add_option("--tenant-max-queued-jobs", config.tenant_max_queued_jobs,
+                 "Jobs one tenant may have QUEUED (0: no limit)")
+      ->capture_default_str();
+  app.add_option("--tenant-max-running-jobs", config.tenant_max_running_jobs,
+                 "Jobs of one tenant RUNNING at once; the rest wait (0: no limit)")
+      ->capture_default_str();
+  app.add_option("--tenant-max-dataset-bytes", config.tenant_max_dataset_bytes,
+                 "Bytes of uploaded datasets one tenant may store (0: no limit)")
+      ->capture_default_str();
   CLI11_PARSE(app, argc, argv);
 
   // Block the stop signals before gRPC starts any thread, so every thread
@@ -124,7 +139,13 @@ int main(int argc, char** argv) {
   log_line("info", "listening",
            ",\"address\":" + json_quoted(config.listen_address) +
                ",\"port\":" + std::to_string(server.port()) +
-               ",\"tls\":" + (config.tls.grpc_tls() ? "true" : "false") + metrics_fields);
+               ",\"tls\":" + (config.tls.grpc_tls() ? "true" : "false") +
+               ",\"auth\":" + (config.auth_tokens.empty() ? "false" : "true") + metrics_fields);
+  if (config.auth_tokens.empty()) {
+    log_line("warn",
+             "no --auth-tokens: every client that reaches the port can see, watch, "
+             "export and cancel every job");
+  }
 
   std::thread signal_waiter([&] {
     int signo = 0;

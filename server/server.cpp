@@ -61,9 +61,16 @@ engine::Result<std::unique_ptr<GrpcServer>> GrpcServer::start(const ServerConfig
   self->data_dir_lock_ = std::move(lock).value();
   self->metrics_ = ServerMetrics::create(server_metrics_options(config));
   ServerMetrics* metrics = self->metrics_.get();  // declared before datasets_: outlives it
-  auto datasets =
-      DatasetStore::open(config.data_dir, config.max_dataset_bytes,
-                         [metrics](uint64_t bytes) { metrics->add_uploaded_bytes(bytes); });
+  if (!config.auth_tokens.empty()) {
+    auto tokens = TokenAuthenticator::open(config.auth_tokens,
+                                           std::chrono::seconds(config.auth_reload_seconds));
+    if (!tokens.ok()) return tokens.status();
+    self->tokens_ = std::move(tokens).value();
+  }
+  auto datasets = DatasetStore::open(
+      config.data_dir, config.max_dataset_bytes,
+      [metrics](uint64_t bytes) { metrics->add_uploaded_bytes(bytes); },
+      config.tenant_max_dataset_bytes);
   if (!datasets.ok()) return datasets.status();
   self->datasets_ = std::move(datasets).value();
   auto job_store = JobStore::open(config.data_dir);
@@ -85,8 +92,9 @@ engine::Result<std::unique_ptr<GrpcServer>> GrpcServer::start(const ServerConfig
   WatchOptions watch;
   watch.stall_limit = std::chrono::seconds(config.watch_stall_seconds);
   watch.on_cut = [metrics] { metrics->count_watcher_cut(); };
-  self->service_ = std::make_unique<TrainerService>(*self->jobs_, service_limits(config),
-                                                    self->datasets_.get(), std::move(watch));
+  self->service_ =
+      std::make_unique<TrainerService>(*self->jobs_, service_limits(config), self->datasets_.get(),
+                                       std::move(watch), self->tokens_.get());
 
   grpc::ServerBuilder builder;
   int port = 0;

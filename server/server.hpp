@@ -65,6 +65,7 @@ class GrpcServer {
   std::unique_ptr<DatasetStore> datasets_;  // <data_dir>/datasets
   std::unique_ptr<JobStore> job_store_;     // <data_dir>/jobs.sqlite; outlives jobs_
   std::unique_ptr<JobManager> jobs_;
+  std::unique_ptr<TokenAuthenticator> tokens_;  // null without --auth-tokens
   std::unique_ptr<TrainerService> service_;
   std::unique_ptr<grpc::Server> server_;
   int port_ = 0;

@@ -48,6 +48,8 @@ JobManagerOptions job_manager_options(const ServerConfig& config) {
   options.max_queued_jobs = static_cast<size_t>(config.max_queued_jobs);
   options.max_finished_jobs = static_cast<size_t>(config.max_finished_jobs);
   options.model_cache_bytes = static_cast<size_t>(config.model_cache_mb) << 20;
+  options.tenant_limits.max_queued_jobs = static_cast<size_t>(config.tenant_max_queued_jobs);
+  options.tenant_limits.max_running_jobs = config.tenant_max_running_jobs;
   return options;
 }
 
@@ -117,6 +119,25 @@ engine::Status validate_config(const ServerConfig& config, int cores) {
           check_range("metrics_max_jobs", config.metrics_max_jobs, 1, kMaxMetricsMaxJobs);
       !s.ok()) {
     return s;
+  }
+  if (engine::Status s =
+          check_range("auth_reload_seconds", config.auth_reload_seconds, 1, kMaxAuthReloadSeconds);
+      !s.ok()) {
+    return s;
+  }
+  if (config.tenant_max_dataset_bytes < 0) {
+    return engine::invalid_argument(
+        "tenant_max_dataset_bytes: " + std::to_string(config.tenant_max_dataset_bytes) +
+        " is negative; 0 means no limit");
+  }
+  // Without tokens every caller is the one anonymous tenant: a tenant limit
+  // would only be a second, confusing server-wide limit.
+  const bool tenant_limits = config.tenant_max_queued_jobs > 0 ||
+                             config.tenant_max_running_jobs > 0 ||
+                             config.tenant_max_dataset_bytes > 0;
+  if (tenant_limits && config.auth_tokens.empty()) {
+    return engine::invalid_argument(
+        "auth_tokens: the tenant_max_* limits need tenants, which come from --auth-tokens");
   }
   return validate_tls_config(config.tls, !config.metrics_address.empty());
 }

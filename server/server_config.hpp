@@ -11,6 +11,7 @@
 
 #include "engine/base/status.hpp"
 #include "engine/spec/spec_validator.hpp"
+#include "server/auth_tokens.hpp"
 #include "server/job_manager.hpp"
 #include "server/server_metrics.hpp"
 #include "server/tls_config.hpp"
@@ -38,6 +39,7 @@ inline constexpr int64_t kMaxMetricsJobRetentionSeconds = 7 * 24 * 3600;  // a w
 // Each exported job adds ~15 series plus ~5 per layer; 10000 jobs is already
 // more than one Prometheus server should scrape from one target.
 inline constexpr int64_t kMaxMetricsMaxJobs = 10000;
+inline constexpr int64_t kMaxAuthReloadSeconds = 24 * 3600;
 
 struct ServerConfig {
   // host:port for gRPC; port 0 picks a free one (GrpcServer::port() says which).
@@ -81,6 +83,16 @@ struct ServerConfig {
   int64_t watch_stall_seconds = kDefaultWatchStallSeconds;
   // gRPC over (mutual) TLS and /metrics over HTTPS; plaintext when empty.
   TlsConfig tls;
+  // The bearer-token file (auth_tokens.hpp); empty: no authentication, every
+  // caller is one anonymous tenant that sees everything.
+  std::string auth_tokens;
+  // Seconds between looks at the token file for a change (a revoked token).
+  int64_t auth_reload_seconds = kDefaultAuthReloadInterval.count();
+  // Per tenant (0: none; they need auth_tokens): jobs QUEUED, jobs RUNNING at
+  // once, bytes of uploaded datasets stored.
+  uint64_t tenant_max_queued_jobs = 0;
+  uint32_t tenant_max_running_jobs = 0;
+  int64_t tenant_max_dataset_bytes = 0;
 };
 
 // The job manager's part of `config`.

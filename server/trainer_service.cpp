@@ -13,11 +13,11 @@
 
 #include "engine/data/data_loader.hpp"
 #include "gradstream/v1/spec.pb.h"
+#include "server/call_auth.hpp"
 #include "server/grpc_status.hpp"
 #include "server/job_admission.hpp"
 #include "server/job_data.hpp"
 #include "server/jobs_page.hpp"
-#include "server/raw_unary.hpp"
 #include "server/upload_dataset_reactor.hpp"
 
 namespace gradstream::server {
@@ -98,23 +98,34 @@ class ExportModelReactor final : public grpc::ServerWriteReactor<grpc::ByteBuffe
 }  // namespace
 
 TrainerService::TrainerService(JobManager& jobs, ServiceLimits limits, DatasetStore* datasets,
-                               WatchOptions watch)
+                               WatchOptions watch, TokenAuthenticator* tokens)
     : jobs_(jobs),
       limits_(limits),
       datasets_(datasets),
+      tokens_(tokens),
       pump_(std::move(watch)),
       loaded_models_(jobs.model_cache_capacity()) {}
 
 grpc::ServerUnaryReactor* TrainerService::CreateJob(grpc::CallbackServerContext* context,
                                                     const grpc::ByteBuffer* raw,
                                                     grpc::ByteBuffer* out) {
-  return raw_unary<v1::CreateJobRequest, v1::Job>(
-      "CreateJob", context, raw, out, [&](const v1::CreateJobRequest& request, v1::Job& response) {
-        return deliver(create_job(request), response);
+  return authenticated_unary<v1::CreateJobRequest, v1::Job>(
+      tokens_, "CreateJob", context, raw, out,
+      [&](const Caller& caller, const v1::CreateJobRequest& request, v1::Job& response) {
+        return deliver(create_job(caller, request), response);
       });
 }
 
-engine::Result<v1::Job> TrainerService::create_job(const v1::CreateJobRequest& request) {
+engine::Status TrainerService::check_job_access(const Caller& caller, const std::string& id) const {
+  if (caller.admin()) return engine::ok_status();
+  engine::Result<std::string> tenant = jobs_.tenant_of(id);
+  if (!tenant.ok()) return tenant.status();
+  if (*tenant != caller.tenant) return engine::not_found("job \"" + id + "\" not found");
+  return engine::ok_status();
+}
+
+engine::Result<v1::Job> TrainerService::create_job(const Caller& caller,
+                                                   const v1::CreateJobRequest& request) {
   if (engine::Status s = engine::validate_spec(request.spec()); !s.ok()) return s;
   if (engine::Status s = check_message_budget(request.spec(), limits_.max_message_bytes); !s.ok()) {
     return s;
@@ -143,7 +154,7 @@ engine::Result<v1::Job> TrainerService::create_job(const v1::CreateJobRequest& r
   int64_t epoch_count = 0;  // samples one epoch visits (at most)
   JobManager::DataLoader load;
   if (spec.data().source_case() == v1::DataSpec::kDatasetId) {
-    auto header = uploaded_header(spec);
+    auto header = uploaded_header(caller, spec);
     if (!header.ok()) return header.status();
     // The header's count includes the validation split: an upper bound, and
     // no byte of the data set is read on this thread.
@@ -173,16 +184,21 @@ engine::Result<v1::Job> TrainerService::create_job(const v1::CreateJobRequest& r
         " training samples is " + std::to_string(epoch_samples) + ", more than the limit of " +
         std::to_string(limits_.max_epoch_samples) + " samples per job");
   }
-  return jobs_.create_job(spec, request.idempotency_key(), std::move(load));
+  return jobs_.create_job(spec, request.idempotency_key(), std::move(load), caller.tenant);
 }
 
-engine::Result<v1::DatasetHeader> TrainerService::uploaded_header(const v1::TrainingSpec& spec) {
+engine::Result<v1::DatasetHeader> TrainerService::uploaded_header(const Caller& caller,
+                                                                  const v1::TrainingSpec& spec) {
   const std::string& id = spec.data().dataset_id();
   if (datasets_ == nullptr) {
     return engine::not_found("data.dataset_id: \"" + id +
                              "\" not found; this server stores no datasets");
   }
   auto described = datasets_->describe(id);
+  // Another tenant's dataset reads as one that is not stored.
+  if (described.ok() && !caller.admin() && !datasets_->owned_by(id, caller.tenant)) {
+    described = engine::not_found("dataset \"" + id + "\" not found on this server");
+  }
   if (!described.ok()) {
     return engine::Status(described.status().code(),
                           "data.dataset_id: " + described.status().message());
@@ -195,9 +211,11 @@ engine::Result<v1::DatasetHeader> TrainerService::uploaded_header(const v1::Trai
 grpc::ServerUnaryReactor* TrainerService::GetJob(grpc::CallbackServerContext* context,
                                                  const grpc::ByteBuffer* raw,
                                                  grpc::ByteBuffer* out) {
-  return raw_unary<v1::GetJobRequest, v1::Job>(
-      "GetJob", context, raw, out, [&](const v1::GetJobRequest& request, v1::Job& response) {
+  return authenticated_unary<v1::GetJobRequest, v1::Job>(
+      tokens_, "GetJob", context, raw, out,
+      [&](const Caller& caller, const v1::GetJobRequest& request, v1::Job& response) {
         if (request.job_id().empty()) return engine::invalid_argument(kJobIdNotSet);
+        if (engine::Status s = check_job_access(caller, request.job_id()); !s.ok()) return s;
         return deliver(jobs_.get_job(request.job_id()), response);
       });
 }
@@ -205,14 +223,13 @@ grpc::ServerUnaryReactor* TrainerService::GetJob(grpc::CallbackServerContext* co
 grpc::ServerUnaryReactor* TrainerService::ListJobs(grpc::CallbackServerContext* context,
                                                    const grpc::ByteBuffer* raw,
                                                    grpc::ByteBuffer* out) {
-  return raw_unary<v1::ListJobsRequest, v1::ListJobsResponse>(
-      "ListJobs", context, raw, out,
-      [&](const v1::ListJobsRequest& request, v1::ListJobsResponse& response) {
-        return list_jobs(request, response);
-      });
+  return authenticated_unary<v1::ListJobsRequest, v1::ListJobsResponse>(
+      tokens_, "ListJobs", context, raw, out,
+      [&](const Caller& caller, const v1::ListJobsRequest& request,
+          v1::ListJobsResponse& response) { return list_jobs(caller, request, response); });
 }
 
-engine::Status TrainerService::list_jobs(const v1::ListJobsRequest& request,
+engine::Status TrainerService::list_jobs(const Caller& caller, const v1::ListJobsRequest& request,
                                          v1::ListJobsResponse& response) {
   if (!v1::JobState_IsValid(request.state())) {
     return engine::invalid_argument("state: " + std::to_string(request.state()) +
@@ -229,7 +246,8 @@ engine::Status TrainerService::list_jobs(const v1::ListJobsRequest& request,
   uint32_t page_size = request.page_size() == 0 ? kDefaultPageSize : request.page_size();
   if (page_size > kMaxPageSize) page_size = kMaxPageSize;
 
-  const std::vector<v1::Job> jobs = jobs_.list_jobs(request.state());
+  const std::vector<v1::Job> jobs =
+      jobs_.list_jobs(request.state(), caller.admin() ? nullptr : &caller.tenant);
   if (start > jobs.size()) {
     return engine::invalid_argument("page_token: \"" + token + "\" is past the last job (" +
                                     std::to_string(jobs.size()) + " jobs)");
@@ -243,9 +261,11 @@ engine::Status TrainerService::list_jobs(const v1::ListJobsRequest& request,
 grpc::ServerUnaryReactor* TrainerService::CancelJob(grpc::CallbackServerContext* context,
                                                     const grpc::ByteBuffer* raw,
                                                     grpc::ByteBuffer* out) {
-  return raw_unary<v1::CancelJobRequest, v1::Job>(
-      "CancelJob", context, raw, out, [&](const v1::CancelJobRequest& request, v1::Job& response) {
+  return authenticated_unary<v1::CancelJobRequest, v1::Job>(
+      tokens_, "CancelJob", context, raw, out,
+      [&](const Caller& caller, const v1::CancelJobRequest& request, v1::Job& response) {
         if (request.job_id().empty()) return engine::invalid_argument(kJobIdNotSet);
+        if (engine::Status s = check_job_access(caller, request.job_id()); !s.ok()) return s;
         return deliver(jobs_.cancel_job(request.job_id()), response);
       });
 }
@@ -256,7 +276,9 @@ grpc::ServerWriteReactor<grpc::ByteBuffer>* TrainerService::WatchJob(
   v1::WatchJobRequest request;
   std::shared_ptr<EventLog> log;
   const grpc::Status status = guarded("WatchJob", [&] {
-    auto found = watched_log(*raw, request);
+    engine::Result<Caller> caller = authenticate_call(tokens_, *context);
+    if (!caller.ok()) return caller.status();
+    auto found = watched_log(*caller, *raw, request);
     if (!found.ok()) return found.status();
     log = std::move(found).value();
     return engine::ok_status();
@@ -271,9 +293,10 @@ grpc::ServerWriteReactor<grpc::ByteBuffer>* TrainerService::WatchJob(
 }
 
 engine::Result<std::shared_ptr<EventLog>> TrainerService::watched_log(
-    const grpc::ByteBuffer& raw, v1::WatchJobRequest& request) {
+    const Caller& caller, const grpc::ByteBuffer& raw, v1::WatchJobRequest& request) {
   if (engine::Status s = parse_request(raw, request); !s.ok()) return s;
   if (request.job_id().empty()) return engine::invalid_argument(kJobIdNotSet);
+  if (engine::Status s = check_job_access(caller, request.job_id()); !s.ok()) return s;
   std::shared_ptr<EventLog> log = jobs_.event_log(request.job_id());
   if (!log) return engine::not_found("job \"" + request.job_id() + "\" not found");
   // A closed log gets no more events: a stream from past its end would only
@@ -288,11 +311,13 @@ engine::Result<std::shared_ptr<EventLog>> TrainerService::watched_log(
 }
 
 grpc::ServerReadReactor<v1::UploadDatasetChunk>* TrainerService::UploadDataset(
-    grpc::CallbackServerContext* /*context*/, v1::Dataset* response) {
+    grpc::CallbackServerContext* context, v1::Dataset* response) {
   using Rejected = RejectedStream<grpc::ServerReadReactor<v1::UploadDatasetChunk>>;
+  engine::Result<Caller> caller = authenticate_call(tokens_, *context);
+  if (!caller.ok()) return new Rejected(to_grpc_status(caller.status()));
   if (datasets_ == nullptr) return new Rejected(unimplemented_status("UploadDataset"));
   try {
-    return new UploadDatasetReactor(*datasets_, response);
+    return new UploadDatasetReactor(*datasets_, response, caller->tenant);
   } catch (const std::exception& e) {
     return new Rejected(
         grpc::Status(grpc::StatusCode::INTERNAL, std::string("UploadDataset: ") + e.what()));
@@ -300,13 +325,16 @@ grpc::ServerReadReactor<v1::UploadDatasetChunk>* TrainerService::UploadDataset(
 }
 
 grpc::ServerWriteReactor<grpc::ByteBuffer>* TrainerService::ExportModel(
-    grpc::CallbackServerContext* /*context*/, const grpc::ByteBuffer* raw) {
+    grpc::CallbackServerContext* context, const grpc::ByteBuffer* raw) {
   using Rejected = RejectedStream<grpc::ServerWriteReactor<grpc::ByteBuffer>>;
   std::shared_ptr<const std::string> bytes;
   const grpc::Status status = guarded("ExportModel", [&] {
+    engine::Result<Caller> caller = authenticate_call(tokens_, *context);
+    if (!caller.ok()) return caller.status();
     v1::ExportModelRequest request;
     if (engine::Status s = parse_request(*raw, request); !s.ok()) return s;
     if (request.job_id().empty()) return engine::invalid_argument(kJobIdNotSet);
+    if (engine::Status s = check_job_access(*caller, request.job_id()); !s.ok()) return s;
     return deliver(jobs_.model_bytes(request.job_id()), bytes);
   });
   if (!status.ok()) return new Rejected(status);

@@ -16,6 +16,7 @@
 #include "engine/spec/spec_validator.hpp"
 #include "gradstream/v1/trainer.grpc.pb.h"
 #include "gradstream/v1/trainer.pb.h"
+#include "server/auth_tokens.hpp"
 #include "server/dataset_store.hpp"
 #include "server/job_manager.hpp"
 #include "server/model_cache.hpp"
@@ -62,9 +63,15 @@ using TrainerServiceBase = v1::Trainer::WithRawCallbackMethod_CreateJob<
 class TrainerService final : public TrainerServiceBase {
  public:
   // `datasets` (may be null: UploadDataset is then UNIMPLEMENTED and a
-  // data.dataset_id NOT_FOUND) must outlive the service.
+  // data.dataset_id NOT_FOUND) must outlive the service. `tokens` (may be
+  // null: every caller is anonymous_caller(), who sees everything) must too:
+  // with it, every RPC first authenticates its caller (UNAUTHENTICATED
+  // otherwise), and a user sees, watches, exports, predicts with, cancels
+  // and trains on only its own tenant's jobs and datasets: another tenant's
+  // are NOT_FOUND, worded as an unknown id's, so ids do not leak.
   explicit TrainerService(JobManager& jobs, ServiceLimits limits = {},
-                          DatasetStore* datasets = nullptr, WatchOptions watch = {});
+                          DatasetStore* datasets = nullptr, WatchOptions watch = {},
+                          TokenAuthenticator* tokens = nullptr);
 
   TrainerService(const TrainerService&) = delete;
   TrainerService& operator=(const TrainerService&) = delete;
@@ -109,10 +116,10 @@ class TrainerService final : public TrainerServiceBase {
                                                           const grpc::ByteBuffer* raw) override;
   // Runs a SUCCEEDED job's model on shape [count, features...] inputs:
   // INVALID_ARGUMENT naming job_id, shape or inputs when they do not fit the
-  // model or an input is NaN or infinite; outputs [count, units], probabilities for cross-entropy models.
-  // Runs on the gRPC thread with one OpenMP thread, so it never takes a
-  // training job's cores. Loaded models are cached per job, least recently
-  // used dropped first, within the job manager's model cache bound
+  // model or an input is NaN or infinite; outputs [count, units], probabilities for cross-entropy
+  // models. Runs on the gRPC thread with one OpenMP thread, so it never takes a training job's
+  // cores. Loaded models are cached per job, least recently used dropped first, within the job
+  // manager's model cache bound
   // (--model-cache-mb) counted on their parameters' bytes: a cache of its own,
   // so models file and loaded model together take at most twice the bound.
   grpc::ServerUnaryReactor* Predict(grpc::CallbackServerContext* context,
@@ -120,14 +127,22 @@ class TrainerService final : public TrainerServiceBase {
 
  private:
   // The handlers' bodies, in engine Status terms.
-  engine::Result<v1::Job> create_job(const v1::CreateJobRequest& request);
-  // The WatchJobRequest's job's log, once the request parses and names one.
-  engine::Result<std::shared_ptr<EventLog>> watched_log(const grpc::ByteBuffer& raw,
+  engine::Result<v1::Job> create_job(const Caller& caller, const v1::CreateJobRequest& request);
+  // The WatchJobRequest's job's log, once the request parses and names one
+  // the caller may see.
+  engine::Result<std::shared_ptr<EventLog>> watched_log(const Caller& caller,
+                                                        const grpc::ByteBuffer& raw,
                                                         v1::WatchJobRequest& request);
-  // data.dataset_id's header, once the id is known and its sample shape fits
-  // model.input_shape (not_found / invalid_argument naming the field).
-  engine::Result<v1::DatasetHeader> uploaded_header(const v1::TrainingSpec& spec);
-  engine::Status list_jobs(const v1::ListJobsRequest& request, v1::ListJobsResponse& response);
+  // data.dataset_id's header, once the id is known to the caller and its
+  // sample shape fits model.input_shape (not_found / invalid_argument naming
+  // the field).
+  engine::Result<v1::DatasetHeader> uploaded_header(const Caller& caller,
+                                                    const v1::TrainingSpec& spec);
+  engine::Status list_jobs(const Caller& caller, const v1::ListJobsRequest& request,
+                           v1::ListJobsResponse& response);
+  // OK when the caller may see job `id` (an admin, or the job's tenant);
+  // not_found worded as for an unknown id otherwise.
+  engine::Status check_job_access(const Caller& caller, const std::string& id) const;
   engine::Status predict(const v1::PredictRequest& request, v1::PredictResponse& response);
 
   // A job's model loaded from its model file; `run` serialises predictions on it.
@@ -141,6 +156,7 @@ class TrainerService final : public TrainerServiceBase {
   JobManager& jobs_;
   const ServiceLimits limits_;
   DatasetStore* const datasets_;
+  TokenAuthenticator* const tokens_;  // may be null
   WatchPump pump_;
   dnnl::engine eng_{dnnl::engine::kind::cpu, 0};
   ModelCache<LoadedModel> loaded_models_;

@@ -9,7 +9,7 @@
 #include "engine/base/field_checks.hpp"
 #include "engine/model/model_file.hpp"
 #include "engine/train/predictor.hpp"
-#include "server/raw_unary.hpp"
+#include "server/call_auth.hpp"
 #include "server/trainer_service.hpp"
 
 namespace gradstream::server {
@@ -50,9 +50,11 @@ std::string shape_text(const v1::PredictRequest& request) {
 grpc::ServerUnaryReactor* TrainerService::Predict(grpc::CallbackServerContext* context,
                                                   const grpc::ByteBuffer* raw,
                                                   grpc::ByteBuffer* out) {
-  return raw_unary<v1::PredictRequest, v1::PredictResponse>(
-      "Predict", context, raw, out,
-      [&](const v1::PredictRequest& request, v1::PredictResponse& response) {
+  return authenticated_unary<v1::PredictRequest, v1::PredictResponse>(
+      tokens_, "Predict", context, raw, out,
+      [&](const Caller& caller, const v1::PredictRequest& request, v1::PredictResponse& response) {
+        if (request.job_id().empty()) return engine::invalid_argument(kJobIdNotSet);
+        if (engine::Status s = check_job_access(caller, request.job_id()); !s.ok()) return s;
         return predict(request, response);
       });
 }

@@ -9,8 +9,9 @@
 
 namespace gradstream::server {
 
-UploadDatasetReactor::UploadDatasetReactor(DatasetStore& store, v1::Dataset* response)
-    : store_(store), response_(response) {
+UploadDatasetReactor::UploadDatasetReactor(DatasetStore& store, v1::Dataset* response,
+                                           std::string tenant)
+    : store_(store), response_(response), tenant_(std::move(tenant)) {
   StartRead(&chunk_);
 }
 
@@ -44,7 +45,7 @@ void UploadDatasetReactor::OnDone() { delete this; }
 engine::Status UploadDatasetReactor::take(const v1::UploadDatasetChunk& chunk) {
   if (engine::Status s = check_chunk_order(!upload_, chunk); !s.ok()) return s;
   if (!upload_) {
-    auto upload = store_.begin_upload(chunk.header());
+    auto upload = store_.begin_upload(chunk.header(), tenant_);
     if (!upload.ok()) return upload.status();
     upload_ = std::move(upload).value();
   }

@@ -8,6 +8,7 @@
 
 #include <atomic>
 #include <memory>
+#include <string>
 
 #include "engine/base/status.hpp"
 #include "gradstream/v1/trainer.pb.h"
@@ -24,7 +25,8 @@ namespace gradstream::server {
 // removes its temporary directory.
 class UploadDatasetReactor final : public grpc::ServerReadReactor<v1::UploadDatasetChunk> {
  public:
-  UploadDatasetReactor(DatasetStore& store, v1::Dataset* response);
+  // The dataset is stored as `tenant`'s (DatasetStore::begin_upload).
+  UploadDatasetReactor(DatasetStore& store, v1::Dataset* response, std::string tenant = {});
 
   void OnReadDone(bool ok) override;
   void OnCancel() override;
@@ -39,6 +41,7 @@ class UploadDatasetReactor final : public grpc::ServerReadReactor<v1::UploadData
 
   DatasetStore& store_;
   v1::Dataset* response_;
+  const std::string tenant_;
   v1::UploadDatasetChunk chunk_;  // the read in flight writes here
   std::unique_ptr<DatasetUpload> upload_;
   std::atomic<bool> cancelled_{false};

@@ -79,6 +79,20 @@ done
 grep -qE '^#\s+- tls$' "$deploy/k8s/kustomization.yaml" || fail "deploy/k8s/kustomization.yaml does not name the tls component"
 pass "TLS component: server flags $(echo $tls_flags), Secret files under $mount, probe flags $(echo $probe_flags)"
 
+# 3c. The auth component (deploy/k8s/auth): its server flags exist, the token
+# file comes from the Secret it mounts, and the base kustomization names it.
+auth_patch=$deploy/k8s/auth/deployment-auth.yaml
+auth_flags=$(grep -oE -- 'value: --[a-z][a-z-]+' "$auth_patch" | cut -d' ' -f2 | sort -u)
+[[ $auth_flags == *--auth-tokens* ]] || fail "no --auth-tokens in $auth_patch"
+for flag in $auth_flags; do
+  grep -qE -- "$flag([ =,]|$)" "$work/help.txt" || fail "$flag ($auth_patch) is not a gradstream-server flag"
+done
+grep -q 'secretName: gradstream-auth' "$auth_patch" || fail "$auth_patch does not mount the Secret gradstream-auth"
+auth_mount=$(grep -oE 'mountPath: \S+' "$auth_patch" | cut -d' ' -f2)
+grep -q -- "--auth-tokens=$auth_mount/tokens" "$auth_patch" || fail "$auth_patch does not read $auth_mount/tokens"
+grep -qE '^#\s+- auth$' "$deploy/k8s/kustomization.yaml" || fail "deploy/k8s/kustomization.yaml does not name the auth component"
+pass "auth component: server flags $(echo $auth_flags), the token file from the Secret under $auth_mount"
+
 # 3b. The runtime image installs (directly or as dependencies) the Debian package
 # of every shared library the two binaries load; debian:12-slim has the C and
 # C++ runtimes.

@@ -22,6 +22,7 @@ TEST(GrpcStatusTest, MapsEveryCode) {
       {StatusCode::kPermissionDenied, grpc::StatusCode::PERMISSION_DENIED},
       {StatusCode::kAlreadyExists, grpc::StatusCode::ALREADY_EXISTS},
       {StatusCode::kOutOfRange, grpc::StatusCode::OUT_OF_RANGE},
+      {StatusCode::kUnauthenticated, grpc::StatusCode::UNAUTHENTICATED},
   };
   for (const auto& [in, out] : cases) {
     const grpc::Status s = to_grpc_status(engine::Status(in, "epochs: 0 is out of range"));

