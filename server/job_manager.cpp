@@ -4,12 +4,10 @@
 #include "server/job_manager.hpp"
 
 #include <google/protobuf/util/time_util.h>
-#include <sys/random.h>
 
 #include <algorithm>
 #include <atomic>
 #include <cstdio>
-#include <stdexcept>
 #include <utility>
 
 #include "engine/base/message_hash.hpp"
@@ -24,11 +22,6 @@ namespace gradstream::server {
 namespace {
 
 using google::protobuf::util::TimeUtil;
-
-// "job-" + 128 random bits from the kernel (getrandom) as hex: an id cannot
-// be guessed, so knowing one's own ids tells nothing of another tenant's, and
-// ids do not reveal how many jobs exist.
-constexpr size_t kJobIdRandomBytes = 16;
 
 constexpr const char* kCancelledByRequest = "cancelled by request";
 constexpr const char* kCancelledByShutdown = "cancelled: server is shutting down";
@@ -225,13 +218,6 @@ std::vector<v1::Job> JobManager::list_jobs(v1::JobState filter, const std::strin
   return out;
 }
 
-engine::Result<std::string> JobManager::tenant_of(const std::string& id) const {
-  std::lock_guard lock(mutex_);
-  auto it = jobs_.find(id);
-  if (it == jobs_.end()) return engine::not_found("job \"" + id + "\" not found");
-  return it->second->job.tenant();
-}
-
 engine::Result<v1::Job> JobManager::cancel_job(const std::string& id) {
   engine::Result<v1::Job> result = request_cancel(id);
   persist();  // a job cancelled while queued has ended
@@ -319,36 +305,6 @@ void JobManager::stop_jobs(ShutdownMode mode) {
   work_ready_.notify_all();
   store_retry_.notify_all();
   persist();  // the jobs cancelled while queued
-}
-
-std::string JobManager::new_job_id() {
-  for (;;) {
-    unsigned char bytes[kJobIdRandomBytes];
-    if (getrandom(bytes, sizeof bytes, 0) != static_cast<ssize_t>(sizeof bytes)) {
-      throw std::runtime_error("getrandom failed: no random job id");
-    }
-    std::string id = "job-";
-    for (unsigned char byte : bytes) {
-      char hex[3];
-      std::snprintf(hex, sizeof hex, "%02x", byte);
-      id += hex;
-    }
-    if (!jobs_.contains(id)) return id;
-  }
-}
-
-std::string JobManager::idempotency_slot(const std::string& tenant, const std::string& key) {
-  // '/' is not a name character, so no tenant's slot is another's.
-  return tenant + '/' + key;
-}
-
-std::deque<std::shared_ptr<JobManager::JobRecord>>::iterator JobManager::next_runnable() {
-  return std::find_if(queue_.begin(), queue_.end(), [&](const auto& record) {
-    if (record->row_pending) return false;
-    if (tenant_limits_.max_running_jobs == 0) return true;
-    auto running = running_by_tenant_.find(record->job.tenant());
-    return running == running_by_tenant_.end() || running->second < tenant_limits_.max_running_jobs;
-  });
 }
 
 void JobManager::cancel_queued(JobRecord& job, const std::string& why) {

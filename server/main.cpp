@@ -114,6 +114,9 @@ int main(int argc, char** argv) {
   app.add_option("--tenant-max-dataset-bytes", config.tenant_max_dataset_bytes,
                  "Bytes of uploaded datasets one tenant may store (0: no limit)")
       ->capture_default_str();
+  app.add_option("--metrics-auth", config.metrics_auth,
+                 "Users allowed to scrape /metrics (basic auth): lines 'USER sha256:<hex of the "
+                 "password>' (default: none, /metrics is open)");
   CLI11_PARSE(app, argc, argv);
 
   // Block the stop signals before gRPC starts any thread, so every thread

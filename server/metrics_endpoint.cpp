@@ -52,6 +52,14 @@ engine::Result<std::unique_ptr<MetricsEndpoint>> MetricsEndpoint::start(
                                          " (in use, or not a valid host:port): " + e.what());
     }
     for (const auto& collectable : collectables) self->exposer_->RegisterCollectable(collectable);
+    if (options.credentials) {
+      self->exposer_->RegisterAuth(
+          [credentials = options.credentials](const std::string& user,
+                                              const std::string& password) {
+            return credentials->allows(user, password);
+          },
+          kMetricsRealm);
+    }
     const std::vector<int> ports = self->exposer_->GetListeningPorts();
     self->port_ = ports.empty() ? 0 : ports.front();
     return self;
@@ -59,7 +67,7 @@ engine::Result<std::unique_ptr<MetricsEndpoint>> MetricsEndpoint::start(
   self->cert_stamp_ = file_stamp(options.tls_cert);
   self->key_stamp_ = file_stamp(options.tls_key);
   auto https = MetricsHttpsServer::start(options.address, options.tls_cert, options.tls_key,
-                                         std::move(collectables));
+                                         std::move(collectables), options.credentials);
   if (!https.ok()) return https.status();
   self->https_ = std::move(https).value();
   self->port_ = self->https_->port();

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "engine/base/status.hpp"
+#include "server/metrics_auth.hpp"
 #include "server/metrics_https.hpp"
 
 namespace gradstream::server {
@@ -29,6 +30,8 @@ struct MetricsEndpointOptions {
   std::string tls_cert;
   std::string tls_key;
   std::chrono::seconds reload_interval{10};
+  // Basic auth (--metrics-auth); null: anyone who reaches the port scrapes.
+  std::shared_ptr<const MetricsCredentials> credentials;
 };
 
 // The identity of a file's content as stat(2) sees it through symlinks: a

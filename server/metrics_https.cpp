@@ -13,9 +13,12 @@
 #include <sys/time.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <csignal>
 #include <cstring>
+#include <string_view>
 #include <utility>
 
 namespace gradstream::server {
@@ -64,6 +67,27 @@ std::string response(const char* status, const char* content_type, const std::st
          body;
 }
 
+// The value of the request header `name` (lower case), or "" without one.
+std::string_view header_value(std::string_view request, std::string_view name) {
+  size_t line = request.find("\r\n");
+  while (line != std::string_view::npos && line + 2 < request.size()) {
+    const size_t start = line + 2;
+    const size_t end = request.find("\r\n", start);
+    const std::string_view header = request.substr(start, end - start);
+    const size_t colon = header.find(':');
+    if (colon == name.size() &&
+        std::equal(name.begin(), name.end(), header.begin(), [](char a, char b) {
+          return a == std::tolower(static_cast<unsigned char>(b));
+        })) {
+      std::string_view value = header.substr(colon + 1);
+      while (!value.empty() && value.front() == ' ') value.remove_prefix(1);
+      return value;
+    }
+    line = end;
+  }
+  return {};
+}
+
 }  // namespace
 
 MetricsHttpsServer::MetricsHttpsServer(
@@ -75,9 +99,11 @@ MetricsHttpsServer::MetricsHttpsServer(
 
 engine::Result<std::unique_ptr<MetricsHttpsServer>> MetricsHttpsServer::start(
     const std::string& address, const std::string& cert_path, const std::string& key_path,
-    std::vector<std::weak_ptr<prometheus::Collectable>> collectables) {
+    std::vector<std::weak_ptr<prometheus::Collectable>> collectables,
+    std::shared_ptr<const MetricsCredentials> credentials) {
   std::unique_ptr<MetricsHttpsServer> self(
       new MetricsHttpsServer(cert_path, key_path, std::move(collectables)));
+  self->credentials_ = std::move(credentials);
   auto context = make_context(cert_path, key_path);
   if (!context.ok()) return context.status();
   self->context_ = std::move(context).value();
@@ -178,6 +204,11 @@ void MetricsHttpsServer::answer(int fd) {
   std::string reply;
   if (request.find("\r\n\r\n") == std::string::npos) {
     reply = response("431 Request Header Fields Too Large", "text/plain", "request too large\n");
+  } else if (credentials_ && !credentials_->allows_header(header_value(request, "authorization"))) {
+    reply = std::string("HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: Basic realm=\"") +
+            kMetricsRealm +
+            "\"\r\nContent-Type: text/plain\r\nContent-Length: 23\r\nConnection: "
+            "close\r\n\r\nauthentication needed.\n";
   } else if (request.rfind("GET /metrics ", 0) == 0 || request.rfind("GET /metrics?", 0) == 0) {
     reply = response("200 OK", "text/plain; version=0.0.4; charset=utf-8", scrape());
   } else {

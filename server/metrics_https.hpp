@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "engine/base/status.hpp"
+#include "server/metrics_auth.hpp"
 
 typedef struct ssl_ctx_st SSL_CTX;
 
@@ -32,10 +33,12 @@ class MetricsHttpsServer {
   // Binds `address` (numeric host or localhost, port 0 picks one) and serves
   // `collectables` with the PEM chain and key in the files. failed_precondition
   // "metrics_address: cannot listen on ..." or invalid_argument naming the
-  // certificate file.
+  // certificate file. With `credentials`, a request without a user they allow
+  // is answered 401 (basic auth).
   static engine::Result<std::unique_ptr<MetricsHttpsServer>> start(
       const std::string& address, const std::string& cert_path, const std::string& key_path,
-      std::vector<std::weak_ptr<prometheus::Collectable>> collectables);
+      std::vector<std::weak_ptr<prometheus::Collectable>> collectables,
+      std::shared_ptr<const MetricsCredentials> credentials = nullptr);
 
   ~MetricsHttpsServer();
   MetricsHttpsServer(const MetricsHttpsServer&) = delete;
@@ -56,6 +59,7 @@ class MetricsHttpsServer {
   const std::string cert_path_;
   const std::string key_path_;
   const std::vector<std::weak_ptr<prometheus::Collectable>> collectables_;
+  std::shared_ptr<const MetricsCredentials> credentials_;  // null: no auth
   int listen_fd_ = -1;
   int port_ = 0;
   std::mutex context_mutex_;

@@ -59,7 +59,13 @@ engine::Result<std::unique_ptr<GrpcServer>> GrpcServer::start(const ServerConfig
   auto lock = DataDirLock::acquire(config.data_dir);
   if (!lock.ok()) return lock.status();
   self->data_dir_lock_ = std::move(lock).value();
-  self->metrics_ = ServerMetrics::create(server_metrics_options(config));
+  ServerMetricsOptions metrics_options = server_metrics_options(config);
+  if (!config.metrics_auth.empty()) {
+    auto credentials = MetricsCredentials::load(config.metrics_auth);
+    if (!credentials.ok()) return credentials.status();
+    metrics_options.credentials = std::move(credentials).value();
+  }
+  self->metrics_ = ServerMetrics::create(metrics_options);
   ServerMetrics* metrics = self->metrics_.get();  // declared before datasets_: outlives it
   if (!config.auth_tokens.empty()) {
     auto tokens = TokenAuthenticator::open(config.auth_tokens,

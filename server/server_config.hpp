@@ -93,6 +93,8 @@ struct ServerConfig {
   uint64_t tenant_max_queued_jobs = 0;
   uint32_t tenant_max_running_jobs = 0;
   int64_t tenant_max_dataset_bytes = 0;
+  // Users allowed to scrape /metrics with basic auth (metrics_auth.hpp); empty: anyone.
+  std::string metrics_auth;
 };
 
 // The job manager's part of `config`.

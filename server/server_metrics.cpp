@@ -17,6 +17,7 @@ MetricsEndpointOptions endpoint_options(const ServerMetricsOptions& options) {
   endpoint.tls_cert = options.tls_cert;
   endpoint.tls_key = options.tls_key;
   endpoint.reload_interval = options.tls_reload_interval;
+  endpoint.credentials = options.credentials;
   return endpoint;
 }
 

@@ -21,6 +21,7 @@
 #include "gradstream/v1/trainer.pb.h"
 #include "server/data_dir_metrics.hpp"
 #include "server/job_metrics.hpp"
+#include "server/metrics_auth.hpp"
 #include "server/metrics_endpoint.hpp"
 
 namespace gradstream::server {
@@ -41,6 +42,8 @@ struct ServerMetricsOptions {
   std::string tls_cert;
   std::string tls_key;
   std::chrono::seconds tls_reload_interval{10};
+  // Basic auth on /metrics (--metrics-auth); null: none.
+  std::shared_ptr<const MetricsCredentials> credentials;
 };
 
 // Thread-safe: every member is a prometheus-cpp metric (atomic updates) or

@@ -14,12 +14,16 @@
 #      most --tenant-max-running-jobs of alpha's run at once while beta's job
 #      takes the other slot; a dataset past --tenant-max-dataset-bytes is
 #      refused naming that flag.
-#   5. No token or digest appears on /metrics or in the server's log.
+#   5. /metrics (--metrics-auth) answers 401 without the scraper's password
+#      and is scraped by a real Prometheus with basic_auth; no token or digest
+#      appears on /metrics or in the server's log.
 # usage: auth_test.sh SERVER_BIN CLI_BIN SOURCE_DIR
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 e2e_init "$@"
-command -v jq >/dev/null || fail "jq missing (scripts/install-deps.sh)"
+for tool in jq curl prometheus; do
+  command -v "$tool" >/dev/null || fail "$tool missing (scripts/install-deps.sh)"
+done
 readonly kUnauthenticated=16 kNotFound=5 kResourceExhausted=8
 
 # token_line TOKEN TENANT ROLE: the token file's line for TOKEN.
@@ -59,12 +63,14 @@ blobs 300 1 >"$work/alpha2.csv"
 blobs 300 2 >"$work/alpha3.csv"
 printf '1.0,-0.5\n-3.0,0.2\n' >"$work/rows.csv"
 
+echo "prom sha256:$(printf %s s3cret | sha256sum | cut -d' ' -f1)" >"$work/metrics-users"
 # 300 samples x (2 float features + 1 int32 label) = 3600 bytes per dataset:
 # room for two of alpha's.
 start_server "$server_bin" "$work/server.log" --data-dir "$work/var" \
   --auth-tokens "$work/tokens" --auth-reload-seconds 1 \
   --max-concurrent-jobs 2 --threads-per-job 1 \
-  --tenant-max-queued-jobs 3 --tenant-max-running-jobs 1 --tenant-max-dataset-bytes 8000 ||
+  --tenant-max-queued-jobs 3 --tenant-max-running-jobs 1 --tenant-max-dataset-bytes 8000 \
+  --metrics-auth "$work/metrics-users" ||
   fail "server did not start"
 
 # 1. Health needs no token; everything else does.
@@ -160,9 +166,37 @@ expect_error $kResourceExhausted 'tenant "alpha" stores 7200 bytes.*--tenant-max
   upload "$work/alpha3.csv" --token alpha-token-1
 pass "a third dataset passes alpha's --tenant-max-dataset-bytes: RESOURCE_EXHAUSTED naming it"
 
-# 5. Secrets stay secret.
-curl -sf "http://127.0.0.1:$GRADSTREAM_METRICS_PORT/metrics" >"$work/metrics.txt" ||
-  fail "/metrics unreachable"
+# 5. /metrics behind basic auth; secrets stay secret.
+metrics_url=http://127.0.0.1:$GRADSTREAM_METRICS_PORT/metrics
+for user in "" "-u prom:wrong" "-u alpha:alpha-token-1"; do
+  # shellcheck disable=SC2086  # the user option is two words or none
+  code=$(curl -s -o /dev/null -w '%{http_code}' $user "$metrics_url" || true)
+  [[ $code == 401 ]] || fail "/metrics with '$user' answered $code, not 401"
+done
+curl -sf -u prom:s3cret "$metrics_url" >"$work/metrics.txt" || fail "/metrics refused prom's password"
+cat >"$work/prometheus.yml" <<CONFIG
+global:
+  scrape_interval: 1s
+scrape_configs:
+  - job_name: gradstream
+    basic_auth:
+      username: prom
+      password: s3cret
+    static_configs:
+      - targets: ["127.0.0.1:$GRADSTREAM_METRICS_PORT"]
+CONFIG
+start_prometheus "$work/prometheus.yml"
+samples=
+for _ in $(seq 1 300); do  # tenths of a second
+  samples=$(curl -sf "http://127.0.0.1:$prometheus_port/api/v1/query" \
+    --data-urlencode "query=gradstream_job_samples_total{job_id=\"$job\"}" |
+    jq -r '.data.result[0].value[1] // empty' || true)
+  [[ -n $samples ]] && break
+  sleep 0.1
+done
+# 3 epochs of the 300 blobs.
+[[ $samples == 900 ]] || fail "prometheus with basic_auth: gradstream_job_samples_total is '$samples', want 900"
+pass "/metrics: 401 without the scraper's password; prometheus with basic_auth scraped $samples samples of alpha's job"
 for secret in alpha-token-1 alpha-token-2 beta-token ops-token; do
   digest=$(printf %s "$secret" | sha256sum | cut -d' ' -f1)
   ! grep -q -e "$secret" -e "$digest" "$work/metrics.txt" "$work/server.log" ||

@@ -5,7 +5,9 @@
 # 2. TLS: the CLI with --tls-ca (or GRADSTREAM_TLS_CA) submits, gets, checks
 #    health; without the CA, with the wrong one, or with --tls (system roots)
 #    it exits UNAVAILABLE naming TLS; an unreadable --tls-ca exits 64.
-# 3. /metrics over HTTPS, scraped by a real Prometheus (scheme https, its CA).
+# 3. /metrics over HTTPS with basic auth (--metrics-auth): refused (401)
+#    without the user's password, scraped by a real Prometheus (scheme https,
+#    its CA, basic_auth).
 # 4. Rotation: the certificate directory is swapped as Kubernetes swaps a
 #    Secret's; a client trusting only the second CA connects, and /metrics
 #    serves the new certificate with the same series, without a restart.
@@ -94,8 +96,10 @@ server_refuses "tls_client_ca: .* needs tls_cert" --tls-client-ca "$tls/ca1.crt"
 pass "bad TLS flags stop the server at start, naming flag and file"
 
 # 2. TLS.
+echo "prom sha256:$(printf %s s3cret | sha256sum | cut -d' ' -f1)" >"$work/metrics-users"
 start_server "$server_bin" "$work/server.log" --data-dir "$work/var" --threads-per-job 1 \
-  --tls-cert "$secret/tls.crt" --tls-key "$secret/tls.key" --tls-reload-seconds "$kReloadSeconds" ||
+  --tls-cert "$secret/tls.crt" --tls-key "$secret/tls.key" --tls-reload-seconds "$kReloadSeconds" \
+  --metrics-auth "$work/metrics-users" ||
   fail "TLS server did not start"
 grep -q '"tls":true' "$work/server.log" || fail "listening line lacks tls:true: $(cat "$work/server.log")"
 grep -q '"metrics_tls":true' "$work/server.log" || fail "listening line lacks metrics_tls:true"
@@ -124,12 +128,17 @@ pass "TLS: plaintext, wrong CA, system roots and watch fail UNAVAILABLE naming T
 
 # 3. /metrics over HTTPS, scraped by Prometheus.
 metrics_url=https://127.0.0.1:$GRADSTREAM_METRICS_PORT/metrics
-curl -sf --cacert "$tls/ca1.crt" "$metrics_url" >"$work/metrics.txt" || fail "no HTTPS /metrics"
+for user in "" "-u prom:wrong" "-u other:s3cret"; do
+  # shellcheck disable=SC2086  # the user option is two words or none
+  code=$(curl -s -o /dev/null -w '%{http_code}' --cacert "$tls/ca1.crt" $user "$metrics_url" || true)
+  [[ $code == 401 ]] || fail "HTTPS /metrics with '$user' answered $code, not 401"
+done
+curl -sf --cacert "$tls/ca1.crt" -u prom:s3cret "$metrics_url" >"$work/metrics.txt" || fail "no HTTPS /metrics"
 grep -q "gradstream_job_samples_total{job_id=\"$job\"}" "$work/metrics.txt" ||
   fail "/metrics lacks $job's samples"
 curl -sf "http://127.0.0.1:$GRADSTREAM_METRICS_PORT/metrics" >/dev/null 2>&1 &&
   fail "/metrics answered plain HTTP"
-other=$(curl -s -o /dev/null -w '%{http_code}' --cacert "$tls/ca1.crt" \
+other=$(curl -s -o /dev/null -w '%{http_code}' --cacert "$tls/ca1.crt" -u prom:s3cret \
   "https://127.0.0.1:$GRADSTREAM_METRICS_PORT/other" || true)
 [[ $other == 404 ]] || fail "GET /other over HTTPS answered $other, not 404"
 
@@ -141,6 +150,9 @@ scrape_configs:
     scheme: https
     tls_config:
       ca_file: $tls/ca1.crt
+    basic_auth:
+      username: prom
+      password: s3cret
     static_configs:
       - targets: ["127.0.0.1:$GRADSTREAM_METRICS_PORT"]
 CONFIG
@@ -155,7 +167,7 @@ for ((i = 0; i < kQueryTenths; i++)); do
 done
 # One epoch over Fashion-MNIST's 60000 training samples.
 [[ $samples == 60000 ]] || fail "prometheus over HTTPS: gradstream_job_samples_total is '$samples', want 60000"
-pass "/metrics over HTTPS only (other paths 404); prometheus (scheme https, ca_file) scraped $job: $samples samples"
+pass "/metrics over HTTPS only, 401 without the password (other paths 404); prometheus (scheme https, ca_file, basic_auth) scraped $job: $samples samples"
 kill -TERM "$prometheus_pid"
 wait "$prometheus_pid" 2>/dev/null || true
 background_pids=()
@@ -179,7 +191,7 @@ expect_error $kUnavailable "TLS handshake with .* failed: is --tls-ca $tls/ca1.c
   --tls-ca "$tls/ca1.crt" get "$job"
 metrics_rotated=
 for ((i = 0; i < kRotationTenths; i++)); do
-  if curl -sf --cacert "$tls/ca2.crt" "$metrics_url" >"$work/metrics2.txt" 2>/dev/null; then
+  if curl -sf --cacert "$tls/ca2.crt" -u prom:s3cret "$metrics_url" >"$work/metrics2.txt" 2>/dev/null; then
     metrics_rotated=$(($(now_ms) - rotation_start))
     break
   fi
