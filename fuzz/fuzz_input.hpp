@@ -5,6 +5,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -20,9 +21,29 @@ std::vector<std::string_view> split_parts(const uint8_t* data, size_t size, size
 // `bytes` as a gzip file (deflate, fastest level), as `gzip -1` writes it.
 std::string gzip(std::string_view bytes);
 
+// gzip() for a fuzzer's every execution: one deflate stream and one output
+// buffer, reset rather than rebuilt (deflateInit allocates about 256 KiB,
+// which ASan makes costly). The same bytes as gzip().
+class GzipCompressor {
+ public:
+  GzipCompressor();
+  ~GzipCompressor();
+  GzipCompressor(const GzipCompressor&) = delete;
+  GzipCompressor& operator=(const GzipCompressor&) = delete;
+
+  // `bytes` compressed; valid until the next call.
+  std::string_view compress(std::string_view bytes);
+
+ private:
+  struct Stream;
+  std::unique_ptr<Stream> stream_;
+  std::string out_;
+};
+
 // A file of the fuzzer process's own (in /dev/shm when there is one, so no
-// disk is written per execution), named by `stem` and the pid; removed when
-// the object is destroyed.
+// disk is written per execution), named by `stem` and the pid; open for the
+// object's life (each write truncates and rewrites it) and removed when the
+// object is destroyed.
 class ScratchFile {
  public:
   explicit ScratchFile(const std::string& stem);
@@ -36,6 +57,7 @@ class ScratchFile {
 
  private:
   std::string path_;
+  int fd_ = -1;
 };
 
 }  // namespace gradstream::fuzz

@@ -10,9 +10,10 @@
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   static gradstream::fuzz::ScratchFile features("idx-gz-features");
   static gradstream::fuzz::ScratchFile labels("idx-gz-labels");
+  static gradstream::fuzz::GzipCompressor compressor;
   const auto parts = gradstream::fuzz::split_parts(data, size, 2);
-  features.write(gradstream::fuzz::gzip(parts.size() > 0 ? parts[0] : ""));
-  labels.write(gradstream::fuzz::gzip(parts.size() > 1 ? parts[1] : ""));
+  features.write(compressor.compress(parts.size() > 0 ? parts[0] : ""));
+  labels.write(compressor.compress(parts.size() > 1 ? parts[1] : ""));
   gradstream::engine::read_idx_shape(features.path(), labels.path());
   gradstream::engine::read_idx(features.path(), labels.path());
   return 0;

@@ -18,7 +18,8 @@ namespace gradstream::engine {
 namespace {
 
 constexpr std::string_view kUtf8Bom = "\xEF\xBB\xBF";
-// The buffer scan_csv counts rows through.
+// The largest buffer scan_csv counts rows through; a smaller file gets one of
+// its own size.
 constexpr size_t kScanChunkBytes = size_t{1} << 20;
 
 bool is_space(char c) { return c == ' ' || c == '\t' || c == '\r'; }
@@ -163,6 +164,7 @@ class CsvRows {
     if (!std::filesystem::exists(path, ec)) return not_found(path + ": no such file");
     if (!std::filesystem::is_regular_file(path, ec))
       return invalid_argument(path + ": not a regular file");
+    file_bytes_ = std::filesystem::file_size(path, ec);  // uintmax_t(-1) on error: no bound
     in_.open(path, std::ios::binary);
     if (!in_) return not_found(path + ": cannot open");
     return ok_status();
@@ -187,9 +189,12 @@ class CsvRows {
   const std::string& line() const { return line_; }
   int64_t line_no() const { return line_no_; }
   std::istream& stream() { return in_; }
+  // The size when opened: what is left to read is at most this.
+  uintmax_t file_bytes() const { return file_bytes_; }
 
  private:
   std::ifstream in_;
+  uintmax_t file_bytes_ = 0;
   std::string line_;
   int64_t line_no_ = 0;
   bool header_pending_;
@@ -197,10 +202,13 @@ class CsvRows {
 
 // The rows left in `in`: lines with a character other than blanks, as
 // read_csv counts them. Cheap enough for CreateJob's thread: one sequential
-// pass through a fixed buffer, memchr to each newline and a look at a line's
-// first characters; no number is parsed and nothing is allocated per row.
-Result<int64_t> count_rows(std::istream& in, const std::string& path) {
-  std::vector<char> chunk(kScanChunkBytes);
+// pass through a buffer of at most kScanChunkBytes (no larger than the file,
+// `file_bytes`, so a small file costs no megabyte to allocate and clear),
+// memchr to each newline and a look at a line's first characters; no number
+// is parsed and nothing is allocated per row.
+Result<int64_t> count_rows(std::istream& in, uintmax_t file_bytes, const std::string& path) {
+  std::vector<char> chunk(
+      static_cast<size_t>(std::clamp<uintmax_t>(file_bytes, 1, kScanChunkBytes)));
   int64_t rows = 0;
   bool row_has_content = false;  // the line being scanned so far
   while (in) {
@@ -242,7 +250,7 @@ Result<DatasetShape> scan_csv(const std::string& path, int label_column, bool ha
   }
   CsvParser parser(path, label_column);
   if (Status s = parser.set_columns(rows.line(), rows.line_no()); !s.ok()) return s;
-  auto rest = count_rows(rows.stream(), path);
+  auto rest = count_rows(rows.stream(), rows.file_bytes(), path);
   if (!rest.ok()) return rest.status();
   const int64_t count = 1 + *rest;
   const int64_t features_per_row = static_cast<int64_t>(parser.columns()) - 1;

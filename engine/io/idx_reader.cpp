@@ -15,7 +15,6 @@
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
 #include <memory>
 #include <type_traits>
 #include <vector>
@@ -35,7 +34,10 @@ constexpr size_t kReadChunkBytes = size_t{1} << 20;
 // N bytes holds at most this many times N: a bound we can check up front.
 constexpr int64_t kMaxGzipExpansion = 1032;
 constexpr int64_t kGzipSlackBytes = 1024;
+// zlib's input buffer (its output buffer is twice that): this size for large
+// files, the file's own size for smaller ones, but never under zlib's default.
 constexpr unsigned kGzipBufferBytes = 1u << 17;
+constexpr unsigned kMinGzipBufferBytes = 1u << 13;
 
 struct GzCloser {
   void operator()(gzFile f) const { gzclose(f); }
@@ -43,7 +45,8 @@ struct GzCloser {
 using GzHandle = std::unique_ptr<std::remove_pointer_t<gzFile>, GzCloser>;
 
 // One open IDX file. zlib reads raw files transparently, so both kinds go
-// through gzread; `compressed` only changes which size check applies.
+// through gzread; `compressed` (zlib found gzip's magic 1f 8b) only changes
+// which size check applies.
 struct IdxFile {
   std::string path;
   GzHandle handle;
@@ -79,16 +82,17 @@ Result<IdxFile> open_idx(const std::string& path) {
   file.file_bytes = static_cast<int64_t>(std::filesystem::file_size(path, ec));
   if (ec) return not_found(path + ": cannot stat: " + ec.message());
 
-  std::array<unsigned char, 2> magic{};
-  std::ifstream probe(path, std::ios::binary);
-  if (!probe) return not_found(path + ": cannot open: " + std::strerror(errno));
-  probe.read(reinterpret_cast<char*>(magic.data()), magic.size());
-  file.compressed = probe.gcount() == 2 && magic[0] == 0x1f && magic[1] == 0x8b;
-
   gzFile raw = gzopen(path.c_str(), "rb");
   if (raw == nullptr) return not_found(path + ": cannot open: " + std::strerror(errno));
   file.handle.reset(raw);
-  gzbuffer(raw, kGzipBufferBytes);
+  // Before the first read, which allocates the buffers: a small file gets
+  // small ones rather than 384 KiB to map and release.
+  gzbuffer(raw, static_cast<unsigned>(
+                    std::clamp<int64_t>(file.file_bytes, kMinGzipBufferBytes, kGzipBufferBytes)));
+  // zlib looks for the magic here (one open, not a probe and then zlib). It
+  // counts an empty file as gzip: that fails as a truncated header before
+  // its kind matters.
+  file.compressed = gzdirect(raw) == 0;
   return file;
 }
 
@@ -162,11 +166,13 @@ Status check_payload_size(const IdxFile& file, const IdxHeader& header, int64_t 
 
 // Streams `count` elements of `element_bytes` each through the staging buffer;
 // convert(src, first, n) stores elements [first, first + n). Then insists the
-// stream is over, so trailing bytes in a gzip file are caught too.
+// stream is over, so trailing bytes in a gzip file are caught too. The buffer
+// is no larger than the payload: a small file costs no megabyte to allocate
+// and clear.
 template <class Convert>
 Status read_payload(IdxFile& file, int64_t count, size_t element_bytes, Convert convert) {
-  std::vector<uint8_t> stage(kReadChunkBytes);
-  const int64_t per_chunk = static_cast<int64_t>(kReadChunkBytes / element_bytes);
+  const int64_t per_chunk = std::min(static_cast<int64_t>(kReadChunkBytes / element_bytes), count);
+  std::vector<uint8_t> stage(static_cast<size_t>(per_chunk) * element_bytes);
   for (int64_t first = 0; first < count; first += per_chunk) {
     const int64_t n = std::min(per_chunk, count - first);
     if (Status s = read_exact(file, stage.data(), static_cast<size_t>(n) * element_bytes, "data");

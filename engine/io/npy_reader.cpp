@@ -199,12 +199,14 @@ Status check_data_size(const NpyFile& file, int64_t item_bytes) {
   return ok_status();
 }
 
-// Streams `count` items through a fixed buffer; convert(src, first, n) stores
-// items [first, first + n) and returns a non-ok Status to stop.
+// Streams `count` items through a buffer of at most kStageBytes, no larger
+// than the data (a small file costs no megabyte to allocate and clear);
+// convert(src, first, n) stores items [first, first + n) and returns a non-ok
+// Status to stop.
 template <class Convert>
 Status stream_items(NpyFile& file, int64_t count, size_t item_bytes, Convert convert) {
-  std::vector<unsigned char> stage(kStageBytes);
-  const int64_t per_chunk = static_cast<int64_t>(kStageBytes / item_bytes);
+  const int64_t per_chunk = std::min(static_cast<int64_t>(kStageBytes / item_bytes), count);
+  std::vector<unsigned char> stage(static_cast<size_t>(per_chunk) * item_bytes);
   for (int64_t first = 0; first < count; first += per_chunk) {
     const int64_t n = std::min(per_chunk, count - first);
     const auto bytes = static_cast<std::streamsize>(n * static_cast<int64_t>(item_bytes));

@@ -159,6 +159,22 @@ TEST_F(CsvReaderTest, ScanCountsRowsAndColumnsWithoutParsing) {
   EXPECT_EQ(read->count, shape->count);
 }
 
+// scan_csv counts through a buffer of at most 1 MiB: a 1.44 MB file of rows
+// and blank lines fills it and goes on, a line cut at its edge.
+TEST_F(CsvReaderTest, ScanCountsRowsPastItsMegabyteBuffer) {
+  std::string text = "x,label\n";
+  constexpr int kRows = 160000;
+  for (int i = 0; i < kRows; ++i) text += i % 3 == 0 ? "0.125,4\n\n" : "-2.5e1,1\n";
+  ASSERT_GT(text.size(), size_t{1} << 20);
+  const std::string path = write(text);
+  auto shape = scan_csv(path, -1, true);
+  ASSERT_TRUE(shape.ok()) << shape.status().message();
+  EXPECT_EQ(shape->count, kRows);
+  auto read = read_csv(path, -1, true);
+  ASSERT_TRUE(read.ok()) << read.status().message();
+  EXPECT_EQ(read->count, kRows);
+}
+
 TEST_F(CsvReaderTest, ScanPassesABadCellThatTheReadNamesByLineAndColumn) {
   std::string text;
   for (int i = 0; i < 9000; ++i) text += "0.5,1.5,1\n";

@@ -7,6 +7,7 @@
 
 #include <cmath>
 #include <cstring>
+#include <filesystem>
 #include <string>
 #include <vector>
 
@@ -114,6 +115,34 @@ TEST_F(IdxReaderTest, OneDimensionalFeaturesAreScalarSamples) {
   EXPECT_TRUE(r->sample_shape.empty());
   EXPECT_EQ(r->sample_size(), 1);
   EXPECT_EQ(r->features, (std::vector<float>{7, 8, 9, 10}));
+}
+
+// Past the reader's 1 MiB staging buffer, in several pieces: raw, and from a
+// gzip file far smaller than what it holds (a small zlib buffer, many reads).
+TEST_F(IdxReaderTest, PayloadsLargerThanTheStagingBufferReadWhole) {
+  constexpr uint32_t kSamples = 3, kRows = 700, kCols = 600;  // 1 260 000 bytes
+  Bytes pixels(size_t{kSamples} * kRows * kCols);
+  for (size_t i = 0; i < pixels.size(); ++i) pixels[i] = static_cast<uint8_t>(i % 251);
+  const Bytes features = idx_file(0x08, {kSamples, kRows, kCols}, pixels);
+  const Bytes labels = idx_file(0x08, {kSamples}, {6, 1, 4});
+  const std::string gz = write_gz("f.gz", features);
+  ASSERT_LT(std::filesystem::file_size(gz), pixels.size() / 16);
+  for (const std::string& path : {write_raw("f", features), gz}) {
+    auto r = read_idx(path, write_raw("l", labels));
+    ASSERT_TRUE(r.ok()) << path << ": " << r.status().message();
+    ASSERT_EQ(r->features.size(), pixels.size()) << path;
+    size_t wrong = 0;
+    for (size_t i = 0; i < pixels.size(); ++i) wrong += r->features[i] != float(i % 251) ? 1 : 0;
+    EXPECT_EQ(wrong, 0u) << path;
+    EXPECT_EQ(r->labels, (std::vector<int32_t>{6, 1, 4})) << path;
+  }
+  // float32: 300 000 four-byte elements, the buffer's 262 144 and the rest.
+  std::vector<float> values(300000);
+  for (size_t i = 0; i < values.size(); ++i) values[i] = static_cast<float>(i) * 0.25f;
+  auto r = read_idx(write_raw("ff", idx_file(0x0D, {1, 300000}, be_floats(values))),
+                    write_raw("fl", idx_file(0x08, {1}, {3})));
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_EQ(r->features, values);
 }
 
 TEST_F(IdxReaderTest, MissingFileIsNotFound) {

@@ -96,6 +96,28 @@ TEST_F(NpyReaderTest, ReadsUint8Labels) {
   }
 }
 
+// Past the reader's 1 MiB staging buffer: float features in two pieces, and
+// a label file of 150 000 int64 labels (1.2 MB) in two more.
+TEST_F(NpyReaderTest, DataLargerThanTheStagingBufferReadsWhole) {
+  constexpr int64_t kSamples = 150000, kWidth = 2;  // 1.2 MB of float32
+  std::vector<float> values(kSamples * kWidth);
+  for (size_t i = 0; i < values.size(); ++i) values[i] = static_cast<float>(i % 1000) - 0.5f;
+  std::vector<int64_t> classes(kSamples);
+  for (size_t i = 0; i < classes.size(); ++i) classes[i] = static_cast<int64_t>(i % 7);
+  const std::string x = write("x.npy", npy_file("<f4", "(150000, 2)", le_bytes(values)));
+  auto r = read_npy(x, write("y.npy", npy_file("<i8", "(150000,)", le_bytes(classes))));
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_EQ(r->count, kSamples);
+  EXPECT_EQ(r->features, values);
+  ASSERT_EQ(r->labels.size(), classes.size());
+  size_t wrong = 0;
+  for (size_t i = 0; i < classes.size(); ++i) wrong += r->labels[i] != classes[i] ? 1 : 0;
+  EXPECT_EQ(wrong, 0u);
+  auto alone = read_npy_features(x);
+  ASSERT_TRUE(alone.ok()) << alone.status().message();
+  EXPECT_EQ(alone->features, values);
+}
+
 TEST_F(NpyReaderTest, MissingFileIsNotFound) {
   const std::string path = dir_.file("none.npy");
   expect_error(read_npy(path, labels()), StatusCode::kNotFound, path, "no such file");
