@@ -60,6 +60,15 @@ std::string token_digest(std::string_view token) {
   return hex;
 }
 
+std::string_view sha256_word_digest(std::string_view word) {
+  const std::string_view prefix = kTokenHashPrefix;
+  if (word.substr(0, prefix.size()) != prefix || word.size() != prefix.size() + kDigestHexDigits ||
+      !is_lower_hex(word.substr(prefix.size()))) {
+    return {};
+  }
+  return word.substr(prefix.size());
+}
+
 engine::Result<TokenTable> parse_token_file(std::string_view text, const std::string& path) {
   TokenTable tokens;
   std::istringstream lines{std::string(text)};
@@ -73,10 +82,8 @@ engine::Result<TokenTable> parse_token_file(std::string_view text, const std::st
       return engine::invalid_argument(where + std::to_string(words.size()) +
                                       " words; expected \"sha256:<64 hex digits> TENANT ROLE\"");
     }
-    const std::string& hash = words[0];
-    const size_t prefix = sizeof(kTokenHashPrefix) - 1;
-    if (hash.compare(0, prefix, kTokenHashPrefix) != 0 ||
-        hash.size() != prefix + kDigestHexDigits || !is_lower_hex(hash.substr(prefix))) {
+    const std::string_view digest = sha256_word_digest(words[0]);
+    if (digest.empty()) {
       return engine::invalid_argument(
           where +
           "the first word is not sha256: and 64 lower-case hex digits (the token's "
@@ -89,7 +96,7 @@ engine::Result<TokenTable> parse_token_file(std::string_view text, const std::st
     } else if (words[2] != "user") {
       return engine::invalid_argument(where + "role \"" + words[2] + "\" is not user or admin");
     }
-    if (!tokens.emplace(hash.substr(prefix), std::move(caller)).second) {
+    if (!tokens.emplace(std::string(digest), std::move(caller)).second) {
       return engine::invalid_argument(where + "the same token digest is on an earlier line");
     }
   }

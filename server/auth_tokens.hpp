@@ -53,6 +53,10 @@ engine::Result<TokenTable> parse_token_file(std::string_view text, const std::st
 // The lower-case hex sha256 of `token`.
 std::string token_digest(std::string_view token);
 
+// The 64 hex digits of a file's "sha256:<64 lower-case hex digits>" word;
+// empty when `word` is not one.
+std::string_view sha256_word_digest(std::string_view word);
+
 // Thread-safe. Answers who a call's authorization value is, from a token file
 // read at open() and read again, on the next call at least `reload_interval`
 // after the last look, when its stamp (inode, size, mtime) changed: a token

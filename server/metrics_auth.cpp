@@ -15,16 +15,8 @@ namespace gradstream::server {
 
 namespace {
 
-constexpr size_t kDigestHexDigits = 64;
 // Longer header values are refused before they are decoded.
 constexpr size_t kMaxAuthorizationBytes = 4096;
-
-bool is_lower_hex(std::string_view text) {
-  for (char c : text) {
-    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
-  }
-  return true;
-}
 
 // The bytes `base64` encodes, or false when it is not base64.
 bool decode_base64(std::string_view base64, std::string& out) {
@@ -68,15 +60,14 @@ engine::Result<std::shared_ptr<const MetricsCredentials>> MetricsCredentials::pa
       return engine::invalid_argument(where + "expected \"USER sha256:<64 hex digits>\"");
     }
     if (engine::Status s = engine::check_name(where + "user", user); !s.ok()) return s;
-    const size_t prefix = sizeof(kTokenHashPrefix) - 1;
-    if (hash.compare(0, prefix, kTokenHashPrefix) != 0 ||
-        hash.size() != prefix + kDigestHexDigits || !is_lower_hex(hash.substr(prefix))) {
+    const std::string_view digest = sha256_word_digest(hash);
+    if (digest.empty()) {
       return engine::invalid_argument(
           where +
           "the password is not sha256: and 64 lower-case hex digits (its sha256, never "
           "the password itself)");
     }
-    if (!credentials->digests_.emplace(user, hash.substr(prefix)).second) {
+    if (!credentials->digests_.emplace(user, std::string(digest)).second) {
       return engine::invalid_argument(where + "user \"" + user + "\" is on an earlier line");
     }
   }

@@ -186,14 +186,7 @@ scrape_configs:
       - targets: ["127.0.0.1:$GRADSTREAM_METRICS_PORT"]
 CONFIG
 start_prometheus "$work/prometheus.yml"
-samples=
-for _ in $(seq 1 300); do  # tenths of a second
-  samples=$(curl -sf "http://127.0.0.1:$prometheus_port/api/v1/query" \
-    --data-urlencode "query=gradstream_job_samples_total{job_id=\"$job\"}" |
-    jq -r '.data.result[0].value[1] // empty' || true)
-  [[ -n $samples ]] && break
-  sleep 0.1
-done
+samples=$(prometheus_value "gradstream_job_samples_total{job_id=\"$job\"}")
 # 3 epochs of the 300 blobs.
 [[ $samples == 900 ]] || fail "prometheus with basic_auth: gradstream_job_samples_total is '$samples', want 900"
 pass "/metrics: 401 without the scraper's password; prometheus with basic_auth scraped $samples samples of alpha's job"

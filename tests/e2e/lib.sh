@@ -61,6 +61,20 @@ start_prometheus() {
   fail "prometheus never became ready: $(tail -n5 "$work/prometheus.log")"
 }
 
+# prometheus_value QUERY: the first value of the PromQL QUERY on the
+# Prometheus of start_prometheus, once it has one (it scrapes every second),
+# on stdout; empty after 40 s.
+prometheus_value() {
+  local value= i
+  for ((i = 0; i < 400; i++)); do  # tenths of a second
+    value=$(curl -sf "http://127.0.0.1:$prometheus_port/api/v1/query" --data-urlencode "query=$1" |
+      jq -r '.data.result[0].value[1] // empty' || true)
+    [[ -n $value ]] && break
+    sleep 0.1
+  done
+  echo "$value"
+}
+
 e2e_cleanup() {
   local pid
   # Reaped here, quietly: bash's "Killed" lines would bury the FAIL line.

@@ -17,15 +17,14 @@
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 e2e_init "$@"
-for tool in openssl prometheus curl; do
+for tool in openssl prometheus curl jq; do
   command -v "$tool" >/dev/null || fail "$tool not installed (scripts/install-deps.sh)"
 done
 
 readonly kReloadSeconds=1
-# Polling limits, in tenths of a second: a rotation is seen within a few
-# reload intervals; Prometheus scrapes within seconds.
+# Polling limit, in tenths of a second: a rotation is seen within a few
+# reload intervals.
 readonly kRotationTenths=100
-readonly kQueryTenths=400
 readonly kUnavailable=14
 readonly kUsage=64
 
@@ -157,14 +156,7 @@ scrape_configs:
       - targets: ["127.0.0.1:$GRADSTREAM_METRICS_PORT"]
 CONFIG
 start_prometheus "$work/prometheus.yml"
-samples=
-for ((i = 0; i < kQueryTenths; i++)); do
-  samples=$(curl -sf "http://127.0.0.1:$prometheus_port/api/v1/query" \
-    --data-urlencode "query=gradstream_job_samples_total{job_id=\"$job\"}" |
-    grep -o '"value":\[[0-9.]*,"[^"]*"\]' | cut -d'"' -f4 || true)
-  [[ -n $samples ]] && break
-  sleep 0.1
-done
+samples=$(prometheus_value "gradstream_job_samples_total{job_id=\"$job\"}")
 # One epoch over Fashion-MNIST's 60000 training samples.
 [[ $samples == 60000 ]] || fail "prometheus over HTTPS: gradstream_job_samples_total is '$samples', want 60000"
 pass "/metrics over HTTPS only, 401 without the password (other paths 404); prometheus (scheme https, ca_file, basic_auth) scraped $job: $samples samples"
