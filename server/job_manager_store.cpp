@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "engine/base/json_text.hpp"
+#include "engine/spec/spec_validator.hpp"
 #include "server/job_manager.hpp"
 #include "server/job_manager_record.hpp"
 #include "server/job_observer.hpp"
@@ -17,6 +18,17 @@ namespace {
 constexpr const char* kInterrupted =
     "the server stopped before the job ended, and this server does not resume jobs; submit it "
     "again";
+
+// Why a stored unfinished job cannot go on ("" when it can): the server was
+// started without resuming, or its stored spec no longer passes validation (a
+// damaged row, or a spec an older server accepted): it is not trained as stored.
+std::string unresumable(const v1::Job& job, bool resuming) {
+  if (!resuming) return kInterrupted;
+  if (engine::Status s = engine::validate_spec(job.spec()); !s.ok()) {
+    return "not resumed: its stored spec is not valid: " + s.message();
+  }
+  return "";
+}
 
 }  // namespace
 
@@ -253,12 +265,12 @@ void JobManager::restore(std::vector<StoredJob> jobs, LoaderFactory loader_for) 
         if (state == v1::SUCCEEDED) record->model = std::move(stored.model);
         record->log->close();
         ended.push_back(record);
-      } else if (!loader_for) {
+      } else if (std::string why = unresumable(record->job, loader_for != nullptr); !why.empty()) {
         v1::TrainingEvent done;
-        *done.mutable_done() = done_report(v1::DoneReport::FAILED, kInterrupted);
+        *done.mutable_done() = done_report(v1::DoneReport::FAILED, why);
         record->log->hold();
         record->log->append(std::move(done));
-        close_record(*record, v1::FAILED, kInterrupted);
+        close_record(*record, v1::FAILED, why);
         ended.push_back(record);
       } else {
         record->load = loader_for(record->job.spec());

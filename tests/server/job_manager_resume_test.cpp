@@ -13,7 +13,9 @@
 #include <string>
 #include <vector>
 
+#include "engine/spec/spec_validator.hpp"
 #include "server/job_manager.hpp"
+#include "server/job_observer.hpp"
 #include "server/job_store.hpp"
 #include "tests/server/job_manager_test_support.hpp"
 #include "tests/support/temp_dir.hpp"
@@ -339,6 +341,36 @@ TEST_F(JobManagerResumeTest, AJobOnFilesResumedWithoutItsRootFailsNamingFileAndF
                                   "\": server-side files are not allowed: start the server with "
                                   "--data-root DIR to allow a directory");
   expect_ending(*manager.event_log(id), v1::DoneReport::FAILED, v1::FAILED);
+}
+
+TEST_F(JobManagerResumeTest, AStoredJobWhoseSpecNoLongerValidatesFailsInsteadOfTraining) {
+  // A row damaged into another spec (or one an older server accepted): the
+  // layer's units are 0, which validate_spec refuses.
+  v1::TrainingSpec damaged = resumable_spec();
+  damaged.mutable_model()->mutable_layers(0)->mutable_dense()->set_units(0);
+  ASSERT_FALSE(engine::validate_spec(damaged).ok());
+  StoredJob stored;
+  stored.job.set_id("job-damaged");
+  stored.job.set_state(v1::QUEUED);
+  *stored.job.mutable_spec() = damaged;
+  stored.events.push_back(state_event(v1::QUEUED));
+  std::vector<StoredJob> rows;
+  rows.push_back(std::move(stored));
+  JobManager manager;
+  bool loader_asked = false;
+  manager.restore(std::move(rows), [&](const v1::TrainingSpec&) {
+    loader_asked = true;
+    return long_loader();
+  });
+  ASSERT_TRUE(manager.wait_idle(kTimeout));
+  auto failed = manager.get_job("job-damaged");
+  ASSERT_TRUE(failed.ok());
+  EXPECT_EQ(failed->state(), v1::FAILED);
+  EXPECT_EQ(failed->reason().rfind("not resumed: its stored spec is not valid: model.layers[0]", 0),
+            0U)
+      << failed->reason();
+  EXPECT_FALSE(loader_asked);
+  expect_ending(*manager.event_log("job-damaged"), v1::DoneReport::FAILED, v1::FAILED);
 }
 
 }  // namespace
