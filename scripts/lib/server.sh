@@ -10,7 +10,10 @@
 start_server() {
   local bin=$1 log=$2
   shift 2
-  "$bin" --listen 127.0.0.1:0 --metrics-address 127.0.0.1:0 "$@" 2>"$log" &
+  # Emptied here, not by the child's redirection: the loop below must never
+  # read a previous server's port from the same log.
+  : >"$log"
+  "$bin" --listen 127.0.0.1:0 --metrics-address 127.0.0.1:0 "$@" 2>>"$log" &
   server_pid=$!
   local port=
   for _ in $(seq 1 100); do  # 10 s
