@@ -7,7 +7,15 @@ root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 build_dir=${GRADSTREAM_BUILD_DIR:-$root/build}
 sanitize=${GRADSTREAM_SANITIZE:-}
 build_type=Release
-[[ -z $sanitize ]] || build_type=RelWithDebInfo
+launcher=()
+if [[ -n $sanitize ]]; then
+  build_type=RelWithDebInfo
+  # A sanitized tree is a long build from nothing: reuse it where ccache is there.
+  if command -v ccache >/dev/null; then
+    launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache -DCMAKE_C_COMPILER_LAUNCHER=ccache)
+  fi
+fi
 "$root/scripts/install-deps.sh"
-cmake -S "$root" -B "$build_dir" -DCMAKE_BUILD_TYPE="$build_type" -DGRADSTREAM_SANITIZE="$sanitize" >/dev/null
+cmake -S "$root" -B "$build_dir" -DCMAKE_BUILD_TYPE="$build_type" -DGRADSTREAM_SANITIZE="$sanitize" \
+  "${launcher[@]}" >/dev/null
 cmake --build "$build_dir" -j "$(nproc)"

@@ -14,11 +14,12 @@ if [[ ${1:-} == --sanitize ]]; then
   export GRADSTREAM_SANITIZE=$2
   shift 2
   build_dir=$root/build-sanitize-${GRADSTREAM_SANITIZE//,/-}
-  # Stop at the first finding, with a stack; LSan's reports of what gRPC and
-  # protobuf keep until exit are findings too, so none is suppressed blindly.
+  # Stop at the first finding, with a stack. tests/sanitizers/*.supp name the
+  # uninstrumented Debian libraries whose reports are not findings, each with why.
+  suppressions=$root/tests/sanitizers
   export ASAN_OPTIONS=${ASAN_OPTIONS:-abort_on_error=0:halt_on_error=1:detect_leaks=1}
   export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
-  export TSAN_OPTIONS=${TSAN_OPTIONS:-halt_on_error=1:second_deadlock_stack=1}
+  export TSAN_OPTIONS=${TSAN_OPTIONS:-halt_on_error=1:second_deadlock_stack=1:suppressions=$suppressions/tsan.supp}
 fi
 GRADSTREAM_BUILD_DIR=$build_dir "$root/scripts/build.sh"
 cd "$build_dir"

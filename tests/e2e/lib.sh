@@ -12,6 +12,12 @@
 # background_pids and a live server_pid are killed and work is removed: a
 # script puts the pids of its background processes in background_pids while
 # they run, and sets server_pid= once it has stopped the server itself.
+#
+# Under a sanitized build (scripts/test.sh --sanitize) the server and the CLI
+# write every sanitizer report to $work/sanitizer.PID (log_path), whatever their
+# stderr was sent to and whatever exit code the script expected of them; cleanup
+# prints each report and fails the test. A process killed with SIGKILL writes no
+# leak report: only those that exit (SIGTERM, or the CLI) are checked for leaks.
 
 # fail MESSAGE: "FAIL: MESSAGE" on stderr, exit 1.
 fail() { echo "FAIL: $*" >&2; exit 1; }
@@ -76,14 +82,21 @@ prometheus_value() {
 }
 
 e2e_cleanup() {
-  local pid
+  local status=$? pid report
   # Reaped here, quietly: bash's "Killed" lines would bury the FAIL line.
   for pid in "${background_pids[@]}"; do
     kill -KILL "$pid" 2>/dev/null || true
     wait "$pid" 2>/dev/null || true
   done
   if [[ -n $server_pid ]] && kill -0 "$server_pid" 2>/dev/null; then kill -KILL "$server_pid"; fi
+  for report in "$work"/sanitizer.*; do
+    [[ -e $report ]] || continue
+    cat "$report" >&2
+    echo "FAIL: sanitizer report $(basename "$report") (above)" >&2
+    status=1
+  done
   rm -rf "$work"
+  exit "$status"
 }
 
 # shellcheck disable=SC2034  # the variables are for the sourcing script
@@ -98,5 +111,9 @@ e2e_init() {
   passed=0
   work=$(mktemp -d)
   trap e2e_cleanup EXIT
+  local options
+  for options in ASAN_OPTIONS UBSAN_OPTIONS TSAN_OPTIONS; do
+    export "$options=${!options:+${!options}:}log_path=$work/sanitizer"
+  done
   source "$source_dir/scripts/lib/server.sh"
 }

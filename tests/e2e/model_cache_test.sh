@@ -11,6 +11,11 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 e2e_init "$@"
 readonly kJobs=4 kCacheMb=100
+# Under ASan (scripts/test.sh --sanitize address,undefined) freed memory waits in
+# a quarantine, 256 MiB by default, to catch use after free: exported models would
+# stay resident there, and the RSS would measure ASan, not the model cache. A small
+# quarantine keeps the same bound meaningful; a Release build ignores the variable.
+export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}quarantine_size_mb=8"
 
 GRADSTREAM_SERVER_BIN=$server_bin GRADSTREAM_CLI_BIN=$cli_bin \
   bash "$source_dir/bench/model_cache_rss.sh" --jobs "$kJobs" --cache-mb "$kCacheMb" \
