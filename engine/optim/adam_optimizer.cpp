@@ -5,6 +5,7 @@
 #include <string>
 #include <utility>
 
+#include "engine/base/cpu_clones.hpp"
 #include "engine/base/parallel.hpp"
 
 namespace gradstream::engine {
@@ -17,11 +18,9 @@ struct AdamStep {
 
 // Cloned for AVX2 and the x86-64 baseline, picked at load time: the same
 // IEEE operations in each (no FMA contraction), so the same bits either way.
-__attribute__((target_clones("avx2", "default"))) void adam_update(const AdamStep& s,
-                                                                   float* __restrict w,
-                                                                   const float* __restrict grad,
-                                                                   float* __restrict m,
-                                                                   float* __restrict v, int64_t n) {
+GRADSTREAM_CPU_CLONES void adam_update(const AdamStep& s, float* __restrict w,
+                                       const float* __restrict grad, float* __restrict m,
+                                       float* __restrict v, int64_t n) {
   for (int64_t i = 0; i < n; ++i) {
     w[i] *= s.shrink;
     const float g = grad[i] + s.l2 * w[i];

@@ -6,6 +6,7 @@
 #include <string>
 #include <utility>
 
+#include "engine/base/cpu_clones.hpp"
 #include "engine/base/parallel.hpp"
 
 namespace gradstream::engine {
@@ -13,9 +14,9 @@ namespace gradstream::engine {
 namespace {
 
 // Cloned for AVX2 and the x86-64 baseline (same IEEE operations, same bits).
-__attribute__((target_clones("avx2", "default"))) void rmsprop_update(
-    float lr, float wd, float rho, float eps, float* __restrict w, const float* __restrict grad,
-    float* __restrict sq, int64_t n) {
+GRADSTREAM_CPU_CLONES void rmsprop_update(float lr, float wd, float rho, float eps,
+                                          float* __restrict w, const float* __restrict grad,
+                                          float* __restrict sq, int64_t n) {
   for (int64_t i = 0; i < n; ++i) {
     const float g = grad[i] + wd * w[i];
     sq[i] = rho * sq[i] + (1.0f - rho) * g * g;
@@ -23,9 +24,11 @@ __attribute__((target_clones("avx2", "default"))) void rmsprop_update(
   }
 }
 
-__attribute__((target_clones("avx2", "default"))) void rmsprop_momentum_update(
-    float lr, float wd, float rho, float eps, float mu, float* __restrict w,
-    const float* __restrict grad, float* __restrict sq, float* __restrict buf, int64_t n) {
+GRADSTREAM_CPU_CLONES void rmsprop_momentum_update(float lr, float wd, float rho, float eps,
+                                                   float mu, float* __restrict w,
+                                                   const float* __restrict grad,
+                                                   float* __restrict sq, float* __restrict buf,
+                                                   int64_t n) {
   for (int64_t i = 0; i < n; ++i) {
     const float g = grad[i] + wd * w[i];
     sq[i] = rho * sq[i] + (1.0f - rho) * g * g;

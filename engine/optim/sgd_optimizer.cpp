@@ -3,6 +3,7 @@
 
 #include <utility>
 
+#include "engine/base/cpu_clones.hpp"
 #include "engine/base/parallel.hpp"
 
 namespace gradstream::engine {
@@ -10,19 +11,18 @@ namespace gradstream::engine {
 namespace {
 
 // Cloned for AVX2 and the x86-64 baseline (same IEEE operations, same bits).
-__attribute__((target_clones("avx2", "default"))) void sgd_update(float lr, float wd,
-                                                                  float* __restrict w,
-                                                                  const float* __restrict grad,
-                                                                  int64_t n) {
+GRADSTREAM_CPU_CLONES void sgd_update(float lr, float wd, float* __restrict w,
+                                      const float* __restrict grad, int64_t n) {
   for (int64_t i = 0; i < n; ++i) {
     const float g = grad[i] + wd * w[i];
     w[i] -= lr * g;
   }
 }
 
-__attribute__((target_clones("avx2", "default"))) void sgd_momentum_update(
-    float lr, float wd, float mu, bool first, bool nesterov, float* __restrict w,
-    const float* __restrict grad, float* __restrict v, int64_t n) {
+GRADSTREAM_CPU_CLONES void sgd_momentum_update(float lr, float wd, float mu, bool first,
+                                               bool nesterov, float* __restrict w,
+                                               const float* __restrict grad, float* __restrict v,
+                                               int64_t n) {
   for (int64_t i = 0; i < n; ++i) {
     const float g = grad[i] + wd * w[i];
     v[i] = first ? g : mu * v[i] + g;
