@@ -3,13 +3,14 @@
 
 #include <openssl/evp.h>
 
-#include <cstdio>
 #include <fstream>
 #include <sstream>
+#include <stdexcept>
 #include <utility>
 
 #include "engine/base/field_checks.hpp"
 #include "engine/base/json_text.hpp"
+#include "server/dataset_files.hpp"
 #include "server/log.hpp"
 
 namespace gradstream::server {
@@ -47,17 +48,10 @@ engine::Result<TokenTable> read_token_file(const std::string& path) {
 Caller anonymous_caller() { return Caller{"", Role::kAdmin}; }
 
 std::string token_digest(std::string_view token) {
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int size = 0;
-  EVP_Digest(token.data(), token.size(), digest, &size, EVP_sha256(), nullptr);
-  std::string hex;
-  hex.reserve(2 * size);
-  for (unsigned int i = 0; i < size; ++i) {
-    char byte[3];
-    std::snprintf(byte, sizeof byte, "%02x", digest[i]);
-    hex += byte;
-  }
-  return hex;
+  dataset_files::EvpContext hash = dataset_files::new_sha256();
+  if (!hash) throw std::runtime_error("OpenSSL cannot start a sha256 hash");
+  EVP_DigestUpdate(hash.get(), token.data(), token.size());
+  return dataset_files::to_hex(dataset_files::finish_sha256(hash.get()));
 }
 
 std::string_view sha256_word_digest(std::string_view word) {

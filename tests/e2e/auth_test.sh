@@ -63,7 +63,7 @@ blobs 300 1 >"$work/alpha2.csv"
 blobs 300 2 >"$work/alpha3.csv"
 printf '1.0,-0.5\n-3.0,0.2\n' >"$work/rows.csv"
 
-echo "prom sha256:$(printf %s s3cret | sha256sum | cut -d' ' -f1)" >"$work/metrics-users"
+write_metrics_users "$work/metrics-users"
 # 300 samples x (2 float features + 1 int32 label) = 3600 bytes per dataset:
 # room for two of alpha's.
 start_server "$server_bin" "$work/server.log" --data-dir "$work/var" \
@@ -174,17 +174,7 @@ for user in "" "-u prom:wrong" "-u alpha:alpha-token-1"; do
   [[ $code == 401 ]] || fail "/metrics with '$user' answered $code, not 401"
 done
 curl -sf -u prom:s3cret "$metrics_url" >"$work/metrics.txt" || fail "/metrics refused prom's password"
-cat >"$work/prometheus.yml" <<CONFIG
-global:
-  scrape_interval: 1s
-scrape_configs:
-  - job_name: gradstream
-    basic_auth:
-      username: prom
-      password: s3cret
-    static_configs:
-      - targets: ["127.0.0.1:$GRADSTREAM_METRICS_PORT"]
-CONFIG
+scrape_config_with_basic_auth "$work/prometheus.yml"
 start_prometheus "$work/prometheus.yml"
 samples=$(prometheus_value "gradstream_job_samples_total{job_id=\"$job\"}")
 # 3 epochs of the 300 blobs.

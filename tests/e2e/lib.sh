@@ -67,6 +67,27 @@ start_prometheus() {
   fail "prometheus never became ready: $(tail -n5 "$work/prometheus.log")"
 }
 
+# write_metrics_users FILE: a --metrics-auth file allowing user prom with
+# password s3cret (what scrape_config_with_basic_auth sends).
+write_metrics_users() { echo "prom sha256:$(printf %s s3cret | sha256sum | cut -d' ' -f1)" >"$1"; }
+# scrape_config_with_basic_auth FILE [YAML_LINES]: a prometheus.yml scraping
+# this server's /metrics every second as prom:s3cret; YAML_LINES (indented
+# for the scrape job, e.g. scheme and tls_config) are added to the job.
+scrape_config_with_basic_auth() {
+  cat >"$1" <<CONFIG
+global:
+  scrape_interval: 1s
+scrape_configs:
+  - job_name: gradstream
+${2:-}
+    basic_auth:
+      username: prom
+      password: s3cret
+    static_configs:
+      - targets: ["127.0.0.1:$GRADSTREAM_METRICS_PORT"]
+CONFIG
+}
+
 # prometheus_value QUERY: the first value of the PromQL QUERY on the
 # Prometheus of start_prometheus, once it has one (it scrapes every second),
 # on stdout; empty after 40 s.

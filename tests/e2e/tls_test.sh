@@ -95,7 +95,7 @@ server_refuses "tls_client_ca: .* needs tls_cert" --tls-client-ca "$tls/ca1.crt"
 pass "bad TLS flags stop the server at start, naming flag and file"
 
 # 2. TLS.
-echo "prom sha256:$(printf %s s3cret | sha256sum | cut -d' ' -f1)" >"$work/metrics-users"
+write_metrics_users "$work/metrics-users"
 start_server "$server_bin" "$work/server.log" --data-dir "$work/var" --threads-per-job 1 \
   --tls-cert "$secret/tls.crt" --tls-key "$secret/tls.key" --tls-reload-seconds "$kReloadSeconds" \
   --metrics-auth "$work/metrics-users" ||
@@ -141,20 +141,9 @@ other=$(curl -s -o /dev/null -w '%{http_code}' --cacert "$tls/ca1.crt" -u prom:s
   "https://127.0.0.1:$GRADSTREAM_METRICS_PORT/other" || true)
 [[ $other == 404 ]] || fail "GET /other over HTTPS answered $other, not 404"
 
-cat >"$work/prometheus.yml" <<CONFIG
-global:
-  scrape_interval: 1s
-scrape_configs:
-  - job_name: gradstream
-    scheme: https
+scrape_config_with_basic_auth "$work/prometheus.yml" "    scheme: https
     tls_config:
-      ca_file: $tls/ca1.crt
-    basic_auth:
-      username: prom
-      password: s3cret
-    static_configs:
-      - targets: ["127.0.0.1:$GRADSTREAM_METRICS_PORT"]
-CONFIG
+      ca_file: $tls/ca1.crt"
 start_prometheus "$work/prometheus.yml"
 samples=$(prometheus_value "gradstream_job_samples_total{job_id=\"$job\"}")
 # One epoch over Fashion-MNIST's 60000 training samples.
