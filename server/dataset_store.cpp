@@ -84,7 +84,7 @@ engine::Result<fs::path> DatasetStore::dataset_dir(const std::string& id) const 
   fs::path dir = root_ / std::string(hex);
   std::error_code ec;
   if (!fs::is_directory(dir, ec)) {
-    return engine::not_found("dataset \"" + id + "\" not found on this server");
+    return dataset_not_found(id);
   }
   return dir;
 }

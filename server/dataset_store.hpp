@@ -43,6 +43,12 @@ inline constexpr char kUploadDirPrefix[] = ".upload-";
 // concurrent uploads at once, so it must be thread-safe (a Prometheus counter is).
 using UploadedBytesCallback = std::function<void(uint64_t)>;
 
+// The answer for an id that is not stored, and, word for word, for another
+// tenant's dataset (TrainerService): a tenant cannot tell the two apart.
+inline engine::Status dataset_not_found(const std::string& id) {
+  return engine::not_found("dataset \"" + id + "\" not found on this server");
+}
+
 class DatasetUpload;
 
 // Thread-safe: uploads and loads touch only their own files, and storing is a

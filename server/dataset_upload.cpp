@@ -145,7 +145,7 @@ engine::Result<v1::Dataset> DatasetUpload::commit() {
   }
   if (!is_dataset_owner(target, tenant_)) {
     if (engine::Status s = add_dataset_owner(target, tenant_); !s.ok()) return s;
-    newly_owned_bytes_ = tenant_.empty() ? 0 : bytes;
+    newly_owned_bytes_ = bytes;
   }
   stored->set_already_present(true);
   return stored;

@@ -203,7 +203,7 @@ engine::Result<v1::Job> JobManager::enqueue(v1::TrainingSpec job_spec,
 engine::Result<v1::Job> JobManager::get_job(const std::string& id) const {
   std::lock_guard lock(mutex_);
   auto it = jobs_.find(id);
-  if (it == jobs_.end()) return engine::not_found("job \"" + id + "\" not found");
+  if (it == jobs_.end()) return job_not_found(id);
   return snapshot(*it->second);
 }
 
@@ -230,7 +230,7 @@ engine::Result<v1::Job> JobManager::cancel_job(const std::string& id) {
 engine::Result<v1::Job> JobManager::request_cancel(const std::string& id) {
   std::lock_guard lock(mutex_);
   auto it = jobs_.find(id);
-  if (it == jobs_.end()) return engine::not_found("job \"" + id + "\" not found");
+  if (it == jobs_.end()) return job_not_found(id);
   JobRecord& record = *it->second;
   switch (record.job.state()) {
     case v1::QUEUED:

@@ -94,6 +94,12 @@ struct JobManagerOptions {
 // For the server's flag parsing; the constructor itself accepts anything.
 engine::Status validate_options(const JobManagerOptions& options, int cores);
 
+// The answer for a job id this server does not know, and, word for word, for
+// another tenant's job (TrainerService): a tenant cannot tell the two apart.
+inline engine::Status job_not_found(const std::string& id) {
+  return engine::not_found("job \"" + id + "\" not found");
+}
+
 // What an idempotency key is stored with to tell "the same CreateJob" from
 // another: 16 hex digits of the stable hash (engine/base/message_hash) of the
 // spec as sent, serialized deterministically (maps in key order), so it is the

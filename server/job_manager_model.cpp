@@ -13,7 +13,7 @@ engine::Status JobManager::has_model(const std::string& id) const {
 
 engine::Status JobManager::model_state(const std::string& id) const {
   auto it = jobs_.find(id);
-  if (it == jobs_.end()) return engine::not_found("job \"" + id + "\" not found");
+  if (it == jobs_.end()) return job_not_found(id);
   const v1::JobState state = snapshot(*it->second).state();
   if (state != v1::SUCCEEDED || (store_ == nullptr && !it->second->model)) {
     return engine::failed_precondition("job \"" + id + "\" is " + v1::JobState_Name(state) +

@@ -23,7 +23,7 @@ constexpr size_t kJobIdRandomBytes = 16;
 engine::Result<std::string> JobManager::tenant_of(const std::string& id) const {
   std::lock_guard lock(mutex_);
   auto it = jobs_.find(id);
-  if (it == jobs_.end()) return engine::not_found("job \"" + id + "\" not found");
+  if (it == jobs_.end()) return job_not_found(id);
   return it->second->job.tenant();
 }
 

@@ -120,7 +120,7 @@ engine::Status TrainerService::check_job_access(const Caller& caller, const std:
   if (caller.admin()) return engine::ok_status();
   engine::Result<std::string> tenant = jobs_.tenant_of(id);
   if (!tenant.ok()) return tenant.status();
-  if (*tenant != caller.tenant) return engine::not_found("job \"" + id + "\" not found");
+  if (*tenant != caller.tenant) return job_not_found(id);
   return engine::ok_status();
 }
 
@@ -197,7 +197,7 @@ engine::Result<v1::DatasetHeader> TrainerService::uploaded_header(const Caller& 
   auto described = datasets_->describe(id);
   // Another tenant's dataset reads as one that is not stored.
   if (described.ok() && !caller.admin() && !datasets_->owned_by(id, caller.tenant)) {
-    described = engine::not_found("dataset \"" + id + "\" not found on this server");
+    described = dataset_not_found(id);
   }
   if (!described.ok()) {
     return engine::Status(described.status().code(),
@@ -298,7 +298,7 @@ engine::Result<std::shared_ptr<EventLog>> TrainerService::watched_log(
   if (request.job_id().empty()) return engine::invalid_argument(kJobIdNotSet);
   if (engine::Status s = check_job_access(caller, request.job_id()); !s.ok()) return s;
   std::shared_ptr<EventLog> log = jobs_.event_log(request.job_id());
-  if (!log) return engine::not_found("job \"" + request.job_id() + "\" not found");
+  if (!log) return job_not_found(request.job_id());
   // A closed log gets no more events: a stream from past its end would only
   // end at once with nothing, which a client cannot tell from a caught-up one.
   if (log->closed() && request.from_sequence() > log->last_sequence()) {
