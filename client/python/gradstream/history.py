@@ -37,7 +37,7 @@ class Table(dict):
     """Columns by name, each a NumPy array of the same length."""
 
     def __len__(self):
-        return len(next(iter(self.values()))) if self else 0
+        return len(next(iter(self.values()))) if dict.__len__(self) else 0
 
     @property
     def columns(self):
