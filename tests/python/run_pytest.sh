@@ -23,6 +23,9 @@ rm -rf "$scratch/package/build" "$scratch/package"/*.egg-info
 GRADSTREAM_PROTO_DIR=$source_dir/proto "$venv/bin/pip" install --quiet --no-index \
   --no-build-isolation --no-deps --force-reinstall "$scratch/package"
 
+# The tests choose server, token and TLS themselves; the caller's must not leak in.
+unset GRADSTREAM_SERVER GRADSTREAM_TOKEN GRADSTREAM_TLS_CA GRADSTREAM_TLS_CERT GRADSTREAM_TLS_KEY \
+  GRADSTREAM_TLS_SERVER_NAME
 export GRADSTREAM_SERVER_BIN=$server_bin GRADSTREAM_CLI_BIN=$cli_bin GRADSTREAM_SOURCE_DIR=$source_dir
 # Not from client/python: "import gradstream" must find the installed package.
 cd "$scratch"

@@ -71,10 +71,13 @@ def test_unit_health_dead_and_saturated_per_layer(runs, tmp_path):
     path = tmp_path / "health.png"
     figure = gradstream.plot.unit_health(runs, path)
     read_png(path, columns=len(runs), rows=1)
-    for legend in legend_texts(figure):
-        assert len(legend) == 6  # three activation layers, dead and saturated each
-        assert sum(text.endswith(" dead") for text in legend) == 3
-        assert sum(text.endswith(" saturated") for text in legend) == 3
+    legends = legend_texts(figure)
+    assert len(legends) == len(runs)
+    for legend, run in zip(legends, runs):
+        # Each of the three activation layers once (its colour), then the two line styles.
+        assert legend[:-2] == list(dict.fromkeys(run.activations["layer"]))
+        assert len(legend) == 5
+        assert legend[-2:] == ["dead", "saturated"]
 
 
 def test_compare_puts_the_activations_side_by_side(runs, tmp_path):

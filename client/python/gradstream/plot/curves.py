@@ -1,6 +1,7 @@
 """Loss and accuracy curves: every run on the same two panels, the legend naming each."""
 
 import numpy as np
+from matplotlib.ticker import MaxNLocator
 
 from gradstream.plot._runs import column, histories, new_figure, save
 
@@ -26,6 +27,7 @@ def training_curves(runs, path=None, *, client=None):
                                    color=line.get_color(), label=f"{run.label} {split}")
     loss_axes.set(title="Training loss", xlabel="step", ylabel="loss")
     accuracy_axes.set(title="Accuracy", xlabel="epoch", ylabel="accuracy")
+    accuracy_axes.xaxis.set_major_locator(MaxNLocator(integer=True))
     for axes in (loss_axes, accuracy_axes):
         axes.grid(alpha=0.3)
         axes.legend(fontsize="small")

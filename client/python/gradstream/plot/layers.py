@@ -1,6 +1,7 @@
 """Per-layer pictures: gradient norms over steps (log scale) and dead/saturated units."""
 
 import numpy as np
+from matplotlib.lines import Line2D
 
 from gradstream.plot._runs import histories, new_figure, per_layer, save, weight_rows
 
@@ -18,17 +19,23 @@ def draw_gradient_norms(axes, run):
 
 
 def draw_unit_health(axes, run):
-    """Per activation layer: dead units (solid) and saturated outputs (dashed), as shares."""
+    """Per activation layer, one colour: dead units (solid) and saturated outputs (dashed).
+
+    The legend names each layer once, then says which line style is which.
+    """
     dead = per_layer(run.activations, "dead_fraction")
     saturated = per_layer(run.activations, "saturated_fraction")
     for layer, (steps, values) in dead.items():
-        line, = axes.plot(steps, values, label=f"{layer} dead")
-        axes.plot(*saturated[layer], linestyle="--", color=line.get_color(),
-                  label=f"{layer} saturated")
+        line, = axes.plot(steps, values, label=layer)
+        axes.plot(*saturated[layer], linestyle="--", color=line.get_color())
     axes.set(xlabel="step", ylabel="fraction of units", ylim=(-0.02, 1.02))
     axes.grid(alpha=0.3)
-    if axes.lines:
-        axes.legend(fontsize="x-small", ncol=2)
+    if dead:
+        handles, labels = axes.get_legend_handles_labels()
+        for style, meaning in (("-", "dead"), ("--", "saturated")):
+            handles.append(Line2D([], [], color="black", linestyle=style))
+            labels.append(meaning)
+        axes.legend(handles, labels, fontsize="x-small", ncol=2)
 
 
 def _panels(runs, path, client, draw, what):
