@@ -55,7 +55,8 @@ def without_clock(event):
     return copy
 
 
-def test_watch_survives_a_server_killed_and_restarted_mid_job(start_server):
+@pytest.mark.parametrize("stop", ["kill", "stop"])  # SIGKILL, or SIGTERM's graceful shutdown
+def test_watch_survives_a_server_killed_and_restarted_mid_job(start_server, stop):
     # A checkpoint every 0.1 s: the second kill finds several to resume from.
     server = start_server("--checkpoint-every", "0.1")
     with gradstream.Client(server.target) as client:
@@ -70,7 +71,7 @@ def test_watch_survives_a_server_killed_and_restarted_mid_job(start_server):
             received.append(event)
             if len(received) in KILL_AFTER_EVENTS:
                 states_at_kill.append(client.get(job.id).state)
-                server.kill()
+                getattr(server, stop)()
                 server.start()  # same port, same data dir
         final = client.get(job.id)
         replay = list(client.watch(job.id))

@@ -6,7 +6,7 @@
     job = client.submit("examples/fashion-mnist-mlp.json")
     for event in client.watch(job.id):
         ...
-    gradstream.plot.loss(client, [job.id], "loss.png")
+    gradstream.plot.training_curves([job.id], "curves.png", client=client)
 """
 
 from gradstream.client import Client
