@@ -18,6 +18,10 @@ packages=(
   jq  # tests/e2e/deploy_config_test.sh reads the Grafana dashboard
   openssl  # tests/e2e/tls_test.sh makes its CAs and certificates
   clang-14 libfuzzer-14-dev libomp-14-dev  # scripts/fuzz.sh: libFuzzer, ASan, UBSan, OpenMP
+  # client/python and tests/python: its venv, stubs (protoc + grpc_python_plugin above),
+  # runtime, plots, DataFrames and pytest
+  python3-venv python3-setuptools python3-protobuf python3-numpy python3-matplotlib
+  python3-pandas python3-pytest
 )
 
 # The PyTorch peer in bench/peers/ only runs when asked (scripts/bench-peers.sh);
