@@ -134,3 +134,35 @@ def test_compare_plot_connects_as_the_cli_did(cli_bin, server, start_server, blo
     assert run.returncode == 0, run.stderr
     assert [r["activation"] for r in table_rows(run.stdout)] == ["relu", "tanh"]
     assert matplotlib.image.imread(plot_path)[..., :3].var() > MIN_PIXEL_VARIANCE
+
+
+def run_plot_module(server, *args, cwd):
+    return subprocess.run([sys.executable, "-m", "gradstream.plot", "--server", server.target,
+                           *args], cwd=cwd, capture_output=True, text=True, timeout=120)
+
+
+def test_the_plot_module_exits_as_the_cli_does(server, trained_job, tmp_path):
+    # A failed call: its gRPC code (NOT_FOUND is 5), the server's words on stderr.
+    run = run_plot_module(server, "compare", "job-nope", "-o", str(tmp_path / "a.png"),
+                          cwd=tmp_path)
+    assert run.returncode == 5, run.stderr
+    assert "NOT_FOUND" in run.stderr and "job-nope" in run.stderr
+    # A bad command line: 64, not argparse's 2.
+    run = run_plot_module(server, "compare", trained_job.id, "--label", "a", "--label", "b",
+                          "-o", str(tmp_path / "b.png"), cwd=tmp_path)
+    assert run.returncode == EXIT_USAGE
+    assert "--label: 2 given for 1 jobs" in run.stderr
+    run = run_plot_module(server, "compare", trained_job.id, cwd=tmp_path)
+    assert run.returncode == EXIT_USAGE
+    # A PNG that cannot be written: 73 (EX_CANTCREAT), naming it.
+    unwritable = tmp_path / "missing" / "c.png"
+    run = run_plot_module(server, "compare", trained_job.id, "-o", str(unwritable), cwd=tmp_path)
+    assert run.returncode == 73, run.stderr
+    assert f"{unwritable}: cannot write the figure" in run.stderr
+    # Drawn: nothing on stdout, the file named on stderr.
+    drawn = tmp_path / "d.png"
+    run = run_plot_module(server, "compare", trained_job.id, "--label", "tiny", "-o", str(drawn),
+                          cwd=tmp_path)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout == ""
+    assert drawn.read_bytes().startswith(PNG_SIGNATURE)
