@@ -163,6 +163,10 @@ int run_cli(int argc, char** argv) {
   auto* compare_json = compare_cmd->add_flag("--json", compare.json, "One JSON array of rows");
   compare_cmd->add_flag("--csv", compare.csv, "CSV: a header, then one line per activation")
       ->excludes(compare_json);
+  compare_cmd->add_option(
+      "--plot", compare.plot_path,
+      "Then draw the jobs side by side into this PNG (the Python package's "
+      "gradstream.plot.compare; interpreter: $GRADSTREAM_PYTHON, else python3)");
   compare_cmd->callback(
       [&] { command = [&](Connection& c, Terminal& t) { return run_compare(c, compare, t); }; });
 

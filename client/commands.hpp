@@ -73,6 +73,9 @@ struct CompareOptions {
   std::string activation_list;
   bool json = false;  // one JSON array of rows
   bool csv = false;   // a header line and one line per row
+  // Non-empty: after the table, the figure of the jobs as a PNG there
+  // (client/compare_plot.hpp).
+  std::string plot_path;
 };
 
 struct HealthOptions {
@@ -101,7 +104,9 @@ int run_export(Connection& connection, const ExportOptions& options, Terminal& t
 int run_predict(Connection& connection, const PredictOptions& options, Terminal& terminal);
 
 // One job per activation, watched together, then a side-by-side table
-// (client/comparison_table.hpp). Exit 3 if a job did not succeed.
+// (client/comparison_table.hpp). Exit 3 if a job did not succeed. With
+// plot_path, then the figure (client/compare_plot.hpp), whose exit code is the
+// command's when the comparison itself succeeded.
 int run_compare(Connection& connection, const CompareOptions& options, Terminal& terminal);
 // grpc.health.v1 Check of options.service: prints the serving status; exit 0
 // when SERVING, 14 (UNAVAILABLE) otherwise, or the failed call's code.

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "client/commands.hpp"
+#include "client/compare_plot.hpp"
 #include "client/comparison_table.hpp"
 #include "client/comparison_verdict.hpp"
 #include "client/exit_codes.hpp"
@@ -71,6 +72,12 @@ int run_compare(Connection& connection, const CompareOptions& given, Terminal& t
     terminal.err << "gradstream: " << error << "\n";
     return kExitUsage;
   }
+  if (!options.plot_path.empty()) {
+    if (const std::string error = plot_path_error(options.plot_path); !error.empty()) {
+      terminal.err << "gradstream: " << error << "\n";
+      return kExitUsage;
+    }
+  }
   auto spec = engine::read_spec_file(options.spec_path);
   if (!spec.ok()) {
     terminal.err << "gradstream: " << spec.status().message() << "\n";
@@ -131,9 +138,11 @@ int run_compare(Connection& connection, const CompareOptions& given, Terminal& t
   terminal.out.flush();
 
   int exit_code = kExitOk;
+  bool every_stream_done = true;
   for (const auto& job : jobs) {
     const ComparisonRow& row = job.builder.row();
     if (!job.builder.saw_done()) {
+      every_stream_done = false;
       const grpc::Status status =
           job.stream_status.ok() ? grpc::Status(grpc::StatusCode::UNAVAILABLE,
                                                 "the event stream ended before the job finished")
@@ -145,7 +154,16 @@ int run_compare(Connection& connection, const CompareOptions& given, Terminal& t
       exit_code = kExitJobNotSucceeded;
     }
   }
-  return exit_code;
+  if (options.plot_path.empty()) return exit_code;
+  // A failed or cancelled job still has curves worth seeing; a job whose
+  // stream broke off has a history the plotter could not fetch either.
+  if (!every_stream_done) {
+    terminal.err << "gradstream: --plot skipped: not every job's stream reached its end\n";
+    return exit_code;
+  }
+  const int plot_code =
+      draw_compare_plot(connection.options(), rows, options.plot_path, terminal.err);
+  return exit_code == kExitOk ? plot_code : exit_code;
 }
 
 }  // namespace gradstream::client

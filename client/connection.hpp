@@ -34,6 +34,8 @@ class Connection {
              std::shared_ptr<grpc::ChannelCredentials> credentials);
 
   gradstream::v1::Trainer::Stub& stub() { return *stub_; }
+  // What it was built from, for a helper process that connects by itself.
+  const ConnectionOptions& options() const { return options_; }
   // The channel itself, for generic stubs (health).
   std::shared_ptr<grpc::Channel> channel() const { return channel_; }
   // Now plus --timeout.

@@ -1,5 +1,7 @@
 """Fixtures: a real gradstream-server on a free port with its own data dir, a Client
-on it, a small synthetic dataset uploaded once and a tiny job trained on it.
+on it, a small synthetic dataset uploaded once and a tiny job trained on it. In a
+sanitized tree, a test fails when a process it started wrote a sanitizer report
+(sanitizer_reports.py).
 
 The binaries come from the environment (tests/python/run_pytest.sh sets them):
 GRADSTREAM_SERVER_BIN, GRADSTREAM_CLI_BIN, GRADSTREAM_SOURCE_DIR.
@@ -15,6 +17,7 @@ import pytest
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
 
 import gradstream  # noqa: E402
+from sanitizer_reports import OPTION_VARIABLES, ReportTracker, describe, route_reports  # noqa: E402
 from server_process import ServerProcess  # noqa: E402
 
 # Three well-separated Gaussian blobs: a tiny MLP learns them in a few epochs.
@@ -29,6 +32,36 @@ def _required_env(name):
     if not value:
         raise RuntimeError(f"{name} is not set (tests/python/run_pytest.sh sets it)")
     return value
+
+
+@pytest.fixture(scope="session", autouse=True)
+def sanitizer_reports(tmp_path_factory):
+    """A ReportTracker when the sanitizer option variables are set, else None.
+
+    Set up before any server, so torn down after the session's server stopped:
+    the leak reports written at its exit fail the session too.
+    """
+    saved = {name: os.environ[name] for name in OPTION_VARIABLES if name in os.environ}
+    directory = tmp_path_factory.mktemp("sanitizer")
+    if not route_reports(os.environ, directory):
+        yield None
+        return
+    tracker = ReportTracker(directory)
+    yield tracker
+    os.environ.update(saved)
+    reports = tracker.new_reports()
+    if reports:
+        pytest.fail(describe(reports), pytrace=False)
+
+
+@pytest.fixture(autouse=True)
+def no_sanitizer_report(sanitizer_reports):
+    """Fails the test in which a server or CLI wrote a sanitizer report."""
+    yield
+    if sanitizer_reports is not None:
+        reports = sanitizer_reports.new_reports()
+        if reports:
+            pytest.fail(describe(reports), pytrace=False)
 
 
 @pytest.fixture(scope="session")

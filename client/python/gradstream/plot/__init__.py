@@ -10,6 +10,9 @@ returns the matplotlib Figure, whose legends and titles name each run.
   unit_health      dead and saturated unit fractions per layer over steps
   compare          runs differing in activation side by side: their losses together,
                    then gradient norms and unit health per activation
+
+From a shell (and from `gradstream compare ... --plot out.png`):
+  python3 -m gradstream.plot [--server HOST:PORT] compare JOB_ID... -o out.png
 """
 
 from gradstream.plot.compare import compare
