@@ -139,10 +139,12 @@ int run_cli(int argc, char** argv) {
   });
 
   PredictOptions predict;
-  auto* predict_cmd = app.add_subcommand("predict", "Run a trained model on inputs");
+  auto* predict_cmd = app.add_subcommand(
+      "predict", "Run a trained model on raw inputs (the job's preprocessing applies)");
   predict_cmd->add_option("job", predict.job_id, "Job id")->required();
   predict_cmd->add_option("--shape", predict.shape, "[count, features...]")->delimiter(',');
-  predict_cmd->add_option("--inputs", predict.inputs, "Input values, row-major")->delimiter(',');
+  predict_cmd->add_option("--inputs", predict.inputs, "Raw input values, row-major")
+      ->delimiter(',');
   predict_cmd
       ->add_option("--input", predict.input_path,
                    "CSV file (one sample per line) or .npy array (one sample per first-axis entry)")

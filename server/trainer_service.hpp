@@ -12,6 +12,7 @@
 #include <string>
 
 #include "engine/base/status.hpp"
+#include "engine/data/input_preprocessing.hpp"
 #include "engine/model/model.hpp"
 #include "engine/spec/spec_validator.hpp"
 #include "gradstream/v1/trainer.grpc.pb.h"
@@ -148,6 +149,7 @@ class TrainerService final : public TrainerServiceBase {
   // A job's model loaded from its model file; `run` serialises predictions on it.
   struct LoadedModel {
     std::unique_ptr<engine::Model> model;
+    engine::InputPreprocessing preprocessing;  // applied to the raw rows first
     bool probabilities = false;
     std::mutex run;
   };

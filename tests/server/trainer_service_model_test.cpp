@@ -1,6 +1,7 @@
 // TrainerService's model RPCs over a real in-process gRPC server: ExportModel
-// streams a file the engine loads again, Predict matches it, and requests that
-// do not fit the model or the job's state are rejected with the right status.
+// streams a file the engine loads again, Predict on raw rows matches it on
+// preprocessed ones, and requests that do not fit the model or the job's state
+// are rejected with the right status.
 #include <gtest/gtest.h>
 
 #include <chrono>
@@ -46,20 +47,19 @@ grpc::Status predict(v1::Trainer::Stub& stub, const v1::PredictRequest& request,
   return stub.Predict(&context, request, response);
 }
 
-// Three Fashion-MNIST-sized samples with distinct pixel patterns.
+// Three raw Fashion-MNIST-sized samples (pixels 0..255) with distinct patterns.
 v1::PredictRequest three_samples(const std::string& id) {
   v1::PredictRequest request;
   request.set_job_id(id);
   request.add_shape(3);
   request.add_shape(784);
   for (int n = 0; n < 3; ++n) {
-    for (int i = 0; i < 784; ++i)
-      request.add_inputs(static_cast<float>((i * (n + 3)) % 17) / 16.0F);
+    for (int i = 0; i < 784; ++i) request.add_inputs(static_cast<float>((i * (n + 3)) % 17 * 15));
   }
   return request;
 }
 
-TEST_F(TrainerServiceTest, ExportedModelLoadsAndPredictMatchesIt) {
+TEST_F(TrainerServiceTest, ExportedModelLoadsAndPredictOnRawRowsMatchesItOnScaledRows) {
   const std::string id = create_ok(tiny_spec());
   ASSERT_TRUE(watch(id).status.ok());
   ASSERT_EQ(state_of(id), v1::SUCCEEDED);
@@ -87,7 +87,11 @@ TEST_F(TrainerServiceTest, ExportedModelLoadsAndPredictMatchesIt) {
     for (int c = 0; c < 10; ++c) sum += response.outputs(n * 10 + c);
     EXPECT_NEAR(sum, 1.0, 1e-5) << "row " << n;
   }
-  auto expected = engine::predict(**model, request.inputs().data(), 3, eng, true);
+  // tiny_spec trains on uint8 pixels, SCALEd by 1/255: Predict takes the raw
+  // rows and must answer as the exported weights do on the scaled ones.
+  std::vector<float> scaled;
+  for (const float pixel : request.inputs()) scaled.push_back(pixel / 255.0F);
+  auto expected = engine::predict(**model, scaled.data(), 3, eng, true);
   ASSERT_TRUE(expected.ok());
   for (int i = 0; i < 30; ++i) EXPECT_NEAR(response.outputs(i), (*expected)[i], 1e-6) << i;
 
