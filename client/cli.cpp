@@ -134,6 +134,10 @@ int run_cli(int argc, char** argv) {
   auto* export_cmd = app.add_subcommand("export", "Export a trained model");
   export_cmd->add_option("job", export_options.job_id, "Job id")->required();
   export_cmd->add_option("-o,--output", export_options.output_path, "File (default: stdout)");
+  export_cmd
+      ->add_option("--format", export_options.format,
+                   "native (a gradstream model file) or onnx (raw rows in, probabilities out)")
+      ->check(CLI::IsMember({"native", "onnx"}));
   export_cmd->callback([&] {
     command = [&](Connection& c, Terminal& t) { return run_export(c, export_options, t); };
   });

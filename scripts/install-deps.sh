@@ -18,7 +18,12 @@ packages=(
   jq  # tests/e2e/deploy_config_test.sh reads the Grafana dashboard
   openssl  # tests/e2e/tls_test.sh makes its CAs and certificates
   clang-14 libfuzzer-14-dev libomp-14-dev  # scripts/fuzz.sh: libFuzzer, ASan, UBSan, OpenMP
+  libonnx-dev  # ONNX export: ONNX's protobuf classes and checker (engine/onnx)
+  python3-onnx nodejs  # tests/e2e/onnx_export_test.sh: onnx.checker; onnxruntime-node from npm
 )
+# npm for onnxruntime-node: Debian's package, unless the installed nodejs
+# (NodeSource's) already brings its own and conflicts with it.
+if ! command -v npm >/dev/null; then packages+=(npm); fi
 
 # The PyTorch peer in bench/peers/ only runs when asked (scripts/bench-peers.sh);
 # GRADSTREAM_WITH_PEERS=1 installs what it needs.

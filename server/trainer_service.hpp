@@ -154,6 +154,9 @@ class TrainerService final : public TrainerServiceBase {
     std::mutex run;
   };
   engine::Result<std::shared_ptr<LoadedModel>> loaded_model(const std::string& job_id);
+  // The job's model in the request's format (trainer_service_export.cpp).
+  engine::Result<std::shared_ptr<const std::string>> exported_model(
+      const v1::ExportModelRequest& request);
 
   JobManager& jobs_;
   const ServiceLimits limits_;

@@ -1,7 +1,8 @@
 // TrainerService's model RPCs over a real in-process gRPC server: ExportModel
-// streams a file the engine loads again, Predict on raw rows matches it on
-// preprocessed ones, and requests that do not fit the model or the job's state
-// are rejected with the right status.
+// streams a file the engine loads again (or, asked for ONNX, a checked ONNX
+// model), Predict on raw rows matches it on preprocessed ones, and requests
+// that do not fit the model or the job's state are rejected with the right
+// status.
 #include <gtest/gtest.h>
 
 #include <chrono>
@@ -9,6 +10,7 @@
 #include <vector>
 
 #include "engine/model/model_file.hpp"
+#include "engine/onnx/onnx_check.hpp"
 #include "engine/train/predictor.hpp"
 #include "server/trainer_service.hpp"
 #include "tests/server/trainer_service_fixture.hpp"
@@ -24,11 +26,13 @@ struct Exported {
   size_t chunks = 0;
 };
 
-Exported export_model(v1::Trainer::Stub& stub, const std::string& id) {
+Exported export_model(v1::Trainer::Stub& stub, const std::string& id,
+                      v1::ModelFormat format = v1::MODEL_FORMAT_UNSPECIFIED) {
   grpc::ClientContext context;
   set_deadline(context);
   v1::ExportModelRequest request;
   request.set_job_id(id);
+  request.set_format(format);
   auto reader = stub.ExportModel(&context, request);
   Exported out;
   v1::ExportChunk chunk;
@@ -164,6 +168,38 @@ TEST_F(TrainerServiceTest, PredictRequestsThatDoNotFitTheModelAreInvalidArgument
   status = predict(*server_.stub, no_job, &response);
   EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_EQ(status.error_message(), "job_id: must be set");
+}
+
+TEST_F(TrainerServiceTest, OnnxExportIsACheckedOnnxModelOfTheJob) {
+  const std::string id = create_ok(tiny_spec());
+  ASSERT_TRUE(watch(id).status.ok());
+  ASSERT_EQ(state_of(id), v1::SUCCEEDED);
+
+  const Exported exported = export_model(*server_.stub, id, v1::MODEL_FORMAT_ONNX);
+  ASSERT_TRUE(exported.status.ok()) << exported.status.error_message();
+  onnx::ModelProto model;
+  ASSERT_TRUE(model.ParseFromString(exported.bytes));
+  EXPECT_TRUE(engine::check_onnx_model(model).ok());
+  // Raw pixels in: SCALE's Div first; one dense layer; Predict's softmax.
+  ASSERT_EQ(model.graph().node_size(), 4);
+  EXPECT_EQ(model.graph().node(0).op_type(), "Div");
+  EXPECT_EQ(model.graph().node(1).op_type(), "Gemm");
+  EXPECT_EQ(model.graph().node(2).op_type(), "Softmax");
+  bool has_job_id = false;
+  for (const auto& entry : model.metadata_props())
+    has_job_id |= entry.key() == "job_id" && entry.value() == id;
+  EXPECT_TRUE(has_job_id);
+
+  // The native format is still the model file, explicitly or by default.
+  const Exported native = export_model(*server_.stub, id, v1::MODEL_FORMAT_NATIVE);
+  ASSERT_TRUE(native.status.ok());
+  EXPECT_EQ(native.bytes, export_model(*server_.stub, id).bytes);
+  dnnl::engine eng(dnnl::engine::kind::cpu, 0);
+  EXPECT_TRUE(engine::load_model(native.bytes, eng).ok());
+
+  const Exported unknown = export_model(*server_.stub, id, static_cast<v1::ModelFormat>(9));
+  EXPECT_EQ(unknown.status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(unknown.status.error_message(), "format: unknown value 9");
 }
 
 TEST_F(TrainerServiceTest, ExportOfARunningOrFailedJobIsFailedPrecondition) {
