@@ -8,7 +8,9 @@
 #      onnx.checker.check_model(full_check=True) (python3-onnx);
 #   2. ONNX Runtime (onnxruntime-node from npm, driven by onnx_runtime_compare.js)
 #      on 1000 raw test images gives Predict's outputs for the same raw rows
-#      (class probabilities) within 1e-5.
+#      (class probabilities) within 1e-5;
+#   3. the comparison fails where it must: another job's model, or the right
+#      model given rows already scaled (its graph scales them again).
 # onnxruntime-node is installed once into the build tree (npm install
 # --ignore-scripts: its install script fetches GPU files) and reused.
 # usage: onnx_export_test.sh SERVER_BIN CLI_BIN SOURCE_DIR
@@ -100,5 +102,18 @@ check standardize "$work/standardize.json"
 jq '.loss = "MSE" | .model.layers |= (.[:-1] + [{dense: {units: 10, activation: {name: "log_softmax"}}}])' \
   "$work/fashion-mnist-mlp.json" >"$work/log_softmax_mse.json"
 check log_softmax_mse "$work/log_softmax_mse.json"
+
+# The comparison can fail: another job's model, and the right model given
+# rows already scaled (its graph scales them again), both differ from Predict.
+if node "$here/onnx_runtime_compare.js" "$npm_dir/node_modules" "$work/fashion-mnist-cnn.onnx" \
+  1,28,28 "$work/test_rows.csv" "$work/fashion-mnist-mlp.predict" $kTolerance >"$work/other.compare" 2>&1; then
+  fail "the CNN's ONNX matched the MLP's predictions: $(cat "$work/other.compare")"
+fi
+awk -F, -v OFS=, '{ for (i = 1; i <= NF; ++i) $i = $i / 255 } 1' "$work/test_rows.csv" >"$work/scaled_rows.csv"
+if node "$here/onnx_runtime_compare.js" "$npm_dir/node_modules" "$work/fashion-mnist-mlp.onnx" \
+  784 "$work/scaled_rows.csv" "$work/fashion-mnist-mlp.predict" $kTolerance >"$work/scaled.compare" 2>&1; then
+  fail "ONNX on pre-scaled rows matched Predict on raw rows: $(cat "$work/scaled.compare")"
+fi
+pass "mismatches are caught: $(cut -d' ' -f5-6 "$work/other.compare"); pre-scaled rows $(cut -d' ' -f5-6 "$work/scaled.compare")"
 
 echo "onnx_export: $passed checks passed"
