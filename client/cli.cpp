@@ -134,15 +134,21 @@ int run_cli(int argc, char** argv) {
   auto* export_cmd = app.add_subcommand("export", "Export a trained model");
   export_cmd->add_option("job", export_options.job_id, "Job id")->required();
   export_cmd->add_option("-o,--output", export_options.output_path, "File (default: stdout)");
+  export_cmd
+      ->add_option("--format", export_options.format,
+                   "native (a gradstream model file) or onnx (raw rows in, probabilities out)")
+      ->check(CLI::IsMember({"native", "onnx"}));
   export_cmd->callback([&] {
     command = [&](Connection& c, Terminal& t) { return run_export(c, export_options, t); };
   });
 
   PredictOptions predict;
-  auto* predict_cmd = app.add_subcommand("predict", "Run a trained model on inputs");
+  auto* predict_cmd = app.add_subcommand(
+      "predict", "Run a trained model on raw inputs (the job's preprocessing applies)");
   predict_cmd->add_option("job", predict.job_id, "Job id")->required();
   predict_cmd->add_option("--shape", predict.shape, "[count, features...]")->delimiter(',');
-  predict_cmd->add_option("--inputs", predict.inputs, "Input values, row-major")->delimiter(',');
+  predict_cmd->add_option("--inputs", predict.inputs, "Raw input values, row-major")
+      ->delimiter(',');
   predict_cmd
       ->add_option("--input", predict.input_path,
                    "CSV file (one sample per line) or .npy array (one sample per first-axis entry)")

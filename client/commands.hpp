@@ -54,7 +54,8 @@ struct UploadOptions {
 
 struct ExportOptions {
   std::string job_id;
-  std::string output_path;  // empty: stdout
+  std::string output_path;        // empty: stdout
+  std::string format = "native";  // "native" (a gradstream model file) or "onnx"
 };
 
 struct PredictOptions {

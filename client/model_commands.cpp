@@ -31,6 +31,8 @@ bool is_npy(const std::string& path) {
 int run_export(Connection& connection, const ExportOptions& options, Terminal& terminal) {
   gradstream::v1::ExportModelRequest request;
   request.set_job_id(options.job_id);
+  request.set_format(options.format == "onnx" ? gradstream::v1::MODEL_FORMAT_ONNX
+                                              : gradstream::v1::MODEL_FORMAT_NATIVE);
   auto context = connection.stream_context();
   auto reader = connection.stub().ExportModel(context.get(), request);
   std::string model;

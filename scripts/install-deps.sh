@@ -22,7 +22,12 @@ packages=(
   # runtime, plots, DataFrames and pytest
   python3-venv python3-setuptools python3-protobuf python3-numpy python3-matplotlib
   python3-pandas python3-pytest
+  libonnx-dev  # ONNX export: ONNX's protobuf classes and checker (engine/onnx)
+  python3-onnx nodejs  # tests/e2e/onnx_export_test.sh: onnx.checker; onnxruntime-node from npm
 )
+# npm for onnxruntime-node: Debian's package, unless the installed nodejs
+# (NodeSource's) already brings its own and conflicts with it.
+if ! command -v npm >/dev/null; then packages+=(npm); fi
 
 # The PyTorch peer in bench/peers/ only runs when asked (scripts/bench-peers.sh);
 # GRADSTREAM_WITH_PEERS=1 installs what it needs.

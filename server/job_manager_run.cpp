@@ -158,7 +158,8 @@ JobManager::Ending JobManager::run_job(JobRecord& job, DataLoader load) {
     Ending ending{done.outcome(), done.reason(), done.steps(), done.epochs(), nullptr};
     if (done.outcome() == v1::DoneReport::SUCCEEDED) {
       // Kept so ExportModel and Predict can use the model after the trainer is gone.
-      auto bytes = engine::serialize_model((*trainer)->spec(), (*trainer)->model());
+      auto bytes = engine::serialize_model((*trainer)->spec(), (*trainer)->model(),
+                                           (*trainer)->preprocessing());
       if (!bytes.ok()) {
         ending.outcome = v1::DoneReport::FAILED;
         ending.reason = bytes.status().message();

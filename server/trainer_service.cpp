@@ -335,7 +335,7 @@ grpc::ServerWriteReactor<grpc::ByteBuffer>* TrainerService::ExportModel(
     if (engine::Status s = parse_request(*raw, request); !s.ok()) return s;
     if (request.job_id().empty()) return engine::invalid_argument(kJobIdNotSet);
     if (engine::Status s = check_job_access(*caller, request.job_id()); !s.ok()) return s;
-    return deliver(jobs_.model_bytes(request.job_id()), bytes);
+    return deliver(exported_model(request), bytes);
   });
   if (!status.ok()) return new Rejected(status);
   return new ExportModelReactor(std::move(bytes));

@@ -12,6 +12,7 @@
 #include <string>
 
 #include "engine/base/status.hpp"
+#include "engine/data/input_preprocessing.hpp"
 #include "engine/model/model.hpp"
 #include "engine/spec/spec_validator.hpp"
 #include "gradstream/v1/trainer.grpc.pb.h"
@@ -148,10 +149,14 @@ class TrainerService final : public TrainerServiceBase {
   // A job's model loaded from its model file; `run` serialises predictions on it.
   struct LoadedModel {
     std::unique_ptr<engine::Model> model;
+    engine::InputPreprocessing preprocessing;  // applied to the raw rows first
     bool probabilities = false;
     std::mutex run;
   };
   engine::Result<std::shared_ptr<LoadedModel>> loaded_model(const std::string& job_id);
+  // The job's model in the request's format (trainer_service_export.cpp).
+  engine::Result<std::shared_ptr<const std::string>> exported_model(
+      const v1::ExportModelRequest& request);
 
   JobManager& jobs_;
   const ServiceLimits limits_;

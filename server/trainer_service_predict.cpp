@@ -1,5 +1,6 @@
 // TrainerService's Predict: a SUCCEEDED job's model, loaded once into the
-// loaded-model cache, run on the request's rows on the calling gRPC thread.
+// loaded-model cache, run on the request's raw rows (given the preprocessing
+// training used, from the model file) on the calling gRPC thread.
 #include <omp.h>
 
 #include <mutex>
@@ -92,11 +93,14 @@ engine::Status TrainerService::predict(const v1::PredictRequest& request,
       !s.ok()) {
     return s;
   }
+  // Raw rows in: prepared as training prepared its data (model_file.proto).
+  std::vector<float> inputs(request.inputs().begin(), request.inputs().end());
+  entry.preprocessing.apply(inputs.data(), inputs.size());
   // One OpenMP thread on this gRPC thread: the cores belong to training jobs.
   omp_set_num_threads(1);
   engine::Result<std::vector<float>> outputs = [&] {
     std::lock_guard lock(entry.run);
-    return engine::predict(*entry.model, request.inputs().data(), count, eng_, entry.probabilities);
+    return engine::predict(*entry.model, inputs.data(), count, eng_, entry.probabilities);
   }();
   if (!outputs.ok()) return outputs.status();
   response.add_shape(count);
@@ -116,9 +120,13 @@ engine::Result<std::shared_ptr<TrainerService::LoadedModel>> TrainerService::loa
   if (!bytes.ok()) return bytes.status();
   engine::Result<v1::TrainingSpec> spec = engine::model_file_spec(**bytes);
   if (!spec.ok()) return spec.status();
+  engine::Result<engine::InputPreprocessing> preprocessing =
+      engine::model_file_preprocessing(**bytes);
+  if (!preprocessing.ok()) return preprocessing.status();
   engine::Result<std::unique_ptr<engine::Model>> model = engine::load_model(**bytes, eng_);
   if (!model.ok()) return model.status();
   auto entry = std::make_shared<LoadedModel>();
+  entry->preprocessing = std::move(preprocessing).value();
   entry->probabilities = engine::predicts_probabilities(*spec, **model);
   entry->model = std::move(model).value();
   loaded_models_.put(job_id, entry, loaded_model_bytes(*entry->model));

@@ -183,30 +183,6 @@ void split_validation(Dataset all, double fraction, uint64_t seed, DataSplits& s
   splits.has_validation = true;
 }
 
-// x' = (x - mean_j) / max(std_j, kMinStandardDeviation), per feature j, with
-// mean and (population) std of the train split, computed in double.
-void standardize(DataSplits& splits) {
-  const Dataset& train = splits.train;
-  const auto n = static_cast<size_t>(train.sample_size());
-  std::vector<double> mean(n, 0.0), scale(n, 0.0);
-  for (int64_t r = 0; r < train.count; ++r)
-    for (size_t j = 0; j < n; ++j) mean[j] += train.features[r * n + j];
-  for (double& m : mean) m /= static_cast<double>(train.count);
-  for (int64_t r = 0; r < train.count; ++r)
-    for (size_t j = 0; j < n; ++j) {
-      const double d = train.features[r * n + j] - mean[j];
-      scale[j] += d * d;
-    }
-  for (double& s : scale)
-    s = 1.0 / std::max(std::sqrt(s / static_cast<double>(train.count)), kMinStandardDeviation);
-  for (Dataset* d : {&splits.train, &splits.validation, &splits.test})
-    for (size_t row = 0; row < d->features.size(); row += n)
-      for (size_t j = 0; j < n; ++j) {
-        float& x = d->features[row + j];
-        x = static_cast<float>((x - mean[j]) * scale[j]);
-      }
-}
-
 Status preprocess(const v1::DataSpec& spec, DataSplits& splits) {
   if (!v1::Preprocess_IsValid(spec.preprocess()))
     return invalid_argument("data.preprocess: unknown value " + std::to_string(spec.preprocess()));
@@ -214,11 +190,14 @@ Status preprocess(const v1::DataSpec& spec, DataSplits& splits) {
   if (mode == v1::PREPROCESS_UNSPECIFIED)
     mode = splits.train.source_type == SourceType::kUint8 ? v1::SCALE : v1::NONE;
   if (mode == v1::SCALE) {
-    for (Dataset* d : {&splits.train, &splits.validation, &splits.test})
-      for (float& x : d->features) x /= kScaleDivisor;
+    splits.preprocessing = InputPreprocessing::scale();
   } else if (mode == v1::STANDARDIZE) {
-    standardize(splits);
+    const Dataset& train = splits.train;
+    splits.preprocessing =
+        InputPreprocessing::standardize(train.features, train.count, train.sample_size());
   }
+  for (Dataset* d : {&splits.train, &splits.validation, &splits.test})
+    splits.preprocessing.apply(d->features.data(), d->features.size());
   return ok_status();
 }
 

@@ -6,6 +6,7 @@
 #include <optional>
 
 #include "engine/base/status.hpp"
+#include "engine/data/input_preprocessing.hpp"
 #include "engine/io/dataset.hpp"
 #include "gradstream/v1/spec.pb.h"
 
@@ -17,7 +18,8 @@ struct DataSplits {
   Dataset test;
   bool has_validation = false;
   bool has_test = false;
-  int32_t num_classes = 0;  // max label + 1 over all splits
+  int32_t num_classes = 0;           // max label + 1 over all splits
+  InputPreprocessing preprocessing;  // what was applied to every split (model files keep it)
 };
 
 // Where built-in data sets live; overridable via env GRADSTREAM_FASHION_MNIST_DIR.
@@ -26,11 +28,6 @@ inline constexpr const char* kFashionMnistDirEnv = "GRADSTREAM_FASHION_MNIST_DIR
 
 // data.validation_fraction must lie in [0, kMaxValidationFraction].
 inline constexpr float kMaxValidationFraction = 0.5f;
-// STANDARDIZE divides by max(std, kMinStandardDeviation): constant features
-// become 0 instead of NaN.
-inline constexpr double kMinStandardDeviation = 1e-6;
-// SCALE maps uint8 pixel values 0..255 to 0..1.
-inline constexpr float kScaleDivisor = 255.0f;
 // dense.units is at most 65536, so more classes could never be told apart.
 inline constexpr int64_t kMaxClasses = 65536;
 
@@ -58,7 +55,8 @@ Result<DataSummary> summarize_data(const v1::DataSpec& spec, uint64_t seed);
 //      count - 1) chosen by a permutation seeded with `seed`; train and
 //      validation each keep their samples in file order.
 //   2. preprocessing (data.preprocess; UNSPECIFIED = SCALE for uint8 sources,
-//      NONE otherwise), STANDARDIZE using the statistics of the final train split.
+//      NONE otherwise), STANDARDIZE using the statistics of the final train split;
+//      its constants in DataSplits::preprocessing.
 //   3. num_classes = max label + 1 over train, validation and test.
 // The test set, when given, must have train's sample_size.
 Result<DataSplits> split_and_preprocess(Dataset train, std::optional<Dataset> test,

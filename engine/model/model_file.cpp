@@ -23,7 +23,9 @@ Status check_tensor(const v1::Tensor& tensor, const Parameter& p, int index) {
   return ok_status();
 }
 
-Result<v1::ModelFile> parse(const std::string& bytes) {
+}  // namespace
+
+Result<v1::ModelFile> read_model_file(const std::string& bytes) {
   v1::ModelFile file;
   if (bytes.empty() || !file.ParseFromString(bytes)) {
     return data_loss(std::string(kPrefix) + "the " + std::to_string(bytes.size()) +
@@ -36,11 +38,11 @@ Result<v1::ModelFile> parse(const std::string& bytes) {
   return file;
 }
 
-}  // namespace
-
-Result<std::string> serialize_model(const v1::TrainingSpec& spec, Model& model) {
+Result<std::string> serialize_model(const v1::TrainingSpec& spec, Model& model,
+                                    const InputPreprocessing& preprocessing) {
   v1::ModelFile file;
   *file.mutable_spec() = spec;
+  *file.mutable_preprocessing() = to_message(preprocessing);
   for (v1::LayerSpec& layer : *file.mutable_spec()->mutable_model()->mutable_layers()) {
     const LayerKind* kind = find_layer_kind(layer.kind_case());
     if (kind != nullptr && kind->clear_initial_values != nullptr) kind->clear_initial_values(layer);
@@ -55,13 +57,24 @@ Result<std::string> serialize_model(const v1::TrainingSpec& spec, Model& model) 
 }
 
 Result<v1::TrainingSpec> model_file_spec(const std::string& bytes) {
-  Result<v1::ModelFile> file = parse(bytes);
+  Result<v1::ModelFile> file = read_model_file(bytes);
   if (!file.ok()) return file.status();
   return std::move(*file->mutable_spec());
 }
 
+Result<InputPreprocessing> model_file_preprocessing(const std::string& bytes) {
+  Result<v1::ModelFile> file = read_model_file(bytes);
+  if (!file.ok()) return file.status();
+  int64_t features = 1;
+  for (const int64_t d : file->spec().model().input_shape()) features *= d;
+  Result<InputPreprocessing> preprocessing = from_message(file->preprocessing(), features);
+  if (!preprocessing.ok())
+    return data_loss(std::string(kPrefix) + preprocessing.status().message());
+  return preprocessing;
+}
+
 Result<std::unique_ptr<Model>> load_model(const std::string& bytes, const dnnl::engine& eng) {
-  Result<v1::ModelFile> file = parse(bytes);
+  Result<v1::ModelFile> file = read_model_file(bytes);
   if (!file.ok()) return file.status();
   const v1::TrainingSpec& spec = file->spec();
   // Before allocating: a small file must not make us build a huge model. (More

@@ -64,6 +64,8 @@ class Trainer {
 
   Model& model() { return *model_; }
   const v1::TrainingSpec& spec() const { return spec_; }
+  // What the data's preprocessing did to the inputs (model files keep it).
+  const InputPreprocessing& preprocessing() const { return data_.preprocessing; }
   // Whether batches are gathered on a thread of their own (only with a spare core).
   bool prefetch_thread() const { return prefetch_thread_; }
 

@@ -1,6 +1,8 @@
 // TrainerService's model RPCs over a real in-process gRPC server: ExportModel
-// streams a file the engine loads again, Predict matches it, and requests that
-// do not fit the model or the job's state are rejected with the right status.
+// streams a file the engine loads again (or, asked for ONNX, a checked ONNX
+// model), Predict on raw rows matches it on preprocessed ones, and requests
+// that do not fit the model or the job's state are rejected with the right
+// status.
 #include <gtest/gtest.h>
 
 #include <chrono>
@@ -8,6 +10,7 @@
 #include <vector>
 
 #include "engine/model/model_file.hpp"
+#include "engine/onnx/onnx_check.hpp"
 #include "engine/train/predictor.hpp"
 #include "server/trainer_service.hpp"
 #include "tests/server/trainer_service_fixture.hpp"
@@ -23,11 +26,13 @@ struct Exported {
   size_t chunks = 0;
 };
 
-Exported export_model(v1::Trainer::Stub& stub, const std::string& id) {
+Exported export_model(v1::Trainer::Stub& stub, const std::string& id,
+                      v1::ModelFormat format = v1::MODEL_FORMAT_UNSPECIFIED) {
   grpc::ClientContext context;
   set_deadline(context);
   v1::ExportModelRequest request;
   request.set_job_id(id);
+  request.set_format(format);
   auto reader = stub.ExportModel(&context, request);
   Exported out;
   v1::ExportChunk chunk;
@@ -46,20 +51,19 @@ grpc::Status predict(v1::Trainer::Stub& stub, const v1::PredictRequest& request,
   return stub.Predict(&context, request, response);
 }
 
-// Three Fashion-MNIST-sized samples with distinct pixel patterns.
+// Three raw Fashion-MNIST-sized samples (pixels 0..255) with distinct patterns.
 v1::PredictRequest three_samples(const std::string& id) {
   v1::PredictRequest request;
   request.set_job_id(id);
   request.add_shape(3);
   request.add_shape(784);
   for (int n = 0; n < 3; ++n) {
-    for (int i = 0; i < 784; ++i)
-      request.add_inputs(static_cast<float>((i * (n + 3)) % 17) / 16.0F);
+    for (int i = 0; i < 784; ++i) request.add_inputs(static_cast<float>((i * (n + 3)) % 17 * 15));
   }
   return request;
 }
 
-TEST_F(TrainerServiceTest, ExportedModelLoadsAndPredictMatchesIt) {
+TEST_F(TrainerServiceTest, ExportedModelLoadsAndPredictOnRawRowsMatchesItOnScaledRows) {
   const std::string id = create_ok(tiny_spec());
   ASSERT_TRUE(watch(id).status.ok());
   ASSERT_EQ(state_of(id), v1::SUCCEEDED);
@@ -87,7 +91,11 @@ TEST_F(TrainerServiceTest, ExportedModelLoadsAndPredictMatchesIt) {
     for (int c = 0; c < 10; ++c) sum += response.outputs(n * 10 + c);
     EXPECT_NEAR(sum, 1.0, 1e-5) << "row " << n;
   }
-  auto expected = engine::predict(**model, request.inputs().data(), 3, eng, true);
+  // tiny_spec trains on uint8 pixels, SCALEd by 1/255: Predict takes the raw
+  // rows and must answer as the exported weights do on the scaled ones.
+  std::vector<float> scaled;
+  for (const float pixel : request.inputs()) scaled.push_back(pixel / 255.0F);
+  auto expected = engine::predict(**model, scaled.data(), 3, eng, true);
   ASSERT_TRUE(expected.ok());
   for (int i = 0; i < 30; ++i) EXPECT_NEAR(response.outputs(i), (*expected)[i], 1e-6) << i;
 
@@ -160,6 +168,38 @@ TEST_F(TrainerServiceTest, PredictRequestsThatDoNotFitTheModelAreInvalidArgument
   status = predict(*server_.stub, no_job, &response);
   EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_EQ(status.error_message(), "job_id: must be set");
+}
+
+TEST_F(TrainerServiceTest, OnnxExportIsACheckedOnnxModelOfTheJob) {
+  const std::string id = create_ok(tiny_spec());
+  ASSERT_TRUE(watch(id).status.ok());
+  ASSERT_EQ(state_of(id), v1::SUCCEEDED);
+
+  const Exported exported = export_model(*server_.stub, id, v1::MODEL_FORMAT_ONNX);
+  ASSERT_TRUE(exported.status.ok()) << exported.status.error_message();
+  onnx::ModelProto model;
+  ASSERT_TRUE(model.ParseFromString(exported.bytes));
+  EXPECT_TRUE(engine::check_onnx_model(model).ok());
+  // Raw pixels in: SCALE's Div first; one dense layer; Predict's softmax.
+  ASSERT_EQ(model.graph().node_size(), 4);
+  EXPECT_EQ(model.graph().node(0).op_type(), "Div");
+  EXPECT_EQ(model.graph().node(1).op_type(), "Gemm");
+  EXPECT_EQ(model.graph().node(2).op_type(), "Softmax");
+  bool has_job_id = false;
+  for (const auto& entry : model.metadata_props())
+    has_job_id |= entry.key() == "job_id" && entry.value() == id;
+  EXPECT_TRUE(has_job_id);
+
+  // The native format is still the model file, explicitly or by default.
+  const Exported native = export_model(*server_.stub, id, v1::MODEL_FORMAT_NATIVE);
+  ASSERT_TRUE(native.status.ok());
+  EXPECT_EQ(native.bytes, export_model(*server_.stub, id).bytes);
+  dnnl::engine eng(dnnl::engine::kind::cpu, 0);
+  EXPECT_TRUE(engine::load_model(native.bytes, eng).ok());
+
+  const Exported unknown = export_model(*server_.stub, id, static_cast<v1::ModelFormat>(9));
+  EXPECT_EQ(unknown.status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(unknown.status.error_message(), "format: unknown value 9");
 }
 
 TEST_F(TrainerServiceTest, ExportOfARunningOrFailedJobIsFailedPrecondition) {

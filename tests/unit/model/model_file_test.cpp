@@ -6,9 +6,9 @@
 
 #include <vector>
 
-#include "engine/train/predictor.hpp"
-#include "engine/spec/spec_defaults.hpp"
 #include "engine/io/spec_io.hpp"
+#include "engine/spec/spec_defaults.hpp"
+#include "engine/train/predictor.hpp"
 #include "gradstream/v1/model_file.pb.h"
 
 namespace gradstream::engine {
@@ -151,6 +151,63 @@ TEST_F(ModelFileTest, MisnamedOrMissingTensorsAreRefused) {
   loaded = load_model(shorter.SerializeAsString(), eng);
   ASSERT_FALSE(loaded.ok());
   EXPECT_EQ(loaded.status().code(), StatusCode::kDataLoss);
+}
+
+TEST_F(ModelFileTest, KeepsThePreprocessingTrainingUsed) {
+  auto model = build();
+  InputPreprocessing standardize;
+  standardize.kind = v1::STANDARDIZE;
+  standardize.mean = {0.5, -1.25, 3.0, 1e-3};
+  standardize.inv_std = {2.0, 0.125, 1e6, 7.0 / 3.0};
+  auto bytes = serialize_model(small_spec(), *model, standardize);
+  ASSERT_TRUE(bytes.ok());
+  v1::ModelFile file;
+  ASSERT_TRUE(file.ParseFromString(*bytes));
+  EXPECT_EQ(file.preprocessing().kind(), v1::STANDARDIZE);
+  ASSERT_EQ(file.preprocessing().inv_std_size(), 4);
+  EXPECT_EQ(file.preprocessing().inv_std(3), 7.0 / 3.0);  // doubles, not rounded to float
+
+  auto kept = model_file_preprocessing(*bytes);
+  ASSERT_TRUE(kept.ok()) << kept.status().message();
+  EXPECT_EQ(kept->kind, v1::STANDARDIZE);
+  EXPECT_EQ(kept->mean, standardize.mean);
+  EXPECT_EQ(kept->inv_std, standardize.inv_std);
+
+  auto scaled =
+      model_file_preprocessing(*serialize_model(small_spec(), *model, InputPreprocessing::scale()));
+  ASSERT_TRUE(scaled.ok());
+  EXPECT_EQ(scaled->kind, v1::SCALE);
+  EXPECT_EQ(scaled->scale_divisor, 255.0F);
+}
+
+TEST_F(ModelFileTest, AFileWithoutPreprocessingLoadsAsNone) {
+  auto model = build();
+  auto bytes = serialize_model(small_spec(), *model, InputPreprocessing::scale());
+  ASSERT_TRUE(bytes.ok());
+  v1::ModelFile older;  // as written before model files carried their preprocessing
+  ASSERT_TRUE(older.ParseFromString(*bytes));
+  older.clear_preprocessing();
+  const std::string older_bytes = older.SerializeAsString();
+  auto loaded = load_model(older_bytes, eng);
+  ASSERT_TRUE(loaded.ok()) << loaded.status().message();
+  auto preprocessing = model_file_preprocessing(older_bytes);
+  ASSERT_TRUE(preprocessing.ok()) << preprocessing.status().message();
+  EXPECT_EQ(preprocessing->kind, v1::NONE);
+}
+
+TEST_F(ModelFileTest, PreprocessingThatDoesNotFitTheModelIsDataLoss) {
+  auto model = build();
+  InputPreprocessing three_features;
+  three_features.kind = v1::STANDARDIZE;
+  three_features.mean = {0.0, 0.0, 0.0};
+  three_features.inv_std = {1.0, 1.0, 1.0};
+  auto bytes = serialize_model(small_spec(), *model, three_features);
+  ASSERT_TRUE(bytes.ok());
+  auto preprocessing = model_file_preprocessing(*bytes);
+  ASSERT_FALSE(preprocessing.ok());
+  EXPECT_EQ(preprocessing.status().code(), StatusCode::kDataLoss);
+  EXPECT_EQ(preprocessing.status().message(),
+            "model file: preprocessing.mean: has 3 values, the model takes 4 features");
 }
 
 }  // namespace
