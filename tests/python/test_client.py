@@ -7,6 +7,7 @@ import subprocess
 
 import grpc
 import numpy as np
+import onnx
 import pytest
 from google.protobuf import json_format, text_format
 
@@ -129,6 +130,22 @@ def test_export_writes_the_same_bytes_as_the_cli(client, trained_job, cli_bin, s
     ours = path.read_bytes()
     assert len(ours) > 100
     assert ours == (tmp_path / "cli.gsm").read_bytes()
+
+
+def test_onnx_export_is_the_clis_and_passes_the_checker(client, trained_job, cli_bin, server,
+                                                        tmp_path):
+    path = client.export(trained_job.id, tmp_path / "model.onnx", format="onnx")
+    subprocess.run([cli_bin, "export", trained_job.id, "--format", "onnx", "-o",
+                    str(tmp_path / "cli.onnx")], env=environment_with(server.target), check=True)
+    assert path.read_bytes() == (tmp_path / "cli.onnx").read_bytes()
+    onnx.checker.check_model(str(path), full_check=True)
+    model = onnx.load(str(path))
+    assert {p.key: p.value for p in model.metadata_props}.get("job_id") == trained_job.id
+    with pytest.raises(gradstream.GradstreamError) as error:
+        client.export(trained_job.id, tmp_path / "model.x", format="tflite")
+    assert error.value.code == grpc.StatusCode.INVALID_ARGUMENT
+    assert "format: 'tflite'" in error.value.message
+    assert not (tmp_path / "model.x").exists()
 
 
 def test_predict_equals_the_cli_and_knows_the_blobs(client, trained_job, blobs, cli_bin, server,

@@ -8,6 +8,8 @@ import pandas
 import gradstream
 from conftest import tiny_spec
 
+RUNNING = gradstream.JobState.Value("RUNNING")
+
 
 def test_history_as_numpy_tables(client, trained_job):
     history = client.history(trained_job.id, as_frame=False)
@@ -48,12 +50,15 @@ def test_history_as_dataframes_holds_the_same_values(client, trained_job):
 
 
 def test_history_of_a_running_job_stops_at_its_newest_event(client, dataset):
-    job = client.submit(tiny_spec(dataset.id, epochs=3000, name="running"))
+    # The most epochs a spec may ask for: the job must still run when history returns.
+    job = client.submit(tiny_spec(dataset.id, epochs=10000, name="running"))
     try:
         while client.get(job.id).last_sequence < 20:
             time.sleep(0.05)
         history = client.history(job.id, as_frame=False)
+        assert history.job.state == RUNNING
         assert len(history.steps) >= 1
         assert history.job.last_sequence >= 20
     finally:
-        client.cancel(job.id)
+        if client.get(job.id).state == RUNNING:
+            client.cancel(job.id)

@@ -7,6 +7,7 @@ import sys
 
 import matplotlib.image
 import numpy as np
+import onnx
 
 from server_process import environment_with
 
@@ -55,6 +56,7 @@ def test_the_readme_quick_start_runs_as_written(server, source_dir, tmp_path):
         pixels = matplotlib.image.imread(tmp_path / picture)
         assert pixels[..., :3].var() > 1e-3
     assert (tmp_path / "model.pb").stat().st_size > 100
+    onnx.checker.check_model(str(tmp_path / "model.onnx"), full_check=True)
     # The probabilities printed last: NumPy's [[...] [...]], two rows of three that sum to 1.
     printed_array = printed[printed.rindex("[["):printed.rindex("]]")]
     probabilities = np.array(printed_array.replace("[", " ").replace("]", " ").split(),

@@ -15,6 +15,12 @@ from gradstream.upload import DEFAULT_DATASET_NAME, upload_chunks
 from gradstream.v1 import trainer_pb2, trainer_pb2_grpc
 from gradstream.watch import DEFAULT_RECONNECT_SECONDS, EventStream
 
+# export(format=...): the names the CLI's `export --format` takes.
+EXPORT_FORMATS = {
+    "native": trainer_pb2.MODEL_FORMAT_NATIVE,
+    "onnx": trainer_pb2.MODEL_FORMAT_ONNX,
+}
+
 # ListJobs pages: the server's maximum, so list() needs the fewest calls.
 LIST_PAGE_SIZE = 1000
 FINAL_STATES = (trainer_pb2.SUCCEEDED, trainer_pb2.FAILED, trainer_pb2.CANCELLED)
@@ -123,10 +129,17 @@ class Client:
     def cancel(self, job_id):
         return self._unary(self._stub.CancelJob, trainer_pb2.CancelJobRequest(job_id=job_id))
 
-    def export(self, job_id, path):
-        """Writes the trained model file to `path` (whole or not at all); the path."""
+    def export(self, job_id, path, format="native"):
+        """Writes the trained model to `path` (whole or not at all); the path.
+
+        format: "native" (gradstream's model file) or "onnx" (an ONNX model, opset 17,
+        raw rows in and the job's preprocessing inside, class probabilities out).
+        """
         path = pathlib.Path(path)
-        request = trainer_pb2.ExportModelRequest(job_id=job_id)
+        if format not in EXPORT_FORMATS:
+            raise invalid_argument(
+                f"format: '{format}' is not a model format: give one of {sorted(EXPORT_FORMATS)}")
+        request = trainer_pb2.ExportModelRequest(job_id=job_id, format=EXPORT_FORMATS[format])
         descriptor, partial = tempfile.mkstemp(dir=path.parent or ".", prefix=path.name + ".")
         try:
             with os.fdopen(descriptor, "wb") as out:
