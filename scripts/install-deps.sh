@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs every Debian package gradstream needs to build, test and benchmark.
 # Idempotent: packages already present are skipped, so a warm machine pays nothing.
+#   scripts/install-deps.sh [PACKAGE...]   (extra packages a script of ours needs)
 set -euo pipefail
 
 packages=(
@@ -28,6 +29,8 @@ packages=(
 # npm for onnxruntime-node: Debian's package, unless the installed nodejs
 # (NodeSource's) already brings its own and conflicts with it.
 if ! command -v npm >/dev/null; then packages+=(npm); fi
+
+packages+=("$@")
 
 # The PyTorch peer in bench/peers/ only runs when asked (scripts/bench-peers.sh);
 # GRADSTREAM_WITH_PEERS=1 installs what it needs.
