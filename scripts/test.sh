@@ -16,10 +16,12 @@ if [[ ${1:-} == --sanitize ]]; then
   build_dir=$root/build-sanitize-${GRADSTREAM_SANITIZE//,/-}
   # Stop at the first finding, with a stack. tests/sanitizers/*.supp name the
   # uninstrumented Debian libraries whose reports are not findings, each with why.
+  # TSan's history_size=7 keeps enough history to restore an old access's stack,
+  # so a report through libgomp shows the frame its suppression names.
   suppressions=$root/tests/sanitizers
   export ASAN_OPTIONS=${ASAN_OPTIONS:-abort_on_error=0:halt_on_error=1:detect_leaks=1}
   export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
-  export TSAN_OPTIONS=${TSAN_OPTIONS:-halt_on_error=1:second_deadlock_stack=1:suppressions=$suppressions/tsan.supp}
+  export TSAN_OPTIONS=${TSAN_OPTIONS:-halt_on_error=1:second_deadlock_stack=1:history_size=7:suppressions=$suppressions/tsan.supp}
 fi
 GRADSTREAM_BUILD_DIR=$build_dir "$root/scripts/build.sh"
 cd "$build_dir"
