@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "tests/support/data_spec.hpp"
 #include "tests/support/temp_dir.hpp"
 
 namespace gradstream::engine {
@@ -32,12 +33,7 @@ Dataset numbered(int64_t n, int64_t width = 2, int32_t classes = 3,
   return d;
 }
 
-v1::DataSpec spec_with(float validation_fraction, v1::Preprocess preprocess) {
-  v1::DataSpec spec;
-  spec.set_validation_fraction(validation_fraction);
-  spec.set_preprocess(preprocess);
-  return spec;
-}
+using test_support::spec_with;
 
 template <class T>
 void expect_error(const Result<T>& r, StatusCode code, const std::string& words) {

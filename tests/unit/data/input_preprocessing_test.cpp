@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "engine/data/data_loader.hpp"
+#include "tests/support/data_spec.hpp"
 
 namespace gradstream::engine {
 namespace {
@@ -30,12 +31,7 @@ Dataset varied(SourceType type = SourceType::kFloat32) {
   return d;
 }
 
-v1::DataSpec spec_with(float validation_fraction, v1::Preprocess preprocess) {
-  v1::DataSpec spec;
-  spec.set_validation_fraction(validation_fraction);
-  spec.set_preprocess(preprocess);
-  return spec;
-}
+using test_support::spec_with;
 
 // Mean and 1 / max(population std, 1e-6) of each feature over `rows`, in
 // long double, one feature at a time.
