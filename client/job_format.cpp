@@ -80,6 +80,11 @@ std::string job_details(const gradstream::v1::Job& job) {
   line("started", timestamp_text(job.started()));
   line("finished", timestamp_text(job.finished()));
   if (job.has_run()) line("run", run_text(job.run()));  // set once the job has started
+  if (!job.worker().empty()) line("worker", job.worker());
+  if (job.resumes() > 0) {
+    line("resumed", std::to_string(job.resumes()) + (job.resumes() == 1 ? " time" : " times") +
+                        ", last from step " + std::to_string(job.resumed_from_step()));
+  }
   line("epochs", std::to_string(job.epochs()) + "/" + std::to_string(job.spec().epochs()));
   line("steps", std::to_string(job.steps()));
   if (job.has_test()) line("test accuracy", printf_text("%.4f", job.final_test_accuracy()));

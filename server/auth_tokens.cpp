@@ -87,8 +87,11 @@ engine::Result<TokenTable> parse_token_file(std::string_view text, const std::st
     Caller caller{words[1], Role::kUser};
     if (words[2] == "admin") {
       caller.role = Role::kAdmin;
+    } else if (words[2] == "worker") {
+      caller.role = Role::kWorker;
     } else if (words[2] != "user") {
-      return engine::invalid_argument(where + "role \"" + words[2] + "\" is not user or admin");
+      return engine::invalid_argument(where + "role \"" + words[2] +
+                                      "\" is not user, worker or admin");
     }
     if (!tokens.emplace(std::string(digest), std::move(caller)).second) {
       return engine::invalid_argument(where + "the same token digest is on an earlier line");

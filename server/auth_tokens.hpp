@@ -2,7 +2,7 @@
 //
 // The file holds one token per line, as the sha256 of the token, never the
 // token itself:
-//   sha256:<64 hex digits> <tenant> <role>    # role: user or admin
+//   sha256:<64 hex digits> <tenant> <role>    # role: user, worker or admin
 // '#' starts a comment; blank lines are skipped. `printf %s "$TOKEN" |
 // sha256sum` gives the digest. A tenant name follows the name rules
 // (engine/base/input_limits.hpp); several tokens may share a tenant (one per
@@ -21,7 +21,9 @@
 
 namespace gradstream::server {
 
-enum class Role { kUser, kAdmin };
+// kWorker: a gradstream-worker, the only role besides admin that may call the
+// Coordinator service; on the Trainer service it is a user of its tenant.
+enum class Role { kUser, kWorker, kAdmin };
 
 // Who made a call. A user sees only its tenant's jobs and datasets; an admin
 // sees every tenant's.
@@ -29,6 +31,7 @@ struct Caller {
   std::string tenant;
   Role role = Role::kUser;
   bool admin() const { return role == Role::kAdmin; }
+  bool may_coordinate() const { return role == Role::kWorker || role == Role::kAdmin; }
 };
 
 // The caller of every RPC when the server has no --auth-tokens: one anonymous

@@ -40,10 +40,9 @@ grpc::ServerUnaryReactor* authenticated_unary(TokenAuthenticator* tokens, const 
     reactor->Finish(to_grpc_status(caller.status()));
     return reactor;
   }
-  return raw_unary<Request, Response>(rpc, context, raw, out,
-                                      [&](const Request& request, Response& response) {
-                                        return handler(*caller, request, response);
-                                      });
+  return raw_unary<Request, Response>(
+      rpc, context, raw, out,
+      [&](Request& request, Response& response) { return handler(*caller, request, response); });
 }
 
 }  // namespace gradstream::server

@@ -10,6 +10,7 @@
 #include <utility>
 
 #include "gradstream/v1/trainer.grpc.pb.h"
+#include "gradstream/v1/worker.grpc.pb.h"
 
 namespace gradstream::server {
 namespace {
@@ -80,10 +81,12 @@ std::string method_label(const std::string& full_method) {
   }
   const std::string service = full_method.substr(1, slash - 1);
   const std::string method = full_method.substr(slash + 1);
-  if (service == v1::Trainer::service_full_name()) {
-    const google::protobuf::ServiceDescriptor* trainer =
+  // Our own services' methods come from their descriptors.
+  if (service == v1::Trainer::service_full_name() ||
+      service == v1::Coordinator::service_full_name()) {
+    const google::protobuf::ServiceDescriptor* ours =
         google::protobuf::DescriptorPool::generated_pool()->FindServiceByName(service);
-    if (trainer != nullptr && trainer->FindMethodByName(method) != nullptr) return method;
+    if (ours != nullptr && ours->FindMethodByName(method) != nullptr) return method;
     return kUnknownMethod;
   }
   for (const FixedService& fixed : kFixedServices) {

@@ -70,6 +70,8 @@ JobManager::JobManager(JobManagerOptions options, ServerMetrics* metrics, JobSto
           core_share_, options.threads_per_job == 0 ? core_share_ : options.threads_per_job)),
       checkpoint_every_seconds_(options.checkpoint_every_seconds),
       data_roots_(std::move(options.data_roots)),
+      remote_(options.workers),
+      train_locally_(options.train_locally || options.workers == nullptr),
       metrics_(metrics),
       store_(store),
       model_cache_(
@@ -77,10 +79,22 @@ JobManager::JobManager(JobManagerOptions options, ServerMetrics* metrics, JobSto
           metrics == nullptr ? ModelFileCache::BytesObserver()
                              : [metrics](size_t bytes) { metrics->set_model_cache_bytes(bytes); }),
       tenant_limits_(options.tenant_limits) {
-  workers_.reserve(max_concurrent_jobs_);
+  const uint32_t local = train_locally_ ? max_concurrent_jobs_ : 0;
+  const uint32_t remote = remote_ != nullptr ? options.max_remote_jobs : 0;
+  workers_.reserve(local + remote);
+  if (remote_ != nullptr) {
+    // A worker with room wakes the dispatchers (under the lock they wait with).
+    remote_->on_room([this] {
+      std::lock_guard lock(mutex_);
+      work_ready_.notify_all();
+    });
+  }
   try {
-    for (uint32_t i = 0; i < max_concurrent_jobs_; ++i) {
-      workers_.emplace_back([this] { worker_loop(); });
+    for (uint32_t i = 0; i < local; ++i) {
+      workers_.emplace_back([this] { worker_loop(Runner::kLocal); });
+    }
+    for (uint32_t i = 0; i < remote; ++i) {
+      workers_.emplace_back([this] { worker_loop(Runner::kRemote); });
     }
   } catch (...) {
     shutdown(/*cancel_running=*/true);  // a joinable thread left behind would terminate
@@ -88,20 +102,33 @@ JobManager::JobManager(JobManagerOptions options, ServerMetrics* metrics, JobSto
   }
 }
 
-JobManager::~JobManager() { shutdown(/*cancel_running=*/true); }
+JobManager::~JobManager() {
+  shutdown(/*cancel_running=*/true);
+  if (remote_ != nullptr) remote_->on_room(nullptr);
+}
 
 engine::Result<v1::Job> JobManager::create_job(const v1::TrainingSpec& spec,
                                                const std::string& idempotency_key, DataLoader load,
                                                const std::string& tenant) {
   if (engine::Status s = engine::validate_spec(spec); !s.ok()) return s;
+  if (!train_locally_ && spec.data().source_case() == v1::DataSpec::kDatasetId) {
+    // It would wait forever: nothing here trains it, and no worker may.
+    return engine::failed_precondition(
+        "data.dataset_id: this server trains only on workers (--coordinator), which do not "
+        "receive uploaded datasets; use data.builtin, or data.files on a volume the workers "
+        "mount at the same path");
+  }
   const std::string digest = idempotency_key.empty() ? std::string() : spec_digest(spec);
   // Prepared before locking: with_defaults copies the spec, initial weights and all.
   v1::TrainingSpec job_spec = engine::with_defaults(spec);
-  job_spec.set_threads(std::min(job_spec.threads(), thread_budget_));
-  // The trainer adds a prefetch thread when its threads leave a core of the
-  // machine free, but it cannot see the other jobs: the free core may be
-  // another job's. Only a spare core within this job's own share may host it.
-  if (job_spec.threads() >= core_share_) job_spec.mutable_data()->set_no_prefetch(true);
+  // A coordinator's jobs train on workers, which lower the threads to their own share.
+  if (train_locally_) {
+    job_spec.set_threads(std::min(job_spec.threads(), thread_budget_));
+    // The trainer adds a prefetch thread when its threads leave a core of the
+    // machine free, but it cannot see the other jobs: the free core may be
+    // another job's. Only a spare core within this job's own share may host it.
+    if (job_spec.threads() >= core_share_) job_spec.mutable_data()->set_no_prefetch(true);
+  }
 
   engine::Result<v1::Job> created =
       enqueue(std::move(job_spec), idempotency_key, digest, std::move(load), tenant);

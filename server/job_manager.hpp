@@ -27,6 +27,7 @@
 #include "server/job_store.hpp"
 #include "server/model_cache.hpp"
 #include "server/server_metrics.hpp"
+#include "server/worker_registry.hpp"
 
 namespace gradstream::server {
 
@@ -47,6 +48,9 @@ inline constexpr std::chrono::seconds kMostStoreRetry{5};
 // a store: three models of 20M parameters; the rest are read from the store
 // when asked for.
 inline constexpr size_t kDefaultModelCacheBytes = size_t{256} << 20;
+// Jobs trained on workers at once: one dispatcher thread each, idle on a
+// condition variable while there is nothing to dispatch.
+inline constexpr uint32_t kDefaultMaxRemoteJobs = 64;
 
 // What shutdown does with RUNNING jobs.
 enum class ShutdownMode {
@@ -86,6 +90,14 @@ struct JobManagerOptions {
   // Where data.files may lie (--data-root); checked again when a job starts.
   DataRoots data_roots{};
   TenantLimits tenant_limits{};
+  // Workers that joined this server (the Coordinator service); null: every
+  // job trains in this process. With it, up to max_remote_jobs jobs train on
+  // workers with room, beside the max_concurrent_jobs trained here.
+  WorkerRegistry* workers = nullptr;
+  uint32_t max_remote_jobs = kDefaultMaxRemoteJobs;
+  // false (--coordinator): nothing trains in this process, every job waits
+  // for a worker; its threads are then the worker's to lower.
+  bool train_locally = true;
 };
 
 // OK, or invalid_argument for options that cannot keep the promise that
@@ -142,7 +154,8 @@ class JobManager {
   // tenant's own, so one tenant's key never finds another's job.
   // Errors: unavailable "server is shutting down; ..." (retryable), resource_exhausted
   // when max_queued_jobs are queued or the tenant has its limit's worth
-  // queued, invalid_argument from validate_spec.
+  // queued, invalid_argument from validate_spec, failed_precondition for an
+  // uploaded dataset when nothing trains here (train_locally false).
   engine::Result<v1::Job> create_job(const v1::TrainingSpec& spec,
                                      const std::string& idempotency_key, DataLoader load,
                                      const std::string& tenant = {});
@@ -237,11 +250,20 @@ class JobManager {
   // queued, so no client holds a job a restart would lose: returns the
   // store's error then, OK when the row is stored (or the job already runs).
   engine::Status withdraw_if_unstored(const std::string& id);
-  void worker_loop();
+  // Where a job taken off the queue trains: here, or on a worker (dispatch).
+  enum class Runner { kLocal, kRemote };
+  void worker_loop(Runner runner);
   // What the first shutdown does to queued and running jobs.
   void stop_jobs(ShutdownMode mode);
   // Loads the job's data, then trains; every failure ends in the returned Ending.
   Ending run_job(JobRecord& job, DataLoader load);
+  // The same on a worker (job_manager_remote.cpp): the job's data files are
+  // checked here, the worker trains, and its reports reach the job's observer
+  // in order. An Ending with `moved` when the worker was lost first.
+  Ending run_remote_job(JobRecord& job, const std::shared_ptr<RemoteRun>& run);
+  // A job whose worker was lost goes back to the front of the queue, to
+  // resume from its newest stored checkpoint (or from the start).
+  void requeue_moved(JobRecord& job);
   // For a job on data.files, on its worker before loading: every path must
   // still be its own canonical path inside a root (data_roots_); a resuming job's
   // files must match the fingerprints it recorded (else the error names the
@@ -251,9 +273,11 @@ class JobManager {
   void finish_run(JobRecord& job, const Ending& ending);
   // The caller holds mutex_ for these.
   std::string new_job_id();
-  // The first queued job a worker may start: its row is stored and its
-  // tenant is below max_running_jobs; queue_.end() when there is none.
-  std::deque<std::shared_ptr<JobRecord>>::iterator next_runnable();
+  // The first queued job a runner may start: its row is stored and its
+  // tenant is below max_running_jobs; for kRemote, while a worker has room,
+  // and not on an uploaded dataset (those stay here); queue_.end() when
+  // there is none.
+  std::deque<std::shared_ptr<JobRecord>>::iterator next_runnable(Runner runner);
   // The key idempotency_keys_ files a tenant's key under.
   static std::string idempotency_slot(const std::string& tenant, const std::string& key);
   // Ends a job that never started (the caller has taken it off the queue).
@@ -298,6 +322,10 @@ class JobManager {
   // Restores the newest of the job's checkpoints that `trainer` accepts; the
   // job's log goes on after what it covers. Returns the step it resumes at.
   uint64_t resume(JobRecord& job, engine::Trainer& trainer);
+  // What every resume does once the checkpoint it restored is known (null:
+  // none, the run starts over): the log goes on after the events `from`
+  // covers, and Job.resumes and resumed_from_step count it. Returns the step.
+  uint64_t mark_resumed(JobRecord& job, const StoredCheckpoint* from);
 
   const uint32_t max_concurrent_jobs_;
   const size_t max_queued_jobs_;
@@ -306,6 +334,8 @@ class JobManager {
   const uint32_t thread_budget_;
   const double checkpoint_every_seconds_;
   const DataRoots data_roots_;
+  WorkerRegistry* const remote_;  // may be null
+  const bool train_locally_;
   ServerMetrics* const metrics_;  // may be null
   JobStore* const store_;         // may be null
   // Finished jobs' models read from the store (only with one); thread-safe

@@ -40,6 +40,9 @@ struct JobManager::JobRecord {
   bool resuming = false;
   std::vector<StoredCheckpoint> checkpoints;
   uint64_t running_sequence = 0;
+  // Times the job was handed to a worker: each attempt's number, the fencing
+  // token its reports carry (RemoteRun).
+  uint64_t attempts = 0;
   // Events the store has; touched only by the job's worker while it runs.
   uint64_t stored_events = 0;
   std::shared_ptr<JobProgress> progress = std::make_shared<JobProgress>();
@@ -66,6 +69,8 @@ struct JobManager::Ending {
   uint64_t steps = 0;
   uint32_t epochs = 0;
   std::shared_ptr<const std::string> model;  // the model file, when SUCCEEDED
+  // The worker training it was lost: the job goes back to the queue.
+  bool moved = false;
 };
 
 }  // namespace gradstream::server

@@ -22,32 +22,41 @@ namespace gradstream::server {
 
 using google::protobuf::util::TimeUtil;
 
-void JobManager::worker_loop() {
+void JobManager::worker_loop(Runner runner) {
   for (;;) {
     std::shared_ptr<JobRecord> record;
+    std::shared_ptr<RemoteRun> run;
     DataLoader load;
     {
       std::unique_lock lock(mutex_);
       auto next = queue_.end();
-      while (!stopping_ && (next = next_runnable()) == queue_.end()) {
-        if (unstored_ends_.empty()) {
-          work_ready_.wait(lock);
-        } else if (work_ready_.wait_for(lock, kMostStoreRetry) == std::cv_status::timeout) {
-          lock.unlock();
-          retry_unstored_ends();  // an idle worker retries the ends nobody waits for
-          lock.lock();
+      for (;;) {
+        while (!stopping_ && (next = next_runnable(runner)) == queue_.end()) {
+          if (unstored_ends_.empty()) {
+            work_ready_.wait(lock);
+          } else if (work_ready_.wait_for(lock, kMostStoreRetry) == std::cv_status::timeout) {
+            lock.unlock();
+            retry_unstored_ends();  // an idle worker retries the ends nobody waits for
+            lock.lock();
+          }
         }
+        // A stopping server starts nothing: what is still queued either was
+        // cancelled or waits for the next server.
+        if (stopping_) return;
+        if (runner == Runner::kLocal) break;
+        run = remote_->reserve((*next)->job.id(), ++(*next)->attempts, &(*next)->cancel,
+                               &(*next)->interrupt);
+        if (run != nullptr) break;  // else the room went (a worker lost meanwhile): wait again
       }
-      // A stopping server starts nothing: what is still queued either was
-      // cancelled or waits for the next server.
-      if (stopping_) return;
       record = *next;
       queue_.erase(next);
       ++running_by_tenant_[record->job.tenant()];
       if (metrics_ != nullptr) metrics_->set_queue_length(queue_.size());
       // The spec's threads and seed are explicit (with_defaults, thread budget).
+      // A worker's job gets the worker's own record when it starts.
       *record->job.mutable_run() =
           engine::describe_run(record->job.spec().threads(), record->job.spec().seed());
+      record->job.set_worker(run != nullptr ? run->worker_name() : std::string());
       // A resuming job is RUNNING already, its RUNNING event in its log.
       if (!record->resuming) {
         if (metrics_ != nullptr) metrics_->job_state_changed(v1::QUEUED, v1::RUNNING);
@@ -55,16 +64,23 @@ void JobManager::worker_loop() {
         *record->job.mutable_started() = TimeUtil::GetCurrentTime();
         record->running_sequence = record->log->append(state_event(v1::RUNNING));
       }
-      load = std::move(record->load);
+      // A job trained on a worker keeps its loader: if that worker is lost,
+      // the job may go on here.
+      if (runner == Runner::kLocal) load = std::move(record->load);
       ++running_;
     }
     // No lock while loading and training: the data, the trainer and everything
     // they hold are gone by the time the job is marked finished, so wait_idle
     // means memory freed.
-    const Ending ending = run_job(*record, std::move(load));
-    finish_run(*record, ending);
-    persist();
-    wait_until_stored(*record);
+    const Ending ending =
+        run != nullptr ? run_remote_job(*record, run) : run_job(*record, std::move(load));
+    if (ending.moved) {
+      requeue_moved(*record);
+    } else {
+      finish_run(*record, ending);
+      persist();
+      wait_until_stored(*record);
+    }
     // Idle only once the end is stored and shown.
     std::lock_guard lock(mutex_);
     --running_;

@@ -197,19 +197,14 @@ void JobManager::save_checkpoint(JobRecord& job, const v1::TrainingCheckpoint& c
 }
 
 uint64_t JobManager::resume(JobRecord& job, engine::Trainer& trainer) {
-  // Killed before its RUNNING event reached the store: it is sent again now,
-  // where the first run sent it.
-  if (job.running_sequence == 0) job.running_sequence = job.log->append(state_event(v1::RUNNING));
-  uint64_t covered = job.running_sequence;
-  uint64_t step = 0;
+  const StoredCheckpoint* restored_from = nullptr;
   for (const StoredCheckpoint& stored : job.checkpoints) {
     v1::TrainingCheckpoint checkpoint;
     const engine::Status restored = checkpoint.ParseFromString(stored.bytes)
                                         ? trainer.resume_from(checkpoint)
                                         : engine::data_loss("the checkpoint does not parse");
     if (restored.ok()) {
-      covered = stored.event_sequence;
-      step = checkpoint.step();
+      restored_from = &stored;
       break;
     }
     log_line("warning", "checkpoint not restored",
@@ -217,6 +212,15 @@ uint64_t JobManager::resume(JobRecord& job, engine::Trainer& trainer) {
                  ",\"step\":" + std::to_string(stored.step) +
                  ",\"error\":" + engine::json_quoted(restored.message()));
   }
+  return mark_resumed(job, restored_from);
+}
+
+uint64_t JobManager::mark_resumed(JobRecord& job, const StoredCheckpoint* from) {
+  // Killed before its RUNNING event reached the store: it is sent again now,
+  // where the first run sent it.
+  if (job.running_sequence == 0) job.running_sequence = job.log->append(state_event(v1::RUNNING));
+  const uint64_t covered = from != nullptr ? from->event_sequence : job.running_sequence;
+  const uint64_t step = from != nullptr ? from->step : 0;
   job.checkpoints.clear();
   // The run sends again, with the same numbers, what it sent after `covered`.
   job.log->resume_after(covered);

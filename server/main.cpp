@@ -14,6 +14,7 @@
 #include "server/log.hpp"
 #include "server/server.hpp"
 #include "server/server_config.hpp"
+#include "server/stop_signals.hpp"
 
 namespace {
 
@@ -77,6 +78,19 @@ int main(int argc, char** argv) {
   app.add_flag("--cancel-running-on-shutdown", config.cancel_running_on_shutdown,
                "On SIGTERM cancel RUNNING and QUEUED jobs; by default running jobs checkpoint "
                "and, with the queued ones, go on when the server restarts");
+  app.add_flag("--coordinator", config.coordinator,
+               "Train nothing in this process: every job waits for a worker "
+               "(gradstream-worker --coordinator ADDR) with room. Workers may join any server");
+  app.add_option("--heartbeat-seconds", config.heartbeat_seconds,
+                 "Seconds between a worker's heartbeats (told to each worker when it joins)")
+      ->capture_default_str();
+  app.add_option("--worker-lost-seconds", config.worker_lost_seconds,
+                 "Seconds without a heartbeat after which a worker is lost and its jobs resume "
+                 "from their last checkpoint on another")
+      ->capture_default_str();
+  app.add_option("--max-remote-jobs", config.max_remote_jobs,
+                 "Jobs training on workers at once, over all workers")
+      ->capture_default_str();
   app.add_option("--checkpoint-every", config.checkpoint_every_seconds,
                  "Seconds of training between a running job's checkpoints (0: only at shutdown)")
       ->capture_default_str();
@@ -99,9 +113,10 @@ int main(int argc, char** argv) {
   app.add_option("--tls-reload-seconds", config.tls.tls_reload_seconds,
                  "Seconds between checks of the certificate files for a change (rotation)")
       ->capture_default_str();
-  app.add_option("--auth-tokens", config.auth_tokens,
-                 "Token file: lines 'sha256:<hex of the token> TENANT user|admin'; every RPC "
-                 "but health then needs 'authorization: Bearer <token>' (default: none, no auth)");
+  app.add_option(
+      "--auth-tokens", config.auth_tokens,
+      "Token file: lines 'sha256:<hex of the token> TENANT user|worker|admin'; every RPC "
+      "but health then needs 'authorization: Bearer <token>' (default: none, no auth)");
   app.add_option("--auth-reload-seconds", config.auth_reload_seconds,
                  "Seconds between checks of --auth-tokens for a change (a revoked token)")
       ->capture_default_str();
@@ -119,13 +134,8 @@ int main(int argc, char** argv) {
                  "password>' (default: none, /metrics is open)");
   CLI11_PARSE(app, argc, argv);
 
-  // Block the stop signals before gRPC starts any thread, so every thread
-  // inherits the mask and only the sigwait thread below ever sees them.
-  sigset_t stop_signals;
-  sigemptyset(&stop_signals);
-  sigaddset(&stop_signals, SIGTERM);
-  sigaddset(&stop_signals, SIGINT);
-  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  // Before gRPC starts any thread: only the sigwait thread below sees them.
+  sigset_t stop_signals = gradstream::server::block_stop_signals();
 
   auto started = gradstream::server::GrpcServer::start(config);
   if (!started.ok()) {

@@ -44,7 +44,8 @@ engine::Status parse_request(const grpc::ByteBuffer& raw, Request& request) {
 }
 
 // Finishes the call with handler(request, response)'s engine::Status (run
-// under guarded(rpc)) and, when OK, the response's bytes in `out`.
+// under guarded(rpc)) and, when OK, the response's bytes in `out`. The
+// request is the call's own: a handler may move parts out of it.
 template <class Request, class Response, class Handler>
 grpc::ServerUnaryReactor* raw_unary(const char* rpc, grpc::CallbackServerContext* context,
                                     const grpc::ByteBuffer* raw, grpc::ByteBuffer* out,

@@ -88,6 +88,9 @@ engine::Result<std::unique_ptr<GrpcServer>> GrpcServer::start(const ServerConfig
   auto data_roots = DataRoots::create(config.data_roots);
   if (!data_roots.ok()) return data_roots.status();
   job_options.data_roots = std::move(data_roots).value();
+  self->workers_ =
+      std::make_unique<WorkerRegistry>(worker_registry_options(config), &metrics->workers());
+  job_options.workers = self->workers_.get();
   self->jobs_ = std::make_unique<JobManager>(std::move(job_options), self->metrics_.get(),
                                              self->job_store_.get());
   DatasetStore* datasets_for_jobs = self->datasets_.get();
@@ -102,6 +105,8 @@ engine::Result<std::unique_ptr<GrpcServer>> GrpcServer::start(const ServerConfig
       std::make_unique<TrainerService>(*self->jobs_, service_limits(config), self->datasets_.get(),
                                        std::move(watch), self->tokens_.get());
 
+  self->coordinator_ = std::make_unique<CoordinatorService>(*self->workers_, self->tokens_.get());
+
   grpc::ServerBuilder builder;
   int port = 0;
   builder.AddListeningPort(config.listen_address, grpc_server_credentials(config.tls), &port);
@@ -111,6 +116,7 @@ engine::Result<std::unique_ptr<GrpcServer>> GrpcServer::start(const ServerConfig
   builder.SetMaxReceiveMessageSize(static_cast<int>(config.max_message_bytes));
   builder.SetMaxSendMessageSize(static_cast<int>(config.max_message_bytes));
   builder.RegisterService(self->service_.get());
+  builder.RegisterService(self->coordinator_.get());
   std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> interceptors;
   interceptors.push_back(std::make_unique<GrpcMetricsInterceptorFactory>(*self->metrics_));
   builder.experimental().SetInterceptorCreators(std::move(interceptors));
@@ -130,6 +136,7 @@ engine::Result<std::unique_ptr<GrpcServer>> GrpcServer::start(const ServerConfig
   if (health != nullptr) {
     health->SetServingStatus(true);  // the server as a whole: ""
     health->SetServingStatus(kTrainerServiceName, true);
+    health->SetServingStatus(kCoordinatorServiceName, true);
   }
   return self;
 }
@@ -147,6 +154,8 @@ void GrpcServer::shutdown(std::chrono::milliseconds deadline) {
   }
   jobs_->shutdown(config_.cancel_running_on_shutdown ? ShutdownMode::kCancel
                                                      : ShutdownMode::kInterrupt);
+  // After the jobs: a running job's worker sends its last checkpoint through it.
+  workers_->stop();
   server_->Shutdown(std::chrono::system_clock::now() + deadline);
 }
 

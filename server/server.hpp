@@ -11,6 +11,7 @@
 #include <mutex>
 
 #include "engine/base/status.hpp"
+#include "server/coordinator_service.hpp"
 #include "server/data_dir_lock.hpp"
 #include "server/dataset_store.hpp"
 #include "server/job_manager.hpp"
@@ -62,11 +63,13 @@ class GrpcServer {
   std::unique_ptr<ServerMetrics> metrics_;      // read by the jobs and the interceptor
   std::unique_ptr<DataDirLock> data_dir_lock_;  // held while anything below uses data_dir
   // Before the jobs: a queued job's loader reads from the store.
-  std::unique_ptr<DatasetStore> datasets_;  // <data_dir>/datasets
-  std::unique_ptr<JobStore> job_store_;     // <data_dir>/jobs.sqlite; outlives jobs_
+  std::unique_ptr<DatasetStore> datasets_;   // <data_dir>/datasets
+  std::unique_ptr<JobStore> job_store_;      // <data_dir>/jobs.sqlite; outlives jobs_
+  std::unique_ptr<WorkerRegistry> workers_;  // outlives jobs_, whose dispatchers use it
   std::unique_ptr<JobManager> jobs_;
   std::unique_ptr<TokenAuthenticator> tokens_;  // null without --auth-tokens
   std::unique_ptr<TrainerService> service_;
+  std::unique_ptr<CoordinatorService> coordinator_;
   std::unique_ptr<grpc::Server> server_;
   int port_ = 0;
 

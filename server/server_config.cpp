@@ -50,6 +50,15 @@ JobManagerOptions job_manager_options(const ServerConfig& config) {
   options.model_cache_bytes = static_cast<size_t>(config.model_cache_mb) << 20;
   options.tenant_limits.max_queued_jobs = static_cast<size_t>(config.tenant_max_queued_jobs);
   options.tenant_limits.max_running_jobs = config.tenant_max_running_jobs;
+  options.train_locally = !config.coordinator;
+  options.max_remote_jobs = config.max_remote_jobs;
+  return options;
+}
+
+WorkerRegistryOptions worker_registry_options(const ServerConfig& config) {
+  WorkerRegistryOptions options;
+  options.heartbeat_seconds = config.heartbeat_seconds;
+  options.lost_after_seconds = config.worker_lost_seconds;
   return options;
 }
 
@@ -67,6 +76,12 @@ engine::Status validate_config(const ServerConfig& config, int cores) {
                                     " is more than the " + std::to_string(cores) + " usable cores");
   }
   if (engine::Status s = validate_options(job_manager_options(config), cores); !s.ok()) return s;
+  if (engine::Status s = validate_worker_options(worker_registry_options(config)); !s.ok()) {
+    return s;
+  }
+  if (config.max_remote_jobs == 0) {
+    return engine::invalid_argument("max_remote_jobs: 0 is out of range [1, ...]");
+  }
   if (!(config.checkpoint_every_seconds >= 0)) {
     return engine::invalid_argument("checkpoint_every_seconds: must be >= 0 (0: only at shutdown)");
   }

@@ -95,7 +95,16 @@ struct ServerConfig {
   int64_t tenant_max_dataset_bytes = 0;
   // Users allowed to scrape /metrics with basic auth (metrics_auth.hpp); empty: anyone.
   std::string metrics_auth;
+  // Workers (gradstream-worker --coordinator) may join any server; with
+  // `coordinator` nothing trains in this process and every job waits for one.
+  bool coordinator = false;
+  double heartbeat_seconds = kDefaultHeartbeatSeconds;
+  double worker_lost_seconds = kDefaultWorkerLostSeconds;
+  uint32_t max_remote_jobs = kDefaultMaxRemoteJobs;
 };
+
+// The worker registry's part of `config`.
+WorkerRegistryOptions worker_registry_options(const ServerConfig& config);
 
 // The job manager's part of `config`.
 JobManagerOptions job_manager_options(const ServerConfig& config);

@@ -68,6 +68,7 @@ ServerMetrics::ServerMetrics(const ServerMetricsOptions& options, JobMetrics::Cl
       endpoint_options_(endpoint_options(options)),
       registry_(std::make_shared<prometheus::Registry>()),
       jobs_(*registry_, options.jobs, std::move(clock)),
+      workers_(*registry_),
       queue_length_(prometheus::BuildGauge()
                         .Name("gradstream_job_queue_length")
                         .Help("Jobs waiting for a worker")

@@ -23,6 +23,7 @@
 #include "server/job_metrics.hpp"
 #include "server/metrics_auth.hpp"
 #include "server/metrics_endpoint.hpp"
+#include "server/worker_metrics.hpp"
 
 namespace gradstream::server {
 
@@ -68,6 +69,7 @@ class ServerMetrics {
 
   prometheus::Registry& registry() { return *registry_; }
   JobMetrics& jobs() { return jobs_; }
+  WorkerMetrics& workers() { return workers_; }
 
   // A job moved between states (from JOB_STATE_UNSPECIFIED: a new job; to
   // JOB_STATE_UNSPECIFIED: a finished job the server forgot):
@@ -111,6 +113,7 @@ class ServerMetrics {
   // The registry first: it outlives the exposer that reads it.
   std::shared_ptr<prometheus::Registry> registry_;
   JobMetrics jobs_;
+  WorkerMetrics workers_;
   std::array<prometheus::Gauge*, kStates> jobs_by_state_{};
   std::array<prometheus::Counter*, kStates> finished_by_state_{};  // final states only
   prometheus::Gauge& queue_length_;

@@ -26,7 +26,10 @@ Status differs(const std::string& field, const std::string& found, const std::st
 
 uint64_t spec_hash(const v1::TrainingSpec& spec) {
   v1::TrainingSpec hashed = spec;
+  // Neither changes what a run computes: a job may resume with another thread
+  // budget, or on a machine (a worker) that starts a prefetch thread or not.
   hashed.clear_threads();
+  hashed.mutable_data()->clear_no_prefetch();
   return message_hash(hashed);
 }
 

@@ -66,6 +66,22 @@ TEST(JobFormatTest, DetailsOfAFinishedJobIncludeItsRun) {
             "last sequence: 30\n");
 }
 
+TEST(JobFormatTest, DetailsOfAJobMovedBetweenWorkersNameTheWorkerAndTheResume) {
+  gradstream::v1::Job job = finished_job();
+  job.set_worker("w2");
+  job.set_resumes(1);
+  job.set_resumed_from_step(7);
+  const std::string details = job_details(job);
+  EXPECT_NE(details.find("run: AMD EPYC, oneDNN 2.6.3 avx512_core_bf16, 2 threads, seed 42\n"
+                         "worker: w2\n"
+                         "resumed: 1 time, last from step 7\n"
+                         "epochs: 3/3\n"),
+            std::string::npos)
+      << details;
+  job.set_resumes(3);
+  EXPECT_NE(job_details(job).find("resumed: 3 times, last from step 7\n"), std::string::npos);
+}
+
 TEST(JobFormatTest, DetailsOfAQueuedJobHaveNoRunLine) {
   gradstream::v1::Job job;
   job.set_id("job-0123456789ab");

@@ -60,7 +60,7 @@ TEST(ParseTokenFile, NamesTheFileLineAndWhatIsWrongWithoutQuotingTheDigest) {
       {"plaintext-token alpha user\n", "never the token itself"},
       {"sha256:" + digest + " al/pha user\n", "line 1: tenant: character 2 ('/')"},
       {"sha256:" + digest + " " + std::string(65, 'a') + " user\n", "tenant: 65 characters"},
-      {"sha256:" + digest + " alpha root\n", "role \"root\" is not user or admin"},
+      {"sha256:" + digest + " alpha root\n", "role \"root\" is not user, worker or admin"},
       {line("x", "alpha", "user") + line("x", "beta", "user"), "line 2: the same token digest"},
   };
   for (const BadLine& bad : cases) {

@@ -1,0 +1,226 @@
+// JobManager with workers: jobs handed to a worker through the registry, its
+// reports taken into the job as a local run's, a lost worker's job moved to
+// another with a new attempt (the old one fenced off), cancel passed on, and
+// a coordinator refusing what no worker can train. The workers here are the
+// test itself, calling the registry as the Coordinator service would.
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <string>
+
+#include "server/job_manager.hpp"
+#include "server/worker_registry.hpp"
+#include "tests/server/job_manager_test_support.hpp"
+
+namespace gradstream::server {
+namespace {
+
+using engine::StatusCode;
+using namespace job_manager_test;  // NOLINT: the shared helpers of these tests
+
+v1::TrainingSpec builtin_spec() {
+  v1::TrainingSpec s = spec(2);
+  s.mutable_data()->set_builtin("fashion-mnist");
+  s.mutable_model()->clear_input_shape();
+  s.mutable_model()->add_input_shape(784);
+  return s;
+}
+
+// A worker played by the test.
+class FakeWorker {
+ public:
+  FakeWorker(WorkerRegistry& registry, const std::string& name) : registry_(registry) {
+    v1::JoinRequest request;
+    request.mutable_info()->set_name(name);
+    request.mutable_info()->set_cores(1);
+    request.mutable_info()->set_max_jobs(1);
+    request.mutable_info()->set_threads_per_job(1);
+    auto joined = registry_.join(request);
+    EXPECT_TRUE(joined.ok()) << joined.status().message();
+    if (joined.ok()) id_ = joined->worker_id();
+  }
+
+  // Heartbeats until an answer hands it a job.
+  v1::JobAssignment next_job() {
+    v1::JobAssignment job;
+    EXPECT_TRUE(eventually([&] {
+      auto answer = registry_.heartbeat(beat());
+      if (!answer.ok() || answer->start_size() == 0) return false;
+      job = answer->start(0);
+      return true;
+    }));
+    return job;
+  }
+
+  v1::HeartbeatResponse heartbeat() {
+    auto answer = registry_.heartbeat(beat());
+    EXPECT_TRUE(answer.ok()) << answer.status().message();
+    return answer.ok() ? *answer : v1::HeartbeatResponse();
+  }
+
+  // Sends `reports` as the job's next ones.
+  engine::Status report(const v1::JobAssignment& job, std::vector<v1::WorkerReport> reports) {
+    v1::ReportJobRequest request;
+    request.set_worker_id(id_);
+    request.set_job_id(job.job_id());
+    request.set_attempt(job.attempt());
+    request.set_first_report(sent_);
+    for (auto& r : reports) *request.add_reports() = std::move(r);
+    auto answer = registry_.report(request);
+    if (answer.ok()) sent_ += static_cast<uint64_t>(request.reports_size());
+    return answer.status();
+  }
+
+  static v1::WorkerReport started(uint64_t seed) {
+    v1::WorkerReport r;
+    r.mutable_started()->mutable_run()->set_cpu_model("fake CPU");
+    r.mutable_started()->mutable_run()->set_isa("avx2");
+    r.mutable_started()->mutable_run()->set_threads(1);
+    r.mutable_started()->mutable_run()->set_seed(seed);
+    r.mutable_started()->set_train_samples(60000);
+    r.mutable_started()->set_resumed_checkpoint(-1);
+    return r;
+  }
+  static v1::WorkerReport step(uint64_t n) {
+    v1::WorkerReport r;
+    r.mutable_step()->set_step(n);
+    r.mutable_step()->set_loss(1.0F / static_cast<float>(n));
+    return r;
+  }
+  static v1::WorkerReport finished(v1::DoneReport::Outcome outcome, std::string model = {}) {
+    v1::WorkerReport r;
+    r.mutable_finished()->mutable_done()->set_outcome(outcome);
+    r.mutable_finished()->mutable_done()->set_steps(2);
+    r.mutable_finished()->mutable_done()->set_epochs(2);
+    r.mutable_finished()->set_model(std::move(model));
+    return r;
+  }
+
+ private:
+  v1::HeartbeatRequest beat() const {
+    v1::HeartbeatRequest request;
+    request.set_worker_id(id_);
+    return request;
+  }
+
+  WorkerRegistry& registry_;
+  std::string id_;
+  uint64_t sent_ = 0;
+};
+
+JobManagerOptions coordinator_options(WorkerRegistry& registry) {
+  JobManagerOptions options;
+  options.workers = &registry;
+  options.train_locally = false;
+  options.max_remote_jobs = 4;
+  return options;
+}
+
+TEST(JobManagerRemoteTest, WorkersReportsBecomeTheJobsEventsAndModel) {
+  WorkerRegistry registry{WorkerRegistryOptions{0.05, 10.0}};
+  JobManager manager(coordinator_options(registry));
+  auto created = manager.create_job(builtin_spec(), "", nullptr);
+  ASSERT_TRUE(created.ok()) << created.status().message();
+  FakeWorker worker(registry, "w1");
+  const v1::JobAssignment job = worker.next_job();
+  EXPECT_EQ(job.job_id(), created->id());
+  EXPECT_EQ(job.attempt(), 1U);
+  EXPECT_EQ(job.spec().epochs(), 2U);
+  EXPECT_EQ(job.checkpoints_size(), 0);
+  ASSERT_TRUE(worker.report(job, {FakeWorker::started(3), FakeWorker::step(1)}).ok());
+  ASSERT_TRUE(worker
+                  .report(job, {FakeWorker::step(2),
+                                FakeWorker::finished(v1::DoneReport::SUCCEEDED, "model")})
+                  .ok());
+  ASSERT_TRUE(eventually([&] { return state_of(manager, job.job_id()) == v1::SUCCEEDED; }));
+  auto done = manager.get_job(job.job_id());
+  ASSERT_TRUE(done.ok());
+  EXPECT_EQ(done->worker(), "w1");
+  EXPECT_EQ(done->run().cpu_model(), "fake CPU");
+  EXPECT_EQ(done->steps(), 2U);
+  auto model = manager.model_bytes(job.job_id());
+  ASSERT_TRUE(model.ok());
+  EXPECT_EQ(**model, "model");
+  auto log = manager.event_log(job.job_id());
+  ASSERT_NE(log, nullptr);
+  const auto events = all_events(*log);
+  // QUEUED, RUNNING, two steps, done, SUCCEEDED: numbered 1.. without gaps.
+  ASSERT_EQ(events.size(), 6U);
+  for (size_t i = 0; i < events.size(); ++i) EXPECT_EQ(events[i].sequence(), i + 1);
+  EXPECT_EQ(events[2].step().step(), 1U);
+  EXPECT_EQ(events[3].step().step(), 2U);
+  EXPECT_EQ(events[4].done().run().cpu_model(), "fake CPU");  // the worker's machine
+  expect_ending(*log, v1::DoneReport::SUCCEEDED, v1::SUCCEEDED);
+}
+
+TEST(JobManagerRemoteTest, LostWorkersJobMovesToAnotherWithANewAttempt) {
+  WorkerRegistry registry{WorkerRegistryOptions{0.05, 0.3}};
+  JobManager manager(coordinator_options(registry));
+  auto created = manager.create_job(builtin_spec(), "", nullptr);
+  ASSERT_TRUE(created.ok());
+  FakeWorker first(registry, "w1");
+  const v1::JobAssignment lost = first.next_job();
+  ASSERT_TRUE(first.report(lost, {FakeWorker::started(3), FakeWorker::step(1)}).ok());
+  // w1 goes quiet; w2 joins and keeps heartbeating until the job comes to it.
+  FakeWorker second(registry, "w2");
+  const v1::JobAssignment moved = second.next_job();
+  EXPECT_EQ(moved.job_id(), lost.job_id());
+  EXPECT_EQ(moved.attempt(), 2U);
+  // The first attempt is fenced off: its worker is unknown now.
+  const engine::Status late = first.report(lost, {FakeWorker::step(2)});
+  EXPECT_EQ(late.code(), StatusCode::kNotFound);
+  ASSERT_TRUE(second
+                  .report(moved, {FakeWorker::started(3), FakeWorker::step(1), FakeWorker::step(2),
+                                  FakeWorker::finished(v1::DoneReport::SUCCEEDED, "m")})
+                  .ok());
+  ASSERT_TRUE(eventually([&] { return state_of(manager, moved.job_id()) == v1::SUCCEEDED; }));
+  auto done = manager.get_job(moved.job_id());
+  ASSERT_TRUE(done.ok());
+  EXPECT_EQ(done->worker(), "w2");
+  EXPECT_EQ(done->resumes(), 1U);
+  EXPECT_EQ(done->resumed_from_step(), 0U);  // no store, no checkpoint: from the start
+  // The moved run's events continue the numbering after the RUNNING event.
+  const auto events = all_events(*manager.event_log(moved.job_id()));
+  for (size_t i = 0; i < events.size(); ++i) EXPECT_EQ(events[i].sequence(), i + 1);
+  EXPECT_EQ(events.size(), 6U);
+}
+
+TEST(JobManagerRemoteTest, CancelReachesTheWorkerAtItsNextHeartbeat) {
+  WorkerRegistry registry{WorkerRegistryOptions{0.05, 10.0}};
+  JobManager manager(coordinator_options(registry));
+  auto created = manager.create_job(builtin_spec(), "", nullptr);
+  ASSERT_TRUE(created.ok());
+  FakeWorker worker(registry, "w1");
+  const v1::JobAssignment job = worker.next_job();
+  ASSERT_TRUE(worker.report(job, {FakeWorker::started(3)}).ok());
+  ASSERT_TRUE(manager.cancel_job(job.job_id()).ok());
+  const v1::HeartbeatResponse answer = worker.heartbeat();
+  ASSERT_EQ(answer.cancel_size(), 1);
+  EXPECT_EQ(answer.cancel(0).job_id(), job.job_id());
+  ASSERT_TRUE(worker.report(job, {FakeWorker::finished(v1::DoneReport::CANCELLED)}).ok());
+  ASSERT_TRUE(eventually([&] { return state_of(manager, job.job_id()) == v1::CANCELLED; }));
+}
+
+TEST(JobManagerRemoteTest, CoordinatorRefusesUploadedDatasets) {
+  WorkerRegistry registry{WorkerRegistryOptions{}};
+  JobManager manager(coordinator_options(registry));
+  auto refused = manager.create_job(spec(2), "", loader());  // data.dataset_id
+  EXPECT_EQ(refused.status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_NE(refused.status().message().find("data.dataset_id"), std::string::npos);
+}
+
+TEST(JobManagerRemoteTest, UploadedDatasetJobsStayOnTheServersOwnThreads) {
+  WorkerRegistry registry{WorkerRegistryOptions{0.05, 10.0}};
+  JobManagerOptions options = coordinator_options(registry);
+  options.train_locally = true;
+  JobManager manager(options);
+  FakeWorker worker(registry, "w1");
+  auto created = manager.create_job(spec(2), "", loader());  // in-memory data: here only
+  ASSERT_TRUE(created.ok());
+  ASSERT_TRUE(eventually([&] { return state_of(manager, created->id()) == v1::SUCCEEDED; }));
+  EXPECT_EQ(manager.get_job(created->id())->worker(), "");
+  EXPECT_EQ(worker.heartbeat().start_size(), 0);
+}
+
+}  // namespace
+}  // namespace gradstream::server

@@ -1,0 +1,34 @@
+// JobRunner: one job attempt on a worker, on a thread of its own: the data
+// loaded as the server would (builtin, or data.files on a shared volume), the
+// trainer built, resumed from the first of the assignment's checkpoints that
+// restores, run, and every report it makes sent back through a ReportOutbox,
+// the model file last. The same engine calls as the server's own runs, so a
+// job ends with the same result wherever it trains.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "gradstream/v1/worker.pb.h"
+#include "worker/report_outbox.hpp"
+
+namespace gradstream::worker {
+
+// What a worker gives each of its jobs.
+struct JobBudget {
+  uint32_t threads = 1;     // OpenMP threads of one job
+  uint32_t core_share = 1;  // cores per job slot: a prefetch thread only within it
+};
+
+// `assignment.spec` with its threads lowered to the budget and prefetching
+// off when the threads fill the job's share of the cores.
+v1::TrainingSpec budgeted_spec(const v1::TrainingSpec& spec, const JobBudget& budget);
+
+// Trains `assignment` to its end; returns once its last report (JobFinished)
+// was taken by the coordinator, or the job was dropped. Never throws: every
+// failure ends the job FAILED with the reason, reported.
+void run_assignment(const v1::JobAssignment& assignment, const JobBudget& budget,
+                    ReportOutbox& outbox, JobFlags& flags);
+
+}  // namespace gradstream::worker
