@@ -9,6 +9,7 @@
 
 #include <atomic>
 #include <cmath>
+#include <cstdio>
 #include <functional>
 #include <random>
 #include <string>
@@ -182,6 +183,9 @@ inline void expect_losses_near(const std::vector<float>& got, const std::vector<
     }
   }
   EXPECT_LE(worst, relative) << "worst at step " << worst_step;
+  char text[32];
+  std::snprintf(text, sizeof text, "%.3g at step %zu", worst, worst_step);
+  ::testing::Test::RecordProperty("worst_relative_loss_difference", text);
 }
 
 }  // namespace gradstream::engine::testing

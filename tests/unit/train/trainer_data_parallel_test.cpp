@@ -193,6 +193,32 @@ TEST(TrainerDataParallelTest, RankZerosCheckpointResumesTheRunExactly) {
   EXPECT_TRUE(rest[1].model == whole[1].model);
 }
 
+TEST(TrainerDataParallelTest, CheckpointsDueOnOneRanksClockAreTakenByRankZero) {
+  const DataSplits data = blob_splits(640);
+  const v1::TrainingSpec spec = blob_mlp_spec(2, 64, 2);
+  const std::vector<RankRun> whole = train_ranks(spec, data, 2);
+  // Due before every step by rank 1's clock alone: rank 0 learns it from each
+  // step's allreduce, so it checkpoints before steps 2..20, and training is
+  // not changed by them.
+  RankSetup setup;
+  setup.control = [](int rank, RunControl& control) {
+    if (rank == 1) control.checkpoint_every_seconds = 1e-9;
+  };
+  const std::vector<RankRun> run = train_ranks(spec, data, 2, setup);
+  ASSERT_EQ(run[0].checkpoints.size(), 20u);  // before step 1 too: the run's first agreement
+  EXPECT_TRUE(run[1].checkpoints.empty());
+  EXPECT_EQ(run[0].losses, whole[0].losses);
+  EXPECT_TRUE(run[0].model == whole[0].model);
+
+  RankSetup resumed;
+  resumed.resume = run[0].checkpoints[7];
+  const uint64_t at = parse_checkpoint(resumed.resume).step();
+  EXPECT_EQ(at, 7u);
+  const std::vector<RankRun> rest = train_ranks(spec, data, 2, resumed);
+  EXPECT_EQ(rest[0].losses, std::vector<float>(whole[0].losses.begin() + 7, whole[0].losses.end()));
+  EXPECT_TRUE(rest[1].model == whole[1].model);
+}
+
 TEST(TrainerDataParallelTest, APeerThatLeavesFailsTheOtherRankNamingIt) {
   const DataSplits data = blob_splits(640);
   RankSetup setup;
