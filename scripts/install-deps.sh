@@ -23,6 +23,7 @@ packages=(
   # runtime, plots, DataFrames and pytest
   python3-venv python3-setuptools python3-protobuf python3-numpy python3-matplotlib
   python3-pandas python3-pytest
+  libgloo-dev  # data-parallel jobs: Gloo's rendezvous and allreduce (engine/distributed)
   libonnx-dev  # ONNX export: ONNX's protobuf classes and checker (engine/onnx)
   python3-onnx nodejs  # tests/e2e/onnx_export_test.sh: onnx.checker; onnxruntime-node from npm
 )

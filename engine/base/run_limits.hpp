@@ -10,5 +10,7 @@ namespace gradstream::engine {
 inline constexpr uint32_t kMaxEpochs = 10000;
 inline constexpr uint32_t kMaxBatchSize = 65536;
 inline constexpr uint32_t kMaxThreads = 256;
+// Ranks of a data-parallel job (distributed.workers).
+inline constexpr uint32_t kMaxWorkers = 64;
 
 }  // namespace gradstream::engine

@@ -74,7 +74,11 @@ class Layer {
 // How a pipeline instantiates a node.
 struct LayerOptions {
   bool training = false;
-  uint64_t seed = 0;              // per layer and model (dropout masks)
+  uint64_t seed = 0;  // per layer and model (dropout masks)
+  // The global row of this pipeline's first row: a data-parallel rank's
+  // pipeline holds rows [first_row, first_row + batch) of each global batch,
+  // and dropout hashes the global position so its masks are the one-process run's.
+  int64_t first_row = 0;
   std::optional<PostOp> post_op;  // apply the next node's activation as a post-op
   bool fused_upstream = false;    // this activation was applied by the node below
   bool fused_backward = false;    // ... whose backward also applies its derivative

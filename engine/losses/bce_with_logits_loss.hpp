@@ -9,7 +9,9 @@ namespace gradstream::engine {
 
 class BceWithLogitsLoss : public Loss {
  public:
-  BceWithLogitsLoss(int64_t batch, int64_t units) : batch_(batch), units_(units) {}
+  // The gradient is divided by gradient_rows (make_loss; 0: batch), the loss by batch.
+  BceWithLogitsLoss(int64_t batch, int64_t units, int64_t gradient_rows = 0)
+      : batch_(batch), units_(units), gradient_rows_(gradient_rows > 0 ? gradient_rows : batch) {}
   double compute(const dnnl::memory& output, const int32_t* labels, float* diff,
                  const dnnl::stream& stream) override;
 
@@ -19,6 +21,7 @@ class BceWithLogitsLoss : public Loss {
  private:
   int64_t batch_;
   int64_t units_;
+  int64_t gradient_rows_;
 };
 
 }  // namespace gradstream::engine

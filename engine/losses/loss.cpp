@@ -32,11 +32,16 @@ int64_t Loss::count_correct(const dnnl::memory& output, const int32_t* labels) c
 
 int32_t Loss::predict_one_unit(float y) const { return static_cast<int32_t>(std::lround(y)); }
 
-std::unique_ptr<Loss> make_loss(v1::Loss kind, int64_t batch, int64_t units) {
+std::unique_ptr<Loss> make_loss(v1::Loss kind, int64_t batch, int64_t units,
+                                int64_t gradient_rows) {
+  const int64_t rows = gradient_rows > 0 ? gradient_rows : batch;
   switch (kind) {
-    case v1::MSE: return std::make_unique<MseLoss>(batch, units);
-    case v1::BCE_WITH_LOGITS: return std::make_unique<BceWithLogitsLoss>(batch, units);
-    default: return std::make_unique<SoftmaxCrossEntropyLoss>(batch, units);
+    case v1::MSE:
+      return std::make_unique<MseLoss>(batch, units, rows);
+    case v1::BCE_WITH_LOGITS:
+      return std::make_unique<BceWithLogitsLoss>(batch, units, rows);
+    default:
+      return std::make_unique<SoftmaxCrossEntropyLoss>(batch, units, rows);
   }
 }
 

@@ -5,7 +5,6 @@
 
 #include <cstdint>
 #include <memory>
-
 #include <oneapi/dnnl/dnnl.hpp>
 
 #include "gradstream/v1/spec.pb.h"
@@ -16,7 +15,7 @@ class Loss {
  public:
   virtual ~Loss() = default;
   // Mean loss over the batch. When `diff` is non-null, writes d(loss)/d(output)
-  // there (batch x units, row-major).
+  // there (batch x units, row-major), over the gradient's rows (make_loss).
   virtual double compute(const dnnl::memory& output, const int32_t* labels, float* diff,
                          const dnnl::stream& stream) = 0;
   // Samples whose prediction matches the label: argmax for several units, the
@@ -28,7 +27,12 @@ class Loss {
   virtual int32_t predict_one_unit(float y) const;
 };
 
-std::unique_ptr<Loss> make_loss(v1::Loss kind, int64_t batch, int64_t units);
+// `gradient_rows` divides the gradient instead of `batch` when > 0: a
+// data-parallel rank holds `batch` rows of a global batch of gradient_rows,
+// and the ranks' summed gradients must be the global batch's mean gradient.
+// The returned loss stays the mean over the rank's own rows.
+std::unique_ptr<Loss> make_loss(v1::Loss kind, int64_t batch, int64_t units,
+                                int64_t gradient_rows = 0);
 
 // The value labels are compared against: one-hot for several units, the label
 // itself for one unit.

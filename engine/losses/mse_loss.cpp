@@ -7,7 +7,7 @@ double MseLoss::compute(const dnnl::memory& output, const int32_t* labels, float
                         const dnnl::stream& /*stream*/) {
   const float* y = static_cast<const float*>(output.get_data_handle());
   const double count = static_cast<double>(batch_ * units_);
-  const float scale = static_cast<float>(2.0 / count);
+  const float scale = static_cast<float>(2.0 / static_cast<double>(gradient_rows_ * units_));
   double total = 0.0;
   for (int64_t n = 0; n < batch_; ++n) {
     for (int64_t k = 0; k < units_; ++k) {

@@ -10,6 +10,7 @@ double SoftmaxCrossEntropyLoss::compute(const dnnl::memory& output, const int32_
                                         float* diff, const dnnl::stream& /*stream*/) {
   const float* logits = static_cast<const float*>(output.get_data_handle());
   const double inv_batch = 1.0 / static_cast<double>(batch_);
+  const double inv_rows = 1.0 / static_cast<double>(gradient_rows_);
   double total = 0.0;
   for (int64_t n = 0; n < batch_; ++n) {
     const float* row = logits + n * units_;
@@ -23,9 +24,9 @@ double SoftmaxCrossEntropyLoss::compute(const dnnl::memory& output, const int32_
     }
     total -= static_cast<double>(row[labels[n]]) - max - std::log(sum);
     if (diff == nullptr) continue;
-    const auto scale = static_cast<float>(inv_batch / sum);
+    const auto scale = static_cast<float>(inv_rows / sum);
     for (int64_t c = 0; c < units_; ++c) e[c] *= scale;
-    e[labels[n]] -= static_cast<float>(inv_batch);
+    e[labels[n]] -= static_cast<float>(inv_rows);
   }
   return total * inv_batch;
 }

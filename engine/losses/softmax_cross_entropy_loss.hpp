@@ -15,14 +15,19 @@ namespace gradstream::engine {
 
 class SoftmaxCrossEntropyLoss : public Loss {
  public:
-  SoftmaxCrossEntropyLoss(int64_t batch, int64_t units)
-      : batch_(batch), units_(units), scratch_(static_cast<size_t>(units)) {}
+  // The gradient is divided by gradient_rows (make_loss; 0: batch), the loss by batch.
+  SoftmaxCrossEntropyLoss(int64_t batch, int64_t units, int64_t gradient_rows = 0)
+      : batch_(batch),
+        units_(units),
+        gradient_rows_(gradient_rows > 0 ? gradient_rows : batch),
+        scratch_(static_cast<size_t>(units)) {}
   double compute(const dnnl::memory& output, const int32_t* labels, float* diff,
                  const dnnl::stream& stream) override;
 
  private:
   int64_t batch_;
   int64_t units_;
+  int64_t gradient_rows_;
   std::vector<float> scratch_;  // one row of exponentials when no gradient is wanted
 };
 

@@ -23,8 +23,9 @@ class Pipeline {
   // `training` builds backward primitives and the gradient of the output;
   // `input_gradient` also back-propagates into the input (diff_input), which
   // training alone skips below the first layer with parameters.
+  // `first_row`: the global row of the batch's first row (LayerOptions).
   Pipeline(const Model& model, int64_t batch, bool training, const dnnl::engine& eng,
-           bool input_gradient = false);
+           bool input_gradient = false, int64_t first_row = 0);
 
   int64_t batch() const { return batch_; }
   // Points the input at `batch() x input_features` floats; no copy.

@@ -35,6 +35,7 @@ v1::TrainingSpec with_defaults(v1::TrainingSpec spec) {
   if (spec.loss() == v1::LOSS_UNSPECIFIED) spec.set_loss(kDefaultLoss);
   fill_optimizer(*spec.mutable_optimizer());
   fill_reporting(*spec.mutable_reporting());
+  if (spec.distributed().workers() == 0) spec.mutable_distributed()->set_workers(kDefaultWorkers);
   return spec;
 }
 

@@ -12,6 +12,7 @@
 namespace gradstream::engine {
 
 inline constexpr uint32_t kDefaultThreads = 1;
+inline constexpr uint32_t kDefaultWorkers = 1;  // distributed.workers: one process
 inline constexpr v1::Loss kDefaultLoss = v1::SOFTMAX_CROSS_ENTROPY;
 inline constexpr uint32_t kDefaultStepEvery = 1;
 inline constexpr uint32_t kDefaultHistogramBins = 16;

@@ -162,7 +162,8 @@ Status validate_data(const v1::DataSpec& data) {
     case v1::DataSpec::kDatasetId:
       if (Status s = non_empty("data.dataset_id", data.dataset_id()); !s.ok()) return s;
       break;
-    default: return invalid_argument("data: a source must be set (builtin, files or dataset_id)");
+    default:
+      return invalid_argument("data: a source must be set (builtin, files or dataset_id)");
   }
   return first_error(
       {check_float("data.validation_fraction", data.validation_fraction(), kValidationRange),
@@ -173,6 +174,30 @@ Status validate_run(const v1::TrainingSpec& spec) {
   return first_error({check_count("epochs", spec.epochs(), 1, kMaxEpochs),
                       check_count("batch_size", spec.batch_size(), 1, kMaxBatchSize),
                       check_count("threads", spec.threads(), 0, kMaxThreads)});  // 0 = 1 thread
+}
+
+// Each rank needs a row of every full global batch; the last, partial batch
+// of an epoch may leave a rank without rows (it then adds zero gradients).
+Status validate_distributed(const v1::TrainingSpec& spec) {
+  const v1::DistributedSpec& distributed = spec.distributed();
+  // 0 = 1 worker (with_defaults makes it explicit).
+  if (Status s = check_count("distributed.workers", distributed.workers(), 0, kMaxWorkers);
+      !s.ok()) {
+    return s;
+  }
+  const uint32_t workers = std::max<uint32_t>(distributed.workers(), 1);
+  if (spec.batch_size() < workers) {
+    return invalid_argument("distributed.workers: " + std::to_string(workers) +
+                            " workers need batch_size >= " + std::to_string(workers) +
+                            " (each rank trains on its share of every batch), got " +
+                            std::to_string(spec.batch_size()));
+  }
+  if (distributed.sync_batch_norm() && workers > 1) {
+    return invalid_argument(
+        "distributed.sync_batch_norm: synchronised batch-normalization statistics are not "
+        "built yet; leave it unset (each rank then normalizes with its own slice's statistics)");
+  }
+  return ok_status();
 }
 
 Status validate_reporting(const v1::ReportingSpec& reporting) {
@@ -201,6 +226,7 @@ Status validate_spec(const v1::TrainingSpec& spec) {
   if (Status s = validate_optimizer(spec.optimizer()); !s.ok()) return s;
   if (Status s = validate_data(spec.data()); !s.ok()) return s;
   if (Status s = validate_run(spec); !s.ok()) return s;
+  if (Status s = validate_distributed(spec); !s.ok()) return s;
   if (Status s = validate_reporting(spec.reporting()); !s.ok()) return s;
   return validate_event_size(spec);
 }

@@ -1,6 +1,6 @@
 // Trainer: building the training pipelines, the epoch and step loop, and
 // evaluation at each epoch's end. Reports are trainer_reports.cpp, checkpoints
-// trainer_checkpoint.cpp.
+// trainer_checkpoint.cpp, the data-parallel parts trainer_data_parallel.cpp.
 #include "engine/train/trainer.hpp"
 
 #include <omp.h>
@@ -23,10 +23,6 @@ using Clock = std::chrono::steady_clock;
 
 double seconds_since(Clock::time_point start) {
   return std::chrono::duration<double>(Clock::now() - start).count();
-}
-
-bool raised(const std::atomic<bool>* flag) {
-  return flag != nullptr && flag->load(std::memory_order_relaxed);
 }
 
 Status check_data_fits_model(const v1::TrainingSpec& spec, const DataSplits& data,
@@ -52,10 +48,21 @@ Trainer::~Trainer() = default;
 
 Result<std::unique_ptr<Trainer>> Trainer::create(const v1::TrainingSpec& user_spec,
                                                  DataSplits data) {
+  return create(user_spec, std::move(data), nullptr);
+}
+
+Result<std::unique_ptr<Trainer>> Trainer::create(const v1::TrainingSpec& user_spec, DataSplits data,
+                                                 std::shared_ptr<Collective> collective) {
   v1::TrainingSpec spec = with_defaults(user_spec);
+  if (Status s = check_collective(spec, collective.get()); !s.ok()) return s;
   omp_set_num_threads(static_cast<int>(spec.threads()));
   std::unique_ptr<Trainer> trainer(new Trainer(std::move(spec), std::move(data)));
   const v1::TrainingSpec& s = trainer->spec_;
+  // A 1-rank collective changes nothing: the one-process path, bit for bit.
+  if (collective && collective->size() > 1) {
+    trainer->reports_ = collective->rank() == 0;
+    trainer->collective_ = std::move(collective);
+  }
   try {
     const int64_t batch = std::min<int64_t>(s.batch_size(), trainer->data_.train.count);
     // Parameters take the layouts the training batch's primitives prefer.
@@ -70,6 +77,10 @@ Result<std::unique_ptr<Trainer>> Trainer::create(const v1::TrainingSpec& user_sp
     auto optimizer = make_optimizer(s.optimizer(), trainer->parameters_);
     if (!optimizer.ok()) return optimizer.status();
     trainer->optimizer_ = std::move(optimizer).value();
+    if (trainer->collective_) {
+      trainer->reduction_ =
+          std::make_unique<StepReduction>(trainer->collective_, trainer->parameters_);
+    }
     trainer->batch_size_ = batch;
     trainer->batches_per_epoch_ = (trainer->data_.train.count + batch - 1) / batch;
     const auto steps_per_epoch = static_cast<uint64_t>(trainer->batches_per_epoch_);
@@ -101,9 +112,14 @@ Result<std::unique_ptr<Trainer>> Trainer::create(const v1::TrainingSpec& user_sp
 Trainer::TrainInstance& Trainer::instance_for(int64_t batch) {
   auto it = instances_.find(batch);
   if (it == instances_.end()) {
-    TrainInstance instance{std::make_unique<Pipeline>(*model_, batch, /*training=*/true, eng_),
-                           make_loss(spec_.loss(), batch, model_->output_units()),
-                           {}};
+    // One process: all of the batch. Data parallel: this rank's slice, its
+    // loss gradient divided by the global batch.
+    const RowSlice rows = row_slice(batch, rank(), ranks());
+    TrainInstance instance{rows, nullptr, nullptr, {}};
+    if (rows.count == 0) return instances_.emplace(batch, std::move(instance)).first->second;
+    instance.pipeline = std::make_unique<Pipeline>(*model_, rows.count, /*training=*/true, eng_,
+                                                   /*input_gradient=*/false, rows.first);
+    instance.loss = make_loss(spec_.loss(), rows.count, model_->output_units(), batch);
     if (!spec_.reporting().no_diagnostics()) {
       for (const auto& layer : instance.pipeline->layers()) {
         const ActivationInfo* info = layer->activation();
@@ -140,6 +156,7 @@ v1::DoneReport Trainer::run(TrainingObserver& observer, const RunControl& contro
   Batcher batcher(data_.train, batch_size_, !spec_.data().no_shuffle(), spec_.seed(),
                   prefetch_thread_);
   v1::DoneReport done;
+  const bool by_time = every.count() > 0;
   float last_train_loss = 0.0F;
   auto finish = [&](v1::DoneReport report, uint32_t epochs) {
     report.set_steps(progress_.step);
@@ -149,6 +166,11 @@ v1::DoneReport Trainer::run(TrainingObserver& observer, const RunControl& contro
     observer.on_done(report);
     return report;
   };
+  if (collective_) {  // the ranks agree on the flags before the first step
+    if (Status s = agree_flags(local_flags(control, next_checkpoint, by_time)); !s.ok()) {
+      return finish(fail_collective(s), progress_.epoch);
+    }
+  }
   try {
     for (; progress_.epoch <= spec_.epochs(); progress_.next_epoch()) {
       // A run resumed mid-epoch starts at its next batch, with the diagnostics
@@ -157,17 +179,23 @@ v1::DoneReport Trainer::run(TrainingObserver& observer, const RunControl& contro
       if (diagnostics_ && progress_.batch == 0) diagnostics_->start_epoch();
       StepTiming timing{Clock::now(), Clock::now(), 0};
       while (progress_.batch < batches_per_epoch_) {
-        if (raised(control.cancel)) {
+        // Data parallel: what every rank agreed in the last allreduce, so
+        // all stop or checkpoint before the same step.
+        const RunFlags flags =
+            collective_ ? agreed_ : local_flags(control, next_checkpoint, by_time);
+        if (flags.cancel) {
           v1::DoneReport cancelled;
           cancelled.set_outcome(v1::DoneReport::CANCELLED);
           cancelled.set_reason("cancelled at step " + std::to_string(progress_.step));
           return finish(cancelled, progress_.epoch);
         }
-        const bool interrupted = raised(control.interrupt);
-        if (interrupted || (every.count() > 0 && Clock::now() >= next_checkpoint)) {
+        const bool interrupted = flags.interrupt;
+        if (interrupted || flags.checkpoint) {
           // Checkpoints are not training: keep them out of the epoch's timing.
           progress_.train_seconds += seconds_since(timing.loop_start);
-          observer.on_checkpoint(make_checkpoint(run_seconds()));
+          // Every rank holds the same state: rank 0's checkpoint resumes any.
+          if (reports_) observer.on_checkpoint(make_checkpoint(run_seconds()));
+          agreed_.checkpoint = false;
           if (interrupted) {
             v1::DoneReport report;
             report.set_outcome(v1::DoneReport::INTERRUPTED);
@@ -177,7 +205,9 @@ v1::DoneReport Trainer::run(TrainingObserver& observer, const RunControl& contro
           timing.loop_start = Clock::now();
           next_checkpoint = timing.loop_start + every;
         }
-        if (auto failed = train_step(observer, *batcher.next(), timing)) {
+        const RunFlags step_flags =
+            collective_ ? local_flags(control, next_checkpoint, by_time) : RunFlags{};
+        if (auto failed = train_step(observer, *batcher.next(), timing, step_flags)) {
           return finish(*failed, progress_.epoch);
         }
       }
@@ -195,23 +225,25 @@ v1::DoneReport Trainer::run(TrainingObserver& observer, const RunControl& contro
 }
 
 std::optional<v1::DoneReport> Trainer::train_step(TrainingObserver& observer, const BatchView& view,
-                                                  StepTiming& timing) {
+                                                  StepTiming& timing, const RunFlags& flags) {
   const v1::ReportingSpec& reporting = spec_.reporting();
   const uint64_t step = ++progress_.step;
   const uint32_t epoch = progress_.epoch;
   TrainInstance& instance = instance_for(view.size);
-  Pipeline& pipeline = *instance.pipeline;
-  pipeline.set_input(view.features);
-  pipeline.forward(stream_);
-  const double loss =
-      instance.loss->compute(pipeline.output(), view.labels, pipeline.diff_output_data(), stream_);
+  const Pipeline* pipeline = instance.pipeline.get();
+  double loss = 0.0;
+  Result<StepFigures> figures = compute_step(instance, view, flags, loss);
+  if (!figures.ok()) return fail_collective(figures.status());
   if (!std::isfinite(loss)) return fail_non_finite(observer, pipeline, loss, step);
-  if (diagnostics_) observe_dead_units(instance);
-  progress_.correct += instance.loss->count_correct(pipeline.output(), view.labels);
-  progress_.loss_sum += loss * static_cast<double>(view.size);
-  progress_.seen += view.size;
-  timing.window_samples += view.size;
-  pipeline.backward(stream_);
+  progress_.correct += figures.value().correct;
+  progress_.loss_sum += figures.value().loss_sum;
+  progress_.seen += figures.value().seen;
+  timing.window_samples += figures.value().seen;
+  if (!reports_) {  // another rank reports; this one only trains
+    optimizer_->step(schedule_->at(step - 1));
+    ++progress_.batch;
+    return std::nullopt;
+  }
   const bool last = progress_.batch + 1 == batches_per_epoch_;
   const bool gradients_due = report_due(reporting.gradient_every(), step, last);
   if (gradients_due) {  // keep the values before the update for update ratios
@@ -230,6 +262,7 @@ std::optional<v1::DoneReport> Trainer::train_step(TrainingObserver& observer, co
     report.set_loss(static_cast<float>(loss));
     report.set_learning_rate(lr);
     report.set_samples_per_second(window > 0 ? timing.window_samples / window : 0.0);
+    if (collective_) add_allreduce_figures(report);
     observer.on_step(report);
     timing.window_start = Clock::now();
     timing.window_samples = 0;
@@ -244,7 +277,7 @@ std::optional<v1::DoneReport> Trainer::train_step(TrainingObserver& observer, co
       if (diagnostics_) send_warnings(observer, diagnostics_->on_gradients(g));
     }
     if (activations_due) {
-      const v1::ActivationReport a = report_activations(observer, pipeline, step, epoch);
+      const v1::ActivationReport a = report_activations(observer, *pipeline, step, epoch);
       if (diagnostics_) send_warnings(observer, diagnostics_->on_activations(a));
     }
     timing.loop_start = Clock::now();
@@ -252,7 +285,7 @@ std::optional<v1::DoneReport> Trainer::train_step(TrainingObserver& observer, co
   // Diagnostics are part of training: their cost stays in the epoch's timing.
   if (diagnostics_ && (step % reporting.diagnostics_every() == 0 || last)) {
     if (!gradients_due) diagnose_gradients(observer, step, epoch);
-    if (!activations_due) diagnose_activations(observer, pipeline, step, epoch);
+    if (!activations_due) diagnose_activations(observer, *pipeline, step, epoch);
   }
   ++progress_.batch;
   return std::nullopt;
@@ -260,11 +293,12 @@ std::optional<v1::DoneReport> Trainer::train_step(TrainingObserver& observer, co
 
 float Trainer::end_epoch(TrainingObserver& observer, v1::DoneReport& done,
                          const StepTiming& timing) {
-  if (diagnostics_) send_warnings(observer, diagnostics_->end_epoch(progress_.step));
+  if (diagnostics_ && reports_) send_warnings(observer, diagnostics_->end_epoch(progress_.step));
   progress_.train_seconds += seconds_since(timing.loop_start);
   const double seconds = progress_.train_seconds;
   const auto seen = static_cast<double>(progress_.seen);
   const auto train_loss = static_cast<float>(progress_.loss_sum / seen);
+  if (!reports_) return train_loss;  // rank 0 evaluates and reports
   v1::EpochReport report;
   report.set_epoch(progress_.epoch);
   report.set_train_loss(train_loss);

@@ -1,7 +1,8 @@
 // Trainer: runs one training spec to completion, failure or cancellation on the
 // calling thread, with exactly the spec's thread budget, reporting through a
 // TrainingObserver. Same spec + seed + threads on the same oneDNN ISA gives the
-// same losses, bit for bit.
+// same losses, bit for bit. With a Collective it is one rank of a data-parallel
+// run (spec.distributed, README "Data-parallel jobs").
 #pragma once
 
 #include <atomic>
@@ -20,9 +21,12 @@
 #include "engine/optim/lr_schedule.hpp"
 #include "engine/optim/optimizer.hpp"
 #include "engine/train/channel_maxima.hpp"
+#include "engine/train/collective.hpp"
 #include "engine/train/diagnostics.hpp"
 #include "engine/train/evaluator.hpp"
+#include "engine/train/row_slice.hpp"
 #include "engine/train/run_control.hpp"
+#include "engine/train/step_reduction.hpp"
 #include "engine/train/training_observer.hpp"
 #include "gradstream/v1/checkpoint.pb.h"
 #include "gradstream/v1/spec.pb.h"
@@ -35,6 +39,20 @@ class Trainer {
   // and the optimizer. The spec must have passed validate_spec. Call create and
   // run on the same thread: the OpenMP thread budget is set per thread.
   static Result<std::unique_ptr<Trainer>> create(const v1::TrainingSpec& spec, DataSplits data);
+  // The same as rank collective->rank() of a data-parallel run of
+  // spec.distributed.workers ranks (collective->size() must be that; a null
+  // or 1-rank collective is the one-process trainer above, unchanged). Every
+  // rank is given the same spec and data: the same seed gives every rank the
+  // same initial weights and batch order. Each rank trains on its row_slice of
+  // every global batch of batch_size rows; before each optimizer step one
+  // allreduce sums the gradients (each rank's loss gradient is divided by the
+  // global batch, so the sum is the global batch's mean gradient), the step's
+  // loss, counts and run flags, so every rank takes the same step and stops
+  // at the same one. Rank 0 alone sends reports, evaluations and checkpoints;
+  // every rank sends its done report. A collective failure (a peer gone, a
+  // timeout) ends the run FAILED naming the rank and the step.
+  static Result<std::unique_ptr<Trainer>> create(const v1::TrainingSpec& spec, DataSplits data,
+                                                 std::shared_ptr<Collective> collective);
   ~Trainer();
 
   // Trains from where the trainer is (the start, the checkpoint given to
@@ -68,6 +86,9 @@ class Trainer {
   const InputPreprocessing& preprocessing() const { return data_.preprocessing; }
   // Whether batches are gathered on a thread of their own (only with a spare core).
   bool prefetch_thread() const { return prefetch_thread_; }
+  // This trainer's rank and the run's ranks (0 and 1 without a collective).
+  int rank() const { return collective_ ? collective_->rank() : 0; }
+  int ranks() const { return collective_ ? collective_->size() : 1; }
 
  private:
   // Where the run is, between steps, and what its epoch in progress summed.
@@ -93,7 +114,8 @@ class Trainer {
   };
 
   struct TrainInstance {
-    std::unique_ptr<Pipeline> pipeline;
+    RowSlice rows;                       // this rank's rows of the global batch
+    std::unique_ptr<Pipeline> pipeline;  // null when they are none
     std::unique_ptr<Loss> loss;
     std::vector<ChannelMaxima> dead_unit_probes;  // one per layer that can die
   };
@@ -110,12 +132,28 @@ class Trainer {
   void diagnose_gradients(TrainingObserver& observer, uint64_t step, uint32_t epoch);
   void diagnose_activations(TrainingObserver& observer, const Pipeline& pipeline, uint64_t step,
                             uint32_t epoch);
-  v1::DoneReport fail_non_finite(TrainingObserver& observer, const Pipeline& pipeline, double loss,
+  // `pipeline` may be null (a rank without rows in the step).
+  v1::DoneReport fail_non_finite(TrainingObserver& observer, const Pipeline* pipeline, double loss,
                                  uint64_t step);
   // One step on the epoch's next batch, its reports and diagnostics; a done
-  // report when the run must end (a non-finite loss).
+  // report when the run must end (a non-finite loss, a collective failure).
+  // `flags`: this rank's run flags, for the data-parallel step's allreduce.
   std::optional<v1::DoneReport> train_step(TrainingObserver& observer, const BatchView& view,
-                                           StepTiming& timing);
+                                           StepTiming& timing, const RunFlags& flags);
+  // trainer_data_parallel.cpp: spec.distributed.workers against the collective.
+  static Status check_collective(const v1::TrainingSpec& spec, const Collective* collective);
+  // The flags as this rank sees them now; ...
+  RunFlags local_flags(const RunControl& control, Clock::time_point next_checkpoint,
+                       bool by_time) const;
+  // ... the flags a run acts on before a step: its own, or the ones the
+  // ranks agreed in the last allreduce (agree_flags before a run's first step).
+  Status agree_flags(const RunFlags& local);
+  // The forward and backward part of a step on this rank's rows, then (data
+  // parallel) the step's allreduce: the step's figures over every rank.
+  Result<StepFigures> compute_step(TrainInstance& instance, const BatchView& view,
+                                   const RunFlags& flags, double& loss);
+  v1::DoneReport fail_collective(const Status& status) const;
+  void add_allreduce_figures(v1::StepReport& report);
   // Ends the epoch: diagnostics, evaluation, the epoch report (its test
   // accuracy also into `done`). Returns the epoch's training loss.
   float end_epoch(TrainingObserver& observer, v1::DoneReport& done, const StepTiming& timing);
@@ -130,6 +168,10 @@ class Trainer {
 
   v1::TrainingSpec spec_;
   DataSplits data_;
+  std::shared_ptr<Collective> collective_;    // null: one process
+  std::unique_ptr<StepReduction> reduction_;  // with collective_
+  RunFlags agreed_;                           // with collective_: the last allreduce's flags
+  bool reports_ = true;                       // rank 0 (or one process) sends reports
   dnnl::engine eng_;
   dnnl::stream stream_;
   std::unique_ptr<Model> model_;

@@ -76,7 +76,7 @@ void Trainer::diagnose_activations(TrainingObserver& observer, const Pipeline& p
   if (report.layers_size() > 0) send_warnings(observer, diagnostics_->on_activations(report));
 }
 
-v1::DoneReport Trainer::fail_non_finite(TrainingObserver& observer, const Pipeline& pipeline,
+v1::DoneReport Trainer::fail_non_finite(TrainingObserver& observer, const Pipeline* pipeline,
                                         double loss, uint64_t step) {
   std::string where;
   std::string layer;
@@ -84,14 +84,15 @@ v1::DoneReport Trainer::fail_non_finite(TrainingObserver& observer, const Pipeli
     layer = param->layer();
     where =
         "the " + param->layer() + " " + param->name() + " are not finite (the updates diverged)";
-  } else if (auto name = first_non_finite_layer(pipeline)) {
+  } else if (auto name = pipeline != nullptr ? first_non_finite_layer(*pipeline)
+                                             : std::optional<std::string>()) {
     layer = *name;
     where = "the first non-finite values appear in the output of layer " + *name;
   } else {
     where = "the network's outputs are finite, so the loss itself overflowed";
   }
   const v1::Warning warning = non_finite_warning(step, loss, layer, where);
-  observer.on_warning(warning);
+  if (reports_) observer.on_warning(warning);
   v1::DoneReport done;
   done.set_outcome(v1::DoneReport::FAILED);
   done.set_reason(warning.message());

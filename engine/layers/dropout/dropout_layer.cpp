@@ -30,6 +30,8 @@ DropoutLayer::DropoutLayer(std::string name, const Tensor& src, float rate,
   }
   const dnnl::memory::desc md = src.desc();
   mask_ = Tensor::allocate(md, eng);
+  const int64_t rows = md.dims()[0];
+  first_index_ = static_cast<uint64_t>(options.first_row * (mask_.stored() / rows));
   dst_ = Tensor::allocate(md, eng);
   forward_ = PrimitiveCall(dnnl::binary(mul_pd(md, eng)), {{DNNL_ARG_SRC_0, src.memory()},
                                                            {DNNL_ARG_SRC_1, mask_.memory()},
@@ -54,7 +56,7 @@ void DropoutLayer::fill_mask() {
   const float keep_scale = 1.0F / (1.0F - rate_);
   // Keep when the top 24 bits of the hash fall at or above rate * 2^24.
   const auto threshold = static_cast<uint64_t>(static_cast<double>(rate_) * (1ULL << 24));
-  const uint64_t base = mix(seed_ ^ mix(++calls_));
+  const uint64_t base = mix(seed_ ^ mix(++calls_)) + first_index_;
   for (int64_t i = 0; i < count; ++i) {
     mask[i] = (mix(base + static_cast<uint64_t>(i)) >> 40) >= threshold ? keep_scale : 0.0F;
   }

@@ -3,7 +3,10 @@
 //   dst = src * mask;  diff_src = diff_dst * mask   (both on oneDNN's binary_mul)
 // The mask comes from a counter-based hash of (seed, call, index) over the
 // stored values, so it is the same whatever the thread count. It works on a
-// tensor of any rank in its src's layout.
+// tensor of any rank in its src's layout. The index is the global one: a
+// data-parallel rank's rows start at LayerOptions::first_row, and with the
+// batch dimension outermost in the layout (every activation layout oneDNN
+// picks here) its masks are the rows' masks in the one-process run.
 #pragma once
 
 #include <cstdint>
@@ -39,6 +42,7 @@ class DropoutLayer : public Layer {
   float rate_;
   uint64_t seed_;
   uint64_t calls_ = 0;
+  uint64_t first_index_ = 0;  // the hash index of the first stored value
   bool training_;
   Tensor mask_;
   PrimitiveCall forward_;

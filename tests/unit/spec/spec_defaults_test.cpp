@@ -44,6 +44,9 @@ TEST(SpecDefaultsTest, FillsEveryDefaultOfAnEmptySpec) {
   EXPECT_EQ(spec.reporting().max_tensor_elements(), 65536u);
   EXPECT_EQ(spec.reporting().diagnostics_every(), 20u);  // README: default 20
   EXPECT_FALSE(spec.reporting().no_diagnostics());       // diagnostics are on
+  ASSERT_TRUE(spec.has_distributed());                   // one worker, explicit
+  EXPECT_EQ(spec.distributed().workers(), 1u);
+  EXPECT_FALSE(spec.distributed().sync_batch_norm());
 }
 
 TEST(SpecDefaultsTest, LeavesFieldsWhereZeroIsMeaningful) {

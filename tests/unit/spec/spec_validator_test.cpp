@@ -114,6 +114,16 @@ const ValidCase kValidCases[] = {
     {"csv_files_without_labels",
      [](auto& s) { s.mutable_data()->mutable_files()->set_train_features("train.CSV"); }},
     {"validation_fraction_half", [](auto& s) { s.mutable_data()->set_validation_fraction(0.5f); }},
+    {"distributed_workers_max_with_a_row_each",
+     [](auto& s) {
+       s.mutable_distributed()->set_workers(kMaxWorkers);
+       s.set_batch_size(kMaxWorkers);
+     }},
+    {"distributed_sync_batch_norm_with_one_worker",
+     [](auto& s) {
+       s.mutable_distributed()->set_workers(1);
+       s.mutable_distributed()->set_sync_batch_norm(true);
+     }},
     {"threads_zero_and_max",
      [](auto& s) {
        s.set_threads(0);
@@ -285,6 +295,22 @@ const BadCase kBadCases[] = {
     {"zero_batch", [](auto& s) { s.set_batch_size(0); },
      "batch_size: 0 is out of range [1, 65536]"},
     {"too_many_threads", [](auto& s) { s.set_threads(kMaxThreads + 1); }, "threads: "},
+    // distributed
+    {"too_many_workers", [](auto& s) { s.mutable_distributed()->set_workers(kMaxWorkers + 1); },
+     "distributed.workers: 65 is out of range [0, 64]"},
+    {"batch_smaller_than_workers",
+     [](auto& s) {
+       s.set_batch_size(3);
+       s.mutable_distributed()->set_workers(4);
+     },
+     "distributed.workers: 4 workers need batch_size >= 4 (each rank trains on its share of "
+     "every batch), got 3"},
+    {"sync_batch_norm_not_built",
+     [](auto& s) {
+       s.mutable_distributed()->set_workers(2);
+       s.mutable_distributed()->set_sync_batch_norm(true);
+     },
+     "distributed.sync_batch_norm: synchronised batch-normalization statistics are not built"},
     // reporting
     {"too_many_histogram_bins",
      [](auto& s) { s.mutable_reporting()->set_histogram_bins(kMaxHistogramBins + 1); },

@@ -28,6 +28,10 @@ TEST(CheckpointFingerprintTest, TheSpecHashIgnoresOnlyTheThreadCount) {
   v1::TrainingSpec every = spec;
   every.mutable_reporting()->set_gradient_every(3);  // the reports a resumed run sends
   EXPECT_NE(spec_hash(every), hash);
+  // A 2-worker run's checkpoint must not resume a 1-worker run (other slices, other sums).
+  v1::TrainingSpec workers = spec;
+  workers.mutable_distributed()->set_workers(2);
+  EXPECT_NE(spec_hash(workers), hash);
 }
 
 TEST(CheckpointFingerprintTest, AFingerprintThatDiffersIsRefusedNamingTheField) {

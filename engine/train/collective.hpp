@@ -1,0 +1,28 @@
+// Collective: what a data-parallel trainer needs from the ranks it trains
+// with. The trainer sees only this interface; engine/distributed implements it
+// over Gloo (GlooCollective), so the train library never links Gloo.
+#pragma once
+
+#include <cstddef>
+
+#include "engine/base/status.hpp"
+
+namespace gradstream::engine {
+
+class Collective {
+ public:
+  virtual ~Collective() = default;
+  // This process's rank in [0, size()), and the number of ranks.
+  virtual int rank() const = 0;
+  virtual int size() const = 0;
+  // Replaces data[0, count) on every rank by its sum over the ranks. Every
+  // rank ends with the same bits (the trainer relies on it to keep
+  // parameters identical). A failure (a peer gone, a timeout) names this
+  // rank and what happened; the collective is unusable after one.
+  virtual Status allreduce_sum(float* data, size_t count) = 0;
+  // The same over doubles, and the element-wise maximum.
+  virtual Status allreduce_sum(double* data, size_t count) = 0;
+  virtual Status allreduce_max(double* data, size_t count) = 0;
+};
+
+}  // namespace gradstream::engine
