@@ -60,4 +60,16 @@ grpc::ServerUnaryReactor* CoordinatorService::ReportJob(grpc::CallbackServerCont
       });
 }
 
+grpc::ServerUnaryReactor* CoordinatorService::Rendezvous(grpc::CallbackServerContext* context,
+                                                         const grpc::ByteBuffer* raw,
+                                                         grpc::ByteBuffer* out) {
+  return authenticated_unary<v1::RendezvousRequest, v1::RendezvousResponse>(
+      tokens_, "Rendezvous", context, raw, out,
+      [&](const Caller& caller, const v1::RendezvousRequest& request,
+          v1::RendezvousResponse& response) {
+        if (engine::Status s = may_coordinate(caller); !s.ok()) return s;
+        return answer(workers_.rendezvous(request), response);
+      });
+}
+
 }  // namespace gradstream::server

@@ -17,7 +17,8 @@ inline constexpr const char* kCoordinatorServiceName = "gradstream.v1.Coordinato
 
 using CoordinatorServiceBase =
     v1::Coordinator::WithRawCallbackMethod_Join<v1::Coordinator::WithRawCallbackMethod_Heartbeat<
-        v1::Coordinator::WithRawCallbackMethod_ReportJob<v1::Coordinator::CallbackService>>>;
+        v1::Coordinator::WithRawCallbackMethod_ReportJob<
+            v1::Coordinator::WithRawCallbackMethod_Rendezvous<v1::Coordinator::CallbackService>>>>;
 
 // Thread-safe. `workers` and `tokens` (may be null: every caller may) must
 // outlive it.
@@ -31,6 +32,8 @@ class CoordinatorService final : public CoordinatorServiceBase {
                                       const grpc::ByteBuffer* raw, grpc::ByteBuffer* out) override;
   grpc::ServerUnaryReactor* ReportJob(grpc::CallbackServerContext* context,
                                       const grpc::ByteBuffer* raw, grpc::ByteBuffer* out) override;
+  grpc::ServerUnaryReactor* Rendezvous(grpc::CallbackServerContext* context,
+                                       const grpc::ByteBuffer* raw, grpc::ByteBuffer* out) override;
 
  private:
   WorkerRegistry& workers_;

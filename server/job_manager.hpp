@@ -4,6 +4,7 @@
 // every job through QUEUED -> RUNNING -> SUCCEEDED | FAILED | CANCELLED.
 #pragma once
 
+#include <algorithm>
 #include <chrono>
 #include <condition_variable>
 #include <cstddef>
@@ -105,6 +106,12 @@ struct JobManagerOptions {
 // jobs than `cores`, or threads_per_job * max_concurrent_jobs above `cores`.
 // For the server's flag parsing; the constructor itself accepts anything.
 engine::Status validate_options(const JobManagerOptions& options, int cores);
+
+// The workers a job trains on at once: spec.distributed.workers (1 unless
+// the job is data-parallel).
+inline uint32_t ranks_of(const v1::TrainingSpec& spec) {
+  return std::max<uint32_t>(1, spec.distributed().workers());
+}
 
 // The answer for a job id this server does not know, and, word for word, for
 // another tenant's job (TrainerService): a tenant cannot tell the two apart.
@@ -260,7 +267,8 @@ class JobManager {
   // The same on a worker (job_manager_remote.cpp): the job's data files are
   // checked here, the worker trains, and its reports reach the job's observer
   // in order. An Ending with `moved` when the worker was lost first.
-  Ending run_remote_job(JobRecord& job, const std::shared_ptr<RemoteRun>& run);
+  // `ranks`: the attempt's runs, rank 0 first (one unless data-parallel).
+  Ending run_remote_job(JobRecord& job, const std::vector<std::shared_ptr<RemoteRun>>& ranks);
   // A job whose worker was lost goes back to the front of the queue, to
   // resume from its newest stored checkpoint (or from the start).
   void requeue_moved(JobRecord& job);
@@ -275,8 +283,9 @@ class JobManager {
   std::string new_job_id();
   // The first queued job a runner may start: its row is stored and its
   // tenant is below max_running_jobs; for kRemote, while a worker has room,
-  // and not on an uploaded dataset (those stay here); queue_.end() when
-  // there is none.
+  // and not on an uploaded dataset (those stay here); a data-parallel job
+  // only for kRemote, once as many workers have room as it has ranks;
+  // queue_.end() when there is none.
   std::deque<std::shared_ptr<JobRecord>>::iterator next_runnable(Runner runner);
   // The key idempotency_keys_ files a tenant's key under.
   static std::string idempotency_slot(const std::string& tenant, const std::string& key);

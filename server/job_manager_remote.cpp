@@ -8,6 +8,7 @@
 #include <exception>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <utility>
 #include <vector>
@@ -19,9 +20,38 @@
 #include "server/log.hpp"
 
 namespace gradstream::server {
+namespace {
 
-JobManager::Ending JobManager::run_remote_job(JobRecord& job,
-                                              const std::shared_ptr<RemoteRun>& run) {
+// What a data-parallel job's ranks reported at their ends, in order.
+struct RankEnds {
+  std::set<uint32_t> ended;
+  std::optional<v1::WorkerReport> first_failure;
+};
+
+// Whether the end of `rank` decides the job's. Rank 0's success does (the
+// others end with it); a failure waits for every rank: a rank whose peer died
+// fails with "connection closed", and the dead peer's worker, once declared
+// lost, makes the attempt moved instead (take() returns false). Once every
+// rank has ended, the first failure is the job's.
+bool decides_the_end(const v1::JobFinished& end, RankEnds& ends, size_t ranks) {
+  ends.ended.insert(end.rank());
+  if (end.done().outcome() == v1::DoneReport::FAILED) {
+    if (!ends.first_failure) *ends.first_failure.emplace().mutable_finished() = end;
+  } else if (!ends.first_failure) {
+    return end.rank() == 0;
+  }
+  return ends.ended.size() == ranks;
+}
+
+}  // namespace
+
+JobManager::Ending JobManager::run_remote_job(
+    JobRecord& job, const std::vector<std::shared_ptr<RemoteRun>>& ranks) {
+  // Rank 0 reports for the job; the other ranks' failures reach its mailbox.
+  const std::shared_ptr<RemoteRun>& run = ranks.front();
+  auto release = [&] {
+    for (const auto& rank : ranks) remote_->release(*rank);
+  };
   const v1::TrainingSpec& spec = job.job.spec();
   std::optional<JobObserver> observer;
   auto observe = [&](std::shared_ptr<JobSeries> series) -> JobObserver& {
@@ -42,7 +72,7 @@ JobManager::Ending JobManager::run_remote_job(JobRecord& job,
   };
   auto fail = [&](const std::string& reason) {
     observe(nullptr).on_done(done_report(v1::DoneReport::FAILED, reason));
-    remote_->release(*run);
+    release();
     return Ending{v1::DoneReport::FAILED, reason, job.progress->steps.load(),
                   job.progress->epochs.load(), nullptr};
   };
@@ -61,13 +91,19 @@ JobManager::Ending JobManager::run_remote_job(JobRecord& job,
     for (const StoredCheckpoint& stored : job.checkpoints) assignment.add_checkpoints(stored.bytes);
   }
   assignment.set_checkpoint_every_seconds(store_ != nullptr ? checkpoint_every_seconds_ : 0.0);
-  remote_->assign(run, std::move(assignment));
+  assignment.set_world_size(static_cast<uint32_t>(ranks.size()));
+  std::string workers;
+  for (const auto& rank : ranks) {
+    assignment.set_rank(rank->rank());
+    remote_->assign(rank, assignment);
+    workers += (workers.empty() ? "" : ",") + engine::json_quoted(rank->worker_name());
+  }
   log_line("info", "job dispatched",
-           ",\"job_id\":" + engine::json_quoted(job.job.id()) +
-               ",\"worker\":" + engine::json_quoted(run->worker_name()) +
-               ",\"attempt\":" + std::to_string(run->attempt()));
+           ",\"job_id\":" + engine::json_quoted(job.job.id()) + ",\"workers\":[" + workers +
+               "],\"attempt\":" + std::to_string(run->attempt()));
 
   v1::RunRecord worker_run;  // the worker's machine, from JobStarted
+  RankEnds ends;             // a data-parallel job's ranks that have ended
   std::vector<v1::WorkerReport> reports;
   while (run->take(reports)) {
     for (v1::WorkerReport& report : reports) {
@@ -118,8 +154,10 @@ JobManager::Ending JobManager::run_remote_job(JobRecord& job,
           observe(nullptr).on_checkpoint(report.checkpoint());
           break;
         case v1::WorkerReport::kFinished: {
+          if (ranks.size() > 1 && !decides_the_end(report.finished(), ends, ranks.size())) break;
+          if (ends.first_failure) report = std::move(*ends.first_failure);
           v1::DoneReport& done = *report.mutable_finished()->mutable_done();
-          remote_->release(*run);
+          release();
           // The worker stopped it (its own shutdown) after its checkpoint:
           // the job moves on, unless this server is the one stopping.
           if (done.outcome() == v1::DoneReport::INTERRUPTED && !job.interrupt.load()) {
@@ -140,7 +178,7 @@ JobManager::Ending JobManager::run_remote_job(JobRecord& job,
     }
     reports.clear();
   }
-  remote_->release(*run);
+  release();
   return moved();
 }
 

@@ -25,7 +25,7 @@ using google::protobuf::util::TimeUtil;
 void JobManager::worker_loop(Runner runner) {
   for (;;) {
     std::shared_ptr<JobRecord> record;
-    std::shared_ptr<RemoteRun> run;
+    std::vector<std::shared_ptr<RemoteRun>> ranks;  // on workers: the attempt's runs
     DataLoader load;
     {
       std::unique_lock lock(mutex_);
@@ -44,9 +44,10 @@ void JobManager::worker_loop(Runner runner) {
         // cancelled or waits for the next server.
         if (stopping_) return;
         if (runner == Runner::kLocal) break;
-        run = remote_->reserve((*next)->job.id(), ++(*next)->attempts, &(*next)->cancel,
-                               &(*next)->interrupt);
-        if (run != nullptr) break;  // else the room went (a worker lost meanwhile): wait again
+        ranks = remote_->reserve_group((*next)->job.id(), ++(*next)->attempts,
+                                       ranks_of((*next)->job.spec()), &(*next)->cancel,
+                                       &(*next)->interrupt);
+        if (!ranks.empty()) break;  // else the room went (a worker lost meanwhile): wait again
       }
       record = *next;
       queue_.erase(next);
@@ -56,7 +57,7 @@ void JobManager::worker_loop(Runner runner) {
       // A worker's job gets the worker's own record when it starts.
       *record->job.mutable_run() =
           engine::describe_run(record->job.spec().threads(), record->job.spec().seed());
-      record->job.set_worker(run != nullptr ? run->worker_name() : std::string());
+      record->job.set_worker(ranks.empty() ? std::string() : ranks.front()->worker_name());
       // A resuming job is RUNNING already, its RUNNING event in its log.
       if (!record->resuming) {
         if (metrics_ != nullptr) metrics_->job_state_changed(v1::QUEUED, v1::RUNNING);
@@ -73,7 +74,7 @@ void JobManager::worker_loop(Runner runner) {
     // they hold are gone by the time the job is marked finished, so wait_idle
     // means memory freed.
     const Ending ending =
-        run != nullptr ? run_remote_job(*record, run) : run_job(*record, std::move(load));
+        !ranks.empty() ? run_remote_job(*record, ranks) : run_job(*record, std::move(load));
     if (ending.moved) {
       requeue_moved(*record);
     } else {

@@ -50,13 +50,17 @@ std::string JobManager::idempotency_slot(const std::string& tenant, const std::s
 
 std::deque<std::shared_ptr<JobManager::JobRecord>>::iterator JobManager::next_runnable(
     Runner runner) {
-  if (runner == Runner::kRemote && !remote_->has_room()) return queue_.end();
   return std::find_if(queue_.begin(), queue_.end(), [&](const auto& record) {
     if (record->row_pending) return false;
-    // Uploaded datasets live in this server's data dir: workers do not get them.
-    if (runner == Runner::kRemote &&
-        record->job.spec().data().source_case() == v1::DataSpec::kDatasetId) {
-      return false;
+    const v1::TrainingSpec& spec = record->job.spec();
+    const uint32_t ranks = ranks_of(spec);
+    if (runner == Runner::kLocal) {
+      // A data-parallel job trains on its ranks' workers only.
+      if (ranks > 1) return false;
+    } else {
+      // Uploaded datasets live in this server's data dir: workers do not get them.
+      if (spec.data().source_case() == v1::DataSpec::kDatasetId) return false;
+      if (!remote_->has_room(ranks)) return false;
     }
     if (tenant_limits_.max_running_jobs == 0) return true;
     auto running = running_by_tenant_.find(record->job.tenant());

@@ -85,7 +85,22 @@ JobFamilies::JobFamilies(prometheus::Registry& registry)
       saturated_fraction(BuildGauge()
                              .Name("gradstream_layer_saturated_fraction")
                              .Help("Share of outputs within 1% of a bound (sigmoid, tanh)")
-                             .Register(registry)) {}
+                             .Register(registry)),
+      allreduce_seconds(BuildGauge()
+                            .Name("gradstream_job_allreduce_seconds")
+                            .Help("Data-parallel job: rank 0's seconds in the gradient allreduce "
+                                  "per step (the newest step report's window)")
+                            .Register(registry)),
+      allreduce_bytes(BuildGauge()
+                          .Name("gradstream_job_allreduce_bytes")
+                          .Help("Data-parallel job: bytes each rank hands to the allreduce per "
+                                "step")
+                          .Register(registry)),
+      straggler_seconds(BuildGauge()
+                            .Name("gradstream_job_straggler_seconds")
+                            .Help("Data-parallel job: the longest any rank waited in the "
+                                  "allreduce per step (the slowest rank's lead)")
+                            .Register(registry)) {}
 
 uint64_t samples_after(const JobShape& shape, uint64_t step) {
   if (shape.train_samples <= 0 || shape.batch_size <= 0) return 0;
@@ -134,6 +149,16 @@ void JobSeries::on_step(const v1::StepReport& report) {
   const uint64_t samples = advance_to(report.step());
   loss_.Set(report.loss());
   learning_rate_.Set(report.learning_rate());
+  if (report.allreduce_bytes() > 0) {
+    if (allreduce_bytes_ == nullptr) {
+      allreduce_seconds_ = &add(families_.allreduce_seconds, {});
+      allreduce_bytes_ = &add(families_.allreduce_bytes, {});
+      straggler_seconds_ = &add(families_.straggler_seconds, {});
+    }
+    allreduce_seconds_->Set(report.allreduce_seconds());
+    allreduce_bytes_->Set(static_cast<double>(report.allreduce_bytes()));
+    straggler_seconds_->Set(report.straggler_seconds());
+  }
   // samples_per_second covers exactly the steps since the previous report (the
   // trainer restarts its window each epoch, and an epoch's last step always
   // reports), so window seconds = samples / rate, shared evenly by its steps.

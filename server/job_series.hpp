@@ -44,6 +44,9 @@ struct JobFamilies {
   prometheus::Family<prometheus::Gauge>& update_ratio;
   prometheus::Family<prometheus::Gauge>& dead_fraction;
   prometheus::Family<prometheus::Gauge>& saturated_fraction;
+  prometheus::Family<prometheus::Gauge>& allreduce_seconds;
+  prometheus::Family<prometheus::Gauge>& allreduce_bytes;
+  prometheus::Family<prometheus::Gauge>& straggler_seconds;
 };
 
 // What turns a step number into a sample count: step reports may be thinned,
@@ -120,6 +123,10 @@ class JobSeries {
   prometheus::Gauge* validation_loss_ = nullptr;
   prometheus::Gauge* validation_accuracy_ = nullptr;
   prometheus::Gauge* test_accuracy_ = nullptr;
+  // A data-parallel job's, from its first step report that has them.
+  prometheus::Gauge* allreduce_seconds_ = nullptr;
+  prometheus::Gauge* allreduce_bytes_ = nullptr;
+  prometheus::Gauge* straggler_seconds_ = nullptr;
   std::map<std::string, prometheus::Counter*> warnings_;  // by kind
   std::map<std::pair<std::string, std::string>, ParameterSeries> parameters_;
   std::map<std::string, prometheus::Gauge*> dead_fraction_;       // by layer

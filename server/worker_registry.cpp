@@ -146,55 +146,94 @@ engine::Result<v1::HeartbeatResponse> WorkerRegistry::heartbeat(
   return response;
 }
 
-engine::Result<v1::ReportJobResponse> WorkerRegistry::report(v1::ReportJobRequest& request) {
-  std::shared_ptr<RemoteRun> run;
-  {
-    std::lock_guard lock(mutex_);
-    Worker* worker = find(request.worker_id());
-    if (worker == nullptr) return not_joined(request.worker_id());
-    worker->last_seen = Clock::now();
-    auto it = worker->runs.find(request.job_id());
-    if (it == worker->runs.end() || it->second->attempt() != request.attempt()) {
-      return engine::failed_precondition("job_id: \"" + request.job_id() + "\" attempt " +
-                                         std::to_string(request.attempt()) +
-                                         " is not this worker's (it moved, or ended); drop it");
-    }
-    run = it->second;
+engine::Result<std::shared_ptr<RemoteRun>> WorkerRegistry::run_of(const std::string& worker_id,
+                                                                  const std::string& job_id,
+                                                                  uint64_t attempt) {
+  std::lock_guard lock(mutex_);
+  Worker* worker = find(worker_id);
+  if (worker == nullptr) return not_joined(worker_id);
+  worker->last_seen = Clock::now();
+  auto it = worker->runs.find(job_id);
+  if (it == worker->runs.end() || it->second->attempt() != attempt) {
+    return engine::failed_precondition("job_id: \"" + job_id + "\" attempt " +
+                                       std::to_string(attempt) +
+                                       " is not this worker's (it moved, or ended); drop it");
   }
+  return it->second;
+}
+
+engine::Result<v1::ReportJobResponse> WorkerRegistry::report(v1::ReportJobRequest& request) {
+  auto run = run_of(request.worker_id(), request.job_id(), request.attempt());
+  if (!run.ok()) return run.status();
   // Outside the registry's lock: delivering wakes the job's dispatcher.
-  if (engine::Status s = run->deliver(request.first_report(), request.mutable_reports()); !s.ok()) {
+  if (engine::Status s = (*run)->deliver(request.first_report(), request.mutable_reports());
+      !s.ok()) {
     return s;
   }
   v1::ReportJobResponse response;
-  response.set_cancel(run->cancel_requested());
-  response.set_interrupt(run->interrupt_requested());
+  response.set_cancel((*run)->cancel_requested());
+  response.set_interrupt((*run)->interrupt_requested());
   return response;
 }
 
-bool WorkerRegistry::has_room() const {
+engine::Result<v1::RendezvousResponse> WorkerRegistry::rendezvous(
+    const v1::RendezvousRequest& request) {
+  auto run = run_of(request.worker_id(), request.job_id(), request.attempt());
+  if (!run.ok()) return run.status();
+  RunGroup* group = (*run)->group();
+  if (group == nullptr) {
+    return engine::failed_precondition("job_id: \"" + request.job_id() +
+                                       "\" is not data-parallel: it has no rendezvous");
+  }
+  auto values = group->rendezvous(request.set(), request.get());
+  if (!values.ok()) return values.status();
+  v1::RendezvousResponse response;
+  for (auto& [key, value] : *values) (*response.mutable_values())[key] = std::move(value);
+  return response;
+}
+
+bool WorkerRegistry::has_room(uint32_t ranks) const {
   std::lock_guard lock(mutex_);
   if (stopping_) return false;
-  return std::any_of(workers_.begin(), workers_.end(),
-                     [&](const auto& entry) { return free_slots(entry.second) > 0; });
+  const auto roomy = std::count_if(workers_.begin(), workers_.end(),
+                                   [&](const auto& entry) { return free_slots(entry.second) > 0; });
+  return static_cast<uint32_t>(roomy) >= std::max<uint32_t>(1, ranks);
 }
 
 std::shared_ptr<RemoteRun> WorkerRegistry::reserve(const std::string& job_id, uint64_t attempt,
                                                    const std::atomic<bool>* cancel,
                                                    const std::atomic<bool>* interrupt) {
+  auto runs = reserve_group(job_id, attempt, 1, cancel, interrupt);
+  return runs.empty() ? nullptr : runs.front();
+}
+
+std::vector<std::shared_ptr<RemoteRun>> WorkerRegistry::reserve_group(
+    const std::string& job_id, uint64_t attempt, uint32_t ranks, const std::atomic<bool>* cancel,
+    const std::atomic<bool>* interrupt) {
   std::lock_guard lock(mutex_);
-  if (stopping_) return nullptr;
-  Worker* best = nullptr;
+  if (stopping_) return {};
+  std::vector<Worker*> roomy;
   for (auto& [id, worker] : workers_) {
-    if (free_slots(worker) > 0 && (best == nullptr || free_slots(worker) > free_slots(*best))) {
-      best = &worker;
-    }
+    if (free_slots(worker) > 0) roomy.push_back(&worker);
   }
-  if (best == nullptr) return nullptr;
-  auto run =
-      std::make_shared<RemoteRun>(job_id, attempt, best->id, best->info.name(), cancel, interrupt);
-  best->runs[job_id] = run;
-  if (metrics_ != nullptr) metrics_->set_jobs(best->info.name(), best->runs.size());
-  return run;
+  ranks = std::max<uint32_t>(1, ranks);
+  if (roomy.size() < ranks) return {};
+  // The most free slots first; ties in id order (the map's), so the choice is stable.
+  std::stable_sort(roomy.begin(), roomy.end(), [&](const Worker* a, const Worker* b) {
+    return free_slots(*a) > free_slots(*b);
+  });
+  auto group = ranks > 1 ? std::make_shared<RunGroup>() : nullptr;
+  std::vector<std::shared_ptr<RemoteRun>> runs;
+  for (uint32_t rank = 0; rank < ranks; ++rank) {
+    Worker& worker = *roomy[rank];
+    auto run = std::make_shared<RemoteRun>(job_id, attempt, worker.id, worker.info.name(), cancel,
+                                           interrupt, rank, group);
+    if (group != nullptr) group->add(run);
+    worker.runs[job_id] = run;
+    if (metrics_ != nullptr) metrics_->set_jobs(worker.info.name(), worker.runs.size());
+    runs.push_back(std::move(run));
+  }
+  return runs;
 }
 
 void WorkerRegistry::assign(const std::shared_ptr<RemoteRun>& run, v1::JobAssignment assignment) {

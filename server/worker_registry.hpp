@@ -17,6 +17,7 @@
 #include <mutex>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "engine/base/status.hpp"
 #include "gradstream/v1/worker.pb.h"
@@ -64,14 +65,23 @@ class WorkerRegistry {
   engine::Result<v1::JoinResponse> join(const v1::JoinRequest& request);
   engine::Result<v1::HeartbeatResponse> heartbeat(const v1::HeartbeatRequest& request);
   engine::Result<v1::ReportJobResponse> report(v1::ReportJobRequest& request);
+  engine::Result<v1::RendezvousResponse> rendezvous(const v1::RendezvousRequest& request);
 
-  // Whether some worker could take a job now.
-  bool has_room() const;
+  // Whether `ranks` workers could each take a job now (a data-parallel job
+  // needs its ranks on distinct workers).
+  bool has_room(uint32_t ranks = 1) const;
   // Reserves a slot for one attempt of a job on the worker with the most free
   // slots; null when none has room.
   std::shared_ptr<RemoteRun> reserve(const std::string& job_id, uint64_t attempt,
                                      const std::atomic<bool>* cancel,
                                      const std::atomic<bool>* interrupt);
+  // The same for the `ranks` ranks of a data-parallel job, one per worker,
+  // the workers with the most free slots first, in one RunGroup (rank 0
+  // first); empty when fewer than `ranks` workers have room.
+  std::vector<std::shared_ptr<RemoteRun>> reserve_group(const std::string& job_id, uint64_t attempt,
+                                                        uint32_t ranks,
+                                                        const std::atomic<bool>* cancel,
+                                                        const std::atomic<bool>* interrupt);
   // The worker gets `assignment` at its next heartbeat, unless it was lost
   // since `run` was reserved (run->lost() then).
   void assign(const std::shared_ptr<RemoteRun>& run, v1::JobAssignment assignment);
@@ -93,6 +103,10 @@ class WorkerRegistry {
 
   // The caller holds mutex_.
   Worker* find(const std::string& id);
+  // The run a worker's call is about: not_found for an unknown worker,
+  // failed_precondition for an attempt that is not its own (fenced off).
+  engine::Result<std::shared_ptr<RemoteRun>> run_of(const std::string& worker_id,
+                                                    const std::string& job_id, uint64_t attempt);
   uint32_t free_slots(const Worker& worker) const;
   void lose_worker(std::map<std::string, Worker>::iterator it);
   void watch_loop();

@@ -79,13 +79,21 @@ v1::DoneReport failed(const std::string& reason) {
 // restores: `started` says which (-1: none) and how many training samples.
 engine::Result<std::unique_ptr<engine::Trainer>> build_trainer(const v1::JobAssignment& assignment,
                                                                const v1::TrainingSpec& spec,
+                                                               const CollectiveFactory& connect,
                                                                v1::JobStarted& started) {
   // The coordinator validated it; checked again (cheaply) before anything is built.
   if (engine::Status s = engine::validate_spec(spec); !s.ok()) return s;
   auto data = engine::load_data(spec.data(), spec.seed());
   if (!data.ok()) return data.status();
   started.set_train_samples(data->train.count);
-  auto trainer = engine::Trainer::create(spec, std::move(data).value());
+  std::shared_ptr<engine::Collective> collective;
+  if (assignment.world_size() > 1) {
+    // After loading: the ranks wait for each other here, not for each one's data.
+    auto connected = connect(assignment);
+    if (!connected.ok()) return connected.status();
+    collective = std::move(connected).value();
+  }
+  auto trainer = engine::Trainer::create(spec, std::move(data).value(), std::move(collective));
   if (!trainer.ok()) return trainer.status();
   started.set_resumed_checkpoint(-1);
   for (int i = 0; i < assignment.checkpoints_size(); ++i) {
@@ -110,7 +118,7 @@ v1::TrainingSpec budgeted_spec(const v1::TrainingSpec& spec, const JobBudget& bu
 }
 
 void run_assignment(const v1::JobAssignment& assignment, const JobBudget& budget,
-                    ReportOutbox& outbox, JobFlags& flags) {
+                    ReportOutbox& outbox, JobFlags& flags, const CollectiveFactory& connect) {
   const v1::TrainingSpec spec = budgeted_spec(assignment.spec(), budget);
   v1::WorkerReport last;
   try {
@@ -121,7 +129,7 @@ void run_assignment(const v1::JobAssignment& assignment, const JobBudget& budget
                           spec.data().dataset_id() + "\""));
     } else {
       v1::WorkerReport started;
-      auto trainer = build_trainer(assignment, spec, *started.mutable_started());
+      auto trainer = build_trainer(assignment, spec, connect, *started.mutable_started());
       if (!trainer.ok()) {
         last = finished(failed(trainer.status().message()));
       } else {
@@ -137,7 +145,8 @@ void run_assignment(const v1::JobAssignment& assignment, const JobBudget& budget
         observer.flush();
         v1::DoneReport done = observer.done();
         std::string model;
-        if (done.outcome() == v1::DoneReport::SUCCEEDED) {
+        // Every rank holds the same model: rank 0's alone is sent.
+        if (done.outcome() == v1::DoneReport::SUCCEEDED && assignment.rank() == 0) {
           auto bytes = engine::serialize_model((*trainer)->spec(), (*trainer)->model(),
                                                (*trainer)->preprocessing());
           if (bytes.ok()) {

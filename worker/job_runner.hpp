@@ -7,9 +7,12 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 
+#include "engine/base/status.hpp"
+#include "engine/train/collective.hpp"
 #include "gradstream/v1/worker.pb.h"
 #include "worker/report_outbox.hpp"
 
@@ -25,10 +28,16 @@ struct JobBudget {
 // off when the threads fill the job's share of the cores.
 v1::TrainingSpec budgeted_spec(const v1::TrainingSpec& spec, const JobBudget& budget);
 
+// Connects a data-parallel assignment's rank to the others (the worker's
+// Gloo over the coordinator's rendezvous).
+using CollectiveFactory =
+    std::function<engine::Result<std::shared_ptr<engine::Collective>>(const v1::JobAssignment&)>;
+
 // Trains `assignment` to its end; returns once its last report (JobFinished)
 // was taken by the coordinator, or the job was dropped. Never throws: every
-// failure ends the job FAILED with the reason, reported.
+// failure ends the job FAILED with the reason, reported. A data-parallel
+// assignment (world_size > 1) trains as its rank, with `connect`'s collective.
 void run_assignment(const v1::JobAssignment& assignment, const JobBudget& budget,
-                    ReportOutbox& outbox, JobFlags& flags);
+                    ReportOutbox& outbox, JobFlags& flags, const CollectiveFactory& connect);
 
 }  // namespace gradstream::worker

@@ -6,6 +6,7 @@
 
 #include "engine/base/json_text.hpp"
 #include "server/log.hpp"
+#include "worker/coordinator_store.hpp"
 
 namespace gradstream::worker {
 namespace {
@@ -192,10 +193,27 @@ void WorkerAgent::start(const v1::JobAssignment& assignment) {
   log_line("info", "job started",
            ",\"job_id\":" + engine::json_quoted(assignment.job_id()) +
                ",\"attempt\":" + std::to_string(assignment.attempt()) +
-               ",\"resume_candidates\":" + std::to_string(assignment.checkpoints_size()));
+               ",\"resume_candidates\":" + std::to_string(assignment.checkpoints_size()) +
+               ",\"rank\":" + std::to_string(assignment.rank()) +
+               ",\"world_size\":" + std::to_string(std::max<uint32_t>(1, assignment.world_size())));
+  // A data-parallel rank meets the others through the coordinator, then over Gloo.
+  CollectiveFactory connect =
+      [this, worker_id = worker_id_](
+          const v1::JobAssignment& rank) -> engine::Result<std::shared_ptr<engine::Collective>> {
+    CoordinatorStore store(
+        [this](const v1::RendezvousRequest& request, v1::RendezvousResponse* response) {
+          auto context = connection_.unary_context();
+          return stub_->Rendezvous(context.get(), request, response);
+        },
+        worker_id, rank.job_id(), rank.attempt());
+    auto collective = engine::GlooCollective::connect(
+        store, static_cast<int>(rank.rank()), static_cast<int>(rank.world_size()), options_.gloo);
+    if (!collective.ok()) return collective.status();
+    return std::shared_ptr<engine::Collective>(std::move(collective).value());
+  };
   Job* raw = job.get();
-  job->thread = std::thread([raw, assignment, budget = options_.budget] {
-    run_assignment(assignment, budget, *raw->outbox, raw->flags);
+  job->thread = std::thread([raw, assignment, budget = options_.budget, connect] {
+    run_assignment(assignment, budget, *raw->outbox, raw->flags, connect);
     raw->done.store(true);
   });
   std::lock_guard lock(mutex_);

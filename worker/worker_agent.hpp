@@ -14,6 +14,7 @@
 #include <thread>
 
 #include "client/connection.hpp"
+#include "engine/distributed/gloo_collective.hpp"
 #include "gradstream/v1/worker.grpc.pb.h"
 #include "worker/job_runner.hpp"
 #include "worker/report_outbox.hpp"
@@ -27,6 +28,8 @@ inline constexpr std::chrono::milliseconds kMostJoinRetry{5000};
 struct WorkerOptions {
   v1::WorkerInfo info;  // name, cores, memory, ISA, max_jobs, threads_per_job
   JobBudget budget;
+  // Where this worker's ranks of data-parallel jobs listen for their peers.
+  engine::GlooOptions gloo;
 };
 
 class WorkerAgent {

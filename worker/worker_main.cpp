@@ -32,13 +32,18 @@ std::string env_or(const char* name, const std::string& fallback) {
   return value != nullptr && *value != '\0' ? value : fallback;
 }
 
+std::string host_name() {
+  char host[256] = {};
+  if (gethostname(host, sizeof host - 1) != 0 || host[0] == '\0') return "localhost";
+  return host;
+}
+
 // The host's name and this process's id: unique on one machine, and a pod's
 // name in Kubernetes is its host name.
 std::string default_name() {
-  char host[256] = {};
-  if (gethostname(host, sizeof host - 1) != 0 || host[0] == '\0') std::snprintf(host, 8, "worker");
+  const std::string host = host_name();
   std::string name;
-  for (const char* c = host; *c != '\0' && name.size() < 48; ++c) {
+  for (const char* c = host.c_str(); *c != '\0' && name.size() < 48; ++c) {
     const bool allowed = std::isalnum(static_cast<unsigned char>(*c)) || *c == '.' || *c == '-';
     name += allowed ? *c : '-';
   }
@@ -63,6 +68,8 @@ int main(int argc, char** argv) {
   std::string name = default_name();
   uint32_t max_jobs = 1;
   uint32_t threads_per_job = 0;
+  gradstream::engine::GlooOptions gloo;
+  gloo.hostname = host_name();
 
   CLI::App app{"gradstream-worker: trains the jobs of a gradstream-server it joins"};
   app.add_option("--coordinator", connection.server,
@@ -77,6 +84,12 @@ int main(int argc, char** argv) {
   app.add_option("--threads-per-job", threads_per_job,
                  "OpenMP threads per job (0: usable cores / --max-jobs)")
       ->capture_default_str();
+  app.add_option("--gloo-address", gloo.hostname,
+                 "The address (or host name) this worker's ranks of data-parallel jobs listen "
+                 "on for their peers (default: the host name; in a pod, its address)")
+      ->capture_default_str();
+  app.add_option("--gloo-interface", gloo.interface,
+                 "A network interface (e.g. eth0) whose address to listen on instead");
   app.add_option("--timeout", connection.timeout_seconds, "Deadline of each call, in seconds")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
@@ -123,6 +136,7 @@ int main(int argc, char** argv) {
   options.info.set_version(GRADSTREAM_VERSION);
   options.budget.threads = threads_per_job;
   options.budget.core_share = share;
+  options.gloo = gloo;
 
   client::Connection channel(connection, credentials);
   worker::WorkerAgent agent(options, channel);

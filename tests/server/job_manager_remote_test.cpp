@@ -5,8 +5,10 @@
 // test itself, calling the registry as the Coordinator service would.
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <chrono>
 #include <string>
+#include <thread>
 
 #include "server/job_manager.hpp"
 #include "server/worker_registry.hpp"
@@ -199,6 +201,112 @@ TEST(JobManagerRemoteTest, CancelReachesTheWorkerAtItsNextHeartbeat) {
   EXPECT_EQ(answer.cancel(0).job_id(), job.job_id());
   ASSERT_TRUE(worker.report(job, {FakeWorker::finished(v1::DoneReport::CANCELLED)}).ok());
   ASSERT_TRUE(eventually([&] { return state_of(manager, job.job_id()) == v1::CANCELLED; }));
+}
+
+TEST(JobManagerRemoteTest, DataParallelJobWaitsForItsRanksAndTakesRankZerosReports) {
+  WorkerRegistry registry{WorkerRegistryOptions{0.05, 10.0}};
+  JobManager manager(coordinator_options(registry));
+  v1::TrainingSpec two = builtin_spec();
+  two.mutable_distributed()->set_workers(2);
+  auto created = manager.create_job(two, "", nullptr);
+  ASSERT_TRUE(created.ok()) << created.status().message();
+  FakeWorker first(registry, "w1");
+  // One worker is not enough.
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  EXPECT_EQ(first.heartbeat().start_size(), 0);
+  EXPECT_EQ(state_of(manager, created->id()), v1::QUEUED);
+  FakeWorker second(registry, "w2");
+  const v1::JobAssignment a = first.next_job();
+  const v1::JobAssignment b = second.next_job();
+  EXPECT_EQ(a.world_size(), 2U);
+  EXPECT_EQ(b.world_size(), 2U);
+  EXPECT_EQ(a.rank() + b.rank(), 1U);
+  EXPECT_EQ(a.attempt(), b.attempt());
+  FakeWorker& rank0 = a.rank() == 0 ? first : second;
+  FakeWorker& rank1 = a.rank() == 0 ? second : first;
+  const v1::JobAssignment& job0 = a.rank() == 0 ? a : b;
+  const v1::JobAssignment& job1 = a.rank() == 0 ? b : a;
+  ASSERT_TRUE(rank1.report(job1, {FakeWorker::started(5)}).ok());
+  ASSERT_TRUE(rank0.report(job0, {FakeWorker::started(5), FakeWorker::step(1)}).ok());
+  ASSERT_TRUE(rank1.report(job1, {FakeWorker::finished(v1::DoneReport::SUCCEEDED)}).ok());
+  ASSERT_TRUE(rank0
+                  .report(job0, {FakeWorker::step(2),
+                                 FakeWorker::finished(v1::DoneReport::SUCCEEDED, "rank 0")})
+                  .ok());
+  ASSERT_TRUE(eventually([&] { return state_of(manager, created->id()) == v1::SUCCEEDED; }));
+  EXPECT_EQ(**manager.model_bytes(created->id()), "rank 0");
+  // Both slots are free again.
+  EXPECT_TRUE(registry.has_room(2));
+}
+
+// Two fake workers holding the ranks of one 2-worker job.
+struct TwoRanks {
+  FakeWorker first;
+  FakeWorker second;
+  v1::JobAssignment a;
+  v1::JobAssignment b;
+  TwoRanks(WorkerRegistry& registry)
+      : first(registry, "w1"), second(registry, "w2"), a(first.next_job()), b(second.next_job()) {}
+  FakeWorker& worker(uint32_t rank) { return a.rank() == rank ? first : second; }
+  const v1::JobAssignment& job(uint32_t rank) const { return a.rank() == rank ? a : b; }
+};
+
+v1::WorkerReport failure(const std::string& reason) {
+  v1::WorkerReport failed = FakeWorker::finished(v1::DoneReport::FAILED);
+  failed.mutable_finished()->mutable_done()->set_reason(reason);
+  return failed;
+}
+
+TEST(JobManagerRemoteTest, FirstFailureOfARankIsTheJobsOnceEveryRankEnded) {
+  WorkerRegistry registry{WorkerRegistryOptions{0.05, 10.0}};
+  JobManager manager(coordinator_options(registry));
+  v1::TrainingSpec two = builtin_spec();
+  two.mutable_distributed()->set_workers(2);
+  auto created = manager.create_job(two, "", nullptr);
+  ASSERT_TRUE(created.ok());
+  TwoRanks ranks(registry);
+  ASSERT_TRUE(ranks.worker(1).report(ranks.job(1), {failure("cannot read the data")}).ok());
+  // Rank 0 has not ended: its worker may be the one that is gone.
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  EXPECT_EQ(state_of(manager, created->id()), v1::RUNNING);
+  ASSERT_TRUE(ranks.worker(0).report(ranks.job(0), {failure("connection closed by peer")}).ok());
+  ASSERT_TRUE(eventually([&] { return state_of(manager, created->id()) == v1::FAILED; }));
+  const std::string reason = manager.get_job(created->id())->reason();
+  EXPECT_NE(reason.find("rank 1 (worker"), std::string::npos) << reason;
+  EXPECT_NE(reason.find("cannot read the data"), std::string::npos) << reason;
+}
+
+TEST(JobManagerRemoteTest, RankFailingBecauseItsPeerDiedIsMovedWhenThePeerIsLost) {
+  WorkerRegistry registry{WorkerRegistryOptions{0.05, 0.3}};
+  JobManager manager(coordinator_options(registry));
+  v1::TrainingSpec two = builtin_spec();
+  two.mutable_distributed()->set_workers(2);
+  auto created = manager.create_job(two, "", nullptr);
+  ASSERT_TRUE(created.ok());
+  TwoRanks ranks(registry);
+  // Rank 0's worker dies; rank 1 fails on the closed connection and keeps
+  // heartbeating: the attempt is lost with rank 0's worker, not failed, and
+  // goes to the two workers alive as attempt 2.
+  ASSERT_TRUE(ranks.worker(1).report(ranks.job(1), {failure("connection closed by peer")}).ok());
+  FakeWorker& survivor = ranks.worker(1);
+  std::atomic<bool> beating{true};
+  std::thread keep_alive([&] {
+    while (beating) {
+      survivor.heartbeat();
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+  });
+  FakeWorker third(registry, "w3");
+  const v1::JobAssignment again = third.next_job();
+  beating = false;
+  keep_alive.join();
+  EXPECT_EQ(again.job_id(), created->id());
+  EXPECT_EQ(again.attempt(), 2U);
+  EXPECT_EQ(again.world_size(), 2U);
+  auto job = manager.get_job(created->id());
+  ASSERT_TRUE(job.ok());
+  EXPECT_EQ(job->state(), v1::RUNNING);
+  EXPECT_EQ(job->reason(), "");
 }
 
 TEST(JobManagerRemoteTest, CoordinatorRefusesUploadedDatasets) {

@@ -187,6 +187,71 @@ TEST_F(WorkerRegistryTest, JoiningAgainUnderTheSameNameLosesTheOldMembership) {
   EXPECT_EQ(registry.heartbeat(beat(first)).status().code(), engine::StatusCode::kNotFound);
 }
 
+TEST_F(WorkerRegistryTest, DataParallelRanksGoToDistinctWorkers) {
+  join("w1", 2);
+  EXPECT_FALSE(registry.has_room(2));
+  EXPECT_TRUE(registry.reserve_group("job-1", 1, 2, &cancel, &interrupt).empty());
+  join("w2", 2);
+  EXPECT_TRUE(registry.has_room(2));
+  EXPECT_FALSE(registry.has_room(3));
+  auto ranks = registry.reserve_group("job-1", 1, 2, &cancel, &interrupt);
+  ASSERT_EQ(ranks.size(), 2U);
+  EXPECT_EQ(ranks[0]->rank(), 0U);
+  EXPECT_EQ(ranks[1]->rank(), 1U);
+  EXPECT_NE(ranks[0]->worker_name(), ranks[1]->worker_name());
+  ASSERT_NE(ranks[0]->group(), nullptr);
+  EXPECT_EQ(ranks[0]->group(), ranks[1]->group());
+  // Losing one rank loses the attempt.
+  ranks[1]->lose();
+  EXPECT_TRUE(ranks[0]->lost());
+}
+
+TEST_F(WorkerRegistryTest, RendezvousKeysAreTheAttemptsOwn) {
+  const std::string w1 = join("w1");
+  const std::string w2 = join("w2");
+  auto ranks = registry.reserve_group("job-1", 7, 2, &cancel, &interrupt);
+  ASSERT_EQ(ranks.size(), 2U);
+  const std::string rank0_worker = ranks[0]->worker_name() == "w1" ? w1 : w2;
+  const std::string rank1_worker = rank0_worker == w1 ? w2 : w1;
+  v1::RendezvousRequest set;
+  set.set_worker_id(rank0_worker);
+  set.set_job_id("job-1");
+  set.set_attempt(7);
+  (*set.mutable_set())["0"] = "address-of-rank-0";
+  ASSERT_TRUE(registry.rendezvous(set).ok());
+  v1::RendezvousRequest get;
+  get.set_worker_id(rank1_worker);
+  get.set_job_id("job-1");
+  get.set_attempt(7);
+  get.add_get("0");
+  get.add_get("1");
+  auto values = registry.rendezvous(get);
+  ASSERT_TRUE(values.ok()) << values.status().message();
+  ASSERT_EQ(values->values().size(), 1U);
+  EXPECT_EQ(values->values().at("0"), "address-of-rank-0");
+  // Set once per attempt.
+  auto again = registry.rendezvous(set);
+  EXPECT_EQ(again.status().code(), engine::StatusCode::kInvalidArgument);
+  EXPECT_NE(again.status().message().find("\"0\""), std::string::npos);
+  // Another attempt, or a worker not in it, is fenced off.
+  v1::RendezvousRequest stale = get;
+  stale.set_attempt(6);
+  EXPECT_EQ(registry.rendezvous(stale).status().code(), engine::StatusCode::kFailedPrecondition);
+}
+
+TEST_F(WorkerRegistryTest, RendezvousOfAOneWorkerJobIsRefused) {
+  const std::string id = join("w1");
+  ASSERT_NE(registry.reserve("job-1", 1, &cancel, &interrupt), nullptr);
+  v1::RendezvousRequest request;
+  request.set_worker_id(id);
+  request.set_job_id("job-1");
+  request.set_attempt(1);
+  request.add_get("0");
+  auto refused = registry.rendezvous(request);
+  EXPECT_EQ(refused.status().code(), engine::StatusCode::kFailedPrecondition);
+  EXPECT_NE(refused.status().message().find("not data-parallel"), std::string::npos);
+}
+
 TEST(WorkerRegistryLossTest, QuietWorkerIsLostWithItsRuns) {
   std::atomic<bool> cancel{false};
   std::atomic<bool> interrupt{false};
