@@ -27,6 +27,10 @@ Status differs(const std::string& field, const std::string& found, const std::st
 uint64_t spec_hash(const v1::TrainingSpec& spec) {
   v1::TrainingSpec hashed = spec;
   hashed.clear_threads();
+  // One worker is the run as it was before `distributed` existed: left out, so
+  // a checkpoint taken then still resumes; any other setting is hashed.
+  const v1::DistributedSpec& distributed = hashed.distributed();
+  if (distributed.workers() <= 1 && !distributed.sync_batch_norm()) hashed.clear_distributed();
   return message_hash(hashed);
 }
 
