@@ -22,7 +22,7 @@ RUN apt-get update \
       libdnnl2 ocl-icd-libopencl1 libgomp1 zlib1g \
       libprotobuf32 libgrpc++1.51 libgrpc29 libssl3 libsqlite3-0 \
       libprometheus-cpp-core1.0 libprometheus-cpp-pull1.0 \
-      libonnx1 \
+      libonnx1 libgloo0 \
       dataset-fashion-mnist \
  && rm -rf /var/lib/apt/lists/* \
  && groupadd --system --gid 10001 gradstream \

@@ -30,6 +30,10 @@ uint64_t spec_hash(const v1::TrainingSpec& spec) {
   // budget, or on a machine (a worker) that starts a prefetch thread or not.
   hashed.clear_threads();
   hashed.mutable_data()->clear_no_prefetch();
+  // One worker is the run as it was before `distributed` existed: left out, so
+  // a checkpoint taken then still resumes; any other setting is hashed.
+  const v1::DistributedSpec& distributed = hashed.distributed();
+  if (distributed.workers() <= 1 && !distributed.sync_batch_norm()) hashed.clear_distributed();
   return message_hash(hashed);
 }
 

@@ -16,8 +16,11 @@ namespace gradstream::engine {
 
 // FNV-1a (64-bit) of `spec` serialized deterministically (map fields in key
 // order) with `threads` cleared: the thread count changes the last bits of
-// sums, not what is trained, so a job may resume with another budget. Pass the
-// spec with every default explicit, as the trainer keeps it.
+// sums, not what is trained, so a job may resume with another budget; and
+// with `distributed` cleared when it says one worker (the spec as it was
+// before the field), kept otherwise: a data-parallel run's checkpoint resumes
+// only a run of the same workers. Pass the spec with every default explicit,
+// as the trainer keeps it.
 uint64_t spec_hash(const v1::TrainingSpec& spec);
 
 v1::CheckpointFingerprint checkpoint_fingerprint(const v1::TrainingSpec& spec,

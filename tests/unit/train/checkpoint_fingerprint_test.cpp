@@ -32,6 +32,12 @@ TEST(CheckpointFingerprintTest, TheSpecHashIgnoresOnlyTheThreadCount) {
   v1::TrainingSpec workers = spec;
   workers.mutable_distributed()->set_workers(2);
   EXPECT_NE(spec_hash(workers), hash);
+  // One worker, explicit or not, is the spec as it was before `distributed`:
+  // checkpoints taken then still resume.
+  ASSERT_EQ(spec.distributed().workers(), 1u);
+  v1::TrainingSpec before = spec;
+  before.clear_distributed();
+  EXPECT_EQ(spec_hash(before), hash);
 }
 
 TEST(CheckpointFingerprintTest, AFingerprintThatDiffersIsRefusedNamingTheField) {
