@@ -17,7 +17,10 @@ binary (the environment variables it reads are strings in it):
     select, and environment variables the worker reads;
   - the HorizontalPodAutoscaler scales that Deployment on the external metric
     the prometheus-adapter rule serves, within the server's --max-remote-jobs;
-  - the tls component's worker patch targets the worker Deployment.
+  - the tls component's worker patch targets the worker Deployment, and the
+    base with the workers, tls and auth components applied (the JSON patches
+    by a small RFC 6902 applier, as kustomize would) gives the server
+    --coordinator and the workers a CA file from the Secret they mount.
 Prints "ok: ..." per check; the first failure prints "FAIL: ..." and exits 1.
 The adapter rule's query is evaluated on a live server by the shell script.
 
@@ -229,6 +232,64 @@ def check_kubernetes(deploy, server_help, worker_help, worker_binary):
         if name.encode() not in binary:
             fail(f"deploy/k8s/tls/{targets[deployment_name]}: gradstream-worker does not read ${name}")
     ok(f"tls component: workers get {' '.join(env)}")
+    check_assembled(k8s, ["workers", "tls", "auth"])
+
+
+def json_patch(document, operations, where):
+    """RFC 6902 add and replace, the operations the components use."""
+    for op in operations:
+        *parents, last = [p.replace("~1", "/").replace("~0", "~") for p in op["path"].split("/")[1:]]
+        node = document
+        for key in parents:
+            try:
+                node = node[int(key)] if isinstance(node, list) else node[key]
+            except (KeyError, IndexError, ValueError):
+                fail(f"{where}: {op['path']}: no {key} in the target")
+        if op["op"] == "add" and isinstance(node, list):
+            node.insert(len(node) if last == "-" else int(last), op["value"])
+        elif op["op"] == "add" or (op["op"] == "replace" and last in node):
+            node[last] = op["value"]
+        else:
+            fail(f"{where}: {op['op']} {op['path']}: not applicable to the target")
+
+
+def check_assembled(k8s, components):
+    """The base with COMPONENTS applied in that order, as kustomize does; the
+    workers' TLS settings name files the Secret's mount provides."""
+    deployments = {}
+    for resource in load(k8s / "kustomization.yaml")["resources"]:
+        document = load(k8s / resource)
+        if document["kind"] == "Deployment":
+            deployments[document["metadata"]["name"]] = document
+    for name in components:
+        component = load(k8s / name / "kustomization.yaml")
+        for resource in component.get("resources", []):
+            document = load(k8s / name / resource)
+            if document["kind"] == "Deployment":
+                deployments[document["metadata"]["name"]] = document
+        for patch in component["patches"]:
+            target = deployments.get(patch["target"]["name"])
+            if target is not None:  # kustomize skips a patch whose target is absent
+                json_patch(target, load(k8s / name / patch["path"]), f"{name}/{patch['path']}")
+    server = deployments["gradstream"]["spec"]["template"]["spec"]["containers"][0]
+    if "--coordinator" not in server["args"]:
+        fail(f"assembled {components}: the server has no --coordinator")
+    pod = deployments["gradstream-worker"]["spec"]["template"]["spec"]
+    (worker,) = pod["containers"]
+    env = {e["name"]: e.get("value") for e in worker.get("env", [])}
+    mounts = {m["name"]: m["mountPath"] for m in worker.get("volumeMounts", [])}
+    secrets = {v["name"]: v["secret"] for v in pod.get("volumes", []) if "secret" in v}
+    ca = env.get("GRADSTREAM_TLS_CA") or fail(f"assembled {components}: workers have no GRADSTREAM_TLS_CA")
+    for volume, mount in mounts.items():
+        secret = secrets.get(volume)
+        if secret and ca.startswith(mount + "/"):
+            files = [item["path"] for item in secret.get("items", [])] or ["ca.crt"]
+            if ca[len(mount) + 1:] not in files:
+                fail(f"assembled {components}: {ca} is not among {files} of Secret {secret['secretName']}")
+            ok(f"assembled {' + '.join(components)}: the server has --coordinator among "
+               f"{len(server['args'])} args; workers read {ca} from Secret {secret['secretName']}")
+            return
+    fail(f"assembled {components}: no Secret is mounted where {ca} is")
 
 
 def main():
