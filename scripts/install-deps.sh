@@ -17,6 +17,7 @@ packages=(
   libsqlite3-dev  # the server's job store
   dataset-fashion-mnist
   jq  # tests/e2e/deploy_config_test.sh reads the Grafana dashboard
+  python3-yaml  # tests/e2e/deploy_workers_test.sh reads the compose and Kubernetes YAML
   openssl  # tests/e2e/tls_test.sh makes its CAs and certificates
   clang-14 libfuzzer-14-dev libomp-14-dev  # scripts/fuzz.sh: libFuzzer, ASan, UBSan, OpenMP
   # client/python and tests/python: its venv, stubs (protoc + grpc_python_plugin above),

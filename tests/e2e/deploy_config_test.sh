@@ -6,19 +6,22 @@
 #      every panel;
 #   3. every server flag in the Dockerfile, deploy/k8s and docker-compose.yml
 #      (the commented-out examples too) is one that gradstream-server --help lists, and the Dockerfile's runtime stage
-#      installs the package of every shared library the binaries load;
+#      ships the three binaries and installs the package of every shared
+#      library they load;
 #   4. every gradstream_* metric the dashboard and the alerts use is in
 #      docs/metrics.md and on the /metrics of a real gradstream-server right
 #      after two tiny jobs ended (one tanh, one with a dead ReLU layer, so that
-#      saturated, dead and warnings series exist); histograms are checked
-#      without their _bucket/_sum/_count suffixes;
+#      saturated, dead and warnings series exist) and a gradstream-worker joined
+#      it (the per-worker series); histograms are checked without their
+#      _bucket/_sum/_count suffixes;
 #   5. `gradstream health` answers SERVING from that server.
 #   The TLS component deploy/k8s/tls is checked with 3: its flags exist, its
-#   files come from the Secret it mounts.
-# usage: deploy_config_test.sh SERVER_BIN CLI_BIN SOURCE_DIR
+#   files come from the Secret it mounts. The workers' recipes:
+#   deploy_workers_test.sh.
+# usage: deploy_config_test.sh SERVER_BIN CLI_BIN SOURCE_DIR WORKER_BIN
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
-e2e_init "$@"
+e2e_init_with_worker "$@"
 deploy=$source_dir/deploy
 dashboard=$deploy/grafana/dashboards/gradstream.json
 alerts=$deploy/prometheus/alerts.yml
@@ -93,8 +96,8 @@ grep -q -- "--auth-tokens=$auth_mount/tokens" "$auth_patch" || fail "$auth_patch
 grep -qE '^#\s+- auth$' "$deploy/k8s/kustomization.yaml" || fail "deploy/k8s/kustomization.yaml does not name the auth component"
 pass "auth component: server flags $(echo $auth_flags), the token file from the Secret under $auth_mount"
 
-# 3b. The runtime image installs (directly or as dependencies) the Debian package
-# of every shared library the two binaries load; debian:12-slim has the C and
+# 3b. The runtime image ships the three binaries and installs (directly or as
+# dependencies) the Debian package of every shared library they load; debian:12-slim has the C and
 # C++ runtimes. The image ships a Release build: a sanitized test tree's
 # sanitizer runtimes (libasan, libubsan, libtsan) are not its libraries.
 listed=$(sed -n '/^FROM debian:12-slim/,/rm -rf/p' "$source_dir/Dockerfile" |
@@ -108,14 +111,17 @@ package_of() {  # usrmerge: a library may be registered under /lib or /usr/lib
   dpkg -S "$1" 2>/dev/null || dpkg -S "${1#/usr}" 2>/dev/null || dpkg -S "/usr$1" 2>/dev/null ||
     fail "no Debian package holds $1"
 }
-for bin in "$server_bin" "$cli_bin"; do
+copied=$(sed -n '/^FROM debian:12-slim/,$p' "$source_dir/Dockerfile" | sed -n '/^COPY --from=build/,/\/usr\/local\/bin\/$/p')
+for bin in "$server_bin" "$cli_bin" "$worker_bin"; do
+  grep -qE "/build/bin/$(basename "$bin")( |$)" <<<"$copied" ||
+    fail "the runtime image does not ship $(basename "$bin"): $copied"
   while read -r lib; do
     package=$(package_of "$lib" | head -n1 | cut -d: -f1)
     grep -qx "$package" "$work/installed" ||
       fail "$(basename "$bin") loads $lib from $package, which the runtime image does not install"
   done < <(ldd "$bin" | awk '/=> \// && !/\/lib(asan|ubsan|tsan|lsan)\.so/ { print $3 }')
 done
-pass "the runtime image installs every shared library of the binaries"
+pass "the runtime image ships the three binaries and installs every shared library they load"
 
 # 4. Metric names: documented, and served.
 strip_histogram() { sed -E 's/_(bucket|sum|count)$//' | sort -u; }
@@ -159,13 +165,28 @@ timeout $kJobTimeoutSeconds "$cli_bin" submit "$work/tiny.json" --watch >"$work/
 timeout $kJobTimeoutSeconds "$cli_bin" submit "$work/dead.json" --watch >"$work/dead.out" 2>&1 || fail "dead-relu job: $(cat "$work/dead.out")"
 grep -q 'warning: dead_relu' "$work/dead.out" || fail "the dead-relu job gave no dead_relu warning"
 job=$(head -n1 "$work/tiny.out")
+# A worker joins (after the jobs: it trains none) for the per-worker series.
+"$worker_bin" --coordinator "$GRADSTREAM_SERVER" --name deploy-check --max-jobs 1 \
+  --threads-per-job 1 2>"$work/worker.log" &
+worker_pid=$!
+background_pids+=("$worker_pid")
 
 # /metrics over bash's /dev/tcp: no curl in the image or the dependencies.
-exec 3<>"/dev/tcp/127.0.0.1/$metrics_port" || fail "cannot connect to /metrics on port $metrics_port"
-printf 'GET /metrics HTTP/1.0\r\nHost: 127.0.0.1\r\nAccept-Encoding: identity\r\n\r\n' >&3
-timeout 30 cat <&3 | tr -d '\r' >"$work/metrics.txt"
-exec 3<&-
-head -n1 "$work/metrics.txt" | grep -q ' 200' || fail "/metrics answered: $(head -n1 "$work/metrics.txt")"
+scrape() {
+  exec 3<>"/dev/tcp/127.0.0.1/$metrics_port" || fail "cannot connect to /metrics on port $metrics_port"
+  printf 'GET /metrics HTTP/1.0\r\nHost: 127.0.0.1\r\nAccept-Encoding: identity\r\n\r\n' >&3
+  timeout 30 cat <&3 | tr -d '\r' >"$work/metrics.txt"
+  exec 3<&-
+  head -n1 "$work/metrics.txt" | grep -q ' 200' || fail "/metrics answered: $(head -n1 "$work/metrics.txt")"
+}
+for _ in $(seq 1 $((kJobTimeoutSeconds * 10))); do
+  scrape
+  grep -q '^gradstream_worker_jobs{worker="deploy-check"}' "$work/metrics.txt" && break
+  kill -0 "$worker_pid" 2>/dev/null || fail "the worker exited: $(cat "$work/worker.log")"
+  sleep 0.1
+done
+grep -q '^gradstream_worker_jobs{worker="deploy-check"}' "$work/metrics.txt" ||
+  fail "the worker never joined: $(tail -n3 "$work/worker.log")"
 grep -qE "^gradstream_job_steps_total\{[^}]*job_id=\"$job\"" "$work/metrics.txt" ||
   fail "no gradstream_job_steps_total series for $job"
 grep -oE '^gradstream_[a-z0-9_]+' "$work/metrics.txt" | strip_histogram >"$work/served"
@@ -173,9 +194,6 @@ missing=$(comm -23 "$work/used" "$work/served")
 [[ -z $missing ]] || fail "used by deploy/ but not on /metrics: $(echo $missing)"
 pass "every metric deploy/ uses is on /metrics ($(wc -l <"$work/served") names served)"
 
-kill -TERM "$server_pid"
-wait "$server_pid" && status=0 || status=$?
-server_pid=
-[[ $status -eq 0 ]] || fail "server exited $status on SIGTERM"
+stop_worker_and_server "$worker_pid" "$work/worker.log"
 
 echo "$passed passed, 0 failed"

@@ -102,6 +102,28 @@ prometheus_value() {
   echo "$value"
 }
 
+# e2e_init_with_worker SERVER_BIN CLI_BIN SOURCE_DIR WORKER_BIN: e2e_init, and
+# worker_bin (the gradstream-worker binary).
+# shellcheck disable=SC2034  # worker_bin is for the sourcing script
+e2e_init_with_worker() {
+  worker_bin=${4:-}
+  [[ -x $worker_bin ]] || fail "usage: $(basename "$0") SERVER_BIN CLI_BIN SOURCE_DIR WORKER_BIN"
+  e2e_init "$1" "$2" "$3"
+}
+
+# stop_worker_and_server WORKER_PID WORKER_LOG: SIGTERM to a gradstream-worker,
+# then to the server (server_pid, emptied); fails unless each exits 0.
+stop_worker_and_server() {
+  local status
+  kill -TERM "$1"
+  wait "$1" && status=0 || status=$?
+  [[ $status -eq 0 ]] || fail "the worker exited $status on SIGTERM: $(tail -n3 "$2")"
+  kill -TERM "$server_pid"
+  wait "$server_pid" && status=0 || status=$?
+  server_pid=
+  [[ $status -eq 0 ]] || fail "the server exited $status on SIGTERM"
+}
+
 e2e_cleanup() {
   local status=$? pid report
   # Reaped here, quietly: bash's "Killed" lines would bury the FAIL line.
