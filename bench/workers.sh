@@ -7,6 +7,9 @@
 # for W = 1 and 2. Prints, per setup, the wall time from the first submit to
 # the last job's end, the jobs' median training seconds (their epoch events:
 # loading data is outside them) and the aggregate samples/s over the wall time.
+# Then one data-parallel job of SPEC (distributed.workers W) on W workers, for
+# W = 1 and 2: its training samples/s and, from its step reports, the mean
+# allreduce seconds, straggler seconds and bytes per step.
 # usage: bench/workers.sh [--jobs N] [--epochs N] [SPEC]
 #   defaults: 8 jobs, 2 epochs, examples/fashion-mnist-mlp.json
 set -euo pipefail
@@ -56,6 +59,20 @@ stop_all() {
   server_pid=
 }
 
+# data_parallel W: one job of SPEC with distributed.workers W on the W workers
+# running; prints its samples/s and allreduce figures.
+data_parallel() {
+  jq --argjson w "$1" '.distributed = {"workers": $w} | .reporting.stepEvery = 1' "$work/spec.json" \
+    >"$work/dp.json"
+  "$cli_bin" submit "$work/dp.json" --watch --json >"$work/dp.events" ||
+    { echo "workers: the data-parallel job failed" >&2; exit 1; }
+  jq -rs --arg w "$1" --argjson n "$samples_per_job" '
+    ([.[] | select(.epoch) | .epoch.seconds] | add) as $t
+    | [.[] | select(.step) | .step] as $s
+    | "data-parallel \($w) worker(s): \($n / $t | floor) samples/s, allreduce \(($s | map(.allreduceSeconds // 0) | add / length) * 1000 | . * 100 | round / 100) ms/step, straggler \(($s | map(.stragglerSeconds // 0) | add / length) * 1000 | . * 100 | round / 100) ms/step, \($s | map(.allreduceBytes // "0" | tonumber) | max) bytes/step"
+  ' "$work/dp.events"
+}
+
 echo "workers: $jobs jobs of $(basename "$spec"), $epochs epochs, 1 thread each; $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(nproc) cores" >&2
 for w in 1 2; do
   start_server "$server_bin" "$work/server.log" --metrics-address "" --data-dir "$work/in-$w" \
@@ -66,9 +83,10 @@ for w in 1 2; do
     --coordinator --heartbeat-seconds 0.2 >/dev/null || exit 1
   for i in $(seq 1 "$w"); do
     "$worker_bin" --coordinator "$GRADSTREAM_SERVER" --name "bench-$i" --max-jobs 1 \
-      --threads-per-job 1 2>>"$work/worker-$i.log" &
+      --threads-per-job 1 --gloo-address 127.0.0.1 2>>"$work/worker-$i.log" &
     bench_pids+=($!)
   done
   measure "workers $w"
+  data_parallel "$w"
   stop_all
 done

@@ -16,8 +16,9 @@ namespace gradstream::engine {
 
 // FNV-1a (64-bit) of `spec` serialized deterministically (map fields in key
 // order) with `threads` cleared: the thread count changes the last bits of
-// sums, not what is trained, so a job may resume with another budget; and
-// with `distributed` cleared when it says one worker (the spec as it was
+// sums, not what is trained, so a job may resume with another budget; with
+// `data.no_prefetch` cleared (a prefetch thread changes nothing computed, and
+// workers decide it for their own cores); and with `distributed` cleared when it says one worker (the spec as it was
 // before the field), kept otherwise: a data-parallel run's checkpoint resumes
 // only a run of the same workers. Pass the spec with every default explicit,
 // as the trainer keeps it.

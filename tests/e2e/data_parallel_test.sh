@@ -10,9 +10,7 @@
 # usage: data_parallel_test.sh SERVER_BIN CLI_BIN SOURCE_DIR WORKER_BIN
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
-worker_bin=${4:-}
-[[ -x $worker_bin ]] || { echo "FAIL: usage: $(basename "$0") SERVER_BIN CLI_BIN SOURCE_DIR WORKER_BIN" >&2; exit 1; }
-e2e_init "$1" "$2" "$3"
+e2e_init_with_worker "$@"
 command -v jq >/dev/null || fail "jq missing (scripts/install-deps.sh)"
 readonly kTimeoutSeconds=300
 readonly kCompareSteps=200
@@ -34,15 +32,6 @@ spec 2 1 >"$work/two.json"
 spec 2 4 >"$work/long.json"
 losses() { jq -r 'select(.step) | "\(.step.step) \(.step.loss)"' "$1"; }
 accuracy() { jq -r 'select(.done) | .done.finalTestAccuracy // 0' "$1"; }
-state_of() { gs get "$1" --json | jq -r .state; }
-field_of() { gs get "$1" --json | jq -r ".$2 // empty"; }
-wait_for() {
-  for _ in $(seq 1 $((kTimeoutSeconds * 10))); do
-    [[ $(state_of "$1") == "$2" ]] && return 0
-    sleep 0.1
-  done
-  fail "job $1 never became $2: $(gs get "$1" --json | jq -c '{state, reason, worker, steps}')"
-}
 
 # The reference: one process, one thread, the same global batch.
 start_server "$server_bin" "$work/reference.log" --data-dir "$work/reference" \
@@ -56,20 +45,13 @@ start_server "$server_bin" "$work/server.log" --data-dir "$work/coordinator" --c
   --checkpoint-every 0.2 --heartbeat-seconds 0.2 --worker-lost-seconds 2 ||
   fail "coordinator did not start: $(cat "$work/server.log")"
 port=${GRADSTREAM_SERVER##*:}
-declare -A worker_pid
-work_for() {
-  "$worker_bin" --coordinator "$GRADSTREAM_SERVER" --name "$1" --max-jobs 1 --threads-per-job 1 \
-    --gloo-address 127.0.0.1 2>>"$work/$1.log" &
-  worker_pid[$1]=$!
-  background_pids+=("${worker_pid[$1]}")
-}
-work_for w1
-work_for w2
+start_worker w1 --gloo-address 127.0.0.1
+start_worker w2 --gloo-address 127.0.0.1
 
 # 1. Two workers against one process.
 gs submit "$work/two.json" --watch --json >"$work/two.events" || fail "2-worker run exited $?"
 job=$(jq -r 'select(.jobId) | .jobId' "$work/two.events" | sed -n 1p)
-[[ $(state_of "$job") == SUCCEEDED ]] || fail "the 2-worker job ended $(state_of "$job")"
+[[ $(job_field "$job" state) == SUCCEEDED ]] || fail "the 2-worker job ended $(job_field "$job" state)"
 grep -q "\"job_id\":\"$job\",\"workers\":\[\"w[12]\",\"w[12]\"\]" "$work/server.log" ||
   fail "the job was not dispatched to both workers: $(grep "$job" "$work/server.log" | head -3)"
 join <(losses "$work/one.events") <(losses "$work/two.events") >"$work/pairs"
@@ -94,17 +76,17 @@ pass "2 workers x 1 thread agree with 1 process x 1 thread: losses within 1e-5 f
 
 # 2. A worker killed mid-job.
 reference=$(gs submit "$work/long.json" --json | jq -r .id)
-wait_for "$reference" SUCCEEDED
+wait_for_state "$reference" SUCCEEDED
 gs export "$reference" -o "$work/reference.pb" || fail "export exited $?"
 job=$(gs submit "$work/long.json" --json | jq -r .id)
-wait_for "$job" RUNNING
+wait_for_state "$job" RUNNING
 for _ in $(seq 1 $((kTimeoutSeconds * 20))); do
-  steps=$(field_of "$job" steps)
+  steps=$(job_field "$job" steps)
   ((${steps:-0} >= 900)) && break
   sleep 0.05
 done
-kill -KILL "${worker_pid[w2]}"
-wait "${worker_pid[w2]}" 2>/dev/null || true
+kill -KILL "${worker_pids[w2]}"
+wait "${worker_pids[w2]}" 2>/dev/null || true
 # Lost after 2 s: the job needs two workers again.
 for _ in $(seq 1 100); do
   grep -q '"job moved off a lost worker"' "$work/server.log" && break
@@ -112,10 +94,10 @@ for _ in $(seq 1 100); do
 done
 grep -q '"job moved off a lost worker"' "$work/server.log" ||
   fail "the job never moved off the killed worker: $(gs get "$job" --json | jq -c '{state, reason}'); $(tail -n 3 "$work/server.log")"
-[[ $(state_of "$job") == RUNNING ]] || fail "the moved job is $(state_of "$job")"
-work_for w2
-wait_for "$job" SUCCEEDED
-from=$(field_of "$job" resumedFromStep)
+[[ $(job_field "$job" state) == RUNNING ]] || fail "the moved job is $(job_field "$job" state)"
+start_worker w2 --gloo-address 127.0.0.1
+wait_for_state "$job" SUCCEEDED
+from=$(job_field "$job" resumedFromStep)
 ((${from:-0} > 0)) || fail "job $job resumed from step '${from}', not from a checkpoint"
 gs export "$job" -o "$work/resumed.pb" || fail "export exited $?"
 cmp -s "$work/reference.pb" "$work/resumed.pb" ||

@@ -165,11 +165,19 @@ timeout $kJobTimeoutSeconds "$cli_bin" submit "$work/tiny.json" --watch >"$work/
 timeout $kJobTimeoutSeconds "$cli_bin" submit "$work/dead.json" --watch >"$work/dead.out" 2>&1 || fail "dead-relu job: $(cat "$work/dead.out")"
 grep -q 'warning: dead_relu' "$work/dead.out" || fail "the dead-relu job gave no dead_relu warning"
 job=$(head -n1 "$work/tiny.out")
-# A worker joins (after the jobs: it trains none) for the per-worker series.
+# Two workers join (after the jobs above: they trained here) for the per-worker
+# series, and train a data-parallel job for the allreduce series.
 "$worker_bin" --coordinator "$GRADSTREAM_SERVER" --name deploy-check --max-jobs 1 \
-  --threads-per-job 1 2>"$work/worker.log" &
+  --threads-per-job 1 --gloo-address 127.0.0.1 2>"$work/worker.log" &
 worker_pid=$!
 background_pids+=("$worker_pid")
+"$worker_bin" --coordinator "$GRADSTREAM_SERVER" --name deploy-check-2 --max-jobs 1 \
+  --threads-per-job 1 --gloo-address 127.0.0.1 2>"$work/worker-2.log" &
+second_worker_pid=$!
+background_pids+=("$second_worker_pid")
+jq '.distributed = {"workers": 2}' "$work/tiny.json" >"$work/two.json"
+timeout $kJobTimeoutSeconds "$cli_bin" submit "$work/two.json" --watch >"$work/two.out" 2>&1 ||
+  fail "data-parallel job: $(cat "$work/two.out")"
 
 # /metrics over bash's /dev/tcp: no curl in the image or the dependencies.
 scrape() {
@@ -194,6 +202,8 @@ missing=$(comm -23 "$work/used" "$work/served")
 [[ -z $missing ]] || fail "used by deploy/ but not on /metrics: $(echo $missing)"
 pass "every metric deploy/ uses is on /metrics ($(wc -l <"$work/served") names served)"
 
+kill -TERM "$second_worker_pid"
+wait "$second_worker_pid" || fail "the second worker exited $? on SIGTERM"
 stop_worker_and_server "$worker_pid" "$work/worker.log"
 
 echo "$passed passed, 0 failed"

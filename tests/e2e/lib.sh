@@ -111,6 +111,32 @@ e2e_init_with_worker() {
   e2e_init "$1" "$2" "$3"
 }
 
+# job_field JOB FIELD: FIELD (protobuf's JSON name) of `gradstream get JOB`,
+# empty when unset.
+job_field() { "$cli_bin" get "$1" --json | jq -r ".$2 // empty"; }
+# wait_for_state JOB STATE [SECONDS]: returns once JOB is in STATE; fails
+# after SECONDS (default 300) saying where the job is.
+wait_for_state() {
+  local i
+  for ((i = 0; i < ${3:-300} * 10; ++i)); do
+    [[ $(job_field "$1" state) == "$2" ]] && return 0
+    sleep 0.1
+  done
+  fail "job $1 never became $2: $("$cli_bin" get "$1" --json | jq -c '{state, reason, worker, steps}')"
+}
+# start_worker NAME [FLAGS...]: a gradstream-worker (worker_bin) named NAME,
+# one job of one thread, joined to $GRADSTREAM_SERVER, its log appended to
+# work/NAME.log; its pid in worker_pids[NAME] and background_pids.
+declare -A worker_pids
+start_worker() {
+  local name=$1
+  shift
+  "$worker_bin" --coordinator "$GRADSTREAM_SERVER" --name "$name" --max-jobs 1 \
+    --threads-per-job 1 "$@" 2>>"$work/$name.log" &
+  worker_pids[$name]=$!
+  background_pids+=("${worker_pids[$name]}")
+}
+
 # stop_worker_and_server WORKER_PID WORKER_LOG: SIGTERM to a gradstream-worker,
 # then to the server (server_pid, emptied); fails unless each exits 0.
 stop_worker_and_server() {

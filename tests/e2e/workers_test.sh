@@ -16,9 +16,7 @@
 # usage: workers_test.sh SERVER_BIN CLI_BIN SOURCE_DIR WORKER_BIN
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
-worker_bin=${4:-}
-[[ -x $worker_bin ]] || { echo "FAIL: usage: $(basename "$0") SERVER_BIN CLI_BIN SOURCE_DIR WORKER_BIN" >&2; exit 1; }
-e2e_init "$1" "$2" "$3"
+e2e_init_with_worker "$@"
 command -v jq >/dev/null || fail "jq missing (scripts/install-deps.sh)"
 readonly kJobs=20
 readonly kTimeoutSeconds=300
@@ -48,29 +46,11 @@ coordinate() {
     --worker-lost-seconds 2 || fail "coordinator did not start: $(cat "$work/server.log")"
   port=${GRADSTREAM_SERVER##*:}
 }
-declare -A worker_pid
-# work_for NAME: a worker with one job of one thread, its log in NAME.log.
-work_for() {
-  "$worker_bin" --coordinator "$GRADSTREAM_SERVER" --name "$1" --max-jobs 1 --threads-per-job 1 \
-    2>>"$work/$1.log" &
-  worker_pid[$1]=$!
-  background_pids+=("${worker_pid[$1]}")
-}
-state_of() { gs get "$1" --json | jq -r .state; }
-field_of() { gs get "$1" --json | jq -r ".$2 // empty"; }
-# wait_for JOB STATE: until the job is in STATE (fails after the timeout).
-wait_for() {
-  for _ in $(seq 1 $((kTimeoutSeconds * 10))); do
-    [[ $(state_of "$1") == "$2" ]] && return 0
-    sleep 0.1
-  done
-  fail "job $1 never became $2: $(gs get "$1" --json | jq -c '{state, reason, worker, steps}')"
-}
 # wait_for_steps JOB N: until the job reports at least N steps.
 wait_for_steps() {
   for _ in $(seq 1 $((kTimeoutSeconds * 20))); do
     local steps
-    steps=$(field_of "$1" steps)
+    steps=$(job_field "$1" steps)
     ((${steps:-0} >= $2)) && return 0
     sleep 0.05
   done
@@ -86,42 +66,42 @@ same_model() {
 }
 
 coordinate
-work_for w1
-work_for w2
+start_worker w1
+start_worker w2
 
 # 1. Twenty jobs over two workers.
 for i in $(seq 1 $kJobs); do
   gs submit "$work/quick.json" --json | jq -r .id >>"$work/jobs"
 done
 (($(wc -l <"$work/jobs") == kJobs)) || fail "not every submit gave a job id"
-while read -r job; do wait_for "$job" SUCCEEDED; done <"$work/jobs"
-while read -r job; do field_of "$job" worker; done <"$work/jobs" | sort | uniq -c >"$work/spread"
+while read -r job; do wait_for_state "$job" SUCCEEDED; done <"$work/jobs"
+while read -r job; do job_field "$job" worker; done <"$work/jobs" | sort | uniq -c >"$work/spread"
 grep -q ' w1$' "$work/spread" && grep -q ' w2$' "$work/spread" ||
   fail "the jobs did not spread over both workers: $(cat "$work/spread")"
 pass "$kJobs jobs SUCCEEDED over both workers: $(tr -s ' \n' ' ' <"$work/spread")"
 
 # The uninterrupted run everything below is held to.
 reference=$(gs submit "$work/long.json" --json | jq -r .id)
-wait_for "$reference" SUCCEEDED
-[[ $(field_of "$reference" resumes) == "" ]] || fail "the reference run was resumed"
+wait_for_state "$reference" SUCCEEDED
+[[ $(job_field "$reference" resumes) == "" ]] || fail "the reference run was resumed"
 gs export "$reference" -o "$work/reference.pb" || fail "reference export exited $?"
 gs predict "$reference" --input "$work/rows.csv" >"$work/reference.predictions" ||
   fail "reference predict exited $?"
 
 # 2. kill -9 of the worker training a job.
 job=$(gs submit "$work/long.json" --json | jq -r .id)
-wait_for "$job" RUNNING
+wait_for_state "$job" RUNNING
 wait_for_steps "$job" 1200  # past a checkpoint or more (every 0.2 s)
-victim=$(field_of "$job" worker)
+victim=$(job_field "$job" worker)
 [[ $victim == w1 || $victim == w2 ]] || fail "job $job runs on no known worker: '$victim'"
-kill -KILL "${worker_pid[$victim]}"
-wait "${worker_pid[$victim]}" 2>/dev/null || true
-killed_at=$(field_of "$job" steps)
-wait_for "$job" SUCCEEDED
-survivor=$(field_of "$job" worker)
+kill -KILL "${worker_pids[$victim]}"
+wait "${worker_pids[$victim]}" 2>/dev/null || true
+killed_at=$(job_field "$job" steps)
+wait_for_state "$job" SUCCEEDED
+survivor=$(job_field "$job" worker)
 [[ $survivor != "$victim" ]] || fail "job $job still names the killed worker $victim"
-(($(field_of "$job" resumes) >= 1)) || fail "job $job was not resumed"
-from=$(field_of "$job" resumedFromStep)
+(($(job_field "$job" resumes) >= 1)) || fail "job $job was not resumed"
+from=$(job_field "$job" resumedFromStep)
 # A checkpoint, not the start: it may be a few steps past the last step report
 # (reports are thinned to every 10th step; a checkpoint is taken between any two).
 ((${from:-0} > 0 && ${from:-0} < killed_at + 10)) ||
@@ -129,21 +109,21 @@ from=$(field_of "$job" resumedFromStep)
 same_model "$job" killed
 grep -q '"worker lost"' "$work/server.log" || fail "the coordinator never logged the lost worker"
 pass "kill -9 of $victim at step $killed_at: resumed on $survivor from step $from, same model and predictions"
-work_for "$victim"
+start_worker "$victim"
 
 # 3. A paused worker loses its job and drops it when it wakes.
 job=$(gs submit "$work/long.json" --json | jq -r .id)
-wait_for "$job" RUNNING
+wait_for_state "$job" RUNNING
 wait_for_steps "$job" 1200
-paused=$(field_of "$job" worker)
-kill -STOP "${worker_pid[$paused]}"
+paused=$(job_field "$job" worker)
+kill -STOP "${worker_pids[$paused]}"
 for _ in $(seq 1 200); do
-  [[ $(field_of "$job" worker) != "$paused" ]] && break
+  [[ $(job_field "$job" worker) != "$paused" ]] && break
   sleep 0.05
 done
-[[ $(field_of "$job" worker) != "$paused" ]] || fail "job $job never moved off the paused worker"
-kill -CONT "${worker_pid[$paused]}"
-wait_for "$job" SUCCEEDED
+[[ $(job_field "$job" worker) != "$paused" ]] || fail "job $job never moved off the paused worker"
+kill -CONT "${worker_pids[$paused]}"
+wait_for_state "$job" SUCCEEDED
 same_model "$job" paused
 for _ in $(seq 1 100); do
   grep -q '"job dropped"' "$work/$paused.log" && grep -c '"joined"' "$work/$paused.log" | grep -qv '^1$' && break
@@ -164,7 +144,7 @@ for signal in TERM KILL; do
   if [[ $signal == TERM ]]; then ((status == 0)) || fail "the coordinator exited $status on SIGTERM"; fi
   server_pid=
   coordinate
-  while read -r job; do wait_for "$job" SUCCEEDED; done <"$work/restart-jobs"
+  while read -r job; do wait_for_state "$job" SUCCEEDED; done <"$work/restart-jobs"
   n=0
   while read -r job; do
     n=$((n + 1))
@@ -173,9 +153,9 @@ for signal in TERM KILL; do
   pass "SIG$signal of the coordinator while workers trained: 3 jobs SUCCEEDED with the uninterrupted model"
 done
 
-kill -TERM "${worker_pid[w1]}" "${worker_pid[w2]}"
+kill -TERM "${worker_pids[w1]}" "${worker_pids[w2]}"
 for name in w1 w2; do
-  wait "${worker_pid[$name]}" && status=0 || status=$?
+  wait "${worker_pids[$name]}" && status=0 || status=$?
   ((status == 0)) || fail "worker $name exited $status on SIGTERM: $(tail -3 "$work/$name.log")"
 done
 pass "workers exit 0 on SIGTERM"
@@ -198,10 +178,7 @@ grep -q 'token of role worker' "$work/w3.log" || fail "the refusal does not say 
 GRADSTREAM_TOKEN=nope timeout 20 "$worker_bin" --coordinator "$GRADSTREAM_SERVER" --name w4 \
   2>"$work/w4.log" && status=0 || status=$?
 ((status == 1)) || fail "a worker with an unknown token exited $status, not 1"
-GRADSTREAM_TOKEN=worker-token "$worker_bin" --coordinator "$GRADSTREAM_SERVER" --name w5 \
-  --max-jobs 1 --threads-per-job 1 2>"$work/w5.log" &
-worker_pid[w5]=$!
-background_pids+=("${worker_pid[w5]}")
+GRADSTREAM_TOKEN=worker-token start_worker w5
 job=$(GRADSTREAM_TOKEN=user-token gs submit "$work/quick.json" --json | jq -r .id)
 for _ in $(seq 1 600); do
   [[ $(GRADSTREAM_TOKEN=user-token gs get "$job" --json | jq -r .state) == SUCCEEDED ]] && break

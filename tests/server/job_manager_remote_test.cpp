@@ -28,6 +28,12 @@ v1::TrainingSpec builtin_spec() {
   return s;
 }
 
+v1::TrainingSpec two_worker_spec() {
+  v1::TrainingSpec s = builtin_spec();
+  s.mutable_distributed()->set_workers(2);
+  return s;
+}
+
 // A worker played by the test.
 class FakeWorker {
  public:
@@ -206,9 +212,7 @@ TEST(JobManagerRemoteTest, CancelReachesTheWorkerAtItsNextHeartbeat) {
 TEST(JobManagerRemoteTest, DataParallelJobWaitsForItsRanksAndTakesRankZerosReports) {
   WorkerRegistry registry{WorkerRegistryOptions{0.05, 10.0}};
   JobManager manager(coordinator_options(registry));
-  v1::TrainingSpec two = builtin_spec();
-  two.mutable_distributed()->set_workers(2);
-  auto created = manager.create_job(two, "", nullptr);
+  auto created = manager.create_job(two_worker_spec(), "", nullptr);
   ASSERT_TRUE(created.ok()) << created.status().message();
   FakeWorker first(registry, "w1");
   // One worker is not enough.
@@ -260,9 +264,7 @@ v1::WorkerReport failure(const std::string& reason) {
 TEST(JobManagerRemoteTest, FirstFailureOfARankIsTheJobsOnceEveryRankEnded) {
   WorkerRegistry registry{WorkerRegistryOptions{0.05, 10.0}};
   JobManager manager(coordinator_options(registry));
-  v1::TrainingSpec two = builtin_spec();
-  two.mutable_distributed()->set_workers(2);
-  auto created = manager.create_job(two, "", nullptr);
+  auto created = manager.create_job(two_worker_spec(), "", nullptr);
   ASSERT_TRUE(created.ok());
   TwoRanks ranks(registry);
   ASSERT_TRUE(ranks.worker(1).report(ranks.job(1), {failure("cannot read the data")}).ok());
@@ -279,9 +281,7 @@ TEST(JobManagerRemoteTest, FirstFailureOfARankIsTheJobsOnceEveryRankEnded) {
 TEST(JobManagerRemoteTest, RankFailingBecauseItsPeerDiedIsMovedWhenThePeerIsLost) {
   WorkerRegistry registry{WorkerRegistryOptions{0.05, 0.3}};
   JobManager manager(coordinator_options(registry));
-  v1::TrainingSpec two = builtin_spec();
-  two.mutable_distributed()->set_workers(2);
-  auto created = manager.create_job(two, "", nullptr);
+  auto created = manager.create_job(two_worker_spec(), "", nullptr);
   ASSERT_TRUE(created.ok());
   TwoRanks ranks(registry);
   // Rank 0's worker dies; rank 1 fails on the closed connection and keeps

@@ -13,12 +13,19 @@ namespace {
 
 using testing::spiral_spec;
 
-TEST(CheckpointFingerprintTest, TheSpecHashIgnoresOnlyTheThreadCount) {
+TEST(CheckpointFingerprintTest, TheSpecHashIgnoresOnlyTheThreadCountAndPrefetching) {
   const v1::TrainingSpec spec = with_defaults(spiral_spec());
   const uint64_t hash = spec_hash(spec);
   v1::TrainingSpec threads = spec;
   threads.set_threads(spec.threads() + 3);
   EXPECT_EQ(spec_hash(threads), hash);
+  // Each worker decides prefetching for its own cores; it computes nothing.
+  v1::TrainingSpec prefetch = spec;
+  prefetch.mutable_data()->set_no_prefetch(!spec.data().no_prefetch());
+  EXPECT_EQ(spec_hash(prefetch), hash);
+  v1::TrainingSpec shuffle = spec;
+  shuffle.mutable_data()->set_no_shuffle(!spec.data().no_shuffle());
+  EXPECT_NE(spec_hash(shuffle), hash);
   v1::TrainingSpec seed = spec;
   seed.set_seed(spec.seed() + 1);
   EXPECT_NE(spec_hash(seed), hash);
