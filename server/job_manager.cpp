@@ -223,7 +223,10 @@ engine::Result<v1::Job> JobManager::enqueue(v1::TrainingSpec job_spec,
   }
   record->row_pending = store_ != nullptr;
   queue_store_op(StoreOp::Kind::kInsertNew, *record);
-  work_ready_.notify_one();
+  // All: local threads and dispatchers to workers wait on the same condition,
+  // and only some of them may take this job (a dispatcher never takes one on
+  // an uploaded dataset, a local thread never a data-parallel one).
+  work_ready_.notify_all();
   return snapshot(*record);
 }
 
