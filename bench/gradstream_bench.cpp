@@ -125,6 +125,7 @@ int main(int argc, char** argv) {
   bool no_diagnostics = false;
   int diagnostics_every = 0;
   int ranks = 1;
+  bool sync_batch_norm = false;
   app.add_option("spec", spec_path, "training spec (JSON or text proto)")->required();
   app.add_option("--epochs", epochs, "override the spec's epochs")->check(CLI::Range(1, 10000));
   app.add_option("--threads", threads, "override the spec's threads")->check(CLI::Range(1, 256));
@@ -135,6 +136,8 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(1, 1000000));
   app.add_option("--ranks", ranks, "data-parallel ranks in this process (threads, Gloo loopback)")
       ->check(CLI::Range(1, 64));
+  app.add_flag("--sync-batch-norm", sync_batch_norm,
+               "with --ranks: batch-norm statistics over the global batch");
   CLI11_PARSE(app, argc, argv);
 
   auto spec = gradstream::engine::read_spec_file(spec_path);
@@ -148,6 +151,7 @@ int main(int argc, char** argv) {
     spec->mutable_reporting()->set_diagnostics_every(static_cast<uint32_t>(diagnostics_every));
   }
   spec->mutable_distributed()->set_workers(static_cast<uint32_t>(ranks));
+  if (sync_batch_norm) spec->mutable_distributed()->set_sync_batch_norm(true);
   if (auto s = gradstream::engine::validate_spec(*spec); !s.ok()) return fail(s);
 
   auto data = gradstream::engine::load_data(spec->data(), spec->seed());

@@ -12,7 +12,7 @@
 #include <string>
 
 #include "engine/base/status.hpp"
-#include "engine/train/collective.hpp"
+#include "engine/core/collective.hpp"
 #include "gradstream/v1/worker.pb.h"
 #include "worker/report_outbox.hpp"
 

@@ -17,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "engine/core/collective.hpp"
 #include "engine/core/layout_conversion.hpp"
 #include "engine/core/parameter.hpp"
 #include "engine/core/shape.hpp"
@@ -79,6 +80,10 @@ struct LayerOptions {
   // pipeline holds rows [first_row, first_row + batch) of each global batch,
   // and dropout hashes the global position so its masks are the one-process run's.
   int64_t first_row = 0;
+  // Set (distributed.sync_batch_norm): batch statistics are the ranks' together,
+  // summed through this collective in forward and backward (every rank's
+  // pipeline makes the same calls in the same order).
+  Collective* synced_statistics = nullptr;
   std::optional<PostOp> post_op;  // apply the next node's activation as a post-op
   bool fused_upstream = false;    // this activation was applied by the node below
   bool fused_backward = false;    // ... whose backward also applies its derivative
@@ -112,6 +117,11 @@ class LayerNode {
   // Whether its backward then also applies the post-op's derivative (batch
   // normalization's fused ReLU does), so the activation's backward must not.
   virtual bool post_op_in_backward() const { return false; }
+  // With synchronised statistics, a rank with no rows in a step has no
+  // pipeline, yet it must make the collective calls its peers' layers make:
+  // the trainer calls this for every node front to back (`backward` false),
+  // then back to front (true). Nodes without such calls do nothing.
+  virtual void sync_without_rows(Collective& /*collective*/, bool /*backward*/) const {}
   // The layout pass, run once by the model before any pipeline exists: given
   // the layout its src will have (the producer's plan, for the model's
   // layout batch), moves the parameters into the layouts this node's

@@ -73,10 +73,7 @@ Result<std::unique_ptr<GlooCollective>> GlooCollective::connect(gloo::rendezvous
 
 template <typename T>
 Status GlooCollective::allreduce(T* data, size_t count, bool maximum) {
-  if (failed_) {
-    return failed_precondition(rank_text(rank_, size_) +
-                               ": the collective failed earlier; connect again");
-  }
+  if (!failure_.ok()) return failure_;
   if (size_ == 1 || count == 0) return ok_status();
   try {
     gloo::AllreduceOptions opts(context_);
@@ -88,9 +85,9 @@ Status GlooCollective::allreduce(T* data, size_t count, bool maximum) {
     opts.setTag(next_tag_++);
     gloo::allreduce(opts);
   } catch (const std::exception& e) {
-    failed_ = true;
-    return collective_failure(rank_, size_,
-                              "allreduce of " + std::to_string(count * sizeof(T)) + " bytes", e);
+    failure_ = collective_failure(
+        rank_, size_, "allreduce of " + std::to_string(count * sizeof(T)) + " bytes", e);
+    return failure_;
   }
   return ok_status();
 }

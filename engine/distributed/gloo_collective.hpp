@@ -9,7 +9,7 @@
 #include <string>
 
 #include "engine/base/status.hpp"
-#include "engine/train/collective.hpp"
+#include "engine/core/collective.hpp"
 
 namespace gloo {
 class Context;
@@ -57,7 +57,7 @@ class GlooCollective : public Collective {
   int rank_;
   int size_;
   uint32_t next_tag_ = 0;  // each collective gets its own tag, in the same order on every rank
-  bool failed_ = false;    // after a failure the mesh is in an unknown state
+  Status failure_;         // the first failure: the mesh is in an unknown state after it
 };
 
 }  // namespace gradstream::engine

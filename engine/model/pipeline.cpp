@@ -5,7 +5,7 @@
 namespace gradstream::engine {
 
 Pipeline::Pipeline(const Model& model, int64_t batch, bool training, const dnnl::engine& eng,
-                   bool input_gradient, int64_t first_row)
+                   bool input_gradient, int64_t first_row, Collective* synced_statistics)
     : batch_(batch) {
   input_ = Tensor(
       dnnl::memory(plain_desc(with_batch(batch, model.input_shape())), eng, DNNL_MEMORY_NONE));
@@ -21,6 +21,7 @@ Pipeline::Pipeline(const Model& model, int64_t batch, bool training, const dnnl:
     options.training = training;
     options.seed = model.seed() ^ (static_cast<uint64_t>(i + 1) << 32);
     options.first_row = first_row;
+    options.synced_statistics = training ? synced_statistics : nullptr;
     options.post_op = post_ops[i];
     options.fused_upstream = i > 0 && post_ops[i - 1].has_value();
     options.fused_backward = options.fused_upstream && nodes[i - 1]->post_op_in_backward();

@@ -23,9 +23,12 @@ class Pipeline {
   // `training` builds backward primitives and the gradient of the output;
   // `input_gradient` also back-propagates into the input (diff_input), which
   // training alone skips below the first layer with parameters.
-  // `first_row`: the global row of the batch's first row (LayerOptions).
+  // `first_row`: the global row of the batch's first row, and
+  // `synced_statistics`: the ranks whose batch statistics are summed (both
+  // LayerOptions; training only).
   Pipeline(const Model& model, int64_t batch, bool training, const dnnl::engine& eng,
-           bool input_gradient = false, int64_t first_row = 0);
+           bool input_gradient = false, int64_t first_row = 0,
+           Collective* synced_statistics = nullptr);
 
   int64_t batch() const { return batch_; }
   // Points the input at `batch() x input_features` floats; no copy.

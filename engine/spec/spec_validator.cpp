@@ -192,11 +192,6 @@ Status validate_distributed(const v1::TrainingSpec& spec) {
                             " (each rank trains on its share of every batch), got " +
                             std::to_string(spec.batch_size()));
   }
-  if (distributed.sync_batch_norm() && workers > 1) {
-    return invalid_argument(
-        "distributed.sync_batch_norm: synchronised batch-normalization statistics are not "
-        "built yet; leave it unset (each rank then normalizes with its own slice's statistics)");
-  }
   return ok_status();
 }
 

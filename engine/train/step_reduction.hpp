@@ -15,8 +15,8 @@
 #include <vector>
 
 #include "engine/base/status.hpp"
+#include "engine/core/collective.hpp"
 #include "engine/core/parameter.hpp"
-#include "engine/train/collective.hpp"
 
 namespace gradstream::engine {
 

@@ -117,8 +117,9 @@ Trainer::TrainInstance& Trainer::instance_for(int64_t batch) {
     const RowSlice rows = row_slice(batch, rank(), ranks());
     TrainInstance instance{rows, nullptr, nullptr, {}};
     if (rows.count == 0) return instances_.emplace(batch, std::move(instance)).first->second;
-    instance.pipeline = std::make_unique<Pipeline>(*model_, rows.count, /*training=*/true, eng_,
-                                                   /*input_gradient=*/false, rows.first);
+    instance.pipeline =
+        std::make_unique<Pipeline>(*model_, rows.count, /*training=*/true, eng_,
+                                   /*input_gradient=*/false, rows.first, synced_statistics());
     instance.loss = make_loss(spec_.loss(), rows.count, model_->output_units(), batch);
     if (!spec_.reporting().no_diagnostics()) {
       for (const auto& layer : instance.pipeline->layers()) {

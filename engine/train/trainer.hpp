@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "engine/base/status.hpp"
+#include "engine/core/collective.hpp"
 #include "engine/data/batcher.hpp"
 #include "engine/data/data_loader.hpp"
 #include "engine/losses/loss.hpp"
@@ -21,7 +22,6 @@
 #include "engine/optim/lr_schedule.hpp"
 #include "engine/optim/optimizer.hpp"
 #include "engine/train/channel_maxima.hpp"
-#include "engine/train/collective.hpp"
 #include "engine/train/diagnostics.hpp"
 #include "engine/train/evaluator.hpp"
 #include "engine/train/row_slice.hpp"
@@ -122,6 +122,9 @@ class Trainer {
 
   Trainer(v1::TrainingSpec spec, DataSplits data);
   TrainInstance& instance_for(int64_t batch);
+  // The collective batch norms sum their statistics through
+  // (distributed.sync_batch_norm), else null.
+  Collective* synced_statistics() const;
   bool report_due(uint32_t every, uint64_t step, bool last_of_epoch) const;
   v1::GradientReport report_gradients(TrainingObserver& observer, uint64_t step, uint32_t epoch);
   v1::ActivationReport report_activations(TrainingObserver& observer, const Pipeline& pipeline,

@@ -32,6 +32,10 @@ Status Trainer::check_collective(const v1::TrainingSpec& spec, const Collective*
                              " ranks");
 }
 
+Collective* Trainer::synced_statistics() const {
+  return spec_.distributed().sync_batch_norm() ? collective_.get() : nullptr;
+}
+
 RunFlags Trainer::local_flags(const RunControl& control, Clock::time_point next_checkpoint,
                               bool by_time) const {
   RunFlags flags;
@@ -68,6 +72,14 @@ Result<StepFigures> Trainer::compute_step(TrainInstance& instance, const BatchVi
   } else {  // no rows in this step: this rank adds nothing to the sums
     for (Parameter* p : parameters_) {
       std::memset(p->stored_grad(), 0, sizeof(float) * static_cast<size_t>(p->stored()));
+    }
+    // ... yet makes the calls its peers' synchronised batch norms make.
+    if (Collective* synced = synced_statistics()) {
+      const auto& nodes = model_->nodes();
+      for (const auto& node : nodes) node->sync_without_rows(*synced, /*backward=*/false);
+      for (auto it = nodes.rbegin(); it != nodes.rend(); ++it) {
+        (*it)->sync_without_rows(*synced, /*backward=*/true);
+      }
     }
   }
   if (!collective_) return figures;

@@ -6,6 +6,7 @@
 
 #include "engine/base/field_checks.hpp"
 #include "engine/layers/batch_norm/batch_norm_layer.hpp"
+#include "engine/layers/batch_norm/synced_statistics.hpp"
 
 namespace gradstream::engine {
 
@@ -30,6 +31,23 @@ class BatchNormNode : public LayerNode {
     return op.algorithm == dnnl::algorithm::eltwise_relu && op.alpha == 0.0F;
   }
   bool post_op_in_backward() const override { return true; }
+  // A rank without rows adds nothing to the statistics and the sums, yet
+  // keeps the running statistics every other rank keeps. It meets this once
+  // an epoch at most (the last, short batch), so its buffers are made here.
+  void sync_without_rows(Collective& collective, bool backward) const override {
+    const int64_t channels = input_shape().empty() ? 1 : input_shape()[0];
+    const auto size = static_cast<size_t>(channels);
+    SyncedStatistics synced(collective, channels);
+    if (backward) {
+      const std::vector<float> zeros(size, 0.0F);
+      synced.sum_gradients(zeros.data(), zeros.data());
+      return;
+    }
+    std::vector<float> mean(size, 0.0F);
+    std::vector<float> variance(size, 0.0F);
+    const int64_t count = synced.merge(0, mean.data(), variance.data());
+    if (count > 0) update_running_statistics(state_, channels, mean.data(), variance.data(), count);
+  }
   std::vector<Parameter*> state() const override {
     return {state_.running_mean, state_.running_var};
   }

@@ -124,6 +124,11 @@ const ValidCase kValidCases[] = {
        s.mutable_distributed()->set_workers(1);
        s.mutable_distributed()->set_sync_batch_norm(true);
      }},
+    {"distributed_sync_batch_norm_with_two_workers",
+     [](auto& s) {
+       s.mutable_distributed()->set_workers(2);
+       s.mutable_distributed()->set_sync_batch_norm(true);
+     }},
     {"threads_zero_and_max",
      [](auto& s) {
        s.set_threads(0);
@@ -305,12 +310,6 @@ const BadCase kBadCases[] = {
      },
      "distributed.workers: 4 workers need batch_size >= 4 (each rank trains on its share of "
      "every batch), got 3"},
-    {"sync_batch_norm_not_built",
-     [](auto& s) {
-       s.mutable_distributed()->set_workers(2);
-       s.mutable_distributed()->set_sync_batch_norm(true);
-     },
-     "distributed.sync_batch_norm: synchronised batch-normalization statistics are not built"},
     // reporting
     {"too_many_histogram_bins",
      [](auto& s) { s.mutable_reporting()->set_histogram_bins(kMaxHistogramBins + 1); },

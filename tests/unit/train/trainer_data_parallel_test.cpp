@@ -34,6 +34,18 @@ void expect_same_parameters_on_every_rank(const std::vector<RankRun>& runs) {
   }
 }
 
+// Every rank succeeded with rank 0's parameters; rank 0's losses and test
+// accuracy are the one-process run's within the issue's tolerances.
+void expect_ranks_match_one_process(const std::vector<RankRun>& ranks, const RankRun& one) {
+  for (const RankRun& r : ranks) {
+    EXPECT_EQ(r.done.outcome(), v1::DoneReport::SUCCEEDED) << r.done.reason();
+  }
+  expect_losses_near(ranks[0].losses, one.losses, kLossTolerance);
+  EXPECT_NEAR(ranks[0].done.final_test_accuracy(), one.done.final_test_accuracy(),
+              kAccuracyTolerance);
+  expect_same_parameters_on_every_rank(ranks);
+}
+
 TEST(TrainerDataParallelTest, TwoRanksMatchOneProcessFor200Steps) {
   // 3200 rows in batches of 64: 50 steps an epoch, 200 in 4 epochs.
   const DataSplits data = blob_splits(3200);
@@ -77,13 +89,7 @@ TEST(TrainerDataParallelTest, ThreeRanksOfUnevenSlicesMatchOneProcess) {
   const v1::TrainingSpec spec = blob_mlp_spec(3, 64, 3);
   const RankRun one = train_one_process(spec, data);
   const std::vector<RankRun> ranks = train_ranks(spec, data, 3);
-  for (const RankRun& r : ranks) {
-    EXPECT_EQ(r.done.outcome(), v1::DoneReport::SUCCEEDED) << r.done.reason();
-  }
-  expect_losses_near(ranks[0].losses, one.losses, kLossTolerance);
-  EXPECT_NEAR(ranks[0].done.final_test_accuracy(), one.done.final_test_accuracy(),
-              kAccuracyTolerance);
-  expect_same_parameters_on_every_rank(ranks);
+  expect_ranks_match_one_process(ranks, one);
 }
 
 TEST(TrainerDataParallelTest, ARankWithoutRowsInTheLastBatchAddsNothing) {
@@ -276,6 +282,57 @@ TEST(TrainerDataParallelTest, BatchNormWithoutSyncKeepsParametersTogether) {
   ASSERT_EQ(ranks[0].losses.size(), one.losses.size());
   EXPECT_NE(ranks[0].losses[0], one.losses[0]);
   EXPECT_NEAR(ranks[0].losses[0], one.losses[0], 0.1 * one.losses[0]);
+}
+
+TEST(TrainerDataParallelTest, SyncedBatchNormMatchesOneProcess) {
+  // With the statistics of the global batch, the ranks train as one process
+  // does: to the same tolerance as a network without batch norm. 1000 rows in
+  // batches of 64 over 3 ranks: the last batch of 40 rows is 14, 13, 13.
+  const DataSplits data = blob_splits(1000);
+  v1::TrainingSpec spec = blob_mlp_spec(3, 64, 3, R"(
+       {"dense": {"units": 32, "noBias": true}},
+       {"batchNorm": {}},
+       {"activation": {"name": "relu"}},
+       {"dense": {"units": 16}},
+       {"batchNorm": {"noScale": true}},
+       {"activation": {"name": "tanh"}},)");
+  spec.mutable_distributed()->set_sync_batch_norm(true);
+  const RankRun one = train_one_process(spec, data);
+  const std::vector<RankRun> ranks = train_ranks(spec, data, 3);
+  expect_ranks_match_one_process(ranks, one);
+  EXPECT_GT(one.done.final_test_accuracy(), 0.5F);
+  // The running statistics too: every rank's model file is rank 0's.
+  for (const RankRun& r : ranks) EXPECT_EQ(r.model, ranks[0].model);
+}
+
+TEST(TrainerDataParallelTest, SyncedBatchNormInACnnWithARankWithoutRows) {
+  // 258 images in batches of 32 over 3 ranks: the last batch has 2 rows,
+  // rank 2 none of them, yet it takes part in both batch norms' collectives.
+  const DataSplits data = corner_images(5, 258);
+  const v1::TrainingSpec spec = parse_spec(R"({
+    "model": {"inputShape": [1, 8, 8], "layers": [
+      {"conv2d": {"filters": 8, "kernel": [3], "padding": [1], "noBias": true}},
+      {"batchNorm": {}},
+      {"activation": {"name": "relu"}},
+      {"maxPool2d": {"kernel": [2]}},
+      {"conv2d": {"filters": 16, "kernel": [3], "padding": [1], "noBias": true}},
+      {"batchNorm": {}},
+      {"activation": {"name": "relu"}},
+      {"flatten": {}},
+      {"dense": {"units": 2}}]},
+    "optimizer": {"sgd": {}, "learningRate": 0.05},
+    "data": {"builtin": "in-memory"},
+    "epochs": 2, "batchSize": 32, "seed": 3, "threads": 1,
+    "distributed": {"workers": 3, "syncBatchNorm": true},
+    "reporting": {"noDiagnostics": true}})");
+  const RankRun one = train_one_process(spec, data);
+  const std::vector<RankRun> ranks = train_ranks(spec, data, 3);
+  for (const RankRun& r : ranks) {
+    EXPECT_EQ(r.done.outcome(), v1::DoneReport::SUCCEEDED) << r.done.reason();
+  }
+  ASSERT_EQ(one.losses.size(), 18u);  // 9 batches an epoch
+  expect_losses_near(ranks[0].losses, one.losses, kLossTolerance);
+  for (const RankRun& r : ranks) EXPECT_EQ(r.model, ranks[0].model);
 }
 
 TEST(TrainerDataParallelTest, RefusesAWorkerCountTheCollectiveDoesNotHave) {

@@ -47,11 +47,11 @@ inline DataSplits spiral_splits() {
 
 // 8 x 8 one-channel images of two classes: a bright square in the top-left
 // or the bottom-right corner, on noise.
-inline DataSplits corner_images(uint64_t seed) {
+inline DataSplits corner_images(uint64_t seed, int64_t count = 256) {
   DataSplits splits;
   Dataset& d = splits.train;
   d.sample_shape = {8, 8};
-  d.count = 256;
+  d.count = count;
   std::mt19937_64 rng(seed);
   for (int64_t i = 0; i < d.count; ++i) {
     const int label = static_cast<int>(i % 2);

@@ -1,6 +1,7 @@
 // Collective: what a data-parallel trainer needs from the ranks it trains
-// with. The trainer sees only this interface; engine/distributed implements it
-// over Gloo (GlooCollective), so the train library never links Gloo.
+// with. The trainer (and batch normalization with synchronised statistics)
+// sees only this interface; engine/distributed implements it over Gloo
+// (GlooCollective), so no library below it links Gloo.
 #pragma once
 
 #include <cstddef>
@@ -18,7 +19,9 @@ class Collective {
   // Replaces data[0, count) on every rank by its sum over the ranks. Every
   // rank ends with the same bits (the trainer relies on it to keep
   // parameters identical). A failure (a peer gone, a timeout) names this
-  // rank and what happened; the collective is unusable after one.
+  // rank and what happened; the collective is unusable after one, and every
+  // later call returns that first failure again (a layer that cannot return
+  // a Status leaves it to the trainer's next call to report).
   virtual Status allreduce_sum(float* data, size_t count) = 0;
   // The same over doubles, and the element-wise maximum.
   virtual Status allreduce_sum(double* data, size_t count) = 0;
