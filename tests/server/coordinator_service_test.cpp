@@ -1,8 +1,9 @@
 // CoordinatorService's FetchDataset on a real gRPC server on loopback: the
 // dataset of an attempt streamed in chunks of bounded size (header first, then
-// features, then labels, hashing to its id), fenced as ReportJob (another
-// worker's or another attempt's request refused), an unknown dataset, a job
-// without one, a malformed request, and the role check of --auth-tokens.
+// features, then labels, hashing to its id), a stream cancelled midway,
+// fenced as ReportJob (another worker's or another attempt's request
+// refused), an unknown dataset, a job without one, a malformed request, and
+// the role check of --auth-tokens.
 #include "server/coordinator_service.hpp"
 
 #include <grpcpp/grpcpp.h>
@@ -173,6 +174,30 @@ TEST_F(CoordinatorServiceTest, StreamsTheAttemptsDatasetHeaderFirstInBoundedChun
   EXPECT_EQ(features, features_);
   EXPECT_EQ(labels, labels_);
   EXPECT_EQ(digest->finish(first.header()), dataset_id_);
+}
+
+TEST_F(CoordinatorServiceTest, AStreamCancelledMidwayLeavesTheServiceServing) {
+  start();
+  const std::string worker = join("w1");
+  assign("job-1", dataset_id_);
+  {
+    v1::FetchDatasetRequest request;
+    request.set_worker_id(worker);
+    request.set_job_id("job-1");
+    request.set_attempt(1);
+    grpc::ClientContext context;
+    auto reader = stub_->FetchDataset(&context, request);
+    v1::DatasetChunk chunk;
+    ASSERT_TRUE(reader->Read(&chunk));
+    ASSERT_TRUE(reader->Read(&chunk));
+    context.TryCancel();
+    while (reader->Read(&chunk)) {
+    }
+    EXPECT_EQ(reader->Finish().error_code(), grpc::StatusCode::CANCELLED);
+  }
+  const Fetched again = fetch(worker, "job-1", 1);
+  EXPECT_TRUE(again.status.ok()) << again.status.error_message();
+  EXPECT_EQ(again.chunks.size(), 15U);
 }
 
 TEST_F(CoordinatorServiceTest, AnotherWorkersAttemptIsFencedOff) {
