@@ -3,6 +3,7 @@
 
 #include <grpcpp/impl/codegen/proto_utils.h>  // a message into a ByteBuffer
 
+#include <algorithm>
 #include <exception>
 #include <string>
 #include <utility>
@@ -10,6 +11,13 @@
 #include "server/grpc_status.hpp"
 
 namespace gradstream::server {
+
+size_t dataset_chunk_bytes(int64_t max_message_bytes) {
+  const auto limit = static_cast<uint64_t>(std::max<int64_t>(max_message_bytes, 0));
+  // No chunk fits a limit this small (nor does any other answer): one byte each.
+  if (limit <= kDatasetChunkOverhead) return 1;
+  return static_cast<size_t>(std::min<uint64_t>(kDatasetChunkBytes, limit - kDatasetChunkOverhead));
+}
 
 FetchDatasetReactor::FetchDatasetReactor(std::unique_ptr<DatasetReader> reader, size_t chunk_bytes)
     : reader_(std::move(reader)), chunk_bytes_(chunk_bytes) {

@@ -7,6 +7,7 @@
 #include <grpcpp/grpcpp.h>
 
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 
 #include "server/dataset_reader.hpp"
@@ -16,6 +17,12 @@ namespace gradstream::server {
 // Content bytes in one DatasetChunk: well under gRPC's default 4 MiB message
 // limit, large enough that a dataset of hundreds of MiB is a few hundred writes.
 inline constexpr size_t kDatasetChunkBytes = size_t{1} << 20;
+// What a serialized chunk adds to its content bytes: a field tag and length.
+inline constexpr size_t kDatasetChunkOverhead = 16;
+
+// Content bytes per chunk under the server's send limit (--max-message-bytes):
+// kDatasetChunkBytes, or less so that a chunk still fits in one message.
+size_t dataset_chunk_bytes(int64_t max_message_bytes);
 
 // Lifetime: created by the FetchDataset handler with `new`; deletes itself in
 // OnDone, the only place. The constructor, then each OnWriteDone, writes the

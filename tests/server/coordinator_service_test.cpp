@@ -176,6 +176,16 @@ TEST_F(CoordinatorServiceTest, StreamsTheAttemptsDatasetHeaderFirstInBoundedChun
   EXPECT_EQ(digest->finish(first.header()), dataset_id_);
 }
 
+TEST(DatasetChunkBytesTest, ChunksFitTheServersMessageLimit) {
+  EXPECT_EQ(dataset_chunk_bytes(int64_t{16} << 20), kDatasetChunkBytes);
+  EXPECT_EQ(dataset_chunk_bytes(65536), 65536 - kDatasetChunkOverhead);
+  EXPECT_EQ(dataset_chunk_bytes(kDatasetChunkBytes), kDatasetChunkBytes - kDatasetChunkOverhead);
+  // A chunk of the most content bytes, serialized, is within the limit.
+  v1::DatasetChunk chunk;
+  chunk.set_labels(std::string(dataset_chunk_bytes(65536), 'x'));
+  EXPECT_LE(chunk.ByteSizeLong(), 65536U);
+}
+
 TEST_F(CoordinatorServiceTest, AStreamCancelledMidwayLeavesTheServiceServing) {
   start();
   const std::string worker = join("w1");
