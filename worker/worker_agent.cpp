@@ -211,10 +211,20 @@ void WorkerAgent::start(const v1::JobAssignment& assignment) {
     if (!collective.ok()) return collective.status();
     return std::shared_ptr<engine::Collective>(std::move(collective).value());
   };
+  DatasetFetch fetch = dataset_fetch(worker_id_);
+  Job* raw = job.get();
+  job->thread = std::thread([raw, assignment, budget = options_.budget, connect, fetch] {
+    run_assignment(assignment, budget, *raw->outbox, raw->flags, connect, fetch);
+    raw->done.store(true);
+  });
+  std::lock_guard lock(mutex_);
+  jobs_[assignment.job_id()] = std::move(job);
+}
+
+DatasetFetch WorkerAgent::dataset_fetch(const std::string& worker_id) {
   // A job on an uploaded dataset reads it from the coordinator, on a stream
   // without a deadline: a big dataset takes as long as it takes.
-  DatasetFetch fetch = [this, worker_id = worker_id_](const v1::JobAssignment& job_assignment,
-                                                      const JobFlags& flags) {
+  return [this, worker_id](const v1::JobAssignment& job_assignment, const JobFlags& flags) {
     const auto begun = std::chrono::steady_clock::now();
     auto fetched = fetch_dataset(
         [this](const v1::FetchDatasetRequest& request, const ChunkSink& on_chunk) {
@@ -241,13 +251,6 @@ void WorkerAgent::start(const v1::JobAssignment& assignment) {
     }
     return fetched;
   };
-  Job* raw = job.get();
-  job->thread = std::thread([raw, assignment, budget = options_.budget, connect, fetch] {
-    run_assignment(assignment, budget, *raw->outbox, raw->flags, connect, fetch);
-    raw->done.store(true);
-  });
-  std::lock_guard lock(mutex_);
-  jobs_[assignment.job_id()] = std::move(job);
 }
 
 void WorkerAgent::reap(bool all) {
