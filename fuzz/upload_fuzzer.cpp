@@ -8,8 +8,8 @@
 #include <cstdint>
 #include <optional>
 
+#include "dataset_format/dataset_header.hpp"
 #include "fuzz/fuzz_input.hpp"
-#include "server/dataset_header.hpp"
 #include "server/upload_check.hpp"
 
 namespace {
@@ -21,19 +21,21 @@ constexpr size_t kMaxChunks = 64;
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   namespace server = gradstream::server;
+  namespace dataset_format = gradstream::dataset_format;
   std::optional<server::UploadContentCheck> check;
   for (const auto part : gradstream::fuzz::split_parts(data, size, kMaxChunks)) {
     gradstream::v1::UploadDatasetChunk chunk;
     if (!chunk.ParseFromArray(part.data(), static_cast<int>(part.size()))) return 0;
     if (!server::check_chunk_order(!check.has_value(), chunk).ok()) return 0;
     if (!check) {
-      auto layout = server::validate_dataset_header(chunk.header(), kMaxDatasetBytes);
+      auto layout = dataset_format::validate_dataset_header(chunk.header(), kMaxDatasetBytes);
       if (!layout.ok()) return 0;
       check.emplace(chunk.header(), *layout);
     }
     if (!check->add_features(chunk.features()).ok()) return 0;
     if (!check->add_labels(chunk.labels()).ok()) return 0;
   }
-  if (check && check->check_complete().ok()) server::canonical_dataset_header(check->header());
+  if (check && check->check_complete().ok())
+    dataset_format::canonical_dataset_header(check->header());
   return 0;
 }

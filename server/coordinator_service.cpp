@@ -1,6 +1,14 @@
+// CoordinatorService: every RPC authenticated, its role checked, its request
+// parsed and validated, then answered by the worker registry (and, for
+// FetchDataset, streamed from the dataset store).
 #include "server/coordinator_service.hpp"
 
+#include <exception>
+#include <string>
+#include <utility>
+
 #include "server/call_auth.hpp"
+#include "server/rejected_stream.hpp"
 
 namespace gradstream::server {
 namespace {
@@ -22,8 +30,12 @@ engine::Status answer(engine::Result<Response> result, Response& response) {
 
 }  // namespace
 
-CoordinatorService::CoordinatorService(WorkerRegistry& workers, TokenAuthenticator* tokens)
-    : workers_(workers), tokens_(tokens) {}
+CoordinatorService::CoordinatorService(WorkerRegistry& workers, TokenAuthenticator* tokens,
+                                       DatasetStore* datasets, size_t dataset_chunk_bytes)
+    : workers_(workers),
+      tokens_(tokens),
+      datasets_(datasets),
+      dataset_chunk_bytes_(dataset_chunk_bytes) {}
 
 grpc::ServerUnaryReactor* CoordinatorService::Join(grpc::CallbackServerContext* context,
                                                    const grpc::ByteBuffer* raw,
@@ -70,6 +82,43 @@ grpc::ServerUnaryReactor* CoordinatorService::Rendezvous(grpc::CallbackServerCon
         if (engine::Status s = may_coordinate(caller); !s.ok()) return s;
         return answer(workers_.rendezvous(request), response);
       });
+}
+
+grpc::ServerWriteReactor<grpc::ByteBuffer>* CoordinatorService::FetchDataset(
+    grpc::CallbackServerContext* context, const grpc::ByteBuffer* raw) {
+  using Rejected = RejectedStream<grpc::ServerWriteReactor<grpc::ByteBuffer>>;
+  std::unique_ptr<DatasetReader> reader;
+  const grpc::Status status = guarded("FetchDataset", [&] {
+    engine::Result<Caller> caller = authenticate_call(tokens_, *context);
+    if (!caller.ok()) return caller.status();
+    auto opened = fetched_dataset(*caller, *raw);
+    if (!opened.ok()) return opened.status();
+    reader = std::move(opened).value();
+    return engine::ok_status();
+  });
+  if (!status.ok()) return new Rejected(status);
+  try {
+    return new FetchDatasetReactor(std::move(reader), dataset_chunk_bytes_);
+  } catch (const std::exception& e) {
+    return new Rejected(
+        grpc::Status(grpc::StatusCode::INTERNAL, std::string("FetchDataset: ") + e.what()));
+  }
+}
+
+engine::Result<std::unique_ptr<DatasetReader>> CoordinatorService::fetched_dataset(
+    const Caller& caller, const grpc::ByteBuffer& raw) {
+  if (engine::Status s = may_coordinate(caller); !s.ok()) return s;
+  v1::FetchDatasetRequest request;
+  if (engine::Status s = parse_request(raw, request); !s.ok()) return s;
+  if (request.worker_id().empty()) return engine::invalid_argument("worker_id: must be set");
+  if (request.job_id().empty()) return engine::invalid_argument("job_id: must be set");
+  engine::Result<std::string> id = workers_.dataset_of(request);
+  if (!id.ok()) return id.status();
+  if (datasets_ == nullptr) {
+    return engine::not_found("data.dataset_id: \"" + *id +
+                             "\" not found; this server stores no datasets");
+  }
+  return DatasetReader::open(*datasets_, *id);
 }
 
 }  // namespace gradstream::server

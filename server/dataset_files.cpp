@@ -12,29 +12,6 @@
 
 namespace gradstream::server::dataset_files {
 
-EvpContext new_sha256() {
-  EvpContext ctx(EVP_MD_CTX_new());
-  if (!ctx || EVP_DigestInit_ex(ctx.get(), EVP_sha256(), nullptr) != 1) return nullptr;
-  return ctx;
-}
-
-Digest finish_sha256(EVP_MD_CTX* ctx) {
-  Digest digest{};
-  unsigned int size = 0;
-  EVP_DigestFinal_ex(ctx, digest.data(), &size);
-  return digest;
-}
-
-std::string to_hex(const Digest& digest) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  for (unsigned char byte : digest) {
-    out += kHex[byte >> 4];
-    out += kHex[byte & 0xF];
-  }
-  return out;
-}
-
 std::string random_suffix() {
   static std::mutex mutex;
   static std::mt19937_64 rng{std::random_device{}()};
@@ -55,15 +32,18 @@ engine::Status write_error(const std::filesystem::path& data_dir, const std::fil
                                 std::strerror(error_number));
 }
 
-engine::Status read_exactly(const std::filesystem::path& path, char* dst, uint64_t size) {
+engine::Status check_file_size(const std::filesystem::path& path, uint64_t size) {
   std::error_code ec;
   const uintmax_t on_disk = std::filesystem::file_size(path, ec);
-  if (ec || on_disk != size) {
-    return engine::data_loss(
-        "datasets: " + path.string() + " holds " +
-        (ec ? std::string("nothing readable") : std::to_string(on_disk) + " bytes") +
-        ", its header says " + std::to_string(size));
-  }
+  if (!ec && on_disk == size) return engine::ok_status();
+  return engine::data_loss(
+      "datasets: " + path.string() + " holds " +
+      (ec ? std::string("nothing readable") : std::to_string(on_disk) + " bytes") +
+      ", its header says " + std::to_string(size));
+}
+
+engine::Status read_exactly(const std::filesystem::path& path, char* dst, uint64_t size) {
+  if (engine::Status s = check_file_size(path, size); !s.ok()) return s;
   std::ifstream in(path, std::ios::binary);
   if (!in.read(dst, static_cast<std::streamsize>(size)))
     return engine::data_loss("datasets: cannot read " + path.string());

@@ -3,7 +3,6 @@
 #include "server/dataset_store.hpp"
 
 #include <algorithm>
-#include <bit>
 #include <cstring>
 #include <fstream>
 #include <limits>
@@ -11,13 +10,10 @@
 #include <utility>
 #include <vector>
 
+#include "dataset_format/dataset_content.hpp"
 #include "server/dataset_files.hpp"
 
 namespace gradstream::server {
-
-// Stored bytes are little-endian; on such a host they are copied as they are.
-static_assert(std::endian::native == std::endian::little,
-              "dataset files assume a little-endian host");
 
 namespace fs = std::filesystem;
 
@@ -96,7 +92,8 @@ engine::Result<v1::Dataset> DatasetStore::describe(const std::string& id) const 
   std::ifstream in(*dir / kHeaderFile, std::ios::binary);
   if (!in || !dataset.mutable_header()->ParseFromIstream(&in))
     return engine::data_loss("datasets: cannot read " + (*dir / kHeaderFile).string());
-  auto layout = validate_dataset_header(dataset.header(), std::numeric_limits<int64_t>::max());
+  auto layout = dataset_format::validate_dataset_header(dataset.header(),
+                                                        std::numeric_limits<int64_t>::max());
   if (!layout.ok()) {
     return engine::data_loss("datasets: " + (*dir / kHeaderFile).string() + ": " +
                              layout.status().message());
@@ -110,49 +107,24 @@ engine::Result<engine::Dataset> DatasetStore::load(const std::string& id) const 
   auto described = describe(id);
   if (!described.ok()) return described.status();
   const v1::DatasetHeader& header = described->header();
-  const DatasetLayout layout =
-      *validate_dataset_header(header, std::numeric_limits<int64_t>::max());
+  const dataset_format::DatasetLayout layout =
+      *dataset_format::validate_dataset_header(header, std::numeric_limits<int64_t>::max());
   const fs::path dir = root_ / id.substr(std::strlen(kDatasetIdPrefix));
 
-  engine::Dataset data;
-  for (uint32_t dim : header.sample_shape()) data.sample_shape.push_back(dim);
-  data.count = static_cast<int64_t>(header.count());
-  const uint64_t values = header.count() * layout.sample_values;
-  data.features.resize(values);
-  if (header.element_type() == v1::FLOAT32) {
-    data.source_type = engine::SourceType::kFloat32;
-    if (engine::Status s =
-            read_exactly(dir / kFeaturesFile, reinterpret_cast<char*>(data.features.data()),
-                         layout.feature_bytes);
-        !s.ok())
-      return s;
-  } else {
-    data.source_type = engine::SourceType::kUint8;
-    std::vector<unsigned char> raw(values);
-    if (engine::Status s = read_exactly(dir / kFeaturesFile, reinterpret_cast<char*>(raw.data()),
-                                        layout.feature_bytes);
-        !s.ok())
-      return s;
-    std::copy(raw.begin(), raw.end(), data.features.begin());
-  }
-  data.labels.resize(header.count());
-  if (engine::Status s = read_exactly(
-          dir / kLabelsFile, reinterpret_cast<char*>(data.labels.data()), layout.label_bytes);
+  dataset_format::DatasetContent content(header, layout);
+  if (engine::Status s =
+          read_exactly(dir / kFeaturesFile, content.feature_bytes(), layout.feature_bytes);
       !s.ok())
     return s;
-  const auto bad = std::find_if(data.labels.begin(), data.labels.end(), [&](int32_t label) {
-    return label < 0 || static_cast<uint32_t>(label) >= header.num_classes();
-  });
-  if (bad != data.labels.end()) {
-    return engine::data_loss("datasets: " + (dir / kLabelsFile).string() + ": label " +
-                             std::to_string(*bad) + " is out of range");
-  }
-  return data;
+  if (engine::Status s = read_exactly(dir / kLabelsFile, content.label_bytes(), layout.label_bytes);
+      !s.ok())
+    return s;
+  return std::move(content).finish("datasets: " + (dir / kLabelsFile).string());
 }
 
 engine::Result<std::unique_ptr<DatasetUpload>> DatasetStore::begin_upload(
     const v1::DatasetHeader& header, const std::string& tenant) {
-  auto layout = validate_dataset_header(header, max_dataset_bytes_);
+  auto layout = dataset_format::validate_dataset_header(header, max_dataset_bytes_);
   if (!layout.ok()) return layout.status();
   const auto bytes = static_cast<int64_t>(layout->total_bytes());
   if (engine::Status s = tenant_bytes_.reserve(tenant, bytes); !s.ok()) return s;

@@ -10,11 +10,8 @@
 // a dataset is either all there or absent. Leftover .upload-* directories
 // (a crash mid-upload) are removed when the store is opened.
 //
-// The id is "sha256:" + hex of
-//   sha256(canonical header || sha256(features) || sha256(labels))
-// (canonical_dataset_header, dataset_header.hpp: not the name, so the same
-// data under another name is the same dataset).
-// Features and labels are hashed separately because a stream may interleave them.
+// The id is "sha256:" + hex of the header and content's digest
+// (dataset_format/dataset_digest.hpp, which workers use to check what they fetch).
 #pragma once
 
 #include <cstdint>
@@ -25,17 +22,18 @@
 #include <string>
 #include <string_view>
 
+#include "dataset_format/dataset_digest.hpp"
+#include "dataset_format/dataset_header.hpp"
 #include "engine/base/status.hpp"
 #include "engine/io/dataset.hpp"
 #include "gradstream/v1/trainer.pb.h"
-#include "server/dataset_header.hpp"
 #include "server/dataset_owners.hpp"
 #include "server/upload_check.hpp"
 
 namespace gradstream::server {
 
 inline constexpr char kDatasetsSubdir[] = "datasets";
-inline constexpr char kDatasetIdPrefix[] = "sha256:";
+using dataset_format::kDatasetIdPrefix;
 inline constexpr char kUploadDirPrefix[] = ".upload-";
 
 // Called with the number of content bytes (features + labels) each append
@@ -134,7 +132,7 @@ class DatasetUpload {
  private:
   friend class DatasetStore;
   struct Stream;  // one output file with its hash and partial-element carry
-  DatasetUpload(DatasetStore& store, v1::DatasetHeader header, DatasetLayout layout,
+  DatasetUpload(DatasetStore& store, v1::DatasetHeader header, dataset_format::DatasetLayout layout,
                 std::filesystem::path dir, std::string tenant);
 
   engine::Status open_files();

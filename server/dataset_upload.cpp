@@ -5,6 +5,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <fstream>
+#include <string_view>
 #include <system_error>
 #include <utility>
 
@@ -59,8 +60,8 @@ struct DatasetUpload::Stream {
   }
 };
 
-DatasetUpload::DatasetUpload(DatasetStore& store, v1::DatasetHeader header, DatasetLayout layout,
-                             fs::path dir, std::string tenant)
+DatasetUpload::DatasetUpload(DatasetStore& store, v1::DatasetHeader header,
+                             dataset_format::DatasetLayout layout, fs::path dir, std::string tenant)
     : store_(store),
       check_(std::move(header), layout),
       dir_(std::move(dir)),
@@ -110,16 +111,10 @@ engine::Result<v1::Dataset> DatasetUpload::commit() {
       return write_error(store_.root_.parent_path(), dir_ / kHeaderFile, errno);
   }
 
-  EvpContext id_hash = new_sha256();
-  if (!id_hash) return engine::internal_error("datasets: cannot start a sha256 hash");
-  const std::string canonical = canonical_dataset_header(check_.header());
-  const Digest features_digest = finish_sha256(features_->hash.get());
-  const Digest labels_digest = finish_sha256(labels_->hash.get());
-  EVP_DigestUpdate(id_hash.get(), canonical.data(), canonical.size());
-  EVP_DigestUpdate(id_hash.get(), features_digest.data(), features_digest.size());
-  EVP_DigestUpdate(id_hash.get(), labels_digest.data(), labels_digest.size());
-  const std::string hex = to_hex(finish_sha256(id_hash.get()));
-  const std::string id = kDatasetIdPrefix + hex;
+  const std::string id = dataset_format::dataset_id(
+      check_.header(), finish_sha256(features_->hash.get()), finish_sha256(labels_->hash.get()));
+  if (id.empty()) return engine::internal_error("datasets: cannot start a sha256 hash");
+  const std::string hex = id.substr(std::string_view(kDatasetIdPrefix).size());
 
   const fs::path target = store_.root_ / hex;
   const auto bytes = static_cast<int64_t>(check_.layout().total_bytes());

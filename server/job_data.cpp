@@ -1,9 +1,9 @@
 // Data loaders for jobs: uploaded data sets and everything load_data reads.
 #include "server/job_data.hpp"
 
-#include <algorithm>
-#include <optional>
 #include <utility>
+
+#include "dataset_format/uploaded_splits.hpp"
 
 namespace gradstream::server {
 
@@ -12,12 +12,7 @@ engine::Result<engine::DataSplits> load_uploaded_dataset(DatasetStore& store, co
                                                          uint64_t seed, uint32_t num_classes) {
   auto dataset = store.load(id);
   if (!dataset.ok()) return dataset.status();
-  auto splits =
-      engine::split_and_preprocess(std::move(dataset).value(), std::nullopt, data_spec, seed);
-  if (splits.ok()) {
-    splits->num_classes = std::max<int32_t>(splits->num_classes, static_cast<int32_t>(num_classes));
-  }
-  return splits;
+  return dataset_format::uploaded_splits(std::move(dataset).value(), data_spec, seed, num_classes);
 }
 
 JobManager::DataLoader restored_data_loader(DatasetStore* datasets, const v1::TrainingSpec& spec) {

@@ -111,13 +111,6 @@ engine::Result<v1::Job> JobManager::create_job(const v1::TrainingSpec& spec,
                                                const std::string& idempotency_key, DataLoader load,
                                                const std::string& tenant) {
   if (engine::Status s = engine::validate_spec(spec); !s.ok()) return s;
-  if (!train_locally_ && spec.data().source_case() == v1::DataSpec::kDatasetId) {
-    // It would wait forever: nothing here trains it, and no worker may.
-    return engine::failed_precondition(
-        "data.dataset_id: this server trains only on workers (--coordinator), which do not "
-        "receive uploaded datasets; use data.builtin, or data.files on a volume the workers "
-        "mount at the same path");
-  }
   const std::string digest = idempotency_key.empty() ? std::string() : spec_digest(spec);
   // Prepared before locking: with_defaults copies the spec, initial weights and all.
   v1::TrainingSpec job_spec = engine::with_defaults(spec);
@@ -224,8 +217,8 @@ engine::Result<v1::Job> JobManager::enqueue(v1::TrainingSpec job_spec,
   record->row_pending = store_ != nullptr;
   queue_store_op(StoreOp::Kind::kInsertNew, *record);
   // All: local threads and dispatchers to workers wait on the same condition,
-  // and only some of them may take this job (a dispatcher never takes one on
-  // an uploaded dataset, a local thread never a data-parallel one).
+  // and only some of them may take this job (a local thread never takes a
+  // data-parallel one, a dispatcher none while no worker has room).
   work_ready_.notify_all();
   return snapshot(*record);
 }

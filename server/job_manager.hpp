@@ -161,8 +161,7 @@ class JobManager {
   // tenant's own, so one tenant's key never finds another's job.
   // Errors: unavailable "server is shutting down; ..." (retryable), resource_exhausted
   // when max_queued_jobs are queued or the tenant has its limit's worth
-  // queued, invalid_argument from validate_spec, failed_precondition for an
-  // uploaded dataset when nothing trains here (train_locally false).
+  // queued, invalid_argument from validate_spec.
   engine::Result<v1::Job> create_job(const v1::TrainingSpec& spec,
                                      const std::string& idempotency_key, DataLoader load,
                                      const std::string& tenant = {});
@@ -282,8 +281,8 @@ class JobManager {
   // The caller holds mutex_ for these.
   std::string new_job_id();
   // The first queued job a runner may start: its row is stored and its
-  // tenant is below max_running_jobs; for kRemote, while a worker has room,
-  // and not on an uploaded dataset (those stay here); a data-parallel job
+  // tenant is below max_running_jobs; for kRemote, while a worker has room
+  // (a job on an uploaded dataset too: its worker fetches it); a data-parallel job
   // only for kRemote, once as many workers have room as it has ranks;
   // queue_.end() when there is none.
   std::deque<std::shared_ptr<JobRecord>>::iterator next_runnable(Runner runner);

@@ -58,8 +58,6 @@ std::deque<std::shared_ptr<JobManager::JobRecord>>::iterator JobManager::next_ru
       // A data-parallel job trains on its ranks' workers only.
       if (ranks > 1) return false;
     } else {
-      // Uploaded datasets live in this server's data dir: workers do not get them.
-      if (spec.data().source_case() == v1::DataSpec::kDatasetId) return false;
       if (!remote_->has_room(ranks)) return false;
     }
     if (tenant_limits_.max_running_jobs == 0) return true;

@@ -105,7 +105,10 @@ engine::Result<std::unique_ptr<GrpcServer>> GrpcServer::start(const ServerConfig
       std::make_unique<TrainerService>(*self->jobs_, service_limits(config), self->datasets_.get(),
                                        std::move(watch), self->tokens_.get());
 
-  self->coordinator_ = std::make_unique<CoordinatorService>(*self->workers_, self->tokens_.get());
+  // FetchDataset's chunks stay under the same send limit as every answer.
+  self->coordinator_ = std::make_unique<CoordinatorService>(
+      *self->workers_, self->tokens_.get(), self->datasets_.get(),
+      dataset_chunk_bytes(config.max_message_bytes));
 
   grpc::ServerBuilder builder;
   int port = 0;

@@ -18,20 +18,12 @@
 #include "server/job_admission.hpp"
 #include "server/job_data.hpp"
 #include "server/jobs_page.hpp"
+#include "server/rejected_stream.hpp"
 #include "server/upload_dataset_reactor.hpp"
 
 namespace gradstream::server {
 
 namespace {
-
-// A stream rejected before it started: finishes at once with `status` and
-// deletes itself when gRPC is done with it (its only lifetime rule).
-template <class Reactor>
-class RejectedStream final : public Reactor {
- public:
-  explicit RejectedStream(const grpc::Status& status) { this->Finish(status); }
-  void OnDone() override { delete this; }
-};
 
 // Stores a Result's value in `response`, or passes its status on.
 template <class T>

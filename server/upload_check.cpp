@@ -40,14 +40,16 @@ engine::Status check_chunk_order(bool first_chunk, const v1::UploadDatasetChunk&
   return engine::ok_status();
 }
 
-UploadContentCheck::UploadContentCheck(v1::DatasetHeader header, DatasetLayout layout)
+UploadContentCheck::UploadContentCheck(v1::DatasetHeader header,
+                                       dataset_format::DatasetLayout layout)
     : header_(std::move(header)), layout_(layout) {}
 
 engine::Status UploadContentCheck::add_features(std::string_view bytes) {
   if (features_.bytes + bytes.size() > layout_.feature_bytes) {
     return engine::invalid_argument(
-        "features: header.sample_shape " + sample_shape_text(header_) + " x header.count " +
-        std::to_string(header_.count()) + " x " + std::to_string(layout_.element_bytes) +
+        "features: header.sample_shape " + dataset_format::sample_shape_text(header_) +
+        " x header.count " + std::to_string(header_.count()) + " x " +
+        std::to_string(layout_.element_bytes) +
         " bytes = " + std::to_string(layout_.feature_bytes) + " bytes expected, got at least " +
         std::to_string(features_.bytes + bytes.size()));
   }
@@ -70,7 +72,8 @@ engine::Status UploadContentCheck::add_labels(std::string_view bytes) {
 
 engine::Status UploadContentCheck::check_complete() const {
   if (features_.bytes != layout_.feature_bytes) {
-    return engine::invalid_argument("features: header.sample_shape " + sample_shape_text(header_) +
+    return engine::invalid_argument("features: header.sample_shape " +
+                                    dataset_format::sample_shape_text(header_) +
                                     " x header.count " + std::to_string(header_.count()) + " x " +
                                     std::to_string(layout_.element_bytes) +
                                     " bytes = " + std::to_string(layout_.feature_bytes) +
@@ -106,7 +109,7 @@ engine::Status UploadContentCheck::check_feature_values(std::string_view bytes) 
 engine::Status UploadContentCheck::check_label_values(std::string_view bytes) {
   const uint32_t classes = header_.num_classes();
   return for_each_element(
-      labels_.carry, labels_.elements, kLabelBytes, bytes,
+      labels_.carry, labels_.elements, dataset_format::kLabelBytes, bytes,
       [&](uint64_t index, const char* element) {
         int32_t label;
         std::memcpy(&label, element, sizeof label);

@@ -9,9 +9,9 @@
 #include <string>
 #include <string_view>
 
+#include "dataset_format/dataset_header.hpp"
 #include "engine/base/status.hpp"
 #include "gradstream/v1/trainer.pb.h"
-#include "server/dataset_header.hpp"
 
 namespace gradstream::server {
 
@@ -25,7 +25,7 @@ engine::Status check_chunk_order(bool first_chunk, const v1::UploadDatasetChunk&
 // for the next bytes. Not thread-safe.
 class UploadContentCheck {
  public:
-  UploadContentCheck(v1::DatasetHeader header, DatasetLayout layout);
+  UploadContentCheck(v1::DatasetHeader header, dataset_format::DatasetLayout layout);
 
   // OK and the bytes counted as received, or invalid_argument naming the
   // field when they pass the size the header gives, a float is NaN or
@@ -37,7 +37,7 @@ class UploadContentCheck {
   engine::Status check_complete() const;
 
   const v1::DatasetHeader& header() const { return header_; }
-  const DatasetLayout& layout() const { return layout_; }
+  const dataset_format::DatasetLayout& layout() const { return layout_; }
 
  private:
   // One of the two byte streams: what arrived, and an element split across adds.
@@ -51,7 +51,7 @@ class UploadContentCheck {
   engine::Status check_label_values(std::string_view bytes);
 
   const v1::DatasetHeader header_;
-  const DatasetLayout layout_;
+  const dataset_format::DatasetLayout layout_;
   Received features_;
   Received labels_;
 };

@@ -150,6 +150,12 @@ engine::Result<std::shared_ptr<RemoteRun>> WorkerRegistry::run_of(const std::str
                                                                   const std::string& job_id,
                                                                   uint64_t attempt) {
   std::lock_guard lock(mutex_);
+  return held_run(worker_id, job_id, attempt);
+}
+
+engine::Result<std::shared_ptr<RemoteRun>> WorkerRegistry::held_run(const std::string& worker_id,
+                                                                    const std::string& job_id,
+                                                                    uint64_t attempt) {
   Worker* worker = find(worker_id);
   if (worker == nullptr) return not_joined(worker_id);
   worker->last_seen = Clock::now();
@@ -192,6 +198,21 @@ engine::Result<v1::RendezvousResponse> WorkerRegistry::rendezvous(
   return response;
 }
 
+engine::Result<std::string> WorkerRegistry::dataset_of(const v1::FetchDatasetRequest& request) {
+  // Fenced and looked up under one lock: the attempt cannot change between.
+  std::lock_guard lock(mutex_);
+  auto run = held_run(request.worker_id(), request.job_id(), request.attempt());
+  if (!run.ok()) return run.status();
+  const Worker& worker = *find(request.worker_id());
+  const auto it = worker.datasets.find(request.job_id());
+  if (it == worker.datasets.end()) {
+    return engine::failed_precondition("job_id: \"" + request.job_id() +
+                                       "\" does not train on an uploaded dataset "
+                                       "(data.dataset_id): it has none to fetch");
+  }
+  return it->second;
+}
+
 bool WorkerRegistry::has_room(uint32_t ranks) const {
   std::lock_guard lock(mutex_);
   if (stopping_) return false;
@@ -230,6 +251,7 @@ std::vector<std::shared_ptr<RemoteRun>> WorkerRegistry::reserve_group(
                                            interrupt, rank, group);
     if (group != nullptr) group->add(run);
     worker.runs[job_id] = run;
+    worker.datasets.erase(job_id);  // an earlier attempt's
     if (metrics_ != nullptr) metrics_->set_jobs(worker.info.name(), worker.runs.size());
     runs.push_back(std::move(run));
   }
@@ -240,6 +262,8 @@ void WorkerRegistry::assign(const std::shared_ptr<RemoteRun>& run, v1::JobAssign
   std::lock_guard lock(mutex_);
   Worker* worker = find(run->worker_id());
   if (worker == nullptr || run->lost()) return;
+  if (assignment.spec().data().source_case() == v1::DataSpec::kDatasetId)
+    worker->datasets[run->job_id()] = assignment.spec().data().dataset_id();
   worker->to_start.push_back(std::move(assignment));
 }
 
@@ -251,6 +275,7 @@ void WorkerRegistry::release(const RemoteRun& run) {
     auto it = worker->runs.find(run.job_id());
     if (it == worker->runs.end() || it->second.get() != &run) return;
     worker->runs.erase(it);
+    worker->datasets.erase(run.job_id());
     if (metrics_ != nullptr) metrics_->set_jobs(worker->info.name(), worker->runs.size());
   }
   notify_room();

@@ -66,6 +66,10 @@ class WorkerRegistry {
   engine::Result<v1::HeartbeatResponse> heartbeat(const v1::HeartbeatRequest& request);
   engine::Result<v1::ReportJobResponse> report(v1::ReportJobRequest& request);
   engine::Result<v1::RendezvousResponse> rendezvous(const v1::RendezvousRequest& request);
+  // The data.dataset_id of the attempt a FetchDataset call names, fenced as
+  // report() is (not_found: an unknown worker; failed_precondition: an
+  // attempt not its own, or a job not on an uploaded dataset).
+  engine::Result<std::string> dataset_of(const v1::FetchDatasetRequest& request);
 
   // Whether `ranks` workers could each take a job now (a data-parallel job
   // needs its ranks on distinct workers).
@@ -99,6 +103,8 @@ class WorkerRegistry {
     std::chrono::steady_clock::time_point last_seen;
     std::map<std::string, std::shared_ptr<RemoteRun>> runs;  // by job id
     std::deque<v1::JobAssignment> to_start;                  // reserved, not handed yet
+    // data.dataset_id of the runs assigned on an uploaded dataset, by job id.
+    std::map<std::string, std::string> datasets;
   };
 
   // The caller holds mutex_.
@@ -107,6 +113,9 @@ class WorkerRegistry {
   // failed_precondition for an attempt that is not its own (fenced off).
   engine::Result<std::shared_ptr<RemoteRun>> run_of(const std::string& worker_id,
                                                     const std::string& job_id, uint64_t attempt);
+  // The same, with mutex_ held by the caller.
+  engine::Result<std::shared_ptr<RemoteRun>> held_run(const std::string& worker_id,
+                                                      const std::string& job_id, uint64_t attempt);
   uint32_t free_slots(const Worker& worker) const;
   void lose_worker(std::map<std::string, Worker>::iterator it);
   void watch_loop();

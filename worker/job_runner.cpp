@@ -5,6 +5,7 @@
 #include <string>
 #include <utility>
 
+#include "dataset_format/uploaded_splits.hpp"
 #include "engine/core/run_record.hpp"
 #include "engine/data/data_loader.hpp"
 #include "engine/model/model_file.hpp"
@@ -75,15 +76,41 @@ v1::DoneReport failed(const std::string& reason) {
   return done;
 }
 
+// A data loader's answer for data.builtin and data.files; an uploaded
+// dataset fetched from the coordinator, split as the server splits it.
+engine::Result<engine::DataSplits> load_job_data(const v1::JobAssignment& assignment,
+                                                 const v1::TrainingSpec& spec,
+                                                 const DatasetFetch& fetch, const JobFlags& flags) {
+  if (spec.data().source_case() != v1::DataSpec::kDatasetId)
+    return engine::load_data(spec.data(), spec.seed());
+  auto fetched = fetch(assignment, flags);
+  if (!fetched.ok()) return fetched.status();
+  return dataset_format::uploaded_splits(std::move(fetched->data), spec.data(), spec.seed(),
+                                         fetched->num_classes);
+}
+
+// How a job that could not start ends: a fetch stopped by the coordinator's
+// cancel or interrupt as they say, anything else FAILED with the reason.
+v1::DoneReport not_started(const engine::Status& status, const JobFlags& flags) {
+  v1::DoneReport done = failed(status.message());
+  if (status.code() == engine::StatusCode::kCancelled) {
+    if (flags.interrupt.load()) done.set_outcome(v1::DoneReport::INTERRUPTED);
+    if (flags.cancel.load()) done.set_outcome(v1::DoneReport::CANCELLED);
+  }
+  return done;
+}
+
 // The trainer for the assignment, resumed from the first checkpoint that
 // restores: `started` says which (-1: none) and how many training samples.
 engine::Result<std::unique_ptr<engine::Trainer>> build_trainer(const v1::JobAssignment& assignment,
                                                                const v1::TrainingSpec& spec,
                                                                const CollectiveFactory& connect,
+                                                               const DatasetFetch& fetch,
+                                                               const JobFlags& flags,
                                                                v1::JobStarted& started) {
   // The coordinator validated it; checked again (cheaply) before anything is built.
   if (engine::Status s = engine::validate_spec(spec); !s.ok()) return s;
-  auto data = engine::load_data(spec.data(), spec.seed());
+  auto data = load_job_data(assignment, spec, fetch, flags);
   if (!data.ok()) return data.status();
   started.set_train_samples(data->train.count);
   std::shared_ptr<engine::Collective> collective;
@@ -118,45 +145,39 @@ v1::TrainingSpec budgeted_spec(const v1::TrainingSpec& spec, const JobBudget& bu
 }
 
 void run_assignment(const v1::JobAssignment& assignment, const JobBudget& budget,
-                    ReportOutbox& outbox, JobFlags& flags, const CollectiveFactory& connect) {
+                    ReportOutbox& outbox, JobFlags& flags, const CollectiveFactory& connect,
+                    const DatasetFetch& fetch) {
   const v1::TrainingSpec spec = budgeted_spec(assignment.spec(), budget);
   v1::WorkerReport last;
   try {
-    if (spec.data().source_case() == v1::DataSpec::kDatasetId) {
-      last =
-          finished(failed("data.dataset_id: uploaded datasets stay on the server; "
-                          "this worker cannot read \"" +
-                          spec.data().dataset_id() + "\""));
+    v1::WorkerReport started;
+    auto trainer =
+        build_trainer(assignment, spec, connect, fetch, flags, *started.mutable_started());
+    if (!trainer.ok()) {
+      last = finished(not_started(trainer.status(), flags));
     } else {
-      v1::WorkerReport started;
-      auto trainer = build_trainer(assignment, spec, connect, *started.mutable_started());
-      if (!trainer.ok()) {
-        last = finished(failed(trainer.status().message()));
-      } else {
-        *started.mutable_started()->mutable_run() =
-            engine::describe_run(spec.threads(), spec.seed());
-        outbox.push(std::move(started));
-        ForwardingObserver observer(outbox);
-        engine::RunControl control;
-        control.cancel = &flags.cancel;
-        control.interrupt = &flags.interrupt;
-        control.checkpoint_every_seconds = assignment.checkpoint_every_seconds();
-        (*trainer)->run(observer, control);
-        observer.flush();
-        v1::DoneReport done = observer.done();
-        std::string model;
-        // Every rank holds the same model: rank 0's alone is sent.
-        if (done.outcome() == v1::DoneReport::SUCCEEDED && assignment.rank() == 0) {
-          auto bytes = engine::serialize_model((*trainer)->spec(), (*trainer)->model(),
-                                               (*trainer)->preprocessing());
-          if (bytes.ok()) {
-            model = std::move(bytes).value();
-          } else {
-            done = failed(bytes.status().message());
-          }
+      *started.mutable_started()->mutable_run() = engine::describe_run(spec.threads(), spec.seed());
+      outbox.push(std::move(started));
+      ForwardingObserver observer(outbox);
+      engine::RunControl control;
+      control.cancel = &flags.cancel;
+      control.interrupt = &flags.interrupt;
+      control.checkpoint_every_seconds = assignment.checkpoint_every_seconds();
+      (*trainer)->run(observer, control);
+      observer.flush();
+      v1::DoneReport done = observer.done();
+      std::string model;
+      // Every rank holds the same model: rank 0's alone is sent.
+      if (done.outcome() == v1::DoneReport::SUCCEEDED && assignment.rank() == 0) {
+        auto bytes = engine::serialize_model((*trainer)->spec(), (*trainer)->model(),
+                                             (*trainer)->preprocessing());
+        if (bytes.ok()) {
+          model = std::move(bytes).value();
+        } else {
+          done = failed(bytes.status().message());
         }
-        last = finished(std::move(done), std::move(model));
       }
+      last = finished(std::move(done), std::move(model));
     }
   } catch (const std::exception& e) {
     last = finished(failed(std::string("internal error on the worker: ") + e.what()));

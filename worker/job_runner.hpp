@@ -1,5 +1,6 @@
 // JobRunner: one job attempt on a worker, on a thread of its own: the data
-// loaded as the server would (builtin, or data.files on a shared volume), the
+// loaded as the server would (builtin, data.files on a shared volume, or an
+// uploaded dataset fetched from the coordinator and split the same way), the
 // trainer built, resumed from the first of the assignment's checkpoints that
 // restores, run, and every report it makes sent back through a ReportOutbox,
 // the model file last. The same engine calls as the server's own runs, so a
@@ -14,6 +15,7 @@
 #include "engine/base/status.hpp"
 #include "engine/core/collective.hpp"
 #include "gradstream/v1/worker.pb.h"
+#include "worker/dataset_fetch.hpp"
 #include "worker/report_outbox.hpp"
 
 namespace gradstream::worker {
@@ -33,11 +35,19 @@ v1::TrainingSpec budgeted_spec(const v1::TrainingSpec& spec, const JobBudget& bu
 using CollectiveFactory =
     std::function<engine::Result<std::shared_ptr<engine::Collective>>(const v1::JobAssignment&)>;
 
+// Fetches a data.dataset_id assignment's dataset (fetch_dataset over the
+// worker's channel to its coordinator).
+using DatasetFetch =
+    std::function<engine::Result<FetchedDataset>(const v1::JobAssignment&, const JobFlags&)>;
+
 // Trains `assignment` to its end; returns once its last report (JobFinished)
 // was taken by the coordinator, or the job was dropped. Never throws: every
 // failure ends the job FAILED with the reason, reported. A data-parallel
-// assignment (world_size > 1) trains as its rank, with `connect`'s collective.
+// assignment (world_size > 1) trains as its rank, with `connect`'s collective;
+// on an uploaded dataset every rank fetches it with `fetch`. A fetch stopped
+// by a cancel or an interrupt ends the job CANCELLED or INTERRUPTED.
 void run_assignment(const v1::JobAssignment& assignment, const JobBudget& budget,
-                    ReportOutbox& outbox, JobFlags& flags, const CollectiveFactory& connect);
+                    ReportOutbox& outbox, JobFlags& flags, const CollectiveFactory& connect,
+                    const DatasetFetch& fetch);
 
 }  // namespace gradstream::worker

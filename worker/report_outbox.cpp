@@ -4,16 +4,10 @@
 #include <utility>
 
 namespace gradstream::worker {
-namespace {
-
-// Failures that pass: the coordinator restarting, a network blip, a call
-// that lost its race with a deadline.
 bool transient(grpc::StatusCode code) {
   return code == grpc::StatusCode::UNAVAILABLE || code == grpc::StatusCode::DEADLINE_EXCEEDED ||
          code == grpc::StatusCode::CANCELLED || code == grpc::StatusCode::UNKNOWN;
 }
-
-}  // namespace
 
 ReportOutbox::ReportOutbox(Send send, std::string worker_id, std::string job_id, uint64_t attempt,
                            JobFlags& flags)

@@ -30,6 +30,10 @@ inline constexpr std::chrono::milliseconds kReportInterval{50};
 inline constexpr std::chrono::milliseconds kFirstRetry{100};
 inline constexpr std::chrono::milliseconds kMostRetry{2000};
 
+// Failures that pass: the coordinator restarting, a network blip, a call
+// that lost its race with a deadline. Calls that fail so are made again.
+bool transient(grpc::StatusCode code);
+
 // The job's run control flags the coordinator's answers raise.
 struct JobFlags {
   std::atomic<bool> cancel{false};

@@ -211,13 +211,46 @@ void WorkerAgent::start(const v1::JobAssignment& assignment) {
     if (!collective.ok()) return collective.status();
     return std::shared_ptr<engine::Collective>(std::move(collective).value());
   };
+  DatasetFetch fetch = dataset_fetch(worker_id_);
   Job* raw = job.get();
-  job->thread = std::thread([raw, assignment, budget = options_.budget, connect] {
-    run_assignment(assignment, budget, *raw->outbox, raw->flags, connect);
+  job->thread = std::thread([raw, assignment, budget = options_.budget, connect, fetch] {
+    run_assignment(assignment, budget, *raw->outbox, raw->flags, connect, fetch);
     raw->done.store(true);
   });
   std::lock_guard lock(mutex_);
   jobs_[assignment.job_id()] = std::move(job);
+}
+
+DatasetFetch WorkerAgent::dataset_fetch(const std::string& worker_id) {
+  // A job on an uploaded dataset reads it from the coordinator, on a stream
+  // without a deadline: a big dataset takes as long as it takes.
+  return [this, worker_id](const v1::JobAssignment& job_assignment, const JobFlags& flags) {
+    const auto begun = std::chrono::steady_clock::now();
+    auto fetched = fetch_dataset(
+        [this](const v1::FetchDatasetRequest& request, const ChunkSink& on_chunk) {
+          auto context = connection_.stream_context();
+          auto reader = stub_->FetchDataset(context.get(), request);
+          v1::DatasetChunk chunk;
+          while (reader->Read(&chunk)) {
+            if (!on_chunk(chunk)) {
+              context->TryCancel();
+              break;
+            }
+          }
+          return reader->Finish();
+        },
+        worker_id, job_assignment, flags);
+    if (fetched.ok()) {
+      log_line(
+          "info", "dataset fetched",
+          ",\"job_id\":" + engine::json_quoted(job_assignment.job_id()) +
+              ",\"dataset_id\":" + engine::json_quoted(job_assignment.spec().data().dataset_id()) +
+              ",\"samples\":" + std::to_string(fetched->data.count) + ",\"seconds\":" +
+              std::to_string(
+                  std::chrono::duration<double>(std::chrono::steady_clock::now() - begun).count()));
+    }
+    return fetched;
+  };
 }
 
 void WorkerAgent::reap(bool all) {

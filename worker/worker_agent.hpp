@@ -62,6 +62,9 @@ class WorkerAgent {
   // The jobs still training, as the coordinator knows them.
   void list_running(google::protobuf::RepeatedPtrField<v1::WorkerJob>& out);
   void start(const v1::JobAssignment& assignment);
+  // Fetches a job's uploaded dataset over this worker's channel, as
+  // `worker_id` (the membership that was handed the job), logging how long it took.
+  DatasetFetch dataset_fetch(const std::string& worker_id);
   // Joins the threads of jobs that ended; with `all`, cancels and joins every one.
   void reap(bool all);
   // Raises `flag` of the job the command names, if it still trains that attempt.

@@ -14,15 +14,7 @@ server_flags=(--data-dir "$work/var" --metrics-address 127.0.0.1:0 --max-message
   --threads-per-job 1)
 start_server "$server_bin" "$work/server.log" "${server_flags[@]}" || fail "server did not start"
 
-# 300 rows "label,x,y": three blobs around (-3,0), (3,0), (0,4), spread by a
-# deterministic wobble (no RNG, so every awk writes the same file).
-awk 'BEGIN {
-  split("-3 3 0", cx, " "); split("0 0 4", cy, " ");
-  for (i = 0; i < 300; i++) {
-    c = i % 3;
-    printf "%d,%.4f,%.4f\n", c, cx[c + 1] + 0.9 * sin(i * 1.7), cy[c + 1] + 0.9 * cos(i * 2.3);
-  }
-}' >"$work/blobs.csv"
+blobs_csv >"$work/blobs.csv"
 
 # spec DATASET_ID INPUT_SHAPE: a small MLP on the uploaded 2-D blobs.
 spec() {

@@ -47,6 +47,19 @@ small_spec() {
 SPEC
 }
 
+# blobs_csv: 300 rows "label,x,y" on stdout, three blobs around (-3,0), (3,0),
+# (0,4) spread by a deterministic wobble (no RNG, so every awk writes the same
+# file): a small dataset to upload.
+blobs_csv() {
+  awk 'BEGIN {
+    split("-3 3 0", cx, " "); split("0 0 4", cy, " ");
+    for (i = 0; i < 300; i++) {
+      c = i % 3;
+      printf "%d,%.4f,%.4f\n", c, cx[c + 1] + 0.9 * sin(i * 1.7), cy[c + 1] + 0.9 * cos(i * 2.3);
+    }
+  }'
+}
+
 # start_prometheus CONFIG: a real Prometheus (/usr/bin/prometheus) reading the
 # prometheus.yml CONFIG, on a free loopback port, its data and log in work; sets
 # prometheus_port and prometheus_pid (in background_pids too) and returns once it

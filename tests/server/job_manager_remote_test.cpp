@@ -1,7 +1,7 @@
 // JobManager with workers: jobs handed to a worker through the registry, its
 // reports taken into the job as a local run's, a lost worker's job moved to
 // another with a new attempt (the old one fenced off), cancel passed on, and
-// a coordinator refusing what no worker can train. The workers here are the
+// jobs on uploaded datasets handed to workers too. The workers here are the
 // test itself, calling the registry as the Coordinator service would.
 #include <gtest/gtest.h>
 
@@ -59,6 +59,8 @@ class FakeWorker {
     }));
     return job;
   }
+
+  const std::string& id() const { return id_; }
 
   v1::HeartbeatResponse heartbeat() {
     auto answer = registry_.heartbeat(beat());
@@ -309,25 +311,30 @@ TEST(JobManagerRemoteTest, RankFailingBecauseItsPeerDiedIsMovedWhenThePeerIsLost
   EXPECT_EQ(job->reason(), "");
 }
 
-TEST(JobManagerRemoteTest, CoordinatorRefusesUploadedDatasets) {
-  WorkerRegistry registry{WorkerRegistryOptions{}};
-  JobManager manager(coordinator_options(registry));
-  auto refused = manager.create_job(spec(2), "", loader());  // data.dataset_id
-  EXPECT_EQ(refused.status().code(), StatusCode::kFailedPrecondition);
-  EXPECT_NE(refused.status().message().find("data.dataset_id"), std::string::npos);
-}
-
-TEST(JobManagerRemoteTest, UploadedDatasetJobsStayOnTheServersOwnThreads) {
+TEST(JobManagerRemoteTest, UploadedDatasetJobsTrainOnWorkersWhichMayFetchTheirDataset) {
   WorkerRegistry registry{WorkerRegistryOptions{0.05, 10.0}};
-  JobManagerOptions options = coordinator_options(registry);
-  options.train_locally = true;
-  JobManager manager(options);
+  JobManager manager(coordinator_options(registry));
+  auto created = manager.create_job(spec(2), "", loader());  // data.dataset_id "in-memory"
+  ASSERT_TRUE(created.ok()) << created.status().message();
   FakeWorker worker(registry, "w1");
-  auto created = manager.create_job(spec(2), "", loader());  // in-memory data: here only
-  ASSERT_TRUE(created.ok());
+  const v1::JobAssignment job = worker.next_job();
+  EXPECT_EQ(job.job_id(), created->id());
+  EXPECT_EQ(job.spec().data().dataset_id(), "in-memory");
+  v1::FetchDatasetRequest fetch;
+  fetch.set_worker_id(worker.id());
+  fetch.set_job_id(job.job_id());
+  fetch.set_attempt(job.attempt());
+  auto dataset = registry.dataset_of(fetch);
+  ASSERT_TRUE(dataset.ok()) << dataset.status().message();
+  EXPECT_EQ(*dataset, "in-memory");
+  ASSERT_TRUE(worker
+                  .report(job, {FakeWorker::started(3),
+                                FakeWorker::finished(v1::DoneReport::SUCCEEDED, "model")})
+                  .ok());
   ASSERT_TRUE(eventually([&] { return state_of(manager, created->id()) == v1::SUCCEEDED; }));
-  EXPECT_EQ(manager.get_job(created->id())->worker(), "");
-  EXPECT_EQ(worker.heartbeat().start_size(), 0);
+  EXPECT_EQ(manager.get_job(created->id())->worker(), "w1");
+  // The attempt is over: its dataset is nobody's to read any more.
+  EXPECT_EQ(registry.dataset_of(fetch).status().code(), StatusCode::kFailedPrecondition);
 }
 
 }  // namespace

@@ -23,9 +23,9 @@ v1::DatasetHeader two_floats_two_samples() {
 }
 
 UploadContentCheck check_for(const v1::DatasetHeader& header) {
-  auto layout = validate_dataset_header(header, 1 << 20);
+  auto layout = dataset_format::validate_dataset_header(header, 1 << 20);
   EXPECT_TRUE(layout.ok()) << layout.status().message();
-  return UploadContentCheck(header, layout.ok() ? *layout : DatasetLayout{});
+  return UploadContentCheck(header, layout.ok() ? *layout : dataset_format::DatasetLayout{});
 }
 
 std::string floats(const std::vector<float>& values) {

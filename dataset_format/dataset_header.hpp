@@ -9,7 +9,7 @@
 #include "engine/base/status.hpp"
 #include "gradstream/v1/trainer.pb.h"
 
-namespace gradstream::server {
+namespace gradstream::dataset_format {
 
 // First bytes of the canonical encoding: a new encoding gets a new tag.
 inline constexpr char kDatasetHashTag[] = "gradstream.dataset.v1";
@@ -46,4 +46,4 @@ std::string canonical_dataset_header(const v1::DatasetHeader& header);
 // "[28, 28]", for messages.
 std::string sample_shape_text(const v1::DatasetHeader& header);
 
-}  // namespace gradstream::server
+}  // namespace gradstream::dataset_format

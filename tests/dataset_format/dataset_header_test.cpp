@@ -1,12 +1,12 @@
 // Dataset headers: the layout a valid header implies, and the canonical
 // encoding the dataset id hashes (every field but the name, little-endian).
-#include "server/dataset_header.hpp"
+#include "dataset_format/dataset_header.hpp"
 
 #include <gtest/gtest.h>
 
 #include <string>
 
-namespace gradstream::server {
+namespace gradstream::dataset_format {
 namespace {
 
 v1::DatasetHeader mnist_like(const std::string& name) {
@@ -44,4 +44,4 @@ TEST(DatasetHeaderTest, CanonicalEncodingIsLittleEndianAndLeavesOutTheName) {
 TEST(DatasetHeaderTest, ShapeText) { EXPECT_EQ(sample_shape_text(mnist_like("m")), "[28, 28]"); }
 
 }  // namespace
-}  // namespace gradstream::server
+}  // namespace gradstream::dataset_format

@@ -1,6 +1,6 @@
 // Dataset headers: what a valid one is, the byte sizes it implies, and the
 // canonical encoding a dataset's id hashes.
-#include "server/dataset_header.hpp"
+#include "dataset_format/dataset_header.hpp"
 
 #include <algorithm>
 #include <cstring>
@@ -8,7 +8,7 @@
 #include "engine/base/field_checks.hpp"
 #include "engine/spec/spec_validator.hpp"
 
-namespace gradstream::server {
+namespace gradstream::dataset_format {
 
 namespace {
 
@@ -110,4 +110,4 @@ engine::Result<DatasetLayout> validate_dataset_header(const v1::DatasetHeader& h
   return layout;
 }
 
-}  // namespace gradstream::server
+}  // namespace gradstream::dataset_format
