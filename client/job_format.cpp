@@ -76,6 +76,7 @@ std::string job_details(const gradstream::v1::Job& job) {
   line("state", job_state_name(job.state()));
   if (!job.tenant().empty()) line("tenant", job.tenant());
   if (!job.reason().empty()) line("reason", job.reason());
+  if (!job.waiting().empty()) line("waiting for", job.waiting());
   line("created", timestamp_text(job.created()));
   line("started", timestamp_text(job.started()));
   line("finished", timestamp_text(job.finished()));

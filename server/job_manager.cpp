@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cstdio>
+#include <unordered_set>
 #include <utility>
 
 #include "engine/base/message_hash.hpp"
@@ -224,20 +225,38 @@ engine::Result<v1::Job> JobManager::enqueue(v1::TrainingSpec job_spec,
 }
 
 engine::Result<v1::Job> JobManager::get_job(const std::string& id) const {
-  std::lock_guard lock(mutex_);
-  auto it = jobs_.find(id);
-  if (it == jobs_.end()) return job_not_found(id);
-  return snapshot(*it->second);
+  v1::Job job;
+  bool queued = false;
+  {
+    std::lock_guard lock(mutex_);
+    auto it = jobs_.find(id);
+    if (it == jobs_.end()) return job_not_found(id);
+    job = snapshot(*it->second);
+    queued = std::find(queue_.begin(), queue_.end(), it->second) != queue_.end();
+  }
+  if (queued) describe_waiting(job);
+  return job;
 }
 
 std::vector<v1::Job> JobManager::list_jobs(v1::JobState filter, const std::string* tenant) const {
   std::vector<v1::Job> out;
-  std::lock_guard lock(mutex_);
-  for (const auto& record : creation_order_) {
-    if (tenant != nullptr && record->job.tenant() != *tenant) continue;
-    v1::Job job = snapshot(*record);
-    if (filter == v1::JOB_STATE_UNSPECIFIED || job.state() == filter) out.push_back(std::move(job));
+  std::vector<size_t> queued;  // indices into out
+  {
+    std::lock_guard lock(mutex_);
+    const std::unordered_set<const JobRecord*> in_queue = [&] {
+      std::unordered_set<const JobRecord*> set;
+      for (const auto& record : queue_) set.insert(record.get());
+      return set;
+    }();
+    for (const auto& record : creation_order_) {
+      if (tenant != nullptr && record->job.tenant() != *tenant) continue;
+      v1::Job job = snapshot(*record);
+      if (filter != v1::JOB_STATE_UNSPECIFIED && job.state() != filter) continue;
+      if (in_queue.count(record.get()) > 0) queued.push_back(out.size());
+      out.push_back(std::move(job));
+    }
   }
+  for (size_t i : queued) describe_waiting(out[i]);
   return out;
 }
 

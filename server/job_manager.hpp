@@ -299,6 +299,10 @@ class JobManager {
   // The job as clients see it, or (as_stored) as the store gets it: an end
   // that is not stored yet shows as RUNNING to clients.
   v1::Job snapshot(const JobRecord& job, bool as_stored = false) const;
+  // Sets the `waiting` of a data-parallel job in the queue (QUEUED, or
+  // RUNNING when it moved off a lost worker) from the workers' room now.
+  // Called without mutex_ held: the registry takes its own lock.
+  void describe_waiting(v1::Job& job) const;
   void queue_store_op(StoreOp::Kind kind, const JobRecord& job);
   // Makes the queued store writes, in order. Called without the manager's lock.
   void persist();

@@ -213,4 +213,13 @@ void JobManager::requeue_moved(JobRecord& job) {
   work_ready_.notify_all();
 }
 
+void JobManager::describe_waiting(v1::Job& job) const {
+  const uint32_t ranks = job.spec().distributed().workers();
+  if (ranks <= 1 || remote_ == nullptr) return;
+  const WorkerRegistry::Room room = remote_->room();
+  job.set_waiting(std::to_string(ranks) + " workers with a free slot, one rank on each; " +
+                  std::to_string(room.joined) + " joined, " + std::to_string(room.with_room) +
+                  " with a free slot");
+}
+
 }  // namespace gradstream::server

@@ -286,6 +286,17 @@ size_t WorkerRegistry::workers() const {
   return workers_.size();
 }
 
+WorkerRegistry::Room WorkerRegistry::room() const {
+  std::lock_guard lock(mutex_);
+  Room room;
+  room.joined = workers_.size();
+  room.with_room =
+      static_cast<size_t>(std::count_if(workers_.begin(), workers_.end(), [&](const auto& entry) {
+        return free_slots(entry.second) > 0;
+      }));
+  return room;
+}
+
 void WorkerRegistry::stop() {
   {
     std::lock_guard lock(mutex_);

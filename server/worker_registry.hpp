@@ -93,6 +93,12 @@ class WorkerRegistry {
   void release(const RemoteRun& run);
 
   size_t workers() const;
+  // How many workers have joined, and how many of them have a free slot.
+  struct Room {
+    size_t joined = 0;
+    size_t with_room = 0;
+  };
+  Room room() const;
   // Stops the loss detector and loses every run (the server is going away).
   void stop();
 

@@ -101,6 +101,17 @@ TEST(JobFormatTest, DetailsOfAQueuedJobHaveNoRunLine) {
             "last sequence: 1\n");
 }
 
+TEST(JobFormatTest, AQueuedJobSaysWhatItWaitsFor) {
+  gradstream::v1::Job job;
+  job.set_state(gradstream::v1::QUEUED);
+  job.set_waiting("2 workers with a free slot, one rank on each; 1 joined, 1 with a free slot");
+  EXPECT_NE(job_details(job).find("state: QUEUED\n"
+                                  "waiting for: 2 workers with a free slot, one rank on each; "
+                                  "1 joined, 1 with a free slot\n"),
+            std::string::npos)
+      << job_details(job);
+}
+
 TEST(JobFormatTest, JsonCarriesTheRunInProtobufsJsonNames) {
   const std::string json = to_json_line(finished_job());
   EXPECT_NE(json.find(R"("run":{"cpuModel":"AMD EPYC","onednnVersion":"2.6.3",)"

@@ -6,8 +6,8 @@
 #      are on /metrics.
 #      The same for an MLP with batch norm and distributed.sync_batch_norm:
 #      the ranks normalize with the global batch's statistics, as one process.
-#   2. kill -9 of one of its workers mid-job: the job waits for two workers,
-#      resumes from its checkpoint once the killed one is back, and ends with
+#   2. kill -9 of one of its workers mid-job: the job waits for two workers
+#      (and says so: Job.waiting, `gradstream get`), resumes from its checkpoint once the killed one is back, and ends with
 #      the model of an uninterrupted 2-worker run, byte for byte.
 # usage: data_parallel_test.sh SERVER_BIN CLI_BIN SOURCE_DIR WORKER_BIN
 set -euo pipefail
@@ -116,6 +116,15 @@ done
 grep -q '"job moved off a lost worker"' "$work/server.log" ||
   fail "the job never moved off the killed worker: $(gs get "$job" --json | jq -c '{state, reason}'); $(tail -n 3 "$work/server.log")"
 [[ $(job_field "$job" state) == RUNNING ]] || fail "the moved job is $(job_field "$job" state)"
+# It says what it waits for (w1's slot is free once its rank is dropped).
+want="2 workers with a free slot, one rank on each; 1 joined, 1 with a free slot"
+for _ in $(seq 1 100); do
+  [[ $(job_field "$job" waiting) == "$want" ]] && break
+  sleep 0.1
+done
+[[ $(job_field "$job" waiting) == "$want" ]] ||
+  fail "the moved job waits for '$(job_field "$job" waiting)', not '$want'"
+gs get "$job" | grep -qx "waiting for: $want" || fail "gradstream get does not say what the job waits for"
 start_worker w2 --gloo-address 127.0.0.1
 wait_for_state "$job" SUCCEEDED
 from=$(job_field "$job" resumedFromStep)

@@ -216,14 +216,26 @@ TEST(JobManagerRemoteTest, DataParallelJobWaitsForItsRanksAndTakesRankZerosRepor
   JobManager manager(coordinator_options(registry));
   auto created = manager.create_job(two_worker_spec(), "", nullptr);
   ASSERT_TRUE(created.ok()) << created.status().message();
+  const auto waiting = [&] {
+    auto job = manager.get_job(created->id());
+    EXPECT_TRUE(job.ok());
+    return job.ok() ? job->waiting() : std::string("?");
+  };
+  EXPECT_EQ(waiting(),
+            "2 workers with a free slot, one rank on each; 0 joined, 0 with a free slot");
   FakeWorker first(registry, "w1");
-  // One worker is not enough.
+  // One worker is not enough, and the job says so.
   std::this_thread::sleep_for(std::chrono::milliseconds(100));
   EXPECT_EQ(first.heartbeat().start_size(), 0);
   EXPECT_EQ(state_of(manager, created->id()), v1::QUEUED);
+  EXPECT_EQ(waiting(),
+            "2 workers with a free slot, one rank on each; 1 joined, 1 with a free slot");
+  ASSERT_EQ(manager.list_jobs().size(), 1U);
+  EXPECT_EQ(manager.list_jobs()[0].waiting(), waiting());
   FakeWorker second(registry, "w2");
   const v1::JobAssignment a = first.next_job();
   const v1::JobAssignment b = second.next_job();
+  EXPECT_EQ(waiting(), "") << "a job that started waits for nothing";
   EXPECT_EQ(a.world_size(), 2U);
   EXPECT_EQ(b.world_size(), 2U);
   EXPECT_EQ(a.rank() + b.rank(), 1U);
