@@ -126,6 +126,19 @@ e2e_init_with_worker() {
 
 # job_field JOB FIELD: FIELD (protobuf's JSON name) of `gradstream get JOB`,
 # empty when unset.
+# save_outputs JOB NAME: JOB's model in $work/NAME.pb, its predictions on
+# $work/rows.csv in $work/NAME.predictions.
+save_outputs() {
+  gs export "$1" -o "$work/$2.pb" || fail "export of $1 exited $?"
+  gs predict "$1" --input "$work/rows.csv" >"$work/$2.predictions" || fail "predict on $1 exited $?"
+}
+# same_outputs JOB NAME: save_outputs, and both equal those saved as "reference".
+same_outputs() {
+  save_outputs "$1" "$2"
+  cmp -s "$work/reference.pb" "$work/$2.pb" || fail "$2: the model differs from the reference run's"
+  cmp -s "$work/reference.predictions" "$work/$2.predictions" ||
+    fail "$2: predictions differ from the reference run's: $(diff "$work/reference.predictions" "$work/$2.predictions" | head -4)"
+}
 job_field() { "$cli_bin" get "$1" --json | jq -r ".$2 // empty"; }
 # wait_for_state JOB STATE [SECONDS]: returns once JOB is in STATE; fails
 # after SECONDS (default 300) saying where the job is.

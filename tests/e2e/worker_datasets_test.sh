@@ -43,9 +43,7 @@ spec "$id" 1 >"$work/one.json"
 reference=$(gs submit "$work/one.json" --json | jq -r .id)
 wait_for_state "$reference" SUCCEEDED
 [[ $(job_field "$reference" worker) == "" ]] || fail "the plain server's job names a worker"
-gs export "$reference" -o "$work/reference.pb" || fail "reference export exited $?"
-gs predict "$reference" --input "$work/rows.csv" >"$work/reference.predictions" ||
-  fail "reference predict exited $?"
+save_outputs "$reference" reference
 kill -TERM "$server_pid"
 wait "$server_pid" || fail "reference server exited $?"
 server_pid=
@@ -64,12 +62,7 @@ gs get "$job" >"$work/get.txt" || fail "get exited $?"
 grep -q '^worker: w1$' "$work/get.txt" || fail "get does not show worker: w1: $(cat "$work/get.txt")"
 grep -q "\"dataset fetched\",\"job_id\":\"$job\",\"dataset_id\":\"$id\"" "$work/w1.log" ||
   fail "w1 never logged fetching $id for job $job: $(tail -n3 "$work/w1.log")"
-gs export "$job" -o "$work/worker.pb" || fail "export exited $?"
-cmp -s "$work/reference.pb" "$work/worker.pb" ||
-  fail "the worker's model differs from the in-process run's"
-gs predict "$job" --input "$work/rows.csv" >"$work/worker.predictions" || fail "predict exited $?"
-cmp -s "$work/reference.predictions" "$work/worker.predictions" ||
-  fail "predictions differ: $(diff "$work/reference.predictions" "$work/worker.predictions" | head -4)"
+same_outputs "$job" worker
 (($(wc -l <"$work/worker.predictions") >= 6)) || fail "fewer than 6 predictions"
 pass "job $job on $id SUCCEEDED on w1: model and predictions equal the in-process run's"
 

@@ -56,14 +56,6 @@ wait_for_steps() {
   done
   fail "job $1 never reached step $2"
 }
-# same_model JOB NAME: JOB's model equals the reference's, bytes and predictions.
-same_model() {
-  gs export "$1" -o "$work/$2.pb" || fail "export of $1 exited $?"
-  cmp -s "$work/reference.pb" "$work/$2.pb" || fail "$2: the model differs from the uninterrupted run's"
-  gs predict "$1" --input "$work/rows.csv" >"$work/$2.predictions" || fail "predict on $1 exited $?"
-  cmp -s "$work/reference.predictions" "$work/$2.predictions" ||
-    fail "$2: predictions differ from the uninterrupted run's"
-}
 
 coordinate
 start_worker w1
@@ -84,9 +76,7 @@ pass "$kJobs jobs SUCCEEDED over both workers: $(tr -s ' \n' ' ' <"$work/spread"
 reference=$(gs submit "$work/long.json" --json | jq -r .id)
 wait_for_state "$reference" SUCCEEDED
 [[ $(job_field "$reference" resumes) == "" ]] || fail "the reference run was resumed"
-gs export "$reference" -o "$work/reference.pb" || fail "reference export exited $?"
-gs predict "$reference" --input "$work/rows.csv" >"$work/reference.predictions" ||
-  fail "reference predict exited $?"
+save_outputs "$reference" reference
 
 # 2. kill -9 of the worker training a job.
 job=$(gs submit "$work/long.json" --json | jq -r .id)
@@ -106,7 +96,7 @@ from=$(job_field "$job" resumedFromStep)
 # (reports are thinned to every 10th step; a checkpoint is taken between any two).
 ((${from:-0} > 0 && ${from:-0} < killed_at + 10)) ||
   fail "job $job resumed from step '${from}', not from a checkpoint near step $killed_at"
-same_model "$job" killed
+same_outputs "$job" killed
 grep -q '"worker lost"' "$work/server.log" || fail "the coordinator never logged the lost worker"
 pass "kill -9 of $victim at step $killed_at: resumed on $survivor from step $from, same model and predictions"
 start_worker "$victim"
@@ -124,7 +114,7 @@ done
 [[ $(job_field "$job" worker) != "$paused" ]] || fail "job $job never moved off the paused worker"
 kill -CONT "${worker_pids[$paused]}"
 wait_for_state "$job" SUCCEEDED
-same_model "$job" paused
+same_outputs "$job" paused
 for _ in $(seq 1 100); do
   grep -q '"job dropped"' "$work/$paused.log" && grep -c '"joined"' "$work/$paused.log" | grep -qv '^1$' && break
   sleep 0.1
@@ -148,7 +138,7 @@ for signal in TERM KILL; do
   n=0
   while read -r job; do
     n=$((n + 1))
-    same_model "$job" "restart-$signal-$n"
+    same_outputs "$job" "restart-$signal-$n"
   done <"$work/restart-jobs"
   pass "SIG$signal of the coordinator while workers trained: 3 jobs SUCCEEDED with the uninterrupted model"
 done

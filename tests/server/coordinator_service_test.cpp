@@ -17,6 +17,7 @@
 #include "dataset_format/dataset_digest.hpp"
 #include "server/dataset_store.hpp"
 #include "server/worker_registry.hpp"
+#include "tests/server/worker_join.hpp"
 #include "tests/support/temp_dir.hpp"
 
 namespace gradstream::server {
@@ -86,12 +87,7 @@ class CoordinatorServiceTest : public ::testing::Test {
 
   // A worker that joined, with one free slot.
   std::string join(const std::string& name) {
-    v1::JoinRequest request;
-    request.mutable_info()->set_name(name);
-    request.mutable_info()->set_cores(1);
-    request.mutable_info()->set_max_jobs(1);
-    request.mutable_info()->set_threads_per_job(1);
-    auto joined = registry_.join(request);
+    auto joined = registry_.join(worker_test::join_request(name));
     EXPECT_TRUE(joined.ok()) << joined.status().message();
     return joined.ok() ? joined->worker_id() : std::string();
   }

@@ -13,6 +13,7 @@
 #include "server/job_manager.hpp"
 #include "server/worker_registry.hpp"
 #include "tests/server/job_manager_test_support.hpp"
+#include "tests/server/worker_join.hpp"
 
 namespace gradstream::server {
 namespace {
@@ -38,12 +39,7 @@ v1::TrainingSpec two_worker_spec() {
 class FakeWorker {
  public:
   FakeWorker(WorkerRegistry& registry, const std::string& name) : registry_(registry) {
-    v1::JoinRequest request;
-    request.mutable_info()->set_name(name);
-    request.mutable_info()->set_cores(1);
-    request.mutable_info()->set_max_jobs(1);
-    request.mutable_info()->set_threads_per_job(1);
-    auto joined = registry_.join(request);
+    auto joined = registry_.join(worker_test::join_request(name));
     EXPECT_TRUE(joined.ok()) << joined.status().message();
     if (joined.ok()) id_ = joined->worker_id();
   }

@@ -8,19 +8,13 @@
 #include <cmath>
 #include <thread>
 
+#include "tests/server/worker_join.hpp"
 namespace gradstream::server {
 namespace {
 
 using std::chrono::milliseconds;
 
-v1::JoinRequest join_request(const std::string& name, uint32_t max_jobs = 1) {
-  v1::JoinRequest request;
-  request.mutable_info()->set_name(name);
-  request.mutable_info()->set_cores(2);
-  request.mutable_info()->set_max_jobs(max_jobs);
-  request.mutable_info()->set_threads_per_job(1);
-  return request;
-}
+using worker_test::join_request;
 
 v1::HeartbeatRequest beat(const std::string& worker_id) {
   v1::HeartbeatRequest request;
